@@ -1,0 +1,51 @@
+import type { BusEmitter, LogLine } from '../signals.js'
+import type { FailedMessage } from '../recoverability/error-queue.js'
+import type { RetrySchedule } from '../recoverability/policy.js'
+
+export interface ModuleStatus {
+  name: string
+  running: boolean
+  concurrency: number
+  /** Deliveries waiting to be handled now. */
+  queueLength: number
+  inFlight: number
+  /** Deliveries waiting for a time (deferred sends, delayed retries). */
+  delayed: number
+  errorQueueLength: number
+  /** Since this process started. */
+  handled: number
+  failed: number
+  retries: number
+  averageProcessingTimeMs: number
+  averageCriticalTimeMs: number
+}
+
+export interface RetryResult {
+  /** Keys (`module:id`) of the messages sent back to their queues. */
+  retried: string[]
+  /** Ids or keys not in the error queue (already retried or deleted, or never failed). */
+  notFound: string[]
+}
+
+export interface DeleteResult {
+  deleted: string[]
+  notFound: string[]
+}
+
+/** What the web console (and scripts) may do with a running bus. */
+export interface AdminApi {
+  modules(): ModuleStatus[]
+  module(name: string): ModuleStatus
+  stopModule(name: string): void
+  startModule(name: string): void
+  /** Newest failure first. */
+  failedMessages(): FailedMessage[]
+  retryFailed(idsOrKeys: readonly string[]): Promise<RetryResult>
+  retryAllFailed(): Promise<RetryResult>
+  deleteFailed(idsOrKeys: readonly string[]): Promise<DeleteResult>
+  retrySchedule(module: string): RetrySchedule
+  /** The module's last log lines, oldest first. */
+  logs(module: string): readonly LogLine[]
+  journalBytes(): number
+  readonly events: BusEmitter
+}

@@ -1,0 +1,379 @@
+import { resolve } from 'node:path'
+import type { AdminApi, DeleteResult, ModuleStatus, RetryResult } from './admin/admin-api.js'
+import { systemClock, type Clock } from './clock.js'
+import type { ModuleDefinition } from './endpoint/define-module.js'
+import type { SendOptions } from './endpoint/handler-context.js'
+import { createModuleRuntime, type ModuleRuntime } from './endpoint/module-runtime.js'
+import { BusAlreadyStartedError, BusNotStartedError, InvalidOptionError, ModuleNotFoundError } from './errors.js'
+import type { BodyOf, CommandDefinition, EventDefinition } from './messages/define-message.js'
+import { Headers, OutsideOrigin } from './messages/headers.js'
+import type { DeliveryState } from './outbox/delivery-ledger.js'
+import { createNodeFileSystem, type FileSystem } from './outbox/file-system.js'
+import type { TornTail } from './outbox/journal.js'
+import { createMemoryFileSystem } from './outbox/memory-file-system.js'
+import { createOutbox } from './outbox/outbox.js'
+import { createIncomingPipeline } from './pipeline/incoming.js'
+import { prepareOutgoing, type SendMode } from './pipeline/outgoing.js'
+import { createErrorQueue, toFailedMessage } from './recoverability/error-queue.js'
+import { forRetry } from './recoverability/failure-headers.js'
+import { describeSchedule, requireWhole } from './recoverability/policy.js'
+import { createTopology, type Routes } from './routing/topology.js'
+import { createDelayScheduler } from './scheduling/delay-scheduler.js'
+import { createSignals, type BusEmitter, type LogLevel, type LogLine } from './signals.js'
+
+export interface BusOptions {
+  modules: readonly ModuleDefinition[]
+  /** Command type → module, e.g. `{ PlaceOrder: 'sales' }`. @default {} */
+  routes?: Routes
+  /**
+   * Where the journals live.
+   * @default process.env.MAILROOM_DATA_DIR ?? './data'
+   */
+  dataDir?: string
+  /**
+   * `disk`: durable journals, every accepted message fsync'd. `memory`: the same code on an in-memory
+   * file system, for scenario tests and benchmarks; a restart loses everything.
+   * @default 'disk'
+   */
+  storage?: 'disk' | 'memory'
+  /** Overrides the storage's file system: count fsyncs, inject disk errors, or share one memory file system between restarts. */
+  fileSystem?: FileSystem
+  /** @default the system clock; tests pass a virtual one (src/bus/testing). */
+  clock?: Clock
+  journal?: {
+    /**
+     * A segment is closed (and may be compacted) at this size.
+     * @default 8 MiB
+     */
+    maxSegmentBytes?: number
+  }
+  /** How long to wait before trying a delivery again after the journal could not be written. @default 1000 */
+  writeErrorBackoffMs?: number
+}
+
+export interface SendResult {
+  messageId: string
+  conversationId: string
+  correlationId: string
+}
+
+export interface StartReport {
+  /** Records read from the journals. */
+  records: number
+  queued: number
+  delayed: number
+  failed: number
+  orphaned: number
+  tornTails: TornTail[]
+}
+
+export interface Bus {
+  /** Opens (and recovers) the journals, then starts every module. */
+  start(): Promise<StartReport>
+  /** Stops taking work, lets in-flight messages finish and commit, closes the journals. */
+  stop(): Promise<void>
+  /** Sends a command to its routed module. Throws at once for an unknown type, a missing route or an invalid body; resolves once the message is on disk. */
+  send<D extends CommandDefinition>(message: D, body: BodyOf<D>, options?: SendOptions): Promise<SendResult>
+  /** Publishes an event to every subscribing module; resolves once it is on disk. */
+  publish<D extends EventDefinition>(message: D, body: BodyOf<D>, options?: SendOptions): Promise<SendResult>
+  /** Resolves when every running module's queue is empty and nothing is in flight or being written. */
+  idle(): Promise<void>
+  /** Runs compaction now and waits for it (tests; it also runs by itself as segments fill). */
+  compact(): Promise<void>
+  readonly admin: AdminApi
+  readonly signals: BusEmitter
+  readonly fileSystem: FileSystem
+  readonly dataDir: string
+  readonly moduleNames: readonly string[]
+}
+
+type BusState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped'
+
+export function createBus(options: BusOptions): Bus {
+  if (!Array.isArray(options?.modules) || options.modules.length === 0) {
+    throw new InvalidOptionError('modules', 'a non-empty array of defineModule(...) results', options?.modules)
+  }
+  const topology = createTopology(options.modules, options.routes ?? {})
+  const storage = options.storage ?? 'disk'
+  if (storage !== 'disk' && storage !== 'memory') throw new InvalidOptionError('storage', "'disk' or 'memory'", storage)
+  const maxSegmentBytes = options.journal?.maxSegmentBytes ?? 8 * 1024 * 1024
+  requireWhole('journal.maxSegmentBytes', maxSegmentBytes, 1024)
+  const writeErrorBackoffMs = options.writeErrorBackoffMs ?? 1_000
+  const fileSystem = options.fileSystem ?? (storage === 'memory' ? createMemoryFileSystem() : createNodeFileSystem())
+  const dataDir = storage === 'memory' && !options.dataDir ? '/mailroom-memory' : resolve(options.dataDir ?? process.env.MAILROOM_DATA_DIR ?? './data')
+  const clock = options.clock ?? systemClock
+  const signals = createSignals()
+  const moduleNames = options.modules.map((module) => module.name)
+  const errorQueue = createErrorQueue()
+  const delayedCount = new Map<string, number>(moduleNames.map((name) => [name, 0]))
+  let state: BusState = 'created'
+  let activity = 0
+  let idleWaiters: (() => void)[] = []
+
+  const outbox = createOutbox({
+    fs: fileSystem,
+    dataDir,
+    modules: moduleNames,
+    maxSegmentBytes,
+    clock,
+    onError: (error, during) => signals.emit('bus:error', { error, during }),
+  })
+
+  const runtimes = new Map<string, ModuleRuntime>()
+  const runtimeOf = (name: string): ModuleRuntime => {
+    const runtime = runtimes.get(name)
+    if (!runtime) throw new ModuleNotFoundError(name, moduleNames)
+    return runtime
+  }
+
+  const scheduler = createDelayScheduler<DeliveryState>(clock, (delivery) => {
+    delayedCount.set(delivery.module, (delayedCount.get(delivery.module) ?? 1) - 1)
+    runtimes.get(delivery.module)?.enqueue(delivery)
+  })
+
+  function delay(delivery: DeliveryState): void {
+    delayedCount.set(delivery.module, (delayedCount.get(delivery.module) ?? 0) + 1)
+    scheduler.add(delivery.at ?? clock.now(), delivery)
+  }
+
+  function dispatch(deliveries: DeliveryState[]): void {
+    const now = clock.now()
+    for (const delivery of deliveries) {
+      if (delivery.at !== undefined && delivery.at > now) delay(delivery)
+      else runtimes.get(delivery.module)?.enqueue(delivery)
+    }
+  }
+
+  function log(module: string, level: LogLevel, text: string, fields?: Record<string, unknown>, messageId?: string): void {
+    const line: LogLine = { module, level, text, at: clock.now() }
+    if (fields) line.fields = fields
+    if (messageId) line.messageId = messageId
+    runtimes.get(module)?.remember(line)
+    signals.emit('log', line)
+  }
+
+  function isQuiet(): boolean {
+    if (activity > 0) return false
+    for (const runtime of runtimes.values()) {
+      if (runtime.inFlight > 0 || (runtime.running && runtime.queueLength > 0)) return false
+    }
+    return true
+  }
+
+  function notifyIfQuiet(): void {
+    if (idleWaiters.length === 0 || !isQuiet()) return
+    const waiters = idleWaiters
+    idleWaiters = []
+    for (const resolve of waiters) resolve()
+  }
+
+  async function tracked<T>(work: () => Promise<T>): Promise<T> {
+    activity++
+    try {
+      return await work()
+    } finally {
+      activity--
+      // After the caller's continuation has run, so deliveries it dispatched are counted first.
+      queueMicrotask(notifyIfQuiet)
+    }
+  }
+
+  for (const module of options.modules) {
+    const process = createIncomingPipeline({
+      module,
+      runtime: () => runtimeOf(module.name),
+      topology,
+      outbox,
+      clock,
+      signals,
+      log: (level, text, fields, messageId) => log(module.name, level, text, fields, messageId),
+      dispatch,
+      delay,
+      toErrorQueue: (delivery) => errorQueue.add(delivery),
+      retryAfterWriteError(delivery, error) {
+        signals.emit('bus:error', { error, during: `committing ${delivery.env?.type} in ${module.name}` })
+        delivery.at = clock.now() + writeErrorBackoffMs
+        delay(delivery)
+      },
+    })
+    runtimes.set(module.name, createModuleRuntime({ name: module.name, concurrency: module.concurrency, process, onQuiet: notifyIfQuiet }))
+  }
+
+  function requireRunning(action: string): void {
+    if (state !== 'running') throw new BusNotStartedError(action)
+  }
+
+  function sendFromOutside(mode: SendMode, definition: unknown, body: unknown, sendOptions: SendOptions | undefined): Promise<SendResult> {
+    requireRunning(mode === 'send' ? 'send' : 'publish')
+    const entry = prepareOutgoing(topology, { mode, definition, body, options: sendOptions, origin: OutsideOrigin, incoming: undefined, now: clock.now() })
+    const result: SendResult = {
+      messageId: entry.env.id,
+      conversationId: entry.env.headers[Headers.ConversationId]!,
+      correlationId: entry.env.headers[Headers.CorrelationId]!,
+    }
+    if (entry.to.length === 0) return Promise.resolve(result)
+    return tracked(async () => {
+      dispatch(await outbox.commitOutside([entry]))
+      return result
+    })
+  }
+
+  function status(runtime: ModuleRuntime): ModuleStatus {
+    const { counters } = runtime
+    return {
+      name: runtime.name,
+      running: runtime.running,
+      concurrency: runtime.concurrency,
+      queueLength: runtime.queueLength,
+      inFlight: runtime.inFlight,
+      delayed: delayedCount.get(runtime.name) ?? 0,
+      errorQueueLength: errorQueue.size(runtime.name),
+      handled: counters.handled,
+      failed: counters.failed,
+      retries: counters.retries,
+      averageProcessingTimeMs: counters.handled === 0 ? 0 : counters.processingTimeMsTotal / counters.handled,
+      averageCriticalTimeMs: counters.handled === 0 ? 0 : counters.criticalTimeMsTotal / counters.handled,
+    }
+  }
+
+  async function retry(deliveries: DeliveryState[]): Promise<string[]> {
+    requireRunning('retry failed messages')
+    return tracked(async () => {
+      const retried: string[] = []
+      await Promise.all(
+        deliveries.map(async (delivery) => {
+          const env = forRetry(delivery.env!)
+          try {
+            await outbox.commitRetried(delivery.module, delivery, env)
+          } catch (error) {
+            errorQueue.add(delivery)
+            throw error
+          }
+          retried.push(`${delivery.module}:${delivery.id}`)
+          signals.emit('message:retried', { module: delivery.module, id: delivery.id, type: env.type })
+          log(delivery.module, 'info', `Retrying ${env.type} from the error queue`, { messageId: delivery.id }, delivery.id)
+          runtimeOf(delivery.module).enqueue(delivery)
+        }),
+      )
+      return retried
+    })
+  }
+
+  const admin: AdminApi = {
+    events: signals,
+    modules: () => [...runtimes.values()].map(status),
+    module: (name) => status(runtimeOf(name)),
+    stopModule(name) {
+      const runtime = runtimeOf(name)
+      if (!runtime.running) return
+      runtime.stop()
+      signals.emit('module:stopped', { module: name })
+      log(name, 'warn', 'Module stopped: messages wait in its queue')
+    },
+    startModule(name) {
+      const runtime = runtimeOf(name)
+      if (runtime.running) return
+      if (state !== 'running') throw new BusNotStartedError(`start module '${name}'`)
+      log(name, 'info', `Module started: ${runtime.queueLength} waiting`)
+      signals.emit('module:started', { module: name })
+      runtime.start()
+    },
+    failedMessages: () => errorQueue.all().map(toFailedMessage).sort((a, b) => b.failedAt - a.failedAt),
+    async retryFailed(idsOrKeys): Promise<RetryResult> {
+      // Taken out synchronously: a second click finds them gone and sends nothing twice.
+      const { taken, notFound } = errorQueue.take(idsOrKeys)
+      return { retried: await retry(taken), notFound }
+    },
+    async retryAllFailed(): Promise<RetryResult> {
+      const { taken } = errorQueue.take(errorQueue.all().map((delivery) => `${delivery.module}:${delivery.id}`))
+      return { retried: await retry(taken), notFound: [] }
+    },
+    async deleteFailed(idsOrKeys): Promise<DeleteResult> {
+      requireRunning('delete failed messages')
+      const { taken, notFound } = errorQueue.take(idsOrKeys)
+      const deleted: string[] = []
+      await tracked(() =>
+        Promise.all(
+          taken.map(async (delivery) => {
+            const type = delivery.env!.type
+            try {
+              await outbox.commitArchived(delivery.module, delivery)
+            } catch (error) {
+              errorQueue.add(delivery)
+              throw error
+            }
+            deleted.push(`${delivery.module}:${delivery.id}`)
+            signals.emit('message:archived', { module: delivery.module, id: delivery.id, type })
+          }),
+        ),
+      )
+      return { deleted, notFound }
+    },
+    retrySchedule: (name) => {
+      runtimeOf(name)
+      return describeSchedule(topology.modules.get(name)!.recoverability)
+    },
+    logs: (name) => runtimeOf(name).recentLogs,
+    journalBytes: () => outbox.totalBytes(),
+  }
+
+  return {
+    admin,
+    signals,
+    fileSystem,
+    dataDir,
+    moduleNames,
+    async start() {
+      if (state !== 'created') throw new BusAlreadyStartedError()
+      state = 'starting'
+      let recovered
+      try {
+        recovered = await outbox.open()
+      } catch (error) {
+        state = 'created'
+        throw error
+      }
+      for (const torn of recovered.tornTails) {
+        signals.emit('journal:torn-tail', torn)
+      }
+      let queued = 0
+      for (const [module, deliveries] of recovered.queued) {
+        const runtime = runtimeOf(module)
+        for (const delivery of deliveries) runtime.enqueue(delivery)
+        queued += deliveries.length
+      }
+      for (const delivery of recovered.delayed) delay(delivery)
+      for (const delivery of recovered.failed) errorQueue.add(delivery)
+      state = 'running'
+      for (const runtime of runtimes.values()) runtime.start()
+      outbox.compactor.request()
+      return {
+        records: recovered.records,
+        queued,
+        delayed: recovered.delayed.length,
+        failed: recovered.failed.length,
+        orphaned: recovered.orphaned,
+        tornTails: recovered.tornTails,
+      }
+    },
+    async stop() {
+      if (state !== 'running') return
+      state = 'stopping'
+      for (const runtime of runtimes.values()) runtime.stop()
+      await Promise.all([...runtimes.values()].map((runtime) => runtime.settled()))
+      while (activity > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve))
+      scheduler.stop()
+      await outbox.close()
+      state = 'stopped'
+    },
+    send: (definition, body, sendOptions) => sendFromOutside('send', definition, body, sendOptions),
+    publish: (definition, body, sendOptions) => sendFromOutside('publish', definition, body, sendOptions),
+    async idle() {
+      while (!isQuiet()) await new Promise<void>((resolve) => idleWaiters.push(resolve))
+    },
+    async compact() {
+      requireRunning('compact')
+      await outbox.compactor.runNow()
+    },
+  }
+}

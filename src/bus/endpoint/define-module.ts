@@ -1,0 +1,58 @@
+import { InvalidOptionError } from '../errors.js'
+import type { EventDefinition, MessageDefinition } from '../messages/define-message.js'
+import { isMessageDefinition } from '../messages/define-message.js'
+import { requireWhole, resolveRecoverability, type RecoverabilityConfig, type RecoverabilityOptions } from '../recoverability/policy.js'
+import type { Handler } from './handle.js'
+
+export interface ModuleOptions {
+  /** Lower-case, e.g. `sales`; also the name of its journal directory. */
+  name: string
+  handlers: readonly Handler<any>[]
+  /** Events this module publishes without handling them itself; publishing an undeclared, unhandled event is an error. */
+  publishes?: readonly EventDefinition[]
+  /**
+   * Messages handled at the same time at most (load levelling).
+   * @default 4
+   */
+  concurrency?: number
+  /** @default 3 immediate retries, then delayed retries after 2 s, 4 s, 8 s */
+  recoverability?: RecoverabilityOptions
+}
+
+export interface ModuleDefinition {
+  readonly name: string
+  readonly handlers: readonly Handler<MessageDefinition>[]
+  readonly publishes: readonly EventDefinition[]
+  readonly concurrency: number
+  readonly recoverability: RecoverabilityConfig
+}
+
+const moduleNamePattern = /^[a-z][a-z0-9-]{0,62}$/
+
+export function defineModule(options: ModuleOptions): ModuleDefinition {
+  if (typeof options.name !== 'string' || !moduleNamePattern.test(options.name)) {
+    throw new InvalidOptionError('name', 'a lower-case module name like sales or order-history', options.name)
+  }
+  const prefix = `modules.${options.name}`
+  if (!Array.isArray(options.handlers)) throw new InvalidOptionError(`${prefix}.handlers`, 'an array of handle(...) results', options.handlers)
+  for (const [index, handler] of options.handlers.entries()) {
+    if (!handler || !isMessageDefinition(handler.message) || typeof handler.fn !== 'function') {
+      throw new InvalidOptionError(`${prefix}.handlers[${index}]`, 'made with handle(Message, fn)', handler)
+    }
+  }
+  const concurrency = options.concurrency ?? 4
+  requireWhole(`${prefix}.concurrency`, concurrency, 1)
+  const publishes = options.publishes ?? []
+  for (const [index, event] of publishes.entries()) {
+    if (!isMessageDefinition(event) || event.kind !== 'event') {
+      throw new InvalidOptionError(`${prefix}.publishes[${index}]`, 'an event made with defineEvent', event)
+    }
+  }
+  return Object.freeze({
+    name: options.name,
+    handlers: [...options.handlers],
+    publishes: [...publishes],
+    concurrency,
+    recoverability: resolveRecoverability(options.recoverability, `${prefix}.recoverability`),
+  })
+}

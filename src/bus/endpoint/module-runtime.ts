@@ -1,0 +1,112 @@
+import type { DeliveryState } from '../outbox/delivery-ledger.js'
+import type { LogLine } from '../signals.js'
+import { FifoQueue } from './fifo-queue.js'
+
+export interface ModuleCounters {
+  handled: number
+  /** Messages moved to the error queue. */
+  failed: number
+  /** Attempts that failed and were tried again (immediate or delayed). */
+  retries: number
+  processingTimeMsTotal: number
+  criticalTimeMsTotal: number
+}
+
+export interface ModuleRuntime {
+  readonly name: string
+  readonly concurrency: number
+  readonly running: boolean
+  readonly inFlight: number
+  readonly queueLength: number
+  readonly counters: ModuleCounters
+  readonly recentLogs: readonly LogLine[]
+  enqueue(state: DeliveryState): void
+  start(): void
+  stop(): void
+  /** Resolves when nothing of this module is in flight. */
+  settled(): Promise<void>
+  remember(line: LogLine): void
+  queued(): IterableIterator<DeliveryState>
+}
+
+export interface ModuleRuntimeOptions {
+  name: string
+  concurrency: number
+  /** Handles one delivery to its end (handled, delayed or failed); never rejects. */
+  process: (state: DeliveryState) => Promise<void>
+  onQuiet: () => void
+  logLimit?: number
+}
+
+/**
+ * One module's queue and dispatcher: at most `concurrency` deliveries in flight, the rest wait in
+ * arrival order. A stopped module keeps its queue filling and works it off in order once started.
+ */
+export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntime {
+  const queue = new FifoQueue<DeliveryState>()
+  const logs: LogLine[] = []
+  const logLimit = options.logLimit ?? 200
+  const counters: ModuleCounters = { handled: 0, failed: 0, retries: 0, processingTimeMsTotal: 0, criticalTimeMsTotal: 0 }
+  let running = false
+  let inFlight = 0
+  let settledWaiters: (() => void)[] = []
+
+  function finish(): void {
+    inFlight--
+    if (inFlight === 0 && settledWaiters.length > 0) {
+      const waiters = settledWaiters
+      settledWaiters = []
+      for (const resolve of waiters) resolve()
+    }
+    drain()
+    if (inFlight === 0 && (queue.length === 0 || !running)) options.onQuiet()
+  }
+
+  function drain(): void {
+    while (running && inFlight < options.concurrency && queue.length > 0) {
+      const state = queue.shift()!
+      inFlight++
+      void options.process(state).then(finish, finish)
+    }
+  }
+
+  return {
+    name: options.name,
+    concurrency: options.concurrency,
+    get running() {
+      return running
+    },
+    get inFlight() {
+      return inFlight
+    },
+    get queueLength() {
+      return queue.length
+    },
+    counters,
+    get recentLogs() {
+      return logs
+    },
+    enqueue(state) {
+      queue.push(state)
+      drain()
+    },
+    start() {
+      running = true
+      drain()
+      if (inFlight === 0) options.onQuiet()
+    },
+    stop() {
+      running = false
+      if (inFlight === 0) options.onQuiet()
+    },
+    settled() {
+      if (inFlight === 0) return Promise.resolve()
+      return new Promise((resolve) => settledWaiters.push(resolve))
+    },
+    remember(line) {
+      logs.push(line)
+      if (logs.length > logLimit) logs.splice(0, logs.length - logLimit)
+    },
+    queued: () => queue[Symbol.iterator](),
+  }
+}

@@ -1,0 +1,159 @@
+import type { Journal } from './journal.js'
+import { destinationRoleLive, producerRoleLive, type DeliveryLedger, type DeliveryState, type Segment } from './delivery-ledger.js'
+import type { JournalRecord } from './record.js'
+
+export interface Compactor {
+  /** Asks for a pass soon; passes never overlap. */
+  request(): void
+  /** Runs passes until nothing more can be removed right now. */
+  runNow(): Promise<void>
+  /** Resolves when no pass is running. */
+  idle(): Promise<void>
+  readonly stats: { segmentsDeleted: number; recordsCarried: number; passes: number }
+}
+
+export interface CompactorOptions {
+  journals: ReadonlyMap<string, Journal>
+  ledger: DeliveryLedger
+  onError: (error: unknown) => void
+}
+
+interface CarriedRole {
+  state: DeliveryState
+  role: 'producer' | 'destination'
+  from: Segment
+}
+
+/**
+ * Keeps journals bounded: deletes sealed segments whose roles are all dead, and first carries the few
+ * live records of a mostly-dead segment forward into the active one.
+ *
+ * Why carrying is needed at all: module A's segment may hold a consumed mark for a message B produced
+ * while B's segment holds one for a message A produced; each waits for the other to go, forever.
+ * Consumed marks are tiny, so they are always carried; records that hold a message are carried only
+ * when at most half of the segment is still live, so a large backlog is never copied over and over.
+ *
+ * Deletions within a journal go in ascending order, so an older copy of a carried record is always
+ * gone before the newer one (which a restart would otherwise not see as a duplicate).
+ */
+export function createCompactor(options: CompactorOptions): Compactor {
+  const { journals, ledger, onError } = options
+  const stats = { segmentsDeleted: 0, recordsCarried: 0, passes: 0 }
+  let running: Promise<void> | undefined
+  let again = false
+
+  async function pass(): Promise<boolean> {
+    stats.passes++
+    let progressed = false
+    for (const [name, journal] of journals) {
+      const sealed = new Set(journal.sealedSegments())
+      const candidates = ledger.segments(name).filter((segment) => sealed.has(segment.number))
+      for (const number of sealed) {
+        // A sealed segment the ledger never heard of holds nothing live (e.g. only torn or dead records).
+        if (!candidates.some((segment) => segment.number === number)) candidates.push(ledger.segment(name, number))
+      }
+      candidates.sort((a, b) => a.number - b.number)
+      const carried: CarriedRole[] = []
+      const records: JournalRecord[] = []
+      for (const segment of candidates) {
+        if (segment.live === 0 || !worthCarrying(segment)) continue
+        const roles = liveRoles(segment)
+        if (roles.some(({ state }) => state.writing > 0)) continue
+        for (const role of roles) {
+          records.push(recordFor(role))
+          carried.push(role)
+        }
+      }
+      if (records.length > 0) {
+        let target: number | undefined
+        let committed: Promise<void> | undefined
+        for (const record of records) ({ segment: target, committed } = journal.append(record))
+        await committed
+        // Records of one call land in one batch, but a roll may split them; the last one names the newest.
+        for (const role of carried) ledger.carried(role.state, role.role, role.from, ledger.segment(name, target!))
+        stats.recordsCarried += records.length
+        progressed = true
+      }
+      for (const segment of candidates) {
+        if (segment.live !== 0) continue
+        await journal.deleteSegment(segment.number)
+        ledger.deleted(segment)
+        stats.segmentsDeleted++
+        progressed = true
+      }
+    }
+    return progressed
+  }
+
+  async function loop(): Promise<void> {
+    try {
+      do {
+        again = false
+        // Bounded: each pass either removes something or stops; three passes settle chains of marks.
+        for (let i = 0; i < 3 && (await pass()); i++);
+      } while (again)
+    } catch (error) {
+      onError(error)
+    } finally {
+      running = undefined
+    }
+  }
+
+  return {
+    stats,
+    request() {
+      if (running) {
+        again = true
+        return
+      }
+      running = loop()
+    },
+    async runNow() {
+      if (running) await running
+      running = loop()
+      await running
+    },
+    async idle() {
+      while (running) await running
+    },
+  }
+}
+
+function worthCarrying(segment: Segment): boolean {
+  return segment.liveHomes * 2 <= segment.roles
+}
+
+function liveRoles(segment: Segment): CarriedRole[] {
+  const roles: CarriedRole[] = []
+  const seen = new Set<DeliveryState>()
+  for (const state of segment.deliveries) {
+    if (seen.has(state)) continue
+    seen.add(state)
+    if (state.producer === segment && producerRoleLive(state)) roles.push({ state, role: 'producer', from: segment })
+    if (state.destination === segment && destinationRoleLive(state)) roles.push({ state, role: 'destination', from: segment })
+  }
+  return roles
+}
+
+function recordFor({ state, role }: CarriedRole): JournalRecord {
+  // The copy keeps the original time: a restart orders queues by it.
+  const t = state.since
+  if (role === 'producer') {
+    const entry = state.at === undefined ? { to: [state.module], env: state.env! } : { to: [state.module], at: state.at, env: state.env! }
+    return { k: 'out', t, msgs: [entry] }
+  }
+  switch (state.kind) {
+    case 'handled':
+      return { k: 'handled', t, id: state.id, msgs: [] }
+    case 'archived':
+      return { k: 'archived', t, id: state.id }
+    case 'delayed':
+      return { k: 'delayed', t, id: state.id, at: state.at ?? t, env: state.env!, failures: state.failures ?? [] }
+    case 'failed':
+      return { k: 'failed', t, id: state.id, env: state.env!, failures: state.failures ?? [] }
+    case 'retried':
+      return { k: 'retried', t, id: state.id, env: state.env! }
+    default:
+      throw new Error(`cannot carry delivery ${state.id} for ${state.module} in state ${String(state.kind)}`)
+  }
+}

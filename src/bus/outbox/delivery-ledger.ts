@@ -1,0 +1,184 @@
+import type { Envelope } from '../messages/envelope.js'
+import type { FailureRecord } from './record.js'
+
+/**
+ * What the journals on disk say about each delivery (message id, module), kept in memory so that
+ * compaction knows which records are still needed and deduplication knows what was consumed.
+ *
+ * A delivery has two roles, each held by a journal segment:
+ * - the producer role: the record that produced it (`out`, or `msgs` of `handled`). It is live while the
+ *   destination has written nothing about the message: the message is still pending.
+ * - the destination role: the module's last record about it. `delayed`, `failed` and `retried` are live
+ *   (they hold the message). `handled` and `archived` are tombstones: live only while a producer record
+ *   is still on disk, because without them a restart would deliver that record again.
+ * A segment whose roles are all dead can be deleted.
+ */
+export type DestinationKind = 'handled' | 'archived' | 'delayed' | 'failed' | 'retried'
+
+export interface Segment {
+  readonly journal: string
+  readonly number: number
+  /** Live roles held here. */
+  live: number
+  /** Live roles that hold a message (not tombstones): what makes carrying a segment forward expensive. */
+  liveHomes: number
+  /** Roles ever placed here. */
+  roles: number
+  /** Deliveries with a role here; may hold stale entries, check `producer`/`destination` before use. */
+  readonly deliveries: DeliveryState[]
+}
+
+export interface DeliveryState {
+  readonly id: string
+  readonly module: string
+  producer: Segment | undefined
+  destination: Segment | undefined
+  kind: DestinationKind | undefined
+  /** The message while a live role holds it; dropped once handled. */
+  env: Envelope | undefined
+  /** Due time (ms) for deferred or delayed deliveries. */
+  at: number | undefined
+  failures: FailureRecord[] | undefined
+  /** When the record that put the message where it is was written: the queue's order after a restart. */
+  since: number
+  /** Destination records appended but not yet synced; compaction leaves such deliveries alone. */
+  writing: number
+}
+
+export interface DeliveryLedger {
+  segment(journal: string, number: number): Segment
+  /** A producer record for (id, module) is now on disk in `segment`. */
+  produced(segment: Segment, env: Envelope, module: string, at: number | undefined, since: number): DeliveryState
+  /** Module `module`'s journal now holds a `kind` record about `id` in `segment`. */
+  recorded(segment: Segment, id: string, module: string, kind: DestinationKind, since: number, details?: Partial<Pick<DeliveryState, 'env' | 'at' | 'failures'>>): DeliveryState
+  /** Compaction wrote a copy of a role into `to`; the copy is synced. */
+  carried(state: DeliveryState, role: 'producer' | 'destination', from: Segment, to: Segment): void
+  /** A segment's file was deleted (and the deletion synced). */
+  deleted(segment: Segment): void
+  get(id: string, module: string): DeliveryState | undefined
+  all(): IterableIterator<DeliveryState>
+  segments(journal: string): Segment[]
+  /** Number of deliveries tracked (for memory tests). */
+  size(): number
+}
+
+const keyOf = (id: string, module: string) => `${module}\u0000${id}`
+
+function isHome(kind: DestinationKind | undefined): boolean {
+  return kind === 'delayed' || kind === 'failed' || kind === 'retried'
+}
+
+export function producerRoleLive(state: DeliveryState): boolean {
+  return state.producer !== undefined && state.kind === undefined
+}
+
+export function destinationRoleLive(state: DeliveryState): boolean {
+  return state.destination !== undefined && (isHome(state.kind) || state.producer !== undefined)
+}
+
+export function createDeliveryLedger(): DeliveryLedger {
+  const states = new Map<string, DeliveryState>()
+  const segmentsByJournal = new Map<string, Map<number, Segment>>()
+
+  function segment(journal: string, number: number): Segment {
+    let byNumber = segmentsByJournal.get(journal)
+    if (!byNumber) segmentsByJournal.set(journal, (byNumber = new Map()))
+    let found = byNumber.get(number)
+    if (!found) byNumber.set(number, (found = { journal, number, live: 0, liveHomes: 0, roles: 0, deliveries: [] }))
+    return found
+  }
+
+  /** Applies a change to a delivery and moves the live counts of its roles to match. */
+  function change(state: DeliveryState, mutate: () => void): void {
+    const producerBefore = producerRoleLive(state) ? state.producer : undefined
+    const destinationBefore = destinationRoleLive(state) ? state.destination : undefined
+    const destinationWasHome = isHome(state.kind)
+    mutate()
+    const producerAfter = producerRoleLive(state) ? state.producer : undefined
+    const destinationAfter = destinationRoleLive(state) ? state.destination : undefined
+    if (producerBefore) {
+      producerBefore.live--
+      producerBefore.liveHomes--
+    }
+    if (destinationBefore) {
+      destinationBefore.live--
+      if (destinationWasHome) destinationBefore.liveHomes--
+    }
+    if (producerAfter) {
+      producerAfter.live++
+      producerAfter.liveHomes++
+    }
+    if (destinationAfter) {
+      destinationAfter.live++
+      if (isHome(state.kind)) destinationAfter.liveHomes++
+    }
+    if (!producerAfter && !destinationAfter) {
+      state.env = undefined
+      state.failures = undefined
+      if (state.producer === undefined) states.delete(keyOf(state.id, state.module))
+    }
+  }
+
+  function stateFor(id: string, module: string): DeliveryState {
+    const key = keyOf(id, module)
+    let state = states.get(key)
+    if (!state) {
+      state = { id, module, producer: undefined, destination: undefined, kind: undefined, env: undefined, at: undefined, failures: undefined, since: 0, writing: 0 }
+      states.set(key, state)
+    }
+    return state
+  }
+
+  return {
+    segment,
+    produced(where, env, module, at, since) {
+      const state = stateFor(env.id, module)
+      change(state, () => {
+        // A later copy (compaction carried it forward) supersedes an earlier one.
+        if (!state.producer || state.producer.journal !== where.journal || state.producer.number <= where.number) state.producer = where
+        if (state.kind === undefined) {
+          state.env = env
+          state.at = at
+          state.since = since
+        }
+      })
+      where.roles++
+      where.deliveries.push(state)
+      return state
+    },
+    recorded(where, id, module, kind, since, details = {}) {
+      const state = stateFor(id, module)
+      change(state, () => {
+        state.destination = where
+        state.kind = kind
+        if (isHome(kind)) {
+          if (details.env) state.env = details.env
+          state.at = details.at
+          state.failures = details.failures
+          state.since = since
+        }
+      })
+      where.roles++
+      where.deliveries.push(state)
+      return state
+    },
+    carried(state, role, from, to) {
+      if (role === 'producer' && state.producer === from) change(state, () => (state.producer = to))
+      else if (role === 'destination' && state.destination === from) change(state, () => (state.destination = to))
+      else return
+      to.roles++
+      to.deliveries.push(state)
+    },
+    deleted(where) {
+      for (const state of where.deliveries) {
+        if (state.producer === where) change(state, () => (state.producer = undefined))
+        if (state.destination === where) change(state, () => (state.destination = undefined))
+      }
+      segmentsByJournal.get(where.journal)?.delete(where.number)
+    },
+    get: (id, module) => states.get(keyOf(id, module)),
+    all: () => states.values(),
+    segments: (journal) => [...(segmentsByJournal.get(journal)?.values() ?? [])].sort((a, b) => a.number - b.number),
+    size: () => states.size,
+  }
+}

@@ -1,0 +1,98 @@
+import { constants } from 'node:fs'
+import * as fsp from 'node:fs/promises'
+
+/** An open journal segment: appends go to its end, `sync` makes them durable. */
+export interface AppendHandle {
+  append(data: Uint8Array): Promise<void>
+  sync(): Promise<void>
+  truncate(length: number): Promise<void>
+  close(): Promise<void>
+}
+
+/**
+ * The journal's only door to storage. Injected so tests can count fsyncs, simulate disk errors,
+ * and so the in-memory mode runs the very same journal code without touching disk.
+ */
+export interface FileSystem {
+  mkdir(path: string): Promise<void>
+  /** File names in `path`, or [] when it does not exist. */
+  readdir(path: string): Promise<string[]>
+  readFile(path: string): Promise<Uint8Array>
+  /** Opens for appending, creating the file when missing. */
+  openAppend(path: string): Promise<AppendHandle>
+  /** Creates a file that must not exist yet; rejects with code EEXIST otherwise. */
+  createExclusive(path: string, content: string): Promise<void>
+  truncate(path: string, length: number): Promise<void>
+  unlink(path: string): Promise<void>
+  /** Makes a directory's entries (created or removed files) durable. */
+  syncDir(path: string): Promise<void>
+  /** Counters for tests: group commit is proved by counting syncs, never by timing. */
+  readonly stats: { syncs: number; appends: number }
+}
+
+export function createNodeFileSystem(): FileSystem {
+  const stats = { syncs: 0, appends: 0 }
+  return {
+    stats,
+    async mkdir(path) {
+      await fsp.mkdir(path, { recursive: true })
+    },
+    async readdir(path) {
+      try {
+        return await fsp.readdir(path)
+      } catch (error) {
+        if (isCode(error, 'ENOENT')) return []
+        throw error
+      }
+    },
+    async readFile(path) {
+      return fsp.readFile(path)
+    },
+    async openAppend(path) {
+      const handle = await fsp.open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND, 0o644)
+      return {
+        async append(data) {
+          stats.appends++
+          let offset = 0
+          while (offset < data.length) {
+            const { bytesWritten } = await handle.write(data, offset, data.length - offset)
+            offset += bytesWritten
+          }
+        },
+        async sync() {
+          stats.syncs++
+          // fdatasync flushes the file's size too, which is all an append changes.
+          await handle.datasync()
+        },
+        async truncate(length) {
+          await handle.truncate(length)
+        },
+        async close() {
+          await handle.close()
+        },
+      }
+    },
+    async createExclusive(path, content) {
+      await fsp.writeFile(path, content, { flag: 'wx' })
+    },
+    async truncate(path, length) {
+      await fsp.truncate(path, length)
+    },
+    async unlink(path) {
+      await fsp.unlink(path)
+    },
+    async syncDir(path) {
+      stats.syncs++
+      const handle = await fsp.open(path, constants.O_RDONLY)
+      try {
+        await handle.sync()
+      } finally {
+        await handle.close()
+      }
+    },
+  }
+}
+
+export function isCode(error: unknown, code: string): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code
+}

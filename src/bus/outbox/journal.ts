@@ -1,0 +1,262 @@
+import { join } from 'node:path'
+import { JournalCorruptError, JournalWriteError } from '../errors.js'
+import type { AppendHandle, FileSystem } from './file-system.js'
+import { decodeRecordAt, encodeRecord, type JournalRecord } from './record.js'
+
+export interface JournalOptions {
+  fs: FileSystem
+  /** The journal's own directory, e.g. `data/sales`. */
+  dir: string
+  /** A segment is closed once it holds this many bytes; only closed segments are compacted. */
+  maxSegmentBytes: number
+}
+
+export interface StoredRecord {
+  segment: number
+  record: JournalRecord
+}
+
+export interface TornTail {
+  file: string
+  offset: number
+  droppedBytes: number
+  reason: string
+}
+
+export interface OpenedJournal {
+  records: StoredRecord[]
+  tornTail?: TornTail
+}
+
+export interface Appended {
+  /** The segment the record lands in, known at once so the caller can account for it. */
+  segment: number
+  /** Resolves once the record is on disk (fsync'd); shared by every append of the same group. */
+  committed: Promise<void>
+}
+
+export interface Journal {
+  readonly dir: string
+  open(): Promise<OpenedJournal>
+  append(record: JournalRecord): Appended
+  /** Segments that are closed and fully synced: the only ones compaction may touch. */
+  sealedSegments(): number[]
+  activeSegment(): number
+  segmentBytes(segment: number): number
+  totalBytes(): number
+  deleteSegment(segment: number): Promise<void>
+  /** Resolves when every append so far is synced. */
+  flushed(): Promise<void>
+  close(): Promise<void>
+  /** Called (synchronously, inside append) when a new segment is started. */
+  onRoll: (() => void) | undefined
+}
+
+const segmentFilePattern = /^(\d{8})\.journal$/
+
+export function segmentFileName(segment: number): string {
+  return `${String(segment).padStart(8, '0')}.journal`
+}
+
+interface PendingBatch {
+  entries: { segment: number; bytes: Buffer }[]
+  promise: Promise<void>
+  resolve: () => void
+  reject: (error: unknown) => void
+}
+
+/**
+ * An append-only, segmented journal with group commit: every append made while a write is pending or
+ * in progress joins the next batch, and a batch costs one write and one fsync per segment it touches.
+ */
+export function createJournal(options: JournalOptions): Journal {
+  const { fs, dir, maxSegmentBytes } = options
+  const sizes = new Map<number, number>()
+  let active = 1
+  let pending: PendingBatch | undefined
+  let flushing: Promise<void> | undefined
+  let flushScheduled = false
+  let lowestUnsynced = Number.POSITIVE_INFINITY
+  let openSegment: { segment: number; handle: AppendHandle } | undefined
+  let closed = false
+
+  const fileOf = (segment: number) => join(dir, segmentFileName(segment))
+
+  const newBatch = (): PendingBatch => {
+    let resolve!: () => void
+    let reject!: (error: unknown) => void
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res
+      reject = rej
+    })
+    // A batch nobody awaits must not crash the process as an unhandled rejection.
+    promise.catch(() => {})
+    return { entries: [], promise, resolve, reject }
+  }
+
+  async function handleFor(segment: number): Promise<{ segment: number; handle: AppendHandle }> {
+    if (openSegment?.segment === segment) return openSegment
+    if (openSegment) await openSegment.handle.close()
+    const handle = await fs.openAppend(fileOf(segment))
+    // A new file's directory entry must be durable too, or a crash could lose the whole file.
+    await fs.syncDir(dir)
+    openSegment = { segment, handle }
+    return openSegment
+  }
+
+  const syncedSizes = new Map<number, number>()
+  const syncedSizeOf = (segment: number) => syncedSizes.get(segment) ?? 0
+
+  async function writeBatch(batch: PendingBatch): Promise<void> {
+    let i = 0
+    const { entries } = batch
+    while (i < entries.length) {
+      const segment = entries[i]!.segment
+      let j = i
+      while (j < entries.length && entries[j]!.segment === segment) j++
+      const bytes = j - i === 1 ? entries[i]!.bytes : Buffer.concat(entries.slice(i, j).map((entry) => entry.bytes))
+      const target = await handleFor(segment)
+      const before = syncedSizeOf(segment)
+      try {
+        await target.handle.append(bytes)
+        await target.handle.sync()
+      } catch (cause) {
+        // Cut the partial write off so the next append starts on a record boundary.
+        await target.handle.truncate(before).catch(() => {})
+        throw new JournalWriteError(fileOf(segment), { cause })
+      }
+      syncedSizes.set(segment, before + bytes.length)
+      i = j
+    }
+  }
+
+  async function flushLoop(): Promise<void> {
+    flushScheduled = false
+    while (pending) {
+      const batch = pending
+      pending = undefined
+      try {
+        await writeBatch(batch)
+        batch.resolve()
+      } catch (error) {
+        // The failed bytes were never acknowledged; un-count them so sizes match the disk.
+        for (const entry of batch.entries) sizes.set(entry.segment, (sizes.get(entry.segment) ?? 0) - entry.bytes.length)
+        batch.reject(error)
+      }
+      // `pending` may have been refilled by appends made during the await above.
+      const next = pending as PendingBatch | undefined
+      lowestUnsynced = next?.entries[0]?.segment ?? Number.POSITIVE_INFINITY
+    }
+    flushing = undefined
+  }
+
+  function scheduleFlush(): void {
+    if (flushScheduled || flushing) return
+    flushScheduled = true
+    // setImmediate, not a microtask: every append made in this turn of the event loop joins the batch.
+    setImmediate(() => {
+      flushing = flushLoop()
+    })
+  }
+
+  const journal: Journal = {
+    dir,
+    onRoll: undefined,
+
+    async open() {
+      await fs.mkdir(dir)
+      const segments = (await fs.readdir(dir))
+        .map((name) => segmentFilePattern.exec(name)?.[1])
+        .filter((digits): digits is string => digits !== undefined)
+        .map(Number)
+        .sort((a, b) => a - b)
+      const records: StoredRecord[] = []
+      let tornTail: TornTail | undefined
+      for (const [index, segment] of segments.entries()) {
+        const file = fileOf(segment)
+        const data = await fs.readFile(file)
+        const isLast = index === segments.length - 1
+        let offset = 0
+        while (offset < data.length) {
+          const result = decodeRecordAt(data, offset)
+          if (result.ok) {
+            records.push({ segment, record: result.record })
+            offset = result.next
+            continue
+          }
+          if (isLast && result.reachesEnd) {
+            tornTail = { file, offset, droppedBytes: data.length - offset, reason: result.reason }
+            await fs.truncate(file, offset)
+            break
+          }
+          throw new JournalCorruptError(file, offset, result.reason)
+        }
+        const size = tornTail && isLast ? tornTail.offset : data.length
+        sizes.set(segment, size)
+        syncedSizes.set(segment, size)
+      }
+      const last = segments.at(-1)
+      if (last !== undefined) active = (sizes.get(last) ?? 0) < maxSegmentBytes ? last : last + 1
+      if (!sizes.has(active)) sizes.set(active, 0)
+      return tornTail ? { records, tornTail } : { records }
+    },
+
+    append(record) {
+      if (closed) throw new JournalWriteError(dir, { cause: new Error('journal is closed') })
+      const bytes = encodeRecord(record)
+      const activeSize = sizes.get(active) ?? 0
+      if (activeSize > 0 && activeSize + bytes.length > maxSegmentBytes) {
+        active++
+        sizes.set(active, 0)
+        journal.onRoll?.()
+      }
+      sizes.set(active, (sizes.get(active) ?? 0) + bytes.length)
+      pending ??= newBatch()
+      pending.entries.push({ segment: active, bytes })
+      if (active < lowestUnsynced) lowestUnsynced = active
+      scheduleFlush()
+      return { segment: active, committed: pending.promise }
+    },
+
+    sealedSegments() {
+      const limit = Math.min(active, lowestUnsynced)
+      return [...sizes.keys()].filter((segment) => segment < limit).sort((a, b) => a - b)
+    },
+
+    activeSegment: () => active,
+    segmentBytes: (segment) => sizes.get(segment) ?? 0,
+    totalBytes() {
+      let total = 0
+      for (const size of sizes.values()) total += size
+      return total
+    },
+
+    async deleteSegment(segment) {
+      if (segment >= active) throw new Error(`refusing to delete active segment ${segment} of ${dir}`)
+      if (openSegment?.segment === segment) {
+        await openSegment.handle.close()
+        openSegment = undefined
+      }
+      await fs.unlink(fileOf(segment))
+      await fs.syncDir(dir)
+      sizes.delete(segment)
+      syncedSizes.delete(segment)
+    },
+
+    async flushed() {
+      while (pending || flushing || flushScheduled) {
+        if (pending) await pending.promise.catch(() => {})
+        if (flushing) await flushing
+        if (flushScheduled && !pending) await new Promise((resolve) => setImmediate(resolve))
+      }
+    },
+
+    async close() {
+      await journal.flushed()
+      closed = true
+      if (openSegment) await openSegment.handle.close()
+      openSegment = undefined
+    },
+  }
+  return journal
+}

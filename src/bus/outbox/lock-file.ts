@@ -1,0 +1,45 @@
+import { join } from 'node:path'
+import { DataDirLockedError } from '../errors.js'
+import { isCode, type FileSystem } from './file-system.js'
+
+export interface DataDirLock {
+  release(): Promise<void>
+}
+
+const lockFileName = 'mailroom.lock'
+
+/**
+ * One process per data directory. The lock file holds the owner's pid; a lock left by a process that
+ * no longer runs (a crash, a SIGKILL) is taken over, like PostgreSQL's postmaster.pid.
+ */
+export async function acquireDataDirLock(fs: FileSystem, dataDir: string, pid = process.pid): Promise<DataDirLock> {
+  await fs.mkdir(dataDir)
+  const path = join(dataDir, lockFileName)
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await fs.createExclusive(path, `${pid}\n`)
+      await fs.syncDir(dataDir)
+      return {
+        async release() {
+          await fs.unlink(path).catch(() => {})
+        },
+      }
+    } catch (error) {
+      if (!isCode(error, 'EEXIST')) throw error
+    }
+    const owner = Number.parseInt(Buffer.from(await fs.readFile(path).catch(() => new Uint8Array())).toString('utf8'), 10)
+    if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) throw new DataDirLockedError(path, owner)
+    await fs.unlink(path).catch(() => {})
+  }
+  throw new DataDirLockedError(path, -1)
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return isCode(error, 'EPERM')
+  }
+}

@@ -1,0 +1,64 @@
+import type { AppendHandle, FileSystem } from './file-system.js'
+
+/**
+ * The in-memory mode's storage: the same journal code runs against it, nothing touches disk and a
+ * "sync" costs nothing. Keep one instance to simulate a restart (create a second bus on it).
+ */
+export function createMemoryFileSystem(): FileSystem & { files: Map<string, Uint8Array[]> } {
+  const files = new Map<string, Uint8Array[]>()
+  const stats = { syncs: 0, appends: 0 }
+  const enoent = (path: string) => Object.assign(new Error(`ENOENT: no such file '${path}'`), { code: 'ENOENT' })
+  const concat = (chunks: Uint8Array[]) => Buffer.concat(chunks)
+  return {
+    files,
+    stats,
+    async mkdir() {},
+    async readdir(path) {
+      const prefix = path.endsWith('/') ? path : `${path}/`
+      const names = new Set<string>()
+      for (const file of files.keys()) {
+        if (file.startsWith(prefix)) names.add(file.slice(prefix.length).split('/')[0]!)
+      }
+      return [...names]
+    },
+    async readFile(path) {
+      const chunks = files.get(path)
+      if (!chunks) throw enoent(path)
+      return concat(chunks)
+    },
+    async openAppend(path): Promise<AppendHandle> {
+      if (!files.has(path)) files.set(path, [])
+      return {
+        async append(data) {
+          stats.appends++
+          const chunks = files.get(path)
+          if (!chunks) throw enoent(path)
+          chunks.push(data)
+        },
+        async sync() {
+          stats.syncs++
+        },
+        async truncate(length) {
+          const chunks = files.get(path)
+          if (chunks) files.set(path, [concat(chunks).subarray(0, length)])
+        },
+        async close() {},
+      }
+    },
+    async createExclusive(path, content) {
+      if (files.has(path)) throw Object.assign(new Error(`EEXIST: '${path}'`), { code: 'EEXIST' })
+      files.set(path, [Buffer.from(content)])
+    },
+    async truncate(path, length) {
+      const chunks = files.get(path)
+      if (!chunks) throw enoent(path)
+      files.set(path, [concat(chunks).subarray(0, length)])
+    },
+    async unlink(path) {
+      if (!files.delete(path)) throw enoent(path)
+    },
+    async syncDir() {
+      stats.syncs++
+    },
+  }
+}

@@ -1,0 +1,207 @@
+import { join } from 'node:path'
+import type { Clock } from '../clock.js'
+import type { Envelope } from '../messages/envelope.js'
+import { OutsideOrigin } from '../messages/headers.js'
+import { createCompactor, type Compactor } from './compaction.js'
+import { createDeliveryLedger, type DeliveryLedger, type DeliveryState, type DestinationKind } from './delivery-ledger.js'
+import type { FileSystem } from './file-system.js'
+import { createJournal, type Journal, type TornTail } from './journal.js'
+import { acquireDataDirLock, type DataDirLock } from './lock-file.js'
+import type { FailureRecord, JournalRecord, OutgoingEntry } from './record.js'
+
+/** The journal of messages sent from outside any handler (HTTP routes, scripts). */
+export const outsideJournal = `_${OutsideOrigin}`
+
+export interface OutboxOptions {
+  fs: FileSystem
+  dataDir: string
+  modules: readonly string[]
+  maxSegmentBytes: number
+  clock: Clock
+  onError: (error: unknown, during: string) => void
+}
+
+export interface Recovered {
+  /** Per module, deliveries ready to handle, oldest first. */
+  queued: Map<string, DeliveryState[]>
+  /** Deliveries waiting for a time: deferred sends and delayed retries. */
+  delayed: DeliveryState[]
+  failed: DeliveryState[]
+  /** Deliveries for modules this bus does not run; kept on disk, not handled. */
+  orphaned: number
+  tornTails: TornTail[]
+  records: number
+}
+
+export interface Outbox {
+  readonly ledger: DeliveryLedger
+  readonly compactor: Compactor
+  open(): Promise<Recovered>
+  /** Sends from outside a handler; resolves with the new deliveries once synced. */
+  commitOutside(msgs: OutgoingEntry[]): Promise<DeliveryState[]>
+  /** One record: `id` consumed by `module` plus everything its handlers sent. Resolves with the new deliveries. */
+  commitHandled(module: string, state: DeliveryState, msgs: OutgoingEntry[]): Promise<DeliveryState[]>
+  commitDelayed(module: string, state: DeliveryState, env: Envelope, at: number, failures: FailureRecord[]): Promise<void>
+  commitFailed(module: string, state: DeliveryState, env: Envelope, failures: FailureRecord[]): Promise<void>
+  commitRetried(module: string, state: DeliveryState, env: Envelope): Promise<void>
+  /** Copies the failed message to the module's archive journal, then marks it archived. */
+  commitArchived(module: string, state: DeliveryState): Promise<void>
+  journal(name: string): Journal | undefined
+  /** Bytes of all journal segments (archives excluded). */
+  totalBytes(): number
+  flushed(): Promise<void>
+  close(): Promise<void>
+}
+
+export function createOutbox(options: OutboxOptions): Outbox {
+  const { fs, dataDir, clock } = options
+  const ledger = createDeliveryLedger()
+  const journals = new Map<string, Journal>()
+  const archives = new Map<string, Journal>()
+  for (const name of [outsideJournal, ...options.modules]) {
+    journals.set(name, createJournal({ fs, dir: join(dataDir, name), maxSegmentBytes: options.maxSegmentBytes }))
+  }
+  for (const name of options.modules) {
+    archives.set(name, createJournal({ fs, dir: join(dataDir, name, 'archive'), maxSegmentBytes: options.maxSegmentBytes }))
+  }
+  const compactor = createCompactor({ journals, ledger, onError: (error) => options.onError(error, 'compaction') })
+  let lock: DataDirLock | undefined
+
+  const journalFor = (name: string): Journal => {
+    const journal = journals.get(name)
+    if (!journal) throw new Error(`no journal named '${name}'`)
+    return journal
+  }
+
+  function applyProduced(journal: string, segment: number, record: JournalRecord): DeliveryState[] {
+    if (record.k !== 'out' && record.k !== 'handled') return []
+    const where = ledger.segment(journal, segment)
+    const states: DeliveryState[] = []
+    for (const entry of record.msgs) {
+      for (const module of entry.to) states.push(ledger.produced(where, entry.env, module, entry.at, record.t))
+    }
+    return states
+  }
+
+  function applyDestination(journal: string, segment: number, record: JournalRecord): DeliveryState | undefined {
+    if (record.k === 'out' || record.k === 'archive') return undefined
+    const where = ledger.segment(journal, segment)
+    switch (record.k) {
+      case 'handled':
+      case 'archived':
+        return ledger.recorded(where, record.id, journal, record.k, record.t)
+      case 'retried':
+        return ledger.recorded(where, record.id, journal, 'retried', record.t, { env: record.env })
+      case 'delayed':
+        return ledger.recorded(where, record.id, journal, 'delayed', record.t, { env: record.env, at: record.at, failures: record.failures })
+      case 'failed':
+        return ledger.recorded(where, record.id, journal, 'failed', record.t, { env: record.env, failures: record.failures })
+    }
+  }
+
+  /** Appends, waits for the fsync, then tells the ledger: nothing is known (or dispatched) before it is durable. */
+  async function commit(journal: string, record: JournalRecord, state?: DeliveryState): Promise<DeliveryState[]> {
+    if (state) state.writing++
+    try {
+      const { segment, committed } = journalFor(journal).append(record)
+      await committed
+      applyDestination(journal, segment, record)
+      return applyProduced(journal, segment, record)
+    } finally {
+      if (state) state.writing--
+    }
+  }
+
+  return {
+    ledger,
+    compactor,
+    async open() {
+      lock = await acquireDataDirLock(fs, dataDir)
+      const tornTails: TornTail[] = []
+      const opened: { name: string; records: { segment: number; record: JournalRecord }[] }[] = []
+      try {
+        for (const [name, journal] of journals) {
+          const result = await journal.open()
+          if (result.tornTail) tornTails.push(result.tornTail)
+          opened.push({ name, records: result.records })
+          journal.onRoll = () => compactor.request()
+        }
+        for (const archive of archives.values()) {
+          const result = await archive.open()
+          if (result.tornTail) tornTails.push(result.tornTail)
+        }
+      } catch (error) {
+        await lock.release()
+        throw error
+      }
+      // Two phases: every producer record first, so a consumed mark always finds what it consumed.
+      let records = 0
+      for (const { name, records: stored } of opened) {
+        for (const { segment, record } of stored) {
+          applyProduced(name, segment, record)
+          records++
+        }
+      }
+      for (const { name, records: stored } of opened) {
+        for (const { segment, record } of stored) applyDestination(name, segment, record)
+      }
+      const queued = new Map<string, DeliveryState[]>(options.modules.map((module) => [module, []]))
+      const delayed: DeliveryState[] = []
+      const failed: DeliveryState[] = []
+      let orphaned = 0
+      const now = clock.now()
+      for (const state of ledger.all()) {
+        const queue = queued.get(state.module)
+        if (!queue) {
+          if (state.kind === undefined || state.kind === 'delayed' || state.kind === 'retried' || state.kind === 'failed') orphaned++
+          continue
+        }
+        if (state.kind === undefined && state.producer) {
+          if (state.at !== undefined && state.at > now) delayed.push(state)
+          else queue.push(state)
+        } else if (state.kind === 'retried') queue.push(state)
+        else if (state.kind === 'delayed') delayed.push(state)
+        else if (state.kind === 'failed') failed.push(state)
+      }
+      for (const queue of queued.values()) queue.sort((a, b) => a.since - b.since)
+      return { queued, delayed, failed, orphaned, tornTails, records }
+    },
+    commitOutside: (msgs) => commit(outsideJournal, { k: 'out', t: clock.now(), msgs }),
+    commitHandled: (module, state, msgs) => commit(module, { k: 'handled', t: clock.now(), id: state.id, msgs }, state),
+    async commitDelayed(module, state, env, at, failures) {
+      await commit(module, { k: 'delayed', t: clock.now(), id: state.id, at, env, failures }, state)
+    },
+    async commitFailed(module, state, env, failures) {
+      await commit(module, { k: 'failed', t: clock.now(), id: state.id, env, failures }, state)
+    },
+    async commitRetried(module, state, env) {
+      await commit(module, { k: 'retried', t: clock.now(), id: state.id, env }, state)
+    },
+    async commitArchived(module, state) {
+      const archive = archives.get(module)
+      if (!archive) throw new Error(`no archive for module '${module}'`)
+      state.writing++
+      try {
+        await archive.append({ k: 'archive', t: clock.now(), module, env: state.env!, failures: state.failures ?? [] }).committed
+      } finally {
+        state.writing--
+      }
+      await commit(module, { k: 'archived', t: clock.now(), id: state.id }, state)
+    },
+    journal: (name) => journals.get(name),
+    totalBytes() {
+      let total = 0
+      for (const journal of journals.values()) total += journal.totalBytes()
+      return total
+    },
+    async flushed() {
+      await Promise.all([...journals.values(), ...archives.values()].map((journal) => journal.flushed()))
+    },
+    async close() {
+      await compactor.idle()
+      await Promise.all([...journals.values(), ...archives.values()].map((journal) => journal.close()))
+      await lock?.release()
+      lock = undefined
+    },
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * Journal records: what is on disk, when it is written, and how recovery reads it.
+ *
+ * Framing: one record per line, `<length> <crc32> <json>\n`, where length is the JSON's size in bytes
+ * (decimal) and crc32 its CRC-32 (8 hex digits). A student can `tail -f data/sales/00000001.journal`.
+ *
+ * Vocabulary: a *delivery* is one message for one module, keyed (message id, module). Events give one
+ * delivery per subscriber; each is handled, retried and deduplicated on its own.
+ *
+ * Kinds (`k`), all with `t` = the time written (ms since epoch, from the bus clock):
+ *
+ * - `out`     { msgs: [{ to: [module...], at?, env }] }
+ *     Written: by the `_outside` journal when bus.send/publish is called outside a handler, and by any
+ *     journal when compaction carries a still-pending delivery forward.
+ *     Recovery: each (env.id, to[i]) is a delivery that is pending unless module to[i]'s journal holds a
+ *     record about env.id. `at` (ms) delays it.
+ *
+ * - `handled` { id, msgs: [...] }
+ *     Written: by module M's journal when M's handlers for delivery (id, M) succeeded. One record holds
+ *     the consumed mark and every message the handlers sent, published, replied or deferred, so they
+ *     commit together (the transactional outbox). Nothing in `msgs` is dispatched before it is synced.
+ *     Also written with empty `msgs` when compaction carries a consumed mark forward.
+ *     Recovery: delivery (id, M) is done (deduplication); `msgs` are deliveries as in `out`.
+ *
+ * - `delayed` { id, at, env, failures }
+ *     Written: by M when delivery (id, M) failed its immediate retries and a delayed retry is due at `at`.
+ *     `env` carries the delayed-retry count; `failures` every attempt so far, newest first.
+ *     Recovery: the delivery waits until `at`, then is queued again. Survives restarts.
+ *
+ * - `failed`  { id, env, failures }
+ *     Written: by M when the delivery exhausted its retries, failed validation, or threw an
+ *     UnrecoverableError. `env` carries the failure headers. Recovery: the message is in M's error queue.
+ *
+ * - `retried` { id, env }
+ *     Written: by M when a person retries a failed message. `env` carries the retry count.
+ *     Recovery: the delivery is queued again, at the back.
+ *
+ * - `archived` { id }
+ *     Written: by M when a person deletes a failed message, after its copy is synced to M's archive
+ *     journal (`data/<module>/archive/`, never compacted). Recovery: the delivery is done.
+ *
+ * - `archive` { module, env, failures }  (archive journals only) a deleted failed message, kept for people.
+ *
+ * The state of delivery (id, M) is decided by the last record about `id` in M's journal; with none, it
+ * is pending from whichever journal produced it. Compaction rewrites live records into the active
+ * segment unchanged in meaning, then deletes whole segments (see compaction.ts).
+ */
+import { crc32 } from 'node:zlib'
+import type { Envelope } from '../messages/envelope.js'
+
+export interface FailureRecord {
+  /** When the attempt failed (ms since epoch). */
+  at: number
+  /** The handler that threw, `(validation)` or `(routing)` where no handler ran. */
+  handler: string
+  type: string
+  message: string
+  stack?: string
+}
+
+export interface OutgoingEntry {
+  to: string[]
+  at?: number
+  env: Envelope
+}
+
+export type JournalRecord =
+  | { k: 'out'; t: number; msgs: OutgoingEntry[] }
+  | { k: 'handled'; t: number; id: string; msgs: OutgoingEntry[] }
+  | { k: 'delayed'; t: number; id: string; at: number; env: Envelope; failures: FailureRecord[] }
+  | { k: 'failed'; t: number; id: string; env: Envelope; failures: FailureRecord[] }
+  | { k: 'retried'; t: number; id: string; env: Envelope }
+  | { k: 'archived'; t: number; id: string }
+  | { k: 'archive'; t: number; module: string; env: Envelope; failures: FailureRecord[] }
+
+const space = 0x20
+const newline = 0x0a
+
+export function encodeRecord(record: JournalRecord): Buffer {
+  const json = Buffer.from(JSON.stringify(record))
+  const header = `${json.length} ${crc32(json).toString(16).padStart(8, '0')} `
+  const line = Buffer.allocUnsafe(header.length + json.length + 1)
+  line.write(header, 0, 'latin1')
+  json.copy(line, header.length)
+  line[line.length - 1] = newline
+  return line
+}
+
+export type DecodeResult =
+  | { ok: true; record: JournalRecord; next: number }
+  | { ok: false; reason: string; /** true when the bad record runs to the end of the data */ reachesEnd: boolean }
+
+/** Decodes the record that starts at `offset`. */
+export function decodeRecordAt(data: Uint8Array, offset: number): DecodeResult {
+  const fail = (reason: string, reachesEnd: boolean): DecodeResult => ({ ok: false, reason, reachesEnd })
+  const firstSpace = data.indexOf(space, offset)
+  const lengthEnd = firstSpace === -1 || firstSpace - offset > 10 ? -1 : firstSpace
+  if (lengthEnd === -1) return fail('no record header', lineEndsAtEnd(data, offset))
+  const length = parseDecimal(data, offset, lengthEnd)
+  const crcStart = lengthEnd + 1
+  const crcEnd = crcStart + 8
+  if (length < 0) return fail('bad length field', lineEndsAtEnd(data, offset))
+  if (crcEnd + 1 > data.length) return fail('record header cut short', true)
+  const expectedCrc = parseHex(data, crcStart, crcEnd)
+  if (expectedCrc < 0 || data[crcEnd] !== space) return fail('bad checksum field', lineEndsAtEnd(data, offset))
+  const jsonStart = crcEnd + 1
+  const jsonEnd = jsonStart + length
+  if (jsonEnd + 1 > data.length) return fail(`record needs ${length} bytes but the file ends first`, true)
+  const json = data.subarray(jsonStart, jsonEnd)
+  const reachesEnd = jsonEnd + 1 >= data.length
+  if (data[jsonEnd] !== newline) return fail('record does not end with a newline', lineEndsAtEnd(data, offset))
+  if (crc32(json) !== expectedCrc) return fail('checksum mismatch', reachesEnd)
+  let record: JournalRecord
+  try {
+    record = JSON.parse(Buffer.from(json.buffer, json.byteOffset, json.length).toString('utf8')) as JournalRecord
+  } catch {
+    return fail('checksum matches but the JSON does not parse', reachesEnd)
+  }
+  return { ok: true, record, next: jsonEnd + 1 }
+}
+
+/** True when no newline follows `offset` except, perhaps, as the very last byte. */
+function lineEndsAtEnd(data: Uint8Array, offset: number): boolean {
+  const nl = data.indexOf(newline, offset)
+  return nl === -1 || nl === data.length - 1
+}
+
+function parseDecimal(data: Uint8Array, start: number, end: number): number {
+  if (end <= start) return -1
+  let value = 0
+  for (let i = start; i < end; i++) {
+    const digit = data[i]! - 0x30
+    if (digit < 0 || digit > 9) return -1
+    value = value * 10 + digit
+  }
+  return value
+}
+
+function parseHex(data: Uint8Array, start: number, end: number): number {
+  let value = 0
+  for (let i = start; i < end; i++) {
+    const c = data[i]!
+    const digit = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1
+    if (digit < 0) return -1
+    value = value * 16 + digit
+  }
+  return value >>> 0
+}

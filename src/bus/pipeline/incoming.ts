@@ -1,0 +1,156 @@
+import pRetry from 'p-retry'
+import type { Clock } from '../clock.js'
+import { JournalWriteError, NoHandlerError } from '../errors.js'
+import type { ModuleDefinition } from '../endpoint/define-module.js'
+import type { Handler } from '../endpoint/handle.js'
+import { createLogger } from '../endpoint/handler-context.js'
+import type { ModuleRuntime } from '../endpoint/module-runtime.js'
+import type { Envelope } from '../messages/envelope.js'
+import { Headers } from '../messages/headers.js'
+import type { DeliveryState } from '../outbox/delivery-ledger.js'
+import type { Outbox } from '../outbox/outbox.js'
+import type { FailureRecord, OutgoingEntry } from '../outbox/record.js'
+import { describeFailure, withDelayedRetryCount, withFailureHeaders } from '../recoverability/failure-headers.js'
+import { decideAfterFailure, isUnrecoverable } from '../recoverability/policy.js'
+import type { Topology } from '../routing/topology.js'
+import type { BusEmitter, LogLevel } from '../signals.js'
+import { createMessageContext } from './message-context.js'
+
+export interface IncomingDeps {
+  module: ModuleDefinition
+  runtime: () => ModuleRuntime
+  topology: Topology
+  outbox: Outbox
+  clock: Clock
+  signals: BusEmitter
+  log: (level: LogLevel, text: string, fields: Record<string, unknown> | undefined, messageId: string | undefined) => void
+  /** Hands freshly committed deliveries to their modules (or to the scheduler when they are due later). */
+  dispatch: (states: DeliveryState[]) => void
+  delay: (state: DeliveryState) => void
+  toErrorQueue: (state: DeliveryState) => void
+  /** The journal could not be written: try the delivery again later, nothing was committed. */
+  retryAfterWriteError: (state: DeliveryState, error: unknown) => void
+}
+
+/** Carries a handler's error through p-retry, which would otherwise refuse to retry a TypeError. */
+class AttemptFailed extends Error {
+  constructor(
+    readonly failure: unknown,
+    readonly handler: string,
+  ) {
+    super('handler attempt failed')
+  }
+}
+
+/**
+ * The incoming pipeline: validate → invoke the handlers (with immediate retries) → commit the consumed
+ * mark and the outgoing messages as one record → dispatch them. A failure ends as a delayed retry or in
+ * the error queue, decided by the pure recoverability policy.
+ */
+export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryState) => Promise<void> {
+  const { module, topology, outbox, clock, signals } = deps
+  const handlers = topology.handlers.get(module.name) ?? new Map<string, readonly Handler[]>()
+  const config = module.recoverability
+
+  async function invoke(env: Envelope, body: unknown, list: readonly Handler[], messageId: string): Promise<OutgoingEntry[]> {
+    const outgoing: OutgoingEntry[] = []
+    const log = createLogger((level, text, fields) => deps.log(level, text, fields, messageId))
+    const context = createMessageContext({ topology, module: module.name, incoming: env, now: () => clock.now(), log, outgoing })
+    let current = list[0]!.name
+    try {
+      for (const handler of list) {
+        current = handler.name
+        await handler.fn(body as never, context)
+      }
+    } catch (error) {
+      throw new AttemptFailed(error, current)
+    }
+    return outgoing
+  }
+
+  async function handleWithRetries(state: DeliveryState, env: Envelope, body: unknown, list: readonly Handler[], failures: FailureRecord[]) {
+    return pRetry(() => invoke(env, body, list, env.id), {
+      retries: config.immediateRetries,
+      minTimeout: 0,
+      factor: 1,
+      shouldRetry: ({ error }) => !isUnrecoverable((error as AttemptFailed).failure),
+      onFailedAttempt: ({ error, retriesLeft }) => {
+        const attempt = error as AttemptFailed
+        const failure = describeFailure(attempt.failure, attempt.handler, clock.now())
+        failures.unshift(failure)
+        if (retriesLeft > 0 && !isUnrecoverable(attempt.failure)) {
+          deps.runtime().counters.retries++
+          signals.emit('message:failed', { module: module.name, id: state.id, type: env.type, failure, next: 'immediate-retry' })
+        }
+      },
+    })
+  }
+
+  async function fail(state: DeliveryState, env: Envelope, error: unknown, failures: FailureRecord[]): Promise<void> {
+    const delayedDone = Number(env.headers[Headers.DelayedRetries] ?? '0')
+    const action = decideAfterFailure(error, delayedDone, config)
+    const failure = failures[0]!
+    if (action.kind === 'delayed-retry') {
+      const at = clock.now() + action.delayMs
+      await outbox.commitDelayed(module.name, state, withDelayedRetryCount(env, action.round), at, failures)
+      deps.runtime().counters.retries++
+      signals.emit('message:failed', { module: module.name, id: state.id, type: env.type, failure, next: 'delayed-retry', delayMs: action.delayMs })
+      deps.delay(state)
+      return
+    }
+    await outbox.commitFailed(module.name, state, withFailureHeaders(env, failure, module.name), failures)
+    deps.runtime().counters.failed++
+    signals.emit('message:failed', { module: module.name, id: state.id, type: env.type, failure, next: 'error-queue' })
+    deps.log('error', `Moved ${env.type} to the error queue: ${failure.type}: ${failure.message}`, { messageId: state.id }, state.id)
+    deps.toErrorQueue(state)
+  }
+
+  return async function process(state: DeliveryState): Promise<void> {
+    const env = state.env!
+    const startedAt = performance.now()
+    // Failures of earlier delayed rounds come along, newest first.
+    const failures: FailureRecord[] = [...(state.failures ?? [])]
+    try {
+      const list = handlers.get(env.type)
+      const definition = topology.definition(env.type)
+      if (!list || list.length === 0 || !definition) {
+        const error = new NoHandlerError(env.type, module.name)
+        failures.unshift(describeFailure(error, '(routing)', clock.now()))
+        return await fail(state, env, error, failures)
+      }
+      let body: unknown
+      try {
+        body = definition.validate(env.body)
+      } catch (error) {
+        failures.unshift(describeFailure(error, '(validation)', clock.now()))
+        return await fail(state, env, error, failures)
+      }
+      let outgoing: OutgoingEntry[]
+      try {
+        outgoing = await handleWithRetries(state, env, body, list, failures)
+      } catch (error) {
+        return await fail(state, env, error instanceof AttemptFailed ? error.failure : error, failures)
+      }
+      const produced = await outbox.commitHandled(module.name, state, outgoing)
+      const counters = deps.runtime().counters
+      const durationMs = performance.now() - startedAt
+      const sentAt = Date.parse(env.headers[Headers.SentAt] ?? '')
+      const criticalTimeMs = Number.isNaN(sentAt) ? durationMs : Math.max(0, clock.now() - sentAt)
+      counters.handled++
+      counters.processingTimeMsTotal += durationMs
+      counters.criticalTimeMsTotal += criticalTimeMs
+      signals.emit('message:handled', {
+        module: module.name,
+        id: state.id,
+        type: env.type,
+        conversationId: env.headers[Headers.ConversationId] ?? state.id,
+        durationMs,
+        criticalTimeMs,
+      })
+      deps.dispatch(produced)
+    } catch (error) {
+      if (error instanceof JournalWriteError) deps.retryAfterWriteError(state, error)
+      else signals.emit('bus:error', { error, during: `handling ${env.type} in ${module.name}` })
+    }
+  }
+}

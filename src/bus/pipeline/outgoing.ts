@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto'
+import { InvalidOptionError } from '../errors.js'
+import type { SendOptions } from '../endpoint/handler-context.js'
+import type { MessageDefinition } from '../messages/define-message.js'
+import type { Envelope } from '../messages/envelope.js'
+import { Headers } from '../messages/headers.js'
+import type { OutgoingEntry } from '../outbox/record.js'
+import type { Topology } from '../routing/topology.js'
+
+/** `defer` sends a command or publishes an event, later. */
+export type SendMode = 'send' | 'publish' | 'reply' | 'defer'
+
+export interface OutgoingRequest {
+  mode: SendMode
+  definition: unknown
+  body: unknown
+  options: SendOptions | undefined
+  /** Module that sends, or `outside`. */
+  origin: string
+  /** The message being handled, when sending from a handler: correlation and conversation flow from it. */
+  incoming: Envelope | undefined
+  now: number
+  delayMs?: number
+}
+
+/**
+ * Turns a send/publish/reply call into a stamped envelope and its destinations, or throws the caller
+ * error (unknown type, wrong kind, no route, invalid body) before anything is written.
+ */
+export function prepareOutgoing(topology: Topology, request: OutgoingRequest): OutgoingEntry {
+  const definition = topology.requireKnown(request.definition)
+  const mode = request.mode === 'defer' ? (definition.kind === 'event' ? 'publish' : 'send') : request.mode
+  const to =
+    mode === 'send'
+      ? topology.destinationsForSend(definition)
+      : mode === 'publish'
+        ? topology.destinationsForPublish(definition)
+        : topology.destinationsForReply(definition, request.incoming?.headers[Headers.ReplyTo])
+  const body = definition.validate(request.body)
+  const env = createEnvelope(definition, body, request)
+  if (request.delayMs === undefined) return { to, env }
+  if (typeof request.delayMs !== 'number' || !Number.isFinite(request.delayMs) || request.delayMs < 0) {
+    throw new InvalidOptionError('delayMs', 'a number of milliseconds ≥ 0', request.delayMs)
+  }
+  return { to, at: request.now + request.delayMs, env }
+}
+
+function createEnvelope(definition: MessageDefinition, body: unknown, request: OutgoingRequest): Envelope {
+  const id = randomUUID()
+  const incoming = request.incoming?.headers
+  const headers: Record<string, string> = {}
+  if (request.options?.headers) {
+    for (const [name, value] of Object.entries(request.options.headers)) {
+      if (name.startsWith('mailroom.')) throw new InvalidOptionError(`headers['${name}']`, 'a header name outside the reserved mailroom.* namespace', name)
+      if (typeof value !== 'string') throw new InvalidOptionError(`headers['${name}']`, 'a string', value)
+      headers[name] = value
+    }
+  }
+  headers[Headers.MessageId] = id
+  headers[Headers.Type] = definition.type
+  headers[Headers.Kind] = definition.kind
+  headers[Headers.CorrelationId] = incoming?.[Headers.CorrelationId] ?? id
+  headers[Headers.ConversationId] = incoming?.[Headers.ConversationId] ?? id
+  if (request.incoming) headers[Headers.CausationId] = request.incoming.id
+  headers[Headers.OriginModule] = request.origin
+  if (request.origin !== 'outside') headers[Headers.ReplyTo] = request.origin
+  headers[Headers.SentAt] = new Date(request.now).toISOString()
+  if (request.delayMs !== undefined) headers[Headers.DeliverAt] = new Date(request.now + request.delayMs).toISOString()
+  return { id, type: definition.type, headers, body }
+}

@@ -1,0 +1,3 @@
+export { createRecordingContext, type RecordingContext, type RecordedMessage, type RecordedDeferral, type RecordedLog } from './recording-context.js'
+export { invoke } from './invoke.js'
+export { createVirtualClock, type VirtualClock } from './virtual-clock.js'
