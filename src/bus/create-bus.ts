@@ -106,6 +106,8 @@ export function createBus(options: BusOptions): Bus {
   const moduleNames = options.modules.map((module) => module.name)
   const errorQueue = createErrorQueue()
   const delayedCount = new Map<string, number>(moduleNames.map((name) => [name, 0]))
+  /** Modules a person stopped; they stay stopped across bus.start() until started again. */
+  const heldModules = new Set<string>()
   let state: BusState = 'created'
   let activity = 0
   let idleWaiters: (() => void)[] = []
@@ -265,15 +267,15 @@ export function createBus(options: BusOptions): Bus {
     module: (name) => status(runtimeOf(name)),
     stopModule(name) {
       const runtime = runtimeOf(name)
-      if (!runtime.running) return
+      if (heldModules.has(name)) return
+      heldModules.add(name)
       runtime.stop()
       signals.emit('module:stopped', { module: name })
       log(name, 'warn', 'Module stopped: messages wait in its queue')
     },
     startModule(name) {
       const runtime = runtimeOf(name)
-      if (runtime.running) return
-      if (state !== 'running') throw new BusNotStartedError(`start module '${name}'`)
+      if (!heldModules.delete(name) || state !== 'running') return
       log(name, 'info', `Module started: ${runtime.queueLength} waiting`)
       signals.emit('module:started', { module: name })
       runtime.start()
@@ -345,7 +347,7 @@ export function createBus(options: BusOptions): Bus {
       for (const delivery of recovered.delayed) delay(delivery)
       for (const delivery of recovered.failed) errorQueue.add(delivery)
       state = 'running'
-      for (const runtime of runtimes.values()) runtime.start()
+      for (const runtime of runtimes.values()) if (!heldModules.has(runtime.name)) runtime.start()
       outbox.compactor.request()
       return {
         records: recovered.records,

@@ -14,10 +14,14 @@ export interface FixtureLog {
   confirmed: string[]
   notified: string[]
   reminded: string[]
+  /** Headers of each TakeOrder as the orders handler saw them. */
+  takenHeaders: Record<string, string>[]
+  /** Headers of each OrderTaken as the notifications handler saw them. */
+  notifiedHeaders: Record<string, string>[]
 }
 
 export function createFixtureLog(): FixtureLog {
-  return { taken: [], charged: [], confirmed: [], notified: [], reminded: [] }
+  return { taken: [], charged: [], confirmed: [], notified: [], reminded: [], takenHeaders: [], notifiedHeaders: [] }
 }
 
 export interface FixtureOptions {
@@ -40,6 +44,7 @@ export function createFixtureModules(options: FixtureOptions = {}) {
       handle(TakeOrder, async (order, context) => {
         options.ordersFault?.(order.orderId)
         log.taken.push(order.orderId)
+        log.takenHeaders.push({ ...context.headers })
         context.log.info(`Received TakeOrder, OrderId = ${order.orderId}`)
         await context.publish(OrderTaken, { orderId: order.orderId })
         await context.send(ChargeCard, { orderId: order.orderId, amount: order.amount })
@@ -69,8 +74,9 @@ export function createFixtureModules(options: FixtureOptions = {}) {
     concurrency: options.concurrency ?? 4,
     recoverability,
     handlers: [
-      handle(OrderTaken, async (message) => {
+      handle(OrderTaken, async (message, context) => {
         log.notified.push(message.orderId)
+        log.notifiedHeaders.push({ ...context.headers })
       }),
     ],
   })

@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import * as errors from '../../../src/bus/errors.js'
+import { renderErrorsDoc } from '../../../scripts/errors-table.js'
+
+const errorClasses = Object.values(errors).filter(
+  (value): value is new (...args: never[]) => errors.MailroomError => typeof value === 'function' && value.prototype instanceof errors.MailroomError,
+)
+
+describe('the error catalogue', () => {
+  it('names every code MAILROOM_ERR_<AREA>_<WHAT> with a known area', () => {
+    for (const code of Object.keys(errors.ErrorCodes)) {
+      expect(code).toMatch(/^MAILROOM_ERR_(ROUTE|MESSAGE|JOURNAL|MODULE|SAGA|TRANSPORT|WEB|BUS|HANDLER)_[A-Z_]+$/)
+    }
+  })
+
+  it('has a class for every code, and every class sets its own name and a catalogued code', () => {
+    const samples: errors.MailroomError[] = [
+      new errors.RouteNotFoundError('PlaceOrder'),
+      new errors.InvalidRouteError('PlaceOrder', 'why'),
+      new errors.NoReplyAddressError('X'),
+      new errors.UnknownMessageTypeError('X'),
+      new errors.InvalidMessageError('X', [{ path: '/a', message: 'must be string' }]),
+      new errors.MessageKindMismatchError('X', 'event'),
+      new errors.DuplicateMessageTypeError('X'),
+      new errors.NoHandlerError('X', 'sales'),
+      new errors.InvalidOptionError('concurrency', 'an integer ≥ 1', 0),
+      new errors.ModuleNotFoundError('x', ['sales']),
+      new errors.DuplicateModuleError('x'),
+      new errors.BusNotStartedError('send'),
+      new errors.BusAlreadyStartedError(),
+      new errors.JournalCorruptError('/f', 10, 'checksum mismatch'),
+      new errors.DataDirLockedError('/lock', 1),
+      new errors.JournalWriteError('/f'),
+      new errors.UnrecoverableError('nope'),
+    ]
+    expect(samples.map((error) => error.constructor)).toEqual(expect.arrayContaining(errorClasses))
+    expect(new Set(samples.map((error) => error.code))).toEqual(new Set(Object.keys(errors.ErrorCodes)))
+    for (const error of samples) {
+      expect(error.name).toBe(error.constructor.name)
+      expect(error.name).not.toBe('Error')
+      expect(Object.keys(errors.ErrorCodes)).toContain(error.code)
+    }
+  })
+
+  it('says how to fix a missing route', () => {
+    expect(new errors.RouteNotFoundError('PlaceOrder').message).toContain("routes: { PlaceOrder: '<module>' }")
+  })
+
+  it('names the option and the value it got', () => {
+    expect(new errors.InvalidOptionError('concurrency', 'an integer ≥ 1', 0).message).toBe('Expected `concurrency` to be an integer ≥ 1, got 0.')
+  })
+
+  it('keeps docs/errors.md equal to the generated table', () => {
+    const doc = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8')
+    expect(doc).toBe(renderErrorsDoc())
+  })
+})

@@ -1,0 +1,127 @@
+import { appendFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { createBus, createNodeFileSystem, DataDirLockedError, JournalCorruptError } from '../../../src/bus/index.js'
+import { createJournal } from '../../../src/bus/outbox/journal.js'
+import { createMemoryFileSystem } from '../../../src/bus/outbox/memory-file-system.js'
+import { createFixtureModules, TakeOrder } from '../support/shop-fixture.js'
+import { useTempDirs } from '../support/temp-dir.js'
+
+const tempDir = useTempDirs()
+
+describe('the journal', () => {
+  it('shares one write and one fsync among appends made in the same turn (group commit)', async () => {
+    const fs = createMemoryFileSystem()
+    const journal = createJournal({ fs, dir: '/j', maxSegmentBytes: 1 << 20 })
+    await journal.open()
+    const before = fs.stats.syncs
+    const appends = Array.from({ length: 100 }, (_, i) => journal.append({ k: 'archived', t: i, id: `m-${i}` }).committed)
+    await Promise.all(appends)
+    // One data sync, plus one directory sync for the new segment file.
+    expect(fs.stats.syncs - before).toBeLessThanOrEqual(2)
+    expect(fs.stats.appends).toBe(1)
+  })
+
+  it('costs far fewer fsyncs than sends when 500 senders send at once to a real disk', async () => {
+    const fileSystem = createNodeFileSystem()
+    const { modules, routes } = createFixtureModules()
+    const bus = createBus({ modules, routes, dataDir: tempDir(), fileSystem })
+    await bus.start()
+    bus.admin.stopModule('orders')
+    const before = fileSystem.stats.syncs
+    await Promise.all(Array.from({ length: 500 }, (_, i) => bus.send(TakeOrder, { orderId: `o-${i}`, amount: 1 })))
+    const syncs = fileSystem.stats.syncs - before
+    expect(syncs).toBeGreaterThan(0)
+    expect(syncs).toBeLessThan(10)
+    expect(bus.admin.module('orders').queueLength).toBe(500)
+    await bus.stop()
+  })
+
+  it('resolves send only after the record is synced', async () => {
+    const fs = createMemoryFileSystem()
+    const { modules, routes } = createFixtureModules()
+    const bus = createBus({ modules, routes, fileSystem: fs, storage: 'memory' })
+    await bus.start()
+    bus.admin.stopModule('orders')
+    let synced = fs.stats.syncs
+    const sending = bus.send(TakeOrder, { orderId: 'o-1', amount: 1 }).then(() => fs.stats.syncs > synced)
+    expect(await sending).toBe(true)
+    synced = fs.stats.syncs
+    await bus.stop()
+  })
+
+  it('drops a torn last record, reports it, and keeps every record before it', async () => {
+    const dataDir = tempDir()
+    const { modules, routes } = createFixtureModules()
+    const first = createBus({ modules, routes, dataDir })
+    await first.start()
+    first.admin.stopModule('orders')
+    await first.send(TakeOrder, { orderId: 'o-1', amount: 1 })
+    await first.send(TakeOrder, { orderId: 'o-2', amount: 1 })
+    await first.stop()
+    const file = join(dataDir, '_outside', '00000001.journal')
+    const intact = readFileSync(file).length
+    appendFileSync(file, '187 0badf00d {"k":"out","t":1,"msgs":[{"to":["ord')
+
+    const torn: unknown[] = []
+    const second = createBus({ modules, routes, dataDir })
+    second.signals.on('journal:torn-tail', (event) => torn.push(event))
+    second.admin.stopModule('orders')
+    const report = await second.start()
+    expect(report.tornTails).toEqual([expect.objectContaining({ file, offset: intact, reason: expect.stringContaining('file ends') })])
+    expect(torn).toHaveLength(1)
+    expect(readFileSync(file).length).toBe(intact)
+    expect(second.admin.module('orders').queueLength).toBe(2)
+    await second.stop()
+  })
+
+  it('refuses to start on a bad record before the tail, naming file and offset', async () => {
+    const dataDir = tempDir()
+    const { modules, routes } = createFixtureModules()
+    const first = createBus({ modules, routes, dataDir })
+    await first.start()
+    first.admin.stopModule('orders')
+    await first.send(TakeOrder, { orderId: 'o-1', amount: 1 })
+    await first.send(TakeOrder, { orderId: 'o-2', amount: 1 })
+    await first.stop()
+    const file = join(dataDir, '_outside', '00000001.journal')
+    const data = readFileSync(file)
+    const at = data.indexOf('o-1')
+    data[at] = 'X'.charCodeAt(0)
+    writeFileSync(file, data)
+
+    const second = createBus({ modules, routes, dataDir })
+    const failure = await second.start().catch((error: unknown) => error)
+    expect(failure).toBeInstanceOf(JournalCorruptError)
+    expect(failure).toMatchObject({ code: 'MAILROOM_ERR_JOURNAL_CORRUPT', file, offset: 0 })
+    expect((failure as Error).message).toContain(`${file}' is corrupt at byte offset 0`)
+    // Nothing was dropped: the file is as it was, and the lock was released for the next try.
+    expect(readFileSync(file)).toEqual(data)
+    expect(readdirSync(dataDir)).not.toContain('mailroom.lock')
+  })
+
+  it('lets one process, one bus, hold a data directory', async () => {
+    const dataDir = tempDir()
+    const { modules, routes } = createFixtureModules()
+    const first = createBus({ modules, routes, dataDir })
+    await first.start()
+    const second = createBus({ modules, routes, dataDir })
+    const failure = await second.start().catch((error: unknown) => error)
+    expect(failure).toBeInstanceOf(DataDirLockedError)
+    expect(failure).toMatchObject({ code: 'MAILROOM_ERR_JOURNAL_LOCKED', ownerPid: process.pid })
+    await first.stop()
+    const third = createBus({ modules, routes, dataDir })
+    await third.start()
+    await third.stop()
+  })
+
+  it('takes over a lock left by a process that is gone', async () => {
+    const dataDir = tempDir()
+    writeFileSync(join(dataDir, 'mailroom.lock'), '2147483646\n')
+    const { modules, routes } = createFixtureModules()
+    const bus = createBus({ modules, routes, dataDir })
+    await bus.start()
+    expect(readFileSync(join(dataDir, 'mailroom.lock'), 'utf8')).toBe(`${process.pid}\n`)
+    await bus.stop()
+  })
+})
