@@ -46,6 +46,12 @@ export interface BusOptions {
      * @default 8 MiB
      */
     maxSegmentBytes?: number
+    /**
+     * Delete settled segments as the journal grows. Turn off to keep every record (an audit trail;
+     * tests that count records).
+     * @default true
+     */
+    compaction?: boolean
   }
   /** How long to wait before trying a delivery again after the journal could not be written. @default 1000 */
   writeErrorBackoffMs?: number
@@ -117,6 +123,7 @@ export function createBus(options: BusOptions): Bus {
     dataDir,
     modules: moduleNames,
     maxSegmentBytes,
+    compaction: options.journal?.compaction ?? true,
     clock,
     onError: (error, during) => signals.emit('bus:error', { error, during }),
   })
@@ -348,7 +355,7 @@ export function createBus(options: BusOptions): Bus {
       for (const delivery of recovered.failed) errorQueue.add(delivery)
       state = 'running'
       for (const runtime of runtimes.values()) if (!heldModules.has(runtime.name)) runtime.start()
-      outbox.compactor.request()
+      if (options.journal?.compaction !== false) outbox.compactor.request()
       return {
         records: recovered.records,
         queued,
@@ -375,6 +382,7 @@ export function createBus(options: BusOptions): Bus {
     },
     async compact() {
       requireRunning('compact')
+      if (options.journal?.compaction === false) return
       await outbox.compactor.runNow()
     },
   }

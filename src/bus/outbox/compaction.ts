@@ -65,12 +65,10 @@ export function createCompactor(options: CompactorOptions): Compactor {
         }
       }
       if (records.length > 0) {
-        let target: number | undefined
-        let committed: Promise<void> | undefined
-        for (const record of records) ({ segment: target, committed } = journal.append(record))
-        await committed
-        // Records of one call land in one batch, but a roll may split them; the last one names the newest.
-        for (const role of carried) ledger.carried(role.state, role.role, role.from, ledger.segment(name, target!))
+        // Appending may roll the journal mid-way, so each copy's segment is taken from its own append.
+        const appended = records.map((record) => journal.append(record))
+        await Promise.all(appended.map((append) => append.committed))
+        carried.forEach((role, index) => ledger.carried(role.state, role.role, role.from, ledger.segment(name, appended[index]!.segment)))
         stats.recordsCarried += records.length
         progressed = true
       }
@@ -106,11 +104,12 @@ export function createCompactor(options: CompactorOptions): Compactor {
         again = true
         return
       }
-      running = loop()
+      // Started on a later tick: request() is called from inside journal.append(), even from a pass's own appends.
+      running = Promise.resolve().then(loop)
     },
     async runNow() {
-      if (running) await running
-      running = loop()
+      while (running) await running
+      running = Promise.resolve().then(loop)
       await running
     },
     async idle() {

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { JournalCorruptError, JournalWriteError } from '../errors.js'
-import type { AppendHandle, FileSystem } from './file-system.js'
+import { isCode, type AppendHandle, type FileSystem } from './file-system.js'
 import { decodeRecordAt, encodeRecord, type JournalRecord } from './record.js'
 
 export interface JournalOptions {
@@ -237,7 +237,12 @@ export function createJournal(options: JournalOptions): Journal {
         await openSegment.handle.close()
         openSegment = undefined
       }
-      await fs.unlink(fileOf(segment))
+      try {
+        await fs.unlink(fileOf(segment))
+      } catch (error) {
+        // A segment that was never written has no file; gone is what we wanted.
+        if (!isCode(error, 'ENOENT')) throw error
+      }
       await fs.syncDir(dir)
       sizes.delete(segment)
       syncedSizes.delete(segment)

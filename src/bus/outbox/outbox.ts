@@ -17,6 +17,8 @@ export interface OutboxOptions {
   dataDir: string
   modules: readonly string[]
   maxSegmentBytes: number
+  /** false keeps every record (audits, crash tests that count records). */
+  compaction: boolean
   clock: Clock
   onError: (error: unknown, during: string) => void
 }
@@ -124,7 +126,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
           const result = await journal.open()
           if (result.tornTail) tornTails.push(result.tornTail)
           opened.push({ name, records: result.records })
-          journal.onRoll = () => compactor.request()
+          if (options.compaction) journal.onRoll = () => compactor.request()
         }
         for (const archive of archives.values()) {
           const result = await archive.open()

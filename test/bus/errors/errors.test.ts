@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import * as errors from '../../../src/bus/errors.js'
 import { renderErrorsDoc } from '../../../scripts/errors-table.js'
 
-const errorClasses = Object.values(errors).filter(
+const errorClasses = Object.values(errors as Record<string, unknown>).filter(
   (value): value is new (...args: never[]) => errors.MailroomError => typeof value === 'function' && value.prototype instanceof errors.MailroomError,
 )
 

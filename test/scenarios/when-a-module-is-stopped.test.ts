@@ -1,0 +1,95 @@
+import { Type } from '@sinclair/typebox'
+import { describe, expect, it } from 'vitest'
+import { createBus, defineCommand, defineModule, handle } from '../../src/bus/index.js'
+import { createFixtureModules, TakeOrder } from '../bus/support/shop-fixture.js'
+
+describe('when a module is stopped', () => {
+  it('keeps filling its queue, and works the backlog off in order of arrival once started', async () => {
+    const { modules, routes, log } = createFixtureModules({ concurrency: 1 })
+    const bus = createBus({ modules, routes, storage: 'memory' })
+    await bus.start()
+    bus.admin.stopModule('notifications')
+    for (let i = 1; i <= 5; i++) await bus.send(TakeOrder, { orderId: `o-${i}`, amount: i })
+    await bus.idle()
+    expect(log.charged).toHaveLength(5)
+    expect(log.notified).toEqual([])
+    expect(bus.admin.module('notifications')).toMatchObject({ running: false, queueLength: 5, inFlight: 0 })
+
+    bus.admin.startModule('notifications')
+    await bus.idle()
+    expect(log.notified).toEqual(['o-1', 'o-2', 'o-3', 'o-4', 'o-5'])
+    expect(bus.admin.module('notifications')).toMatchObject({ running: true, queueLength: 0, handled: 5 })
+    await bus.stop()
+  })
+
+  it('keeps its backlog across a restart, in the same order', async () => {
+    const { modules, routes } = createFixtureModules({ concurrency: 1 })
+    const first = createBus({ modules, routes, storage: 'memory' })
+    await first.start()
+    first.admin.stopModule('notifications')
+    for (let i = 1; i <= 5; i++) await first.send(TakeOrder, { orderId: `o-${i}`, amount: i })
+    await first.idle()
+    await first.stop()
+
+    const again = createFixtureModules({ concurrency: 1 })
+    const second = createBus({ modules: again.modules, routes: again.routes, storage: 'memory', fileSystem: first.fileSystem })
+    const report = await second.start()
+    expect(report.queued).toBe(5)
+    await second.idle()
+    expect(again.log.notified).toEqual(['o-1', 'o-2', 'o-3', 'o-4', 'o-5'])
+    expect(again.log.taken).toEqual([])
+    await second.stop()
+  })
+
+  it('never handles more than `concurrency` messages of a module at once', async () => {
+    const Work = defineCommand('DoWork', Type.Object({ n: Type.Integer() }))
+    let active = 0
+    let peak = 0
+    const waiting: (() => void)[] = []
+    const worker = defineModule({
+      name: 'worker',
+      concurrency: 3,
+      handlers: [
+        handle(Work, async () => {
+          active++
+          peak = Math.max(peak, active)
+          await new Promise<void>((resolve) => waiting.push(resolve))
+          active--
+        }),
+      ],
+    })
+    const bus = createBus({ modules: [worker], routes: { DoWork: 'worker' }, storage: 'memory' })
+    await bus.start()
+    await Promise.all(Array.from({ length: 10 }, (_, n) => bus.send(Work, { n })))
+    // Release handlers one by one as they arrive; the queue drains three at a time.
+    let released = 0
+    while (released < 10) {
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(bus.admin.module('worker').inFlight).toBeLessThanOrEqual(3)
+      const next = waiting.shift()
+      if (next) {
+        next()
+        released++
+      }
+    }
+    await bus.idle()
+    expect(peak).toBe(3)
+    expect(bus.admin.module('worker').handled).toBe(10)
+    await bus.stop()
+  })
+
+  it('lets bus.stop() finish and commit the messages in flight', async () => {
+    const { modules, routes, log } = createFixtureModules()
+    const bus = createBus({ modules, routes, storage: 'memory' })
+    await bus.start()
+    await Promise.all(Array.from({ length: 20 }, (_, i) => bus.send(TakeOrder, { orderId: `o-${i}`, amount: 1 })))
+    await bus.stop()
+    const again = createFixtureModules()
+    const second = createBus({ modules: again.modules, routes: again.routes, storage: 'memory', fileSystem: bus.fileSystem })
+    await second.start()
+    await second.idle()
+    // Whatever the first bus handled is not handled again; the rest is.
+    expect([...log.taken, ...again.log.taken].sort()).toEqual(Array.from({ length: 20 }, (_, i) => `o-${i}`).sort())
+    await second.stop()
+  })
+})
