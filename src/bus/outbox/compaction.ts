@@ -41,6 +41,8 @@ export function createCompactor(options: CompactorOptions): Compactor {
   const stats = { segmentsDeleted: 0, recordsCarried: 0, passes: 0 }
   let running: Promise<void> | undefined
   let again = false
+  /** The compactor's own appends roll segments too; those rolls ask for nothing new. */
+  let appending = false
 
   async function pass(): Promise<boolean> {
     stats.passes++
@@ -66,7 +68,13 @@ export function createCompactor(options: CompactorOptions): Compactor {
       }
       if (records.length > 0) {
         // Appending may roll the journal mid-way, so each copy's segment is taken from its own append.
-        const appended = records.map((record) => journal.append(record))
+        appending = true
+        let appended
+        try {
+          appended = records.map((record) => journal.append(record))
+        } finally {
+          appending = false
+        }
         await Promise.all(appended.map((append) => append.committed))
         carried.forEach((role, index) => ledger.carried(role.state, role.role, role.from, ledger.segment(name, appended[index]!.segment)))
         stats.recordsCarried += records.length
@@ -100,6 +108,7 @@ export function createCompactor(options: CompactorOptions): Compactor {
   return {
     stats,
     request() {
+      if (appending) return
       if (running) {
         again = true
         return
@@ -118,8 +127,13 @@ export function createCompactor(options: CompactorOptions): Compactor {
   }
 }
 
+/**
+ * Carry only where it frees something (some role is dead) and costs little (at most half the roles
+ * hold a message). A segment made of copies is all live, so it is not copied again until part of it dies:
+ * that is what keeps compaction from copying the same records round and round.
+ */
 function worthCarrying(segment: Segment): boolean {
-  return segment.liveHomes * 2 <= segment.roles
+  return segment.live < segment.roles && segment.liveHomes * 2 <= segment.roles
 }
 
 function liveRoles(segment: Segment): CarriedRole[] {

@@ -10,7 +10,8 @@ import type { FailureRecord } from './record.js'
  *   destination has written nothing about the message: the message is still pending.
  * - the destination role: the module's last record about it. `delayed`, `failed` and `retried` are live
  *   (they hold the message). `handled` and `archived` are tombstones: live only while a producer record
- *   is still on disk, because without them a restart would deliver that record again.
+ *   is still on disk, or an older record of the module about the same message is (a `retried` or
+ *   `delayed` one), because without them a restart would deliver the message again.
  * A segment whose roles are all dead can be deleted.
  */
 export type DestinationKind = 'handled' | 'archived' | 'delayed' | 'failed' | 'retried'
@@ -33,6 +34,8 @@ export interface DeliveryState {
   readonly module: string
   producer: Segment | undefined
   destination: Segment | undefined
+  /** Segments still holding older, superseded records of the module about this message. */
+  older: Segment[]
   kind: DestinationKind | undefined
   /** The message while a live role holds it; dropped once handled. */
   env: Envelope | undefined
@@ -73,7 +76,7 @@ export function producerRoleLive(state: DeliveryState): boolean {
 }
 
 export function destinationRoleLive(state: DeliveryState): boolean {
-  return state.destination !== undefined && (isHome(state.kind) || state.producer !== undefined)
+  return state.destination !== undefined && (isHome(state.kind) || state.producer !== undefined || state.older.length > 0)
 }
 
 export function createDeliveryLedger(): DeliveryLedger {
@@ -123,7 +126,7 @@ export function createDeliveryLedger(): DeliveryLedger {
     const key = keyOf(id, module)
     let state = states.get(key)
     if (!state) {
-      state = { id, module, producer: undefined, destination: undefined, kind: undefined, env: undefined, at: undefined, failures: undefined, since: 0, writing: 0 }
+      state = { id, module, producer: undefined, destination: undefined, older: [], kind: undefined, env: undefined, at: undefined, failures: undefined, since: 0, writing: 0 }
       states.set(key, state)
     }
     return state
@@ -149,6 +152,7 @@ export function createDeliveryLedger(): DeliveryLedger {
     recorded(where, id, module, kind, since, details = {}) {
       const state = stateFor(id, module)
       change(state, () => {
+        if (state.destination) state.older.push(state.destination)
         state.destination = where
         state.kind = kind
         if (isHome(kind)) {
@@ -164,8 +168,17 @@ export function createDeliveryLedger(): DeliveryLedger {
     },
     carried(state, role, from, to) {
       if (role === 'producer' && state.producer === from) change(state, () => (state.producer = to))
-      else if (role === 'destination' && state.destination === from) change(state, () => (state.destination = to))
-      else return
+      else if (role === 'destination') {
+        change(state, () => {
+          if (state.destination === from) {
+            state.older.push(from)
+            state.destination = to
+          } else {
+            // A newer record (appended after the copy) took over meanwhile: the copy is an older record now.
+            state.older.push(to)
+          }
+        })
+      } else return
       to.roles++
       to.deliveries.push(state)
     },
@@ -173,6 +186,7 @@ export function createDeliveryLedger(): DeliveryLedger {
       for (const state of where.deliveries) {
         if (state.producer === where) change(state, () => (state.producer = undefined))
         if (state.destination === where) change(state, () => (state.destination = undefined))
+        if (state.older.includes(where)) change(state, () => (state.older = state.older.filter((segment) => segment !== where)))
       }
       segmentsByJournal.get(where.journal)?.delete(where.number)
     },
