@@ -36,14 +36,19 @@ describe('when the process is killed', () => {
     const dataDir = tempDir()
     let killed = 0
     let finishedEarly = 0
+    /** Messages through the last module after each kill: proof that the kills landed mid-work. */
+    const progress: number[] = []
     while (killed < kills) {
       const run = startWorker(dataDir)
       await run.ready
       // A random moment while it sends, handles and commits.
-      await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 250))
+      await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 140))
       run.child.kill('SIGKILL')
       const outcome = await run.exited
-      if (outcome.startsWith('SIGKILL')) killed++
+      if (outcome.startsWith('SIGKILL')) {
+        killed++
+        progress.push(scanJournal(join(dataDir, 'tally')).filter((record) => record.k === 'handled').length)
+      }
       else if (outcome.includes('done')) finishedEarly++
       else throw new Error(`worker failed: ${outcome}`)
       expect(finishedEarly).toBeLessThan(5)
@@ -76,5 +81,6 @@ describe('when the process is killed', () => {
       expect(new Set(outputs).size, `${name} distinct outputs`).toBe(total)
     }
     expect(killed).toBeGreaterThanOrEqual(kills)
+    expect(progress.filter((handled) => handled < total).length, `progress after each kill: ${progress.join(', ')}`).toBeGreaterThanOrEqual(Math.ceil(kills / 2))
   })
 })

@@ -1,0 +1,72 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+const src = join(root, 'src')
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name)
+    return statSync(path).isDirectory() ? sourceFiles(path) : path.endsWith('.ts') ? [path] : []
+  })
+}
+
+/** Every relative import of a file, resolved to a path under src/ (as `src/...`). */
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8')
+  const specifiers = [...text.matchAll(/(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((match) => match[1] ?? match[2]!)
+  return specifiers.filter((s) => s.startsWith('.')).map((s) => relative(root, resolve(dirname(file), s)).replace(/\.js$/, '.ts'))
+}
+
+const files = sourceFiles(src).map((file) => ({ file: relative(root, file), imports: importsOf(file) }))
+
+/** The rules of DESIGN.md §1; returns why an import is forbidden, or undefined. */
+function violation(from: string, to: string): string | undefined {
+  if (from.startsWith('src/bus/') && (to.startsWith('src/modules/') || to.startsWith('src/web/') || to === 'src/main.ts')) return 'the bus imports no module and nothing of the web'
+  const fromModule = /^src\/modules\/([^/]+)\//.exec(from)?.[1]
+  if (fromModule) {
+    const toModule = /^src\/modules\/([^/]+)\/(.+)$/.exec(to)
+    if (toModule && toModule[1] !== fromModule && toModule[2] !== 'messages.ts') return `a module may import only another module's messages.ts`
+    if (to.startsWith('src/web/') || to === 'src/main.ts') return 'a module does not import the web'
+    if (to.startsWith('src/bus/') && to !== 'src/bus/index.ts' && !to.startsWith('src/bus/testing/')) return 'modules use the bus through src/bus/index.ts'
+  }
+  if (from.startsWith('src/web/')) {
+    if (to.startsWith('src/modules/') && !to.endsWith('/messages.ts')) return "the web reaches modules only through their messages.ts"
+    if (to.startsWith('src/bus/') && to !== 'src/bus/index.ts') return 'the web uses the public bus API only'
+  }
+  return undefined
+}
+
+describe('the import rules', () => {
+  it('finds the source files it checks', () => {
+    expect(files.length).toBeGreaterThan(20)
+  })
+
+  it('holds for every import in src/', () => {
+    const broken = files.flatMap(({ file, imports }) => imports.flatMap((to) => {
+      const why = violation(file, to)
+      return why ? [`${file} -> ${to}: ${why}`] : []
+    }))
+    expect(broken).toEqual([])
+  })
+
+  it.each([
+    ['src/bus/create-bus.ts', 'src/modules/sales/index.ts'],
+    ['src/modules/billing/handlers/x.ts', 'src/modules/sales/handlers/place-order.ts'],
+    ['src/modules/billing/index.ts', 'src/bus/outbox/journal.ts'],
+    ['src/web/app.ts', 'src/modules/sales/index.ts'],
+    ['src/web/app.ts', 'src/bus/outbox/journal.ts'],
+  ])('rejects %s importing %s', (from, to) => {
+    expect(violation(from, to)).toBeDefined()
+  })
+
+  it.each([
+    ['src/modules/billing/handlers/x.ts', 'src/modules/sales/messages.ts'],
+    ['src/modules/billing/index.ts', 'src/bus/index.ts'],
+    ['src/main.ts', 'src/modules/sales/index.ts'],
+  ])('allows %s importing %s', (from, to) => {
+    expect(violation(from, to)).toBeUndefined()
+  })
+})
