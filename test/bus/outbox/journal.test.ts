@@ -9,6 +9,19 @@ import { useTempDirs } from '../support/temp-dir.js'
 
 const tempDir = useTempDirs()
 
+/** A stopped data directory whose `_outside` journal holds two accepted orders. */
+async function journalWithTwoOrders() {
+  const dataDir = tempDir()
+  const { modules, routes } = createFixtureModules()
+  const bus = createBus({ modules, routes, dataDir })
+  await bus.start()
+  bus.admin.stopModule('orders')
+  await bus.send(TakeOrder, { orderId: 'o-1', amount: 1 })
+  await bus.send(TakeOrder, { orderId: 'o-2', amount: 1 })
+  await bus.stop()
+  return { dataDir, file: join(dataDir, '_outside', '00000001.journal'), modules, routes }
+}
+
 describe('the journal', () => {
   it('shares one write and one fsync among appends made in the same turn (group commit)', async () => {
     const fs = createMemoryFileSystem()
@@ -43,23 +56,14 @@ describe('the journal', () => {
     const bus = createBus({ modules, routes, fileSystem: fs, storage: 'memory' })
     await bus.start()
     bus.admin.stopModule('orders')
-    let synced = fs.stats.syncs
+    const synced = fs.stats.syncs
     const sending = bus.send(TakeOrder, { orderId: 'o-1', amount: 1 }).then(() => fs.stats.syncs > synced)
     expect(await sending).toBe(true)
-    synced = fs.stats.syncs
     await bus.stop()
   })
 
   it('drops a torn last record, reports it, and keeps every record before it', async () => {
-    const dataDir = tempDir()
-    const { modules, routes } = createFixtureModules()
-    const first = createBus({ modules, routes, dataDir })
-    await first.start()
-    first.admin.stopModule('orders')
-    await first.send(TakeOrder, { orderId: 'o-1', amount: 1 })
-    await first.send(TakeOrder, { orderId: 'o-2', amount: 1 })
-    await first.stop()
-    const file = join(dataDir, '_outside', '00000001.journal')
+    const { dataDir, file, modules, routes } = await journalWithTwoOrders()
     const intact = readFileSync(file).length
     appendFileSync(file, '187 0badf00d {"k":"out","t":1,"msgs":[{"to":["ord')
 
@@ -76,15 +80,7 @@ describe('the journal', () => {
   })
 
   it('refuses to start on a bad record before the tail, naming file and offset', async () => {
-    const dataDir = tempDir()
-    const { modules, routes } = createFixtureModules()
-    const first = createBus({ modules, routes, dataDir })
-    await first.start()
-    first.admin.stopModule('orders')
-    await first.send(TakeOrder, { orderId: 'o-1', amount: 1 })
-    await first.send(TakeOrder, { orderId: 'o-2', amount: 1 })
-    await first.stop()
-    const file = join(dataDir, '_outside', '00000001.journal')
+    const { dataDir, file, modules, routes } = await journalWithTwoOrders()
     const data = readFileSync(file)
     const at = data.indexOf('o-1')
     data[at] = 'X'.charCodeAt(0)
