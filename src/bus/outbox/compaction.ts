@@ -1,4 +1,4 @@
-import type { Journal } from './journal.js'
+import type { Appended, Journal } from './journal.js'
 import { destinationRoleLive, producerRoleLive, type DeliveryLedger, type DeliveryState, type Segment } from './delivery-ledger.js'
 import type { JournalRecord } from './record.js'
 
@@ -55,35 +55,42 @@ export function createCompactor(options: CompactorOptions): Compactor {
         if (!candidates.some((segment) => segment.number === number)) candidates.push(ledger.segment(name, number))
       }
       candidates.sort((a, b) => a.number - b.number)
-      const carried: CarriedRole[] = []
-      const records: JournalRecord[] = []
+      const roles: CarriedRole[] = []
       for (const segment of candidates) {
         if (segment.live === 0 || !worthCarrying(segment)) continue
-        const roles = liveRoles(segment)
-        if (roles.some(({ state }) => state.writing > 0)) continue
-        for (const role of roles) {
-          records.push(recordFor(role))
-          carried.push(role)
-        }
+        const live = liveRoles(segment)
+        if (live.some(({ state }) => state.writing > 0)) continue
+        roles.push(...live)
       }
-      if (records.length > 0) {
-        // Appending may roll the journal mid-way, so each copy's segment is taken from its own append.
-        appending = true
-        let appended
-        try {
-          appended = records.map((record) => journal.append(record))
-        } finally {
-          appending = false
+      if (roles.length > 0) {
+        const appended: { role: CarriedRole; append: Appended }[] = []
+        for (let i = 0; i < roles.length; i += carryChunk) {
+          // Encoding tens of thousands of copies at once blocked the event loop for 200 ms in a 100k
+          // drain; chunks let HTTP and handlers run between them. Each role is checked again right before
+          // its copy is appended, in the same synchronous step, so no newer record can slip in between.
+          if (i > 0) await new Promise((resolve) => setImmediate(resolve))
+          appending = true
+          try {
+            for (const role of roles.slice(i, i + carryChunk)) {
+              if (!stillCarriable(role)) continue
+              appended.push({ role, append: journal.append(recordFor(role)) })
+            }
+          } finally {
+            appending = false
+          }
         }
-        await Promise.all(appended.map((append) => append.committed))
-        carried.forEach((role, index) => ledger.carried(role.state, role.role, role.from, ledger.segment(name, appended[index]!.segment)))
-        stats.recordsCarried += records.length
-        progressed = true
+        await Promise.all(appended.map(({ append }) => append.committed))
+        // Appending may roll the journal mid-way, so each copy's segment is taken from its own append.
+        for (const { role, append } of appended) ledger.carried(role.state, role.role, role.from, ledger.segment(name, append.segment))
+        stats.recordsCarried += appended.length
+        progressed = progressed || appended.length > 0
       }
       for (const segment of candidates) {
         if (segment.live !== 0) continue
         await journal.deleteSegment(segment.number)
-        ledger.deleted(segment)
+        // A segment can hold 100,000 deliveries: forget them in chunks, yielding between.
+        const forgetting = ledger.deleted(segment, carryChunk)
+        while (!forgetting.next().done) await new Promise((resolve) => setImmediate(resolve))
         stats.segmentsDeleted++
         progressed = true
       }
@@ -146,6 +153,13 @@ function liveRoles(segment: Segment): CarriedRole[] {
     if (state.destination === segment && destinationRoleLive(state)) roles.push({ state, role: 'destination', from: segment })
   }
   return roles
+}
+
+const carryChunk = 1024
+
+function stillCarriable({ state, role, from }: CarriedRole): boolean {
+  if (state.writing > 0) return false
+  return role === 'producer' ? state.producer === from && producerRoleLive(state) : state.destination === from && destinationRoleLive(state)
 }
 
 function recordFor({ state, role }: CarriedRole): JournalRecord {

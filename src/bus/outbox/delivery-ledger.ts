@@ -56,8 +56,11 @@ export interface DeliveryLedger {
   recorded(segment: Segment, id: string, module: string, kind: DestinationKind, since: number, details?: Partial<Pick<DeliveryState, 'env' | 'at' | 'failures'>>): DeliveryState
   /** Compaction wrote a copy of a role into `to`; the copy is synced. */
   carried(state: DeliveryState, role: 'producer' | 'destination', from: Segment, to: Segment): void
-  /** A segment's file was deleted (and the deletion synced). */
-  deleted(segment: Segment): void
+  /**
+   * A segment's file was deleted (and the deletion synced). Works through the segment's deliveries
+   * `chunk` at a time, one per `next()`, so a caller can yield to the event loop between chunks.
+   */
+  deleted(segment: Segment, chunk?: number): Iterator<void>
   get(id: string, module: string): DeliveryState | undefined
   all(): IterableIterator<DeliveryState>
   segments(journal: string): Segment[]
@@ -182,11 +185,13 @@ export function createDeliveryLedger(): DeliveryLedger {
       to.roles++
       to.deliveries.push(state)
     },
-    deleted(where) {
+    *deleted(where, chunk = Number.POSITIVE_INFINITY) {
+      let done = 0
       for (const state of where.deliveries) {
         if (state.producer === where) change(state, () => (state.producer = undefined))
         if (state.destination === where) change(state, () => (state.destination = undefined))
         if (state.older.includes(where)) change(state, () => (state.older = state.older.filter((segment) => segment !== where)))
+        if (++done % chunk === 0) yield
       }
       segmentsByJournal.get(where.journal)?.delete(where.number)
     },
