@@ -26,7 +26,6 @@ export interface ModuleRuntime {
   /** Resolves when nothing of this module is in flight. */
   settled(): Promise<void>
   remember(line: LogLine): void
-  queued(): IterableIterator<DeliveryState>
 }
 
 export interface ModuleRuntimeOptions {
@@ -107,6 +106,5 @@ export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntim
       logs.push(line)
       if (logs.length > logLimit) logs.splice(0, logs.length - logLimit)
     },
-    queued: () => queue[Symbol.iterator](),
   }
 }

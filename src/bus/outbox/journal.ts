@@ -41,8 +41,6 @@ export interface Journal {
   append(record: JournalRecord): Appended
   /** Segments that are closed and fully synced: the only ones compaction may touch. */
   sealedSegments(): number[]
-  activeSegment(): number
-  segmentBytes(segment: number): number
   totalBytes(): number
   deleteSegment(segment: number): Promise<void>
   /** Resolves when every append so far is synced. */
@@ -223,8 +221,6 @@ export function createJournal(options: JournalOptions): Journal {
       return [...sizes.keys()].filter((segment) => segment < limit).sort((a, b) => a - b)
     },
 
-    activeSegment: () => active,
-    segmentBytes: (segment) => sizes.get(segment) ?? 0,
     totalBytes() {
       let total = 0
       for (const size of sizes.values()) total += size

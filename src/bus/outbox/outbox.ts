@@ -48,7 +48,6 @@ export interface Outbox {
   commitRetried(module: string, state: DeliveryState, env: Envelope): Promise<void>
   /** Copies the failed message to the module's archive journal, then marks it archived. */
   commitArchived(module: string, state: DeliveryState): Promise<void>
-  journal(name: string): Journal | undefined
   /** Bytes of all journal segments (archives excluded). */
   totalBytes(): number
   flushed(): Promise<void>
@@ -190,7 +189,6 @@ export function createOutbox(options: OutboxOptions): Outbox {
       }
       await commit(module, { k: 'archived', t: clock.now(), id: state.id }, state)
     },
-    journal: (name) => journals.get(name),
     totalBytes() {
       let total = 0
       for (const journal of journals.values()) total += journal.totalBytes()
