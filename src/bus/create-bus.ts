@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
-import type { AdminApi, DeleteResult, ModuleStatus, RetryResult } from './admin/admin-api.js'
+import type { AdminApi } from './admin/admin-api.js'
+import { createAdmin } from './admin/create-admin.js'
 import { systemClock, type Clock } from './clock.js'
 import type { ModuleDefinition } from './endpoint/define-module.js'
 import type { SendOptions } from './endpoint/handler-context.js'
@@ -14,9 +15,8 @@ import { createMemoryFileSystem } from './outbox/memory-file-system.js'
 import { createOutbox } from './outbox/outbox.js'
 import { createIncomingPipeline } from './pipeline/incoming.js'
 import { prepareOutgoing, type SendMode } from './pipeline/outgoing.js'
-import { createErrorQueue, toFailedMessage } from './recoverability/error-queue.js'
-import { forRetry } from './recoverability/failure-headers.js'
-import { describeSchedule, requireWhole } from './recoverability/policy.js'
+import { createErrorQueue } from './recoverability/error-queue.js'
+import { requireWhole } from './recoverability/policy.js'
 import { createTopology, type Routes } from './routing/topology.js'
 import { createDelayScheduler } from './scheduling/delay-scheduler.js'
 import { createSignals, type BusEmitter, type LogLevel, type LogLine } from './signals.js'
@@ -227,104 +227,20 @@ export function createBus(options: BusOptions): Bus {
     })
   }
 
-  function status(runtime: ModuleRuntime): ModuleStatus {
-    const { counters } = runtime
-    return {
-      name: runtime.name,
-      running: runtime.running,
-      concurrency: runtime.concurrency,
-      queueLength: runtime.queueLength,
-      inFlight: runtime.inFlight,
-      delayed: delayedCount.get(runtime.name) ?? 0,
-      errorQueueLength: errorQueue.size(runtime.name),
-      handled: counters.handled,
-      failed: counters.failed,
-      retries: counters.retries,
-      averageProcessingTimeMs: counters.handled === 0 ? 0 : counters.processingTimeMsTotal / counters.handled,
-      averageCriticalTimeMs: counters.handled === 0 ? 0 : counters.criticalTimeMsTotal / counters.handled,
-    }
-  }
-
-  async function retry(deliveries: DeliveryState[]): Promise<string[]> {
-    requireRunning('retry failed messages')
-    return tracked(async () => {
-      const retried: string[] = []
-      await Promise.all(
-        deliveries.map(async (delivery) => {
-          const env = forRetry(delivery.env!)
-          try {
-            await outbox.commitRetried(delivery.module, delivery, env)
-          } catch (error) {
-            errorQueue.add(delivery)
-            throw error
-          }
-          retried.push(`${delivery.module}:${delivery.id}`)
-          signals.emit('message:retried', { module: delivery.module, id: delivery.id, type: env.type })
-          log(delivery.module, 'info', `Retrying ${env.type} from the error queue`, { messageId: delivery.id }, delivery.id)
-          runtimeOf(delivery.module).enqueue(delivery)
-        }),
-      )
-      return retried
-    })
-  }
-
-  const admin: AdminApi = {
-    events: signals,
-    modules: () => [...runtimes.values()].map(status),
-    module: (name) => status(runtimeOf(name)),
-    stopModule(name) {
-      const runtime = runtimeOf(name)
-      if (heldModules.has(name)) return
-      heldModules.add(name)
-      runtime.stop()
-      signals.emit('module:stopped', { module: name })
-      log(name, 'warn', 'Module stopped: messages wait in its queue')
-    },
-    startModule(name) {
-      const runtime = runtimeOf(name)
-      if (!heldModules.delete(name) || state !== 'running') return
-      log(name, 'info', `Module started: ${runtime.queueLength} waiting`)
-      signals.emit('module:started', { module: name })
-      runtime.start()
-    },
-    failedMessages: () => errorQueue.all().map(toFailedMessage).sort((a, b) => b.failedAt - a.failedAt),
-    async retryFailed(idsOrKeys): Promise<RetryResult> {
-      // Taken out synchronously: a second click finds them gone and sends nothing twice.
-      const { taken, notFound } = errorQueue.take(idsOrKeys)
-      return { retried: await retry(taken), notFound }
-    },
-    async retryAllFailed(): Promise<RetryResult> {
-      const { taken } = errorQueue.take(errorQueue.all().map((delivery) => `${delivery.module}:${delivery.id}`))
-      return { retried: await retry(taken), notFound: [] }
-    },
-    async deleteFailed(idsOrKeys): Promise<DeleteResult> {
-      requireRunning('delete failed messages')
-      const { taken, notFound } = errorQueue.take(idsOrKeys)
-      const deleted: string[] = []
-      await tracked(() =>
-        Promise.all(
-          taken.map(async (delivery) => {
-            const type = delivery.env!.type
-            try {
-              await outbox.commitArchived(delivery.module, delivery)
-            } catch (error) {
-              errorQueue.add(delivery)
-              throw error
-            }
-            deleted.push(`${delivery.module}:${delivery.id}`)
-            signals.emit('message:archived', { module: delivery.module, id: delivery.id, type })
-          }),
-        ),
-      )
-      return { deleted, notFound }
-    },
-    retrySchedule: (name) => {
-      runtimeOf(name)
-      return describeSchedule(topology.modules.get(name)!.recoverability)
-    },
-    logs: (name) => runtimeOf(name).recentLogs,
-    journalBytes: () => outbox.totalBytes(),
-  }
+  const admin = createAdmin({
+    topology,
+    outbox,
+    signals,
+    errorQueue,
+    runtimes,
+    runtimeOf,
+    heldModules,
+    delayedCount,
+    isRunning: () => state === 'running',
+    requireRunning,
+    tracked,
+    log,
+  })
 
   return {
     admin,

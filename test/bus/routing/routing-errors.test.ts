@@ -105,3 +105,16 @@ describe('configuration errors, thrown by createBus and defineModule', () => {
     expect(() => defineModule(options)).toThrow(message)
   })
 })
+
+describe('admin calls on a bus that is not running', () => {
+  it('refuses a retry without losing the failed messages', async () => {
+    const { modules, routes } = createFixtureModules({ recoverability: { immediateRetries: 0, delayedRetries: { count: 0 } }, ordersFault: () => { throw new Error('x') } })
+    const bus = createBus({ modules, routes, storage: 'memory' })
+    await bus.start()
+    const { messageId } = await bus.send(TakeOrder, { orderId: 'o', amount: 1 })
+    await bus.idle()
+    await bus.stop()
+    await expect(bus.admin.retryFailed([messageId])).rejects.toThrow(BusNotStartedError)
+    expect(bus.admin.failedMessages().map((m) => m.id)).toEqual([messageId])
+  })
+})
