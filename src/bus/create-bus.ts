@@ -205,7 +205,10 @@ export function createBus(options: BusOptions): Bus {
         delay(delivery)
       },
     })
-    runtimes.set(module.name, createModuleRuntime({ name: module.name, concurrency: module.concurrency, process, onQuiet: notifyIfQuiet }))
+    runtimes.set(
+      module.name,
+      createModuleRuntime({ name: module.name, concurrency: module.concurrency, maxPerSecond: module.maxPerSecond, clock, process, onQuiet: notifyIfQuiet }),
+    )
   }
 
   function requireRunning(action: string): void {
@@ -240,6 +243,7 @@ export function createBus(options: BusOptions): Bus {
     requireRunning,
     tracked,
     log,
+    now: () => clock.now(),
   })
 
   return {

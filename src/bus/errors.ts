@@ -20,6 +20,7 @@ export const ErrorCodes = {
   MAILROOM_ERR_JOURNAL_LOCKED: 'Another process holds the data directory.',
   MAILROOM_ERR_JOURNAL_WRITE_FAILED: 'A journal append could not be written or synced to disk.',
   MAILROOM_ERR_HANDLER_UNRECOVERABLE: 'A handler marked its failure as unrecoverable; retries are skipped.',
+  MAILROOM_ERR_HANDLER_FAULT_INJECTED: 'A person switched on fault injection for the module (admin.setFault); retried like any failure.',
 } as const
 
 export type MailroomErrorCode = keyof typeof ErrorCodes
@@ -176,6 +177,13 @@ export class JournalWriteError extends MailroomError {
 export class UnrecoverableError extends MailroomError {
   constructor(message: string, options?: ErrorOptions) {
     super('MAILROOM_ERR_HANDLER_UNRECOVERABLE', message, options)
+  }
+}
+
+/** What a module's handlers throw while fault injection is on: an ordinary, retryable failure. */
+export class InjectedFaultError extends MailroomError {
+  constructor(readonly moduleName: string) {
+    super('MAILROOM_ERR_HANDLER_FAULT_INJECTED', `Fault injected in ${moduleName}: switch it off in the console (or admin.setFault('${moduleName}', false)) and retry.`)
   }
 }
 

@@ -1,4 +1,6 @@
 import mittModule, { type Emitter, type EventType } from 'mitt'
+import type { Envelope } from './messages/envelope.js'
+import { Headers } from './messages/headers.js'
 import type { FailureRecord } from './outbox/record.js'
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
@@ -16,19 +18,30 @@ export interface LogLine {
  * In-process notifications for the console and tests. They say what happened; the journal is the truth
  * (a listener that misses a signal loses nothing but a screen update).
  */
+/** Who got which message, from whom, in which conversation: enough to draw the message flow. */
+export interface DeliverySignal {
+  module: string
+  id: string
+  type: string
+  kind: string
+  conversationId: string
+  /** The module (or `outside`) that sent it. */
+  origin: string
+  causationId?: string
+  /** When the signal was raised (ms since epoch, bus clock). */
+  at: number
+}
+
 export type BusSignals = {
-  'message:handled': { module: string; id: string; type: string; conversationId: string; durationMs: number; criticalTimeMs: number }
-  'message:failed': {
-    module: string
-    id: string
-    type: string
+  'message:handled': DeliverySignal & { durationMs: number; criticalTimeMs: number }
+  'message:failed': DeliverySignal & {
     failure: FailureRecord
     /** What happens next to the message. */
     next: 'immediate-retry' | 'delayed-retry' | 'error-queue'
     delayMs?: number
   }
-  'message:retried': { module: string; id: string; type: string }
-  'message:archived': { module: string; id: string; type: string }
+  'message:retried': DeliverySignal
+  'message:archived': DeliverySignal
   log: LogLine
   'module:started': { module: string }
   'module:stopped': { module: string }
@@ -43,4 +56,19 @@ const mitt = mittModule as unknown as <Events extends Record<EventType, unknown>
 
 export function createSignals(): BusEmitter {
   return mitt<BusSignals>()
+}
+
+export function deliverySignal(module: string, env: Envelope, at: number): DeliverySignal {
+  const signal: DeliverySignal = {
+    module,
+    id: env.id,
+    type: env.type,
+    kind: env.headers[Headers.Kind] ?? 'command',
+    conversationId: env.headers[Headers.ConversationId] ?? env.id,
+    origin: env.headers[Headers.OriginModule] ?? 'outside',
+    at,
+  }
+  const causationId = env.headers[Headers.CausationId]
+  if (causationId) signal.causationId = causationId
+  return signal
 }

@@ -16,6 +16,10 @@ export interface ModuleStatus {
   handled: number
   failed: number
   retries: number
+  /** A person switched on "every handler throws" (the console's Inject fault). */
+  faultInjected: boolean
+  /** The module's rate limit, if it has one. */
+  maxPerSecond: number | undefined
   averageProcessingTimeMs: number
   averageCriticalTimeMs: number
 }
@@ -46,6 +50,8 @@ export interface AdminApi {
   retrySchedule(module: string): RetrySchedule
   /** The module's last log lines, oldest first. */
   logs(module: string): readonly LogLine[]
+  /** While on, every delivery to the module fails with InjectedFaultError before its handlers run (a teaching aid). */
+  setFault(module: string, on: boolean): void
   journalBytes(): number
   readonly events: BusEmitter
 }

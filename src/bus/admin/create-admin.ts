@@ -5,7 +5,7 @@ import { failedKey, toFailedMessage, type ErrorQueue } from '../recoverability/e
 import { forRetry } from '../recoverability/failure-headers.js'
 import { describeSchedule } from '../recoverability/policy.js'
 import type { Topology } from '../routing/topology.js'
-import type { BusEmitter, LogLevel } from '../signals.js'
+import { deliverySignal, type BusEmitter, type LogLevel } from '../signals.js'
 import type { AdminApi, DeleteResult, ModuleStatus, RetryResult } from './admin-api.js'
 
 export interface AdminDeps {
@@ -22,12 +22,13 @@ export interface AdminDeps {
   requireRunning: (action: string) => void
   /** Counts the work as activity, so bus.idle() and bus.stop() wait for it. */
   tracked: <T>(work: () => Promise<T>) => Promise<T>
+  now: () => number
   log: (module: string, level: LogLevel, text: string, fields?: Record<string, unknown>, messageId?: string) => void
 }
 
 /** The operations people (through the web console) and scripts perform on a running bus. */
 export function createAdmin(deps: AdminDeps): AdminApi {
-  const { topology, outbox, signals, errorQueue, runtimes, runtimeOf, heldModules, delayedCount, isRunning, requireRunning, tracked, log } = deps
+  const { topology, outbox, signals, errorQueue, runtimes, runtimeOf, heldModules, delayedCount, isRunning, requireRunning, tracked, log, now } = deps
 
   function status(runtime: ModuleRuntime): ModuleStatus {
     const { counters } = runtime
@@ -42,6 +43,8 @@ export function createAdmin(deps: AdminDeps): AdminApi {
       handled: counters.handled,
       failed: counters.failed,
       retries: counters.retries,
+      faultInjected: runtime.faultInjected,
+      maxPerSecond: runtime.maxPerSecond,
       averageProcessingTimeMs: counters.handled === 0 ? 0 : counters.processingTimeMsTotal / counters.handled,
       averageCriticalTimeMs: counters.handled === 0 ? 0 : counters.criticalTimeMsTotal / counters.handled,
     }
@@ -61,7 +64,7 @@ export function createAdmin(deps: AdminDeps): AdminApi {
             throw error
           }
           retried.push(failedKey(delivery.module, delivery.id))
-          signals.emit('message:retried', { module: delivery.module, id: delivery.id, type: env.type })
+          signals.emit('message:retried', deliverySignal(delivery.module, env, now()))
           log(delivery.module, 'info', `Retrying ${env.type} from the error queue`, { messageId: delivery.id }, delivery.id)
           runtimeOf(delivery.module).enqueue(delivery)
         }),
@@ -108,7 +111,7 @@ export function createAdmin(deps: AdminDeps): AdminApi {
       await tracked(() =>
         Promise.all(
           taken.map(async (delivery) => {
-            const type = delivery.env!.type
+            const signal = deliverySignal(delivery.module, delivery.env!, now())
             try {
               await outbox.commitArchived(delivery.module, delivery)
             } catch (error) {
@@ -116,7 +119,7 @@ export function createAdmin(deps: AdminDeps): AdminApi {
               throw error
             }
             deleted.push(failedKey(delivery.module, delivery.id))
-            signals.emit('message:archived', { module: delivery.module, id: delivery.id, type })
+            signals.emit('message:archived', signal)
           }),
         ),
       )
@@ -127,6 +130,12 @@ export function createAdmin(deps: AdminDeps): AdminApi {
       return describeSchedule(topology.modules.get(name)!.recoverability)
     },
     logs: (name) => runtimeOf(name).recentLogs,
+    setFault(name, on) {
+      const runtime = runtimeOf(name)
+      if (runtime.faultInjected === on) return
+      runtime.faultInjected = on
+      log(name, on ? 'warn' : 'info', on ? 'Fault injected: every handler of this module now throws' : 'Fault removed')
+    },
     journalBytes: () => outbox.totalBytes(),
   }
 }

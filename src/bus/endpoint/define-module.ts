@@ -15,6 +15,13 @@ export interface ModuleOptions {
    * @default 4
    */
   concurrency?: number
+  /**
+   * Messages started per second at most (load levelling for a rate-limited downstream, like a payment
+   * gateway). The backlog waits in the queue.
+   * @default unlimited
+   * @example { maxPerSecond: 40 }
+   */
+  maxPerSecond?: number
   /** @default 3 immediate retries, then delayed retries after 2 s, 4 s, 8 s */
   recoverability?: RecoverabilityOptions
 }
@@ -24,6 +31,7 @@ export interface ModuleDefinition {
   readonly handlers: readonly Handler<MessageDefinition>[]
   readonly publishes: readonly EventDefinition[]
   readonly concurrency: number
+  readonly maxPerSecond: number | undefined
   readonly recoverability: RecoverabilityConfig
 }
 
@@ -42,6 +50,9 @@ export function defineModule(options: ModuleOptions): ModuleDefinition {
   }
   const concurrency = options.concurrency ?? 4
   requireWhole(`${prefix}.concurrency`, concurrency, 1)
+  if (options.maxPerSecond !== undefined && (typeof options.maxPerSecond !== 'number' || !(options.maxPerSecond > 0) || !Number.isFinite(options.maxPerSecond))) {
+    throw new InvalidOptionError(`${prefix}.maxPerSecond`, 'a number > 0', options.maxPerSecond)
+  }
   const publishes = options.publishes ?? []
   for (const [index, event] of publishes.entries()) {
     if (!isMessageDefinition(event) || event.kind !== 'event') {
@@ -53,6 +64,7 @@ export function defineModule(options: ModuleOptions): ModuleDefinition {
     handlers: [...options.handlers],
     publishes: [...publishes],
     concurrency,
+    maxPerSecond: options.maxPerSecond,
     recoverability: resolveRecoverability(options.recoverability, `${prefix}.recoverability`),
   })
 }

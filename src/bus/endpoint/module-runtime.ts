@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js'
 import type { DeliveryState } from '../outbox/delivery-ledger.js'
 import type { LogLine } from '../signals.js'
 import { FifoQueue } from './fifo-queue.js'
@@ -15,7 +16,9 @@ export interface ModuleCounters {
 export interface ModuleRuntime {
   readonly name: string
   readonly concurrency: number
+  readonly maxPerSecond: number | undefined
   readonly running: boolean
+  faultInjected: boolean
   readonly inFlight: number
   readonly queueLength: number
   readonly counters: ModuleCounters
@@ -31,6 +34,8 @@ export interface ModuleRuntime {
 export interface ModuleRuntimeOptions {
   name: string
   concurrency: number
+  maxPerSecond: number | undefined
+  clock: Clock
   /** Handles one delivery to its end (handled, delayed or failed); never rejects. */
   process: (state: DeliveryState) => Promise<void>
   onQuiet: () => void
@@ -49,6 +54,31 @@ export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntim
   let running = false
   let inFlight = 0
   let settledWaiters: (() => void)[] = []
+  const { maxPerSecond, clock } = options
+  // A token bucket holding 100 ms worth of starts: smooth enough for a downstream that counts per second.
+  const bucketSize = maxPerSecond === undefined ? 0 : Math.max(1, maxPerSecond / 10)
+  let tokens = bucketSize
+  let refilledAt = clock.now()
+  let refillTimer: unknown
+
+  /** True when the rate limit lets one more delivery start now; otherwise arms a timer for when it will. */
+  function mayStart(): boolean {
+    if (maxPerSecond === undefined) return true
+    const now = clock.now()
+    tokens = Math.min(bucketSize, tokens + ((now - refilledAt) * maxPerSecond) / 1000)
+    refilledAt = now
+    if (tokens >= 1) {
+      tokens--
+      return true
+    }
+    if (refillTimer === undefined) {
+      refillTimer = clock.setTimer(() => {
+        refillTimer = undefined
+        drain()
+      }, Math.ceil(((1 - tokens) * 1000) / maxPerSecond))
+    }
+    return false
+  }
 
   function finish(): void {
     inFlight--
@@ -62,7 +92,7 @@ export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntim
   }
 
   function drain(): void {
-    while (running && inFlight < options.concurrency && queue.length > 0) {
+    while (running && inFlight < options.concurrency && queue.length > 0 && mayStart()) {
       const state = queue.shift()!
       inFlight++
       void options.process(state).then(finish, finish)
@@ -72,6 +102,8 @@ export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntim
   return {
     name: options.name,
     concurrency: options.concurrency,
+    maxPerSecond,
+    faultInjected: false,
     get running() {
       return running
     },

@@ -1,6 +1,6 @@
 import pRetry from 'p-retry'
 import type { Clock } from '../clock.js'
-import { JournalWriteError, NoHandlerError } from '../errors.js'
+import { InjectedFaultError, JournalWriteError, NoHandlerError } from '../errors.js'
 import type { ModuleDefinition } from '../endpoint/define-module.js'
 import type { Handler } from '../endpoint/handle.js'
 import { createLogger } from '../endpoint/handler-context.js'
@@ -13,7 +13,7 @@ import type { FailureRecord, OutgoingEntry } from '../outbox/record.js'
 import { describeFailure, withDelayedRetryCount, withFailureHeaders } from '../recoverability/failure-headers.js'
 import { decideAfterFailure, isUnrecoverable } from '../recoverability/policy.js'
 import type { Topology } from '../routing/topology.js'
-import type { BusEmitter, LogLevel } from '../signals.js'
+import { deliverySignal, type BusEmitter, type LogLevel } from '../signals.js'
 import { createMessageContext } from './message-context.js'
 
 export interface IncomingDeps {
@@ -58,6 +58,7 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
     const context = createMessageContext({ topology, module: module.name, incoming: env, now: () => clock.now(), log, outgoing })
     let current = list[0]!.name
     try {
+      if (deps.runtime().faultInjected) throw new InjectedFaultError(module.name)
       for (const handler of list) {
         current = handler.name
         await handler.fn(body as never, context)
@@ -73,7 +74,7 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
     failures.unshift(failure)
     if (retriesLeft > 0 && !isUnrecoverable(attempt.failure)) {
       deps.runtime().counters.retries++
-      signals.emit('message:failed', { module: module.name, id: state.id, type: env.type, failure, next: 'immediate-retry' })
+      signals.emit('message:failed', { ...deliverySignal(module.name, env, clock.now()), failure, next: 'immediate-retry' })
     }
   }
 
@@ -103,13 +104,13 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
       const at = clock.now() + action.delayMs
       await outbox.commitDelayed(module.name, state, withDelayedRetryCount(env, action.round), at, failures)
       deps.runtime().counters.retries++
-      signals.emit('message:failed', { module: module.name, id: state.id, type: env.type, failure, next: 'delayed-retry', delayMs: action.delayMs })
+      signals.emit('message:failed', { ...deliverySignal(module.name, env, clock.now()), failure, next: 'delayed-retry', delayMs: action.delayMs })
       deps.delay(state)
       return
     }
     await outbox.commitFailed(module.name, state, withFailureHeaders(env, failure, module.name), failures)
     deps.runtime().counters.failed++
-    signals.emit('message:failed', { module: module.name, id: state.id, type: env.type, failure, next: 'error-queue' })
+    signals.emit('message:failed', { ...deliverySignal(module.name, env, clock.now()), failure, next: 'error-queue' })
     deps.log('error', `Moved ${env.type} to the error queue: ${failure.type}: ${failure.message}`, { messageId: state.id }, state.id)
     deps.toErrorQueue(state)
   }
@@ -149,10 +150,7 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
       counters.processingTimeMsTotal += durationMs
       counters.criticalTimeMsTotal += criticalTimeMs
       signals.emit('message:handled', {
-        module: module.name,
-        id: state.id,
-        type: env.type,
-        conversationId: env.headers[Headers.ConversationId] ?? state.id,
+        ...deliverySignal(module.name, env, clock.now()),
         durationMs,
         criticalTimeMs,
       })

@@ -33,6 +33,7 @@ describe('the error catalogue', () => {
       new errors.DataDirLockedError('/lock', 1),
       new errors.JournalWriteError('/f'),
       new errors.UnrecoverableError('nope'),
+      new errors.InjectedFaultError('sales'),
     ]
     expect(samples.map((error) => error.constructor)).toEqual(expect.arrayContaining(errorClasses))
     expect(new Set(samples.map((error) => error.code))).toEqual(new Set(Object.keys(errors.ErrorCodes)))
