@@ -1,24 +1,34 @@
-import { createBus } from './bus/index.js'
-import billing from './modules/billing/index.js'
-import sales from './modules/sales/index.js'
-import shipping from './modules/shipping/index.js'
+import { ConfigError, readConfig } from './config.js'
+import { createShop } from './shop.js'
 import { buildApp } from './web/app.js'
 
-/** The composition root: the modules, the central routes table, the web app. */
-const bus = createBus({
-  modules: [sales, billing, shipping],
-  routes: { PlaceOrder: 'sales' },
-})
+/** The composition root: configuration, the shop's modules on one bus, the console. */
+let config
+try {
+  config = readConfig()
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(error.message)
+    process.exit(2)
+  }
+  throw error
+}
 
-const report = await bus.start()
+const shop = createShop({
+  ...(config.dataDir ? { dataDir: config.dataDir } : {}),
+  recoverability: config.recoverability,
+  gatewayLimitPerSecond: config.gatewayLimitPerSecond,
+  billingMaxPerSecond: config.billingMaxPerSecond,
+})
+const report = await shop.bus.start()
 for (const torn of report.tornTails) {
   console.warn(`Dropped a torn record at the end of ${torn.file} (offset ${torn.offset}, ${torn.droppedBytes} bytes): ${torn.reason}`)
 }
-const app = buildApp({ bus })
-const host = process.env.HOST ?? '127.0.0.1'
-const port = Number(process.env.PORT ?? 3000)
-const address = await app.listen({ host, port })
-console.log(`Mailroom is running: ${address.replace('127.0.0.1', 'localhost')}  (data in ${bus.dataDir})`)
+if (report.records > 0) console.log(`Recovered ${report.queued} queued, ${report.delayed} delayed and ${report.failed} failed messages from ${shop.bus.dataDir}`)
+
+const app = await buildApp({ bus: shop.bus, order: shop.order })
+const address = await app.listen({ host: config.host, port: config.port })
+console.log(`Mailroom is running: ${address.replace('127.0.0.1', 'localhost')}  (data in ${shop.bus.dataDir})`)
 
 let stopping = false
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -27,7 +37,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     stopping = true
     void app
       .close()
-      .then(() => bus.stop())
+      .then(() => shop.bus.stop())
       .then(() => process.exit(0))
   })
 }

@@ -20,6 +20,12 @@ export const ErrorCodes = {
   MAILROOM_ERR_JOURNAL_LOCKED: 'Another process holds the data directory.',
   MAILROOM_ERR_JOURNAL_WRITE_FAILED: 'A journal append could not be written or synced to disk.',
   MAILROOM_ERR_HANDLER_UNRECOVERABLE: 'A handler marked its failure as unrecoverable; retries are skipped.',
+  MAILROOM_ERR_WEB_INVALID_REQUEST: 'An HTTP request body, parameter or query failed its schema; the message names the field.',
+  MAILROOM_ERR_WEB_NOT_FOUND: 'An HTTP request named a module, message, order or conversation that does not exist.',
+  MAILROOM_ERR_WEB_CROSS_ORIGIN: 'A state-changing request came from another origin.',
+  MAILROOM_ERR_WEB_UNSUPPORTED_MEDIA_TYPE: 'A JSON API request did not send application/json.',
+  MAILROOM_ERR_WEB_CSRF: 'A form was posted without a valid CSRF token.',
+  MAILROOM_ERR_WEB_INTERNAL: 'The server failed; the details are in its log, not in the response.',
   MAILROOM_ERR_HANDLER_FAULT_INJECTED: 'A person switched on fault injection for the module (admin.setFault); retried like any failure.',
 } as const
 

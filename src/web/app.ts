@@ -1,33 +1,132 @@
-import Fastify, { type FastifyInstance } from 'fastify'
-import type { Bus } from '../bus/index.js'
+import { randomUUID } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+import fastifyView from '@fastify/view'
+import { Eta } from 'eta'
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
+import { MailroomError, type Bus } from '../bus/index.js'
+import { PlaceOrder } from '../modules/sales/messages.js'
+import type { OrderView } from '../shop.js'
+import type { ConsoleContext } from './context.js'
+import { InternalServerError, WebError } from './errors.js'
+import { createConversationLog } from './observers/conversation-log.js'
+import { createMetricsSampler } from './observers/metrics-sampler.js'
+import { createRecentOrders } from './observers/recent-orders.js'
+import { registerSecurity } from './plugins/security.js'
+import { requireSameOriginJson } from './plugins/same-origin-json.js'
+import { actionRoutes } from './routes/actions.js'
+import { assetRoutes } from './routes/assets.js'
+import { conversationRoutes } from './routes/api/conversations.js'
+import { failedRoutes } from './routes/api/failed.js'
+import { moduleRoutes } from './routes/api/modules.js'
+import { orderRoutes } from './routes/api/orders.js'
+import { streamRoutes } from './routes/api/stream.js'
+import { metricsRoutes } from './routes/metrics.js'
+import { pageRoutes } from './routes/pages.js'
 
 export interface AppOptions {
   bus: Bus
+  /** The order as each module knows it (the composition root wires the modules' read side in). */
+  order: (orderId: string) => OrderView
   logger?: boolean
+  /** @default 1000 */
+  maxBatch?: number
+  /** Sample metrics this often. @default 1000 */
+  metricsIntervalMs?: number
 }
 
+const defaultItems = ['Mailroom T-shirt']
+
 /**
- * Builds the web app without listening (tests use `app.inject()`). The full console arrives with the
- * shop issue; for now it shows that the bus runs and what each module is doing.
+ * Builds the console: pages, JSON API and live stream over a running bus. Never listens (fastify's
+ * testing guide): tests call `app.inject()`, src/main.ts calls `listen`.
  */
-export function buildApp(options: AppOptions): FastifyInstance {
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 64 * 1024 })
-  const { bus } = options
-  app.get('/api/modules', async () => bus.admin.modules())
-  app.get('/', async (_request, reply) => {
-    const rows = bus.admin
-      .modules()
-      .map((m) => `<tr><td>${escapeHtml(m.name)}</td><td>${m.running ? 'running' : 'stopped'}</td><td>${m.queueLength}</td><td>${m.handled}</td><td>${m.failed}</td></tr>`)
-      .join('')
-    reply.type('text/html; charset=utf-8')
-    return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Mailroom</title></head><body>
-<h1>Mailroom</h1><p>The bus is running. The shop's console is being built; meanwhile, its modules:</p>
-<table><thead><tr><th>Module</th><th>State</th><th>Queue</th><th>Handled</th><th>Failed</th></tr></thead><tbody>${rows}</tbody></table>
-</body></html>`
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: 64 * 1024,
+    // Unknown fields are refused (400), not silently dropped: a typo should not pass for a valid request.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   })
+  const { bus } = options
+  const recentOrders = createRecentOrders()
+  const context: ConsoleContext = {
+    bus,
+    order: options.order,
+    recentOrders,
+    conversations: createConversationLog(bus),
+    metrics: createMetricsSampler(bus, options.metricsIntervalMs === undefined ? {} : { intervalMs: options.metricsIntervalMs }),
+    maxBatch: options.maxBatch ?? 1_000,
+    async placeOrder(items) {
+      const orderId = `ord-${randomUUID().slice(0, 8)}`
+      const sent = await bus.send(PlaceOrder, { orderId, items: items ?? defaultItems })
+      recentOrders.add({ orderId, conversationId: sent.conversationId, at: Date.now() })
+      return { orderId, messageId: sent.messageId, conversationId: sent.conversationId }
+    },
+  }
+  app.decorate('console', context)
+  app.addHook('onClose', async () => {
+    context.metrics.stop()
+    context.conversations.stop()
+  })
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const { statusCode, body } = describeError(error)
+    if (statusCode >= 500) request.log.error(error)
+    reply.code(statusCode).send(body)
+  })
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({ statusCode: 404, code: 'MAILROOM_ERR_WEB_NOT_FOUND', error: 'Not Found', message: `No route ${request.method} ${request.url.split('?')[0]}` })
+  })
+
+  await registerSecurity(app)
+  await app.register(fastifyView, {
+    engine: { eta: new Eta() },
+    root: fileURLToPath(new URL('../../views', import.meta.url)),
+    layout: 'layout.eta',
+    viewExt: 'eta',
+  })
+
+  await app.register(async (api) => {
+    api.addHook('onRequest', requireSameOriginJson)
+    await api.register(orderRoutes)
+    await api.register(moduleRoutes)
+    await api.register(failedRoutes)
+    await api.register(conversationRoutes)
+    await api.register(streamRoutes)
+  }, { prefix: '/api' })
+  await app.register(pageRoutes)
+  await app.register(actionRoutes, { prefix: '/actions' })
+  await app.register(metricsRoutes)
+  await app.register(assetRoutes, { prefix: '/assets' })
   return app
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+const statusOfCode: Partial<Record<string, number>> = {
+  MAILROOM_ERR_MESSAGE_INVALID: 400,
+  MAILROOM_ERR_MODULE_NOT_FOUND: 404,
+  MAILROOM_ERR_BUS_NOT_STARTED: 503,
+  MAILROOM_ERR_JOURNAL_WRITE_FAILED: 503,
+}
+
+/** One place maps errors to HTTP: a 400 names the field, every JSON body keeps its MAILROOM_ERR_* code. */
+export function describeError(error: FastifyError): { statusCode: number; body: Record<string, unknown> } {
+  const make = (statusCode: number, code: string, message: string) => ({
+    statusCode,
+    body: { statusCode, code, error: statusText(statusCode), message },
+  })
+  if (error.validation) return make(400, 'MAILROOM_ERR_WEB_INVALID_REQUEST', error.message)
+  if (error instanceof WebError) return make(error.statusCode, error.code, error.message)
+  if (error.code === 'FST_CSRF_INVALID_TOKEN' || error.code === 'FST_CSRF_MISSING_SECRET') {
+    return make(403, 'MAILROOM_ERR_WEB_CSRF', 'The form had no valid CSRF token. Reload the page and try again.')
+  }
+  if (error instanceof MailroomError) return make(statusOfCode[error.code] ?? 500, error.code, error.message)
+  if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+    return make(error.statusCode, error.statusCode === 415 ? 'MAILROOM_ERR_WEB_UNSUPPORTED_MEDIA_TYPE' : 'MAILROOM_ERR_WEB_INVALID_REQUEST', error.message)
+  }
+  const internal = new InternalServerError()
+  return make(internal.statusCode, internal.code, internal.message)
+}
+
+function statusText(statusCode: number): string {
+  return { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 503: 'Service Unavailable' }[statusCode] ?? (statusCode >= 500 ? 'Internal Server Error' : 'Error')
 }

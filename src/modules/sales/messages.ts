@@ -1,11 +1,11 @@
 import { Type } from '@sinclair/typebox'
 import { defineCommand, defineEvent } from '../../bus/index.js'
 
-/** The client UI asks Sales to take an order. */
-export const PlaceOrder = defineCommand(
-  'PlaceOrder',
-  Type.Object({ orderId: Type.String({ minLength: 1, maxLength: 64 }), items: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { minItems: 1, maxItems: 50 }) }),
-)
+const OrderId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' })
+const Items = Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { minItems: 1, maxItems: 50 })
 
-/** Sales accepted an order. Billing and Shipping subscribe. */
-export const OrderPlaced = defineEvent('OrderPlaced', Type.Object({ orderId: Type.String(), items: Type.Array(Type.String()) }))
+/** The client UI asks Sales to take an order (verb + noun: an instruction to one owner). */
+export const PlaceOrder = defineCommand('PlaceOrder', Type.Object({ orderId: OrderId, items: Items }))
+
+/** Sales accepted an order (noun + past verb: a fact). Billing and Shipping subscribe. */
+export const OrderPlaced = defineEvent('OrderPlaced', Type.Object({ orderId: OrderId, items: Items }))

@@ -2,9 +2,11 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import * as errors from '../../../src/bus/errors.js'
 import { renderErrorsDoc } from '../../../scripts/errors-table.js'
+import * as webErrors from '../../../src/web/errors.js'
 
-const errorClasses = Object.values(errors as Record<string, unknown>).filter(
-  (value): value is new (...args: never[]) => errors.MailroomError => typeof value === 'function' && value.prototype instanceof errors.MailroomError,
+const errorClasses = [...Object.values(errors as Record<string, unknown>), ...Object.values(webErrors as Record<string, unknown>)].filter(
+  (value): value is new (...args: never[]) => errors.MailroomError =>
+    typeof value === "function" && value.prototype instanceof errors.MailroomError && value !== webErrors.WebError,
 )
 
 describe('the error catalogue', () => {
@@ -34,6 +36,12 @@ describe('the error catalogue', () => {
       new errors.JournalWriteError('/f'),
       new errors.UnrecoverableError('nope'),
       new errors.InjectedFaultError('sales'),
+      new webErrors.InvalidRequestError('body/count must be <= 1000'),
+      new webErrors.NotFoundError('module', 'x'),
+      new webErrors.CrossOriginError('https://evil.example'),
+      new webErrors.UnsupportedMediaTypeError('text/plain'),
+      new webErrors.CsrfError(),
+      new webErrors.InternalServerError(),
     ]
     expect(samples.map((error) => error.constructor)).toEqual(expect.arrayContaining(errorClasses))
     expect(new Set(samples.map((error) => error.code))).toEqual(new Set(Object.keys(errors.ErrorCodes)))

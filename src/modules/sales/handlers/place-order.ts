@@ -1,8 +1,16 @@
 import { handle } from '../../../bus/index.js'
 import { OrderPlaced, PlaceOrder } from '../messages.js'
+import type { OrderBook } from '../order-book.js'
 
-/** Accepts an order and announces it; billing and shipping react to OrderPlaced. */
-export const placeOrder = handle(PlaceOrder, async (order, context) => {
-  context.log.info(`Received PlaceOrder, OrderId = ${order.orderId}`)
-  await context.publish(OrderPlaced, { orderId: order.orderId, items: order.items })
-})
+/** Records the order and announces it; Billing and Shipping react to OrderPlaced. */
+export function placeOrder(orders: OrderBook, now: () => number = Date.now) {
+  return handle(
+    PlaceOrder,
+    async (order, context) => {
+      context.log.info(`Received PlaceOrder, OrderId = ${order.orderId}`)
+      orders.record(order.orderId, order.items, now())
+      await context.publish(OrderPlaced, { orderId: order.orderId, items: order.items })
+    },
+    { name: 'placeOrder' },
+  )
+}

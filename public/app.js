@@ -1,0 +1,170 @@
+// Mailroom console: live updates over Server-Sent Events and forms submitted without a reload.
+// Plain DOM code, no framework; every value goes in through textContent, never innerHTML.
+'use strict'
+
+const page = document.body.dataset.page
+const $ = (selector, root = document) => root.querySelector(selector)
+const $$ = (selector, root = document) => [...root.querySelectorAll(selector)]
+
+function setText(element, text) {
+  if (element && element.textContent !== String(text)) element.textContent = String(text)
+}
+
+function updatePanel(status) {
+  const panel = $(`[data-module="${CSS.escape(status.name)}"]`)
+  if (!panel) return
+  for (const field of ['queueLength', 'inFlight', 'handled', 'delayed', 'errorQueueLength']) setText($(`[data-field="${field}"]`, panel), status[field])
+  setText($('[data-field="state"]', panel), status.running ? 'running' : 'stopped')
+  $('[data-field="fault"]', panel).hidden = !status.faultInjected
+  panel.classList.toggle('stopped', !status.running)
+  panel.classList.toggle('faulty', status.faultInjected)
+  const show = { running: status.running, stopped: !status.running, healthy: !status.faultInjected, faulty: status.faultInjected }
+  for (const form of $$('form[data-show-when]', panel)) $('button', form).hidden = !show[form.dataset.showWhen]
+}
+
+function appendLogs(lines) {
+  for (const line of lines) {
+    const list = $(`[data-module="${CSS.escape(line.module)}"] [data-log]`)
+    if (!list) continue
+    const item = document.createElement('li')
+    item.className = line.level
+    const time = document.createElement('time')
+    time.textContent = new Date(line.at).toISOString().slice(11, 23)
+    item.append(time, ` ${line.text}`)
+    list.append(item)
+    while (list.children.length > 12) list.firstElementChild.remove()
+  }
+}
+
+function renderOrders(orders) {
+  const body = $('[data-orders]')
+  if (!body) return
+  const rows = orders.map((order) => {
+    const row = document.createElement('tr')
+    row.dataset.order = order.orderId
+    const cell = (content) => {
+      const td = document.createElement('td')
+      td.append(content)
+      return td
+    }
+    const code = document.createElement('code')
+    code.textContent = order.orderId
+    const tick = (done, word) => {
+      const span = document.createElement('span')
+      span.className = `tick ${done ? 'yes' : ''}`
+      span.textContent = done ? word : '…'
+      return span
+    }
+    const link = document.createElement('a')
+    link.href = `/conversations/${encodeURIComponent(order.conversationId)}`
+    link.textContent = 'conversation →'
+    row.append(cell(code), cell(tick(order.placed, 'placed')), cell(tick(order.billed, 'billed')), cell(tick(order.shipped, 'shipped')), cell(link))
+    return row
+  })
+  body.replaceChildren(...rows)
+  const empty = $('[data-orders-empty]')
+  if (empty) empty.hidden = orders.length > 0
+}
+
+let knownFailed
+function showFailedCount(count) {
+  for (const pill of $$('[data-failed-count]')) {
+    pill.textContent = count > 0 ? String(count) : ''
+    pill.hidden = count === 0
+  }
+  if (page === 'failed' && knownFailed !== undefined && count !== knownFailed) {
+    const notice = $('[data-new-failures]')
+    if (notice) notice.hidden = false
+  }
+  if (knownFailed === undefined) knownFailed = count
+}
+
+const series = {}
+function updateMonitoring(latest) {
+  for (const [module, sample] of Object.entries(latest)) {
+    const card = $(`[data-monitor="${CSS.escape(module)}"]`)
+    if (!card) continue
+    for (const metric of $$('[data-metric]', card)) {
+      const key = metric.dataset.metric
+      const values = (series[`${module}.${key}`] ??= [])
+      values.push(sample[key])
+      if (values.length > 60) values.shift()
+      setText($('[data-value]', metric), Number(sample[key]).toFixed(key === 'queueLength' || key === 'retries' ? 0 : 1))
+      const max = Math.max(1, ...values)
+      const points = values.map((v, i) => `${(i / Math.max(1, values.length - 1)) * 200},${38 - (v / max) * 34}`).join(' ')
+      $('polyline', metric).setAttribute('points', points)
+    }
+  }
+}
+
+function connect() {
+  const live = $('[data-live]')
+  const source = new EventSource('/api/stream')
+  source.addEventListener('open', () => live?.classList.add('on'))
+  source.addEventListener('error', () => live?.classList.remove('on'))
+  source.addEventListener('snapshot', (event) => {
+    const data = JSON.parse(event.data)
+    for (const status of data.modules) updatePanel(status)
+    appendLogs(data.logs)
+    renderOrders(data.orders)
+    showFailedCount(data.failedCount)
+  })
+  source.addEventListener('metrics', (event) => updateMonitoring(JSON.parse(event.data)))
+}
+
+function toast(text, isError) {
+  let box = $('.toast')
+  if (!box) {
+    box = document.createElement('div')
+    box.className = 'toast'
+    box.setAttribute('role', 'status')
+    document.body.append(box)
+  }
+  box.textContent = text
+  box.classList.toggle('error', Boolean(isError))
+  box.classList.add('show')
+  clearTimeout(toast.timer)
+  toast.timer = setTimeout(() => box.classList.remove('show'), 2500)
+}
+
+function describe(result) {
+  if (result.orderIds) return `Placed ${result.orderIds.length} orders`
+  if (result.orderId) return `Placed ${result.orderId}`
+  if (result.name) return `${result.name}: ${result.running ? 'running' : 'stopped'}${result.faultInjected ? ', fault injected' : ''}`
+  return 'Done'
+}
+
+for (const form of $$('form[data-enhance]')) {
+  form.addEventListener('submit', async (event) => {
+    const submitter = event.submitter
+    if (form.hasAttribute('data-reload')) {
+      // Bulk actions reload the page with the result; the button says what is going on meanwhile.
+      if (submitter) {
+        submitter.textContent = submitter.formAction?.endsWith('/delete') ? 'Deleting…' : 'Retrying…'
+        // Disabled after the browser has taken the submission, so a second click sends nothing.
+        setTimeout(() => (submitter.disabled = true))
+      }
+      return
+    }
+    event.preventDefault()
+    const action = submitter?.formAction || form.action
+    if (submitter) submitter.disabled = true
+    try {
+      const response = await fetch(action, { method: 'POST', headers: { accept: 'application/json' }, body: new URLSearchParams(new FormData(form, submitter)) })
+      const result = await response.json()
+      if (!response.ok) toast(result.message || `Failed (${response.status})`, true)
+      else toast(describe(result))
+    } catch {
+      toast('The server did not answer', true)
+    } finally {
+      if (submitter) submitter.disabled = false
+    }
+  })
+}
+
+const selectAll = $('[data-select-all]')
+selectAll?.addEventListener('change', () => {
+  for (const box of $$('input[type="checkbox"][form="bulk"]')) box.checked = selectAll.checked
+})
+
+connect()

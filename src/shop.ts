@@ -1,0 +1,43 @@
+import { createBus, type Bus, type BusOptions, type RecoverabilityOptions } from './bus/index.js'
+import { createBilling } from './modules/billing/index.js'
+import { createSales } from './modules/sales/index.js'
+import { createShipping } from './modules/shipping/index.js'
+
+export interface ShopOptions extends Omit<BusOptions, 'modules' | 'routes'> {
+  recoverability?: RecoverabilityOptions
+  /** The simulated payment gateway's limit; undefined turns it off. @default 50 */
+  gatewayLimitPerSecond?: number | undefined
+  /** Billing's pace; undefined turns the limit off. @default 40 */
+  billingMaxPerSecond?: number | undefined
+}
+
+export interface OrderView {
+  orderId: string
+  sales: Record<string, unknown>
+  billing: Record<string, unknown>
+  shipping: Record<string, unknown>
+}
+
+export interface Shop {
+  bus: Bus
+  /** The order as each module knows it. */
+  order(orderId: string): OrderView
+}
+
+/** The shop's modules, the central routes table and the bus: what `npm start` and the tests run. */
+export function createShop(options: ShopOptions = {}): Shop {
+  const { recoverability, gatewayLimitPerSecond, billingMaxPerSecond, ...busOptions } = options
+  const shared = recoverability ? { recoverability } : {}
+  const sales = createSales(shared)
+  const billing = createBilling({
+    ...shared,
+    ...('gatewayLimitPerSecond' in options ? { gatewayLimitPerSecond } : {}),
+    ...('billingMaxPerSecond' in options ? { maxPerSecond: billingMaxPerSecond } : {}),
+  })
+  const shipping = createShipping(shared)
+  const bus = createBus({ ...busOptions, modules: [sales.module, billing.module, shipping.module], routes: { PlaceOrder: 'sales' } })
+  return {
+    bus,
+    order: (orderId) => ({ orderId, sales: sales.orderState(orderId), billing: billing.orderState(orderId), shipping: shipping.orderState(orderId) }),
+  }
+}

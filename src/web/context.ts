@@ -1,0 +1,24 @@
+import type { Bus } from '../bus/index.js'
+import type { OrderView } from '../shop.js'
+import type { ConversationLog } from './observers/conversation-log.js'
+import type { MetricsSampler } from './observers/metrics-sampler.js'
+import type { RecentOrders } from './observers/recent-orders.js'
+
+/** What every route of the console may use. Attached once to the root instance as `app.console`. */
+export interface ConsoleContext {
+  bus: Bus
+  order: (orderId: string) => OrderView
+  recentOrders: RecentOrders
+  conversations: ConversationLog
+  metrics: MetricsSampler
+  /** Places one order; resolves once PlaceOrder is on disk. */
+  placeOrder(items: string[] | undefined): Promise<{ orderId: string; messageId: string; conversationId: string }>
+  /** The largest `count` POST /api/orders/batch accepts. */
+  maxBatch: number
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    console: ConsoleContext
+  }
+}

@@ -1,0 +1,77 @@
+import { Type } from '@sinclair/typebox'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { NotFoundError } from '../errors.js'
+import { rejectCrossOrigin } from '../plugins/same-origin-json.js'
+
+const Csrf = { _csrf: Type.String({ minLength: 1, maxLength: 200 }) }
+const ModuleParams = Type.Object({ name: Type.String({ pattern: '^[a-z][a-z0-9-]{0,62}$' }) })
+/** One id per checkbox; a form with one checked box sends a string, with several an array. */
+const IdList = Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 10_000 })])
+const asList = (value: string | string[] | undefined) => (value === undefined ? [] : Array.isArray(value) ? value : [value])
+
+/**
+ * The console's HTML forms (they work without JavaScript): POST with a CSRF token, then back to the
+ * page (303). The page's script submits the same forms with fetch and asks for JSON instead.
+ */
+export async function actionRoutes(app: FastifyInstance): Promise<void> {
+  const shop = app.console
+  const { admin } = shop.bus
+  app.addHook('onRequest', async (request) => rejectCrossOrigin(request))
+  app.addHook('onRequest', app.csrfProtection)
+
+  const done = (request: FastifyRequest, reply: FastifyReply, back: string, result: unknown) => {
+    if (request.headers.accept?.includes('application/json')) return reply.send(result)
+    return reply.redirect(back, 303)
+  }
+  const requireModule = (name: string) => {
+    if (!shop.bus.moduleNames.includes(name)) throw new NotFoundError('module', name)
+    return name
+  }
+
+  app.post('/orders', { schema: { body: Type.Object({ ...Csrf }, { additionalProperties: false }) } }, async (request, reply) =>
+    done(request, reply, '/', await shop.placeOrder(undefined)),
+  )
+
+  app.post(
+    '/orders/batch',
+    { schema: { body: Type.Object({ ...Csrf, count: Type.String({ pattern: '^[0-9]{1,5}$' }) }, { additionalProperties: false }) } },
+    async (request, reply) => {
+      const count = Number((request.body as { count: string }).count)
+      if (count < 1 || count > shop.maxBatch) throw Object.assign(new Error(`body/count must be between 1 and ${shop.maxBatch}`), { validation: [], statusCode: 400 })
+      const placed = await Promise.all(Array.from({ length: count }, () => shop.placeOrder(undefined)))
+      return done(request, reply, '/', { orderIds: placed.map((order) => order.orderId) })
+    },
+  )
+
+  app.post('/modules/:name/:action', { schema: { params: Type.Object({ ...ModuleParams.properties, action: Type.Union([Type.Literal('stop'), Type.Literal('start'), Type.Literal('fault-on'), Type.Literal('fault-off')]) }), body: Type.Object({ ...Csrf }, { additionalProperties: false }) } }, async (request, reply) => {
+    const { name, action } = request.params as { name: string; action: 'stop' | 'start' | 'fault-on' | 'fault-off' }
+    requireModule(name)
+    if (action === 'stop') admin.stopModule(name)
+    else if (action === 'start') admin.startModule(name)
+    else admin.setFault(name, action === 'fault-on')
+    return done(request, reply, '/', admin.module(name))
+  })
+
+  app.post(
+    '/failed/retry',
+    { schema: { body: Type.Object({ ...Csrf, ids: Type.Optional(IdList), q: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }) } },
+    async (request, reply) => {
+      const body = request.body as { ids?: string | string[]; q?: string }
+      // The ids are the selection as the page showed it at the click: later failures are not swept in.
+      const result = await admin.retryFailed(asList(body.ids))
+      const back = `/failed?${new URLSearchParams({ ...(body.q ? { q: body.q } : {}), done: `Retried ${result.retried.length}${result.notFound.length ? `; ${result.notFound.length} were already retried or deleted` : ''}` })}`
+      return done(request, reply, back, result)
+    },
+  )
+
+  app.post(
+    '/failed/delete',
+    { schema: { body: Type.Object({ ...Csrf, ids: Type.Optional(IdList), q: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }) } },
+    async (request, reply) => {
+      const body = request.body as { ids?: string | string[]; q?: string }
+      const result = await admin.deleteFailed(asList(body.ids))
+      const back = `/failed?${new URLSearchParams({ ...(body.q ? { q: body.q } : {}), done: `Deleted ${result.deleted.length}` })}`
+      return done(request, reply, back, result)
+    },
+  )
+}

@@ -1,0 +1,38 @@
+import { Type } from '@sinclair/typebox'
+import type { FastifyInstance } from 'fastify'
+import { NotFoundError } from '../../errors.js'
+
+const ModuleParams = Type.Object({ name: Type.String({ pattern: '^[a-z][a-z0-9-]{0,62}$' }) })
+
+/** Module panels' data and controls: stop, start, inject a fault. */
+export async function moduleRoutes(app: FastifyInstance): Promise<void> {
+  const { bus } = app.console
+  const requireModule = (name: string) => {
+    if (!bus.moduleNames.includes(name)) throw new NotFoundError('module', name)
+    return name
+  }
+
+  app.get('/modules', async () => bus.admin.modules())
+
+  app.post('/modules/:name/stop', { schema: { params: ModuleParams } }, async (request) => {
+    const name = requireModule((request.params as { name: string }).name)
+    bus.admin.stopModule(name)
+    return bus.admin.module(name)
+  })
+
+  app.post('/modules/:name/start', { schema: { params: ModuleParams } }, async (request) => {
+    const name = requireModule((request.params as { name: string }).name)
+    bus.admin.startModule(name)
+    return bus.admin.module(name)
+  })
+
+  app.post(
+    '/modules/:name/fault',
+    { schema: { params: ModuleParams, body: Type.Object({ on: Type.Boolean() }, { additionalProperties: false }) } },
+    async (request) => {
+      const name = requireModule((request.params as { name: string }).name)
+      bus.admin.setFault(name, (request.body as { on: boolean }).on)
+      return bus.admin.module(name)
+    },
+  )
+}

@@ -1,0 +1,36 @@
+import { Type } from '@sinclair/typebox'
+import type { FastifyInstance } from 'fastify'
+import { NotFoundError } from '../../errors.js'
+
+const Items = Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { minItems: 1, maxItems: 50 })
+const OrderId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' })
+
+/** Place orders and read them back as each module knows them. */
+export async function orderRoutes(app: FastifyInstance): Promise<void> {
+  const { console: shop } = app
+
+  app.post('/orders', { schema: { body: Type.Object({ items: Type.Optional(Items) }, { additionalProperties: false }) } }, async (request, reply) => {
+    const { items } = request.body as { items?: string[] }
+    reply.code(202)
+    return shop.placeOrder(items)
+  })
+
+  app.post(
+    '/orders/batch',
+    { schema: { body: Type.Object({ count: Type.Integer({ minimum: 1, maximum: shop.maxBatch }) }, { additionalProperties: false }) } },
+    async (request, reply) => {
+      const { count } = request.body as { count: number }
+      const placed = await Promise.all(Array.from({ length: count }, () => shop.placeOrder(undefined)))
+      reply.code(202)
+      return { orderIds: placed.map((order) => order.orderId) }
+    },
+  )
+
+  app.get('/orders/:id', { schema: { params: Type.Object({ id: OrderId }) } }, async (request) => {
+    const { id } = request.params as { id: string }
+    const view = shop.order(id)
+    const known = view.sales.placed || view.billing.billed || view.shipping.placed || view.shipping.billed
+    if (!known) throw new NotFoundError('order', id)
+    return view
+  })
+}

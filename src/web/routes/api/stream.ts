@@ -1,0 +1,86 @@
+import { createChannel, createSession } from 'better-sse'
+import type { FastifyInstance } from 'fastify'
+import type { LogLine } from '../../../bus/index.js'
+import type { ConsoleContext } from '../../context.js'
+
+/** What the panels show, as one SSE event. */
+export interface ConsoleSnapshot {
+  modules: ReturnType<ConsoleContext['bus']['admin']['modules']>
+  orders: { orderId: string; conversationId: string; placed: boolean; billed: boolean; shipped: boolean }[]
+  logs: LogLine[]
+  failedCount: number
+}
+
+export function snapshot(shop: ConsoleContext, logs: LogLine[]): ConsoleSnapshot {
+  const modules = shop.bus.admin.modules()
+  return {
+    modules,
+    orders: shop.recentOrders.list(20).map((order) => {
+      const view = shop.order(order.orderId)
+      return {
+        orderId: order.orderId,
+        conversationId: order.conversationId,
+        placed: view.sales.placed === true,
+        billed: view.billing.billed === true,
+        shipped: view.shipping.shipped === true,
+      }
+    }),
+    logs,
+    failedCount: modules.reduce((sum, module) => sum + module.errorQueueLength, 0),
+  }
+}
+
+const tickMs = 250
+const logsPerTick = 100
+
+/**
+ * GET /api/stream: Server-Sent Events of everything the panels show. Signals only mark the state
+ * dirty; a 250 ms tick sends one snapshot (and the log lines since the last one), so a campaign of
+ * thousands of messages costs the browser four updates a second, not thousands.
+ */
+export async function streamRoutes(app: FastifyInstance): Promise<void> {
+  const shop = app.console
+  const channel = createChannel()
+  let pendingLogs: LogLine[] = []
+  let dirty = true
+  const markDirty = () => (dirty = true)
+  const onLog = (line: LogLine) => {
+    pendingLogs.push(line)
+    if (pendingLogs.length > logsPerTick) pendingLogs.splice(0, pendingLogs.length - logsPerTick)
+    dirty = true
+  }
+  const signals = shop.bus.signals
+  signals.on('log', onLog)
+  signals.on('message:handled', markDirty)
+  signals.on('message:failed', markDirty)
+  signals.on('message:retried', markDirty)
+  signals.on('message:archived', markDirty)
+  shop.metrics.onSample((latest) => channel.broadcast(latest, 'metrics'))
+
+  const timer = setInterval(() => {
+    if (!dirty || channel.sessionCount === 0) return
+    dirty = false
+    const logs = pendingLogs
+    pendingLogs = []
+    channel.broadcast(snapshot(shop, logs), 'snapshot')
+  }, tickMs)
+  timer.unref()
+  app.addHook('onClose', async () => {
+    clearInterval(timer)
+    signals.off('log', onLog)
+    signals.off('message:handled', markDirty)
+    signals.off('message:failed', markDirty)
+    signals.off('message:retried', markDirty)
+    signals.off('message:archived', markDirty)
+    for (const session of channel.activeSessions) channel.deregister(session)
+  })
+
+  app.get('/stream', async (request, reply) => {
+    // better-sse writes the response head itself; hand it the security headers set so far.
+    const headers = Object.fromEntries(Object.entries(reply.getHeaders()).map(([name, value]) => [name, value === undefined ? undefined : String(value)]))
+    reply.hijack()
+    const session = await createSession(request.raw, reply.raw, { headers, keepAlive: 15_000 })
+    session.push(snapshot(shop, []), 'snapshot')
+    channel.register(session)
+  })
+}

@@ -1,0 +1,50 @@
+import { Type } from '@sinclair/typebox'
+import type { FastifyInstance } from 'fastify'
+import { Headers, type FailedMessage } from '../../bus/index.js'
+import { groupFailures, searchFailures } from '../failed-groups.js'
+import { layoutSequence } from '../sequence-diagram.js'
+import { ConversationParams } from './api/conversations.js'
+import { snapshot } from './api/stream.js'
+
+/** The console's pages, rendered on the server (Eta escapes every value by default). */
+export async function pageRoutes(app: FastifyInstance): Promise<void> {
+  const shop = app.console
+  const { admin } = shop.bus
+
+  app.get('/', async (_request, reply) => {
+    const csrfToken = await reply.generateCsrf()
+    const now = snapshot(shop, [])
+    const logs = Object.fromEntries(shop.bus.moduleNames.map((name) => [name, admin.logs(name).slice(-12)]))
+    return reply.view('shop.eta', { title: 'Shop', page: 'shop', csrfToken, snapshot: now, logs, maxBatch: shop.maxBatch })
+  })
+
+  app.get('/failed', { schema: { querystring: Type.Object({ q: Type.Optional(Type.String({ maxLength: 200 })), done: Type.Optional(Type.String({ maxLength: 200 })) }) } }, async (request, reply) => {
+    const { q = '', done } = request.query as { q?: string; done?: string }
+    const csrfToken = await reply.generateCsrf()
+    const matching = searchFailures(admin.failedMessages(), q)
+    const schedules = shop.bus.moduleNames.map((name) => ({ name, text: admin.retrySchedule(name).text }))
+    return reply.view('failed.eta', {
+      title: 'Failed messages',
+      page: 'failed',
+      csrfToken,
+      q,
+      done,
+      groups: groupFailures(matching),
+      total: matching.length,
+      schedules,
+      headerOf: (message: FailedMessage, name: keyof typeof Headers) => message.envelope.headers[Headers[name]] ?? '',
+    })
+  })
+
+  app.get('/conversations/:id', { schema: { params: ConversationParams } }, async (request, reply) => {
+    const { id } = request.params as { id: string }
+    const steps = shop.conversations.get(id)
+    if (!steps) return reply.code(404).view('not-found.eta', { title: 'Not found', page: '', what: `conversation ${id}` })
+    return reply.view('conversation.eta', { title: 'Conversation', page: '', id, diagram: layoutSequence(steps, shop.bus.moduleNames), steps })
+  })
+
+  app.get('/monitoring', async (_request, reply) => {
+    return reply.view('monitoring.eta', { title: 'Monitoring', page: 'monitoring', modules: admin.modules(), history: shop.metrics.history() })
+  })
+
+}
