@@ -17,7 +17,8 @@ export async function actionRoutes(app: FastifyInstance): Promise<void> {
   const shop = app.console
   const { admin } = shop.bus
   app.addHook('onRequest', async (request) => rejectCrossOrigin(request))
-  app.addHook('onRequest', app.csrfProtection)
+  // After the body is parsed (the token is in it), before the schema: a missing token is a 403, not a 400.
+  app.addHook('preValidation', app.csrfProtection)
 
   const done = (request: FastifyRequest, reply: FastifyReply, back: string, result: unknown) => {
     if (request.headers.accept?.includes('application/json')) return reply.send(result)

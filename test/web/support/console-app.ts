@@ -1,0 +1,40 @@
+import type { FastifyInstance } from 'fastify'
+import { createShop, type Shop, type ShopOptions } from '../../../src/shop.js'
+import { buildApp } from '../../../src/web/app.js'
+
+export interface ConsoleUnderTest {
+  shop: Shop
+  app: FastifyInstance
+  close(): Promise<void>
+}
+
+/** The whole shop in memory with fast retries, and its console; `listen` for a browser, or `inject`. */
+export async function startConsole(options: ShopOptions & { listen?: boolean; maxBatch?: number } = {}): Promise<ConsoleUnderTest & { url: string }> {
+  const { listen, maxBatch, ...shopOptions } = options
+  const shop = createShop({
+    storage: 'memory',
+    recoverability: { immediateRetries: 1, delayedRetries: { count: 1, baseDelayMs: 50 } },
+    ...shopOptions,
+  })
+  await shop.bus.start()
+  const app = await buildApp({ bus: shop.bus, order: shop.order, metricsIntervalMs: 250, ...(maxBatch ? { maxBatch } : {}) })
+  const url = listen ? await app.listen({ host: '127.0.0.1', port: 0 }) : 'http://localhost'
+  return {
+    shop,
+    app,
+    url,
+    async close() {
+      await app.close()
+      await shop.bus.stop()
+    },
+  }
+}
+
+/** A CSRF token and its cookie, as a browser gets them from a page. */
+export async function formSession(app: FastifyInstance): Promise<{ token: string; cookie: string }> {
+  const page = await app.inject({ method: 'GET', url: '/' })
+  const token = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1]
+  const cookie = page.cookies.map((c) => `${c.name}=${c.value}`).join('; ')
+  if (!token || !cookie) throw new Error('the shop page has no CSRF token')
+  return { token, cookie }
+}
