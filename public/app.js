@@ -140,14 +140,15 @@ for (const form of $$('form[data-enhance]')) {
     if (form.hasAttribute('data-reload')) {
       // Bulk actions reload the page with the result; the button says what is going on meanwhile.
       if (submitter) {
-        submitter.textContent = submitter.formAction?.endsWith('/delete') ? 'Deleting…' : 'Retrying…'
+        submitter.textContent = (submitter.getAttribute('formaction') || form.action).endsWith('/delete') ? 'Deleting…' : 'Retrying…'
         // Disabled after the browser has taken the submission, so a second click sends nothing.
         setTimeout(() => (submitter.disabled = true))
       }
       return
     }
     event.preventDefault()
-    const action = submitter?.formAction || form.action
+    // button.formAction falls back to the page's own URL when the attribute is absent; read the attribute.
+    const action = submitter?.getAttribute('formaction') || form.action
     if (submitter) submitter.disabled = true
     try {
       const response = await fetch(action, { method: 'POST', headers: { accept: 'application/json' }, body: new URLSearchParams(new FormData(form, submitter)) })

@@ -28,6 +28,9 @@ export async function registerSecurity(app: FastifyInstance): Promise<void> {
     },
     // Same reason: HSTS on http://127.0.0.1 only confuses browsers.
     strictTransportSecurity: false,
+    // helmet's default, no-referrer, makes browsers send `Origin: null` on form posts, which the
+    // same-origin check must refuse; same-origin keeps referrers inside the console.
+    referrerPolicy: { policy: 'same-origin' },
   })
   await app.register(fastifyCookie)
   await app.register(fastifyCsrf, { cookieOpts: { path: '/', sameSite: 'strict', httpOnly: true } })

@@ -1,0 +1,108 @@
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { startConsole, type ConsoleUnderTest } from '../web/support/console-app.js'
+import { artifactsDir, browserAvailable, launchBrowser } from './support/browser.js'
+
+const available = browserAvailable()
+let browser: Browser
+let running: (ConsoleUnderTest & { url: string }) | undefined
+let page: Page
+
+beforeAll(async () => {
+  if (available) browser = await launchBrowser()
+})
+afterAll(async () => {
+  await browser?.close()
+})
+afterEach(async () => {
+  await page?.close()
+  await running?.close()
+  running = undefined
+})
+
+async function open(path: string, options: Parameters<typeof startConsole>[0] = {}) {
+  running ??= await startConsole({ listen: true, ...options })
+  page = await browser.newPage({ viewport: { width: 1360, height: 1000 } })
+  const errors: string[] = []
+  page.on('pageerror', (error) => errors.push(error.message))
+  page.on('console', (message) => message.type() === 'error' && errors.push(message.text()))
+  await page.goto(`${running.url}${path}`)
+  await page.locator('[data-live].on').waitFor()
+  return { errors }
+}
+
+const panel = (name: string) => page.locator(`[data-module="${name}"]`)
+const field = (name: string, key: string) => panel(name).locator(`[data-field="${key}"]`)
+const screenshot = (name: string) => page.screenshot({ path: new URL(`${name}.png`, artifactsDir).pathname, fullPage: true })
+
+describe.runIf(available)('the console in a real browser', { timeout: 60_000 }, () => {
+  it('places an order and shows it in the Sales, Billing and Shipping panels', async () => {
+    const { errors } = await open('/')
+    await page.getByRole('button', { name: 'Place order' }).click()
+    const orderId = (await page.locator('[data-orders] tr code').first().textContent())!
+    expect(orderId).toMatch(/^ord-/)
+    await panel('sales').locator('[data-log] li', { hasText: `Received PlaceOrder, OrderId = ${orderId}` }).waitFor()
+    await panel('billing').locator('[data-log] li', { hasText: `OrderId = ${orderId} - charging credit card` }).waitFor()
+    await panel('shipping').locator('[data-log] li', { hasText: `Shipping order ${orderId}` }).waitFor()
+    await page.locator(`[data-order="${orderId}"] .tick.yes`, { hasText: 'shipped' }).waitFor()
+    await screenshot('shop')
+    expect(errors).toEqual([])
+  })
+
+  it('stops Shipping, lets its queue grow, then starts it and sees the backlog handled', async () => {
+    await open('/')
+    await panel('shipping').getByRole('button', { name: 'Stop' }).click()
+    await field('shipping', 'state').filter({ hasText: 'stopped' }).waitFor()
+    await page.getByRole('button', { name: 'Place 10' }).click()
+    // Ten orders: OrderPlaced and OrderBilled each, twenty messages waiting.
+    await field('shipping', 'queueLength').filter({ hasText: /^20$/ }).waitFor()
+    expect(await field('shipping', 'handled').textContent()).toBe('0')
+    await screenshot('shipping-stopped')
+    await panel('shipping').getByRole('button', { name: 'Start' }).click()
+    await field('shipping', 'handled').filter({ hasText: /^20$/ }).waitFor()
+    expect(await field('shipping', 'queueLength').textContent()).toBe('0')
+  })
+
+  it('injects a fault in Sales, shows the failed orders after their retries, and retries them all to Shipping', async () => {
+    await open('/')
+    await panel('sales').getByRole('button', { name: 'Inject fault' }).click()
+    await panel('sales').locator('[data-field="fault"]:not([hidden])').waitFor()
+    for (let i = 0; i < 3; i++) await page.getByRole('button', { name: 'Place order' }).click()
+    await field('sales', 'errorQueueLength').filter({ hasText: /^3$/ }).waitFor()
+    await panel('sales').getByRole('button', { name: 'Fix fault' }).click()
+    await panel('sales').locator('[data-field="fault"][hidden]').waitFor({ state: 'attached' })
+
+    await page.getByRole('link', { name: /Failed messages/ }).click()
+    await page.getByRole('heading', { name: /InjectedFaultError/ }).waitFor()
+    expect(await page.locator('.group .meta strong').first().textContent()).toBe('3')
+    expect(await page.locator('.schedules').textContent()).toContain('1 immediate, then 50 ms; 4 attempts at most')
+    await page.locator('details summary', { hasText: 'Details' }).first().click()
+    await page.locator('.attempts li').first().waitFor()
+    await screenshot('failed')
+
+    await page.getByRole('button', { name: 'Retry all 3 shown' }).click()
+    await page.locator('.flash', { hasText: 'Retried 3' }).waitFor()
+    await page.locator('.empty', { hasText: 'No failed messages' }).waitFor()
+    await page.getByRole('link', { name: 'Shop & modules' }).click()
+    await page.locator('[data-orders] .tick.yes', { hasText: 'shipped' }).nth(2).waitFor()
+    expect(running!.shop.bus.admin.module('shipping').handled).toBe(6)
+  })
+
+  it('opens a conversation and shows its sequence diagram', async () => {
+    await open('/')
+    await page.getByRole('button', { name: 'Place order' }).click()
+    await page.locator('[data-orders] .tick.yes', { hasText: 'shipped' }).first().waitFor()
+    await page.getByRole('link', { name: 'conversation →' }).first().click()
+    await page.locator('svg .step.handled').nth(3).waitFor()
+    const lanes = await page.locator('svg .lane text').allTextContents()
+    expect(lanes).toEqual(['outside', 'sales', 'billing', 'shipping'])
+    await screenshot('conversation')
+  })
+
+  it('shows live metrics on /monitoring', async () => {
+    await open('/monitoring')
+    await running!.app.inject({ method: 'POST', url: '/api/orders/batch', headers: { 'content-type': 'application/json' }, payload: '{"count": 50}' })
+    await page.locator('[data-monitor="sales"] [data-metric="throughput"] [data-value]').filter({ hasNotText: /^0\.0$/ }).waitFor()
+    await screenshot('monitoring')
+  })
+})
