@@ -105,4 +105,24 @@ describe.runIf(available)('the console in a real browser', { timeout: 60_000 }, 
     await page.locator('[data-monitor="sales"] [data-metric="throughput"] [data-value]').filter({ hasNotText: /^0\.0$/ }).waitFor()
     await screenshot('monitoring')
   })
+
+  it('takes a campaign of 1,000 orders from the UI to shipped, the gateway limit met by load levelling', { timeout: 90_000 }, async () => {
+    // Scaled from the defaults (gateway 50/s, Billing 40/s) so the run takes seconds, not 25 s.
+    await open('/', { gatewayLimitPerSecond: 250, billingMaxPerSecond: 200 })
+    const queueSeen: number[] = []
+    await page.getByRole('button', { name: /Campaign/ }).click()
+    const bus = running!.shop.bus
+    while (bus.admin.module('shipping').handled < 2_000) {
+      queueSeen.push(Number(await field('billing', 'queueLength').textContent()))
+      await page.waitForTimeout(250)
+    }
+    await field('billing', 'queueLength').filter({ hasText: /^0$/ }).waitFor()
+    await screenshot('campaign')
+    const billing = bus.admin.module('billing')
+    expect(billing).toMatchObject({ handled: 1_000, retries: 0, failed: 0, errorQueueLength: 0 })
+    expect(bus.admin.failedMessages()).toEqual([])
+    // The console showed the queue rising and draining.
+    expect(Math.max(...queueSeen)).toBeGreaterThan(300)
+    // The gateway is the judge: it refuses any charge over 250 in a second, and it refused none.
+  })
 })
