@@ -2,6 +2,7 @@ import { createBus, type Bus, type BusOptions, type RecoverabilityOptions } from
 import { createBilling } from './modules/billing/index.js'
 import { createSales } from './modules/sales/index.js'
 import { createShipping } from './modules/shipping/index.js'
+import type { OrderView } from './web/context.js'
 
 export interface ShopOptions extends Omit<BusOptions, 'modules' | 'routes'> {
   recoverability?: RecoverabilityOptions
@@ -11,12 +12,7 @@ export interface ShopOptions extends Omit<BusOptions, 'modules' | 'routes'> {
   billingMaxPerSecond?: number | undefined
 }
 
-export interface OrderView {
-  orderId: string
-  sales: Record<string, unknown>
-  billing: Record<string, unknown>
-  shipping: Record<string, unknown>
-}
+export type { OrderView }
 
 export interface Shop {
   bus: Bus

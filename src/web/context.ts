@@ -1,8 +1,15 @@
 import type { Bus } from '../bus/index.js'
-import type { OrderView } from '../shop.js'
 import type { ConversationLog } from './observers/conversation-log.js'
 import type { MetricsSampler } from './observers/metrics-sampler.js'
 import type { RecentOrders } from './observers/recent-orders.js'
+
+/** An order as each module knows it; the composition root supplies the lookup. */
+export interface OrderView {
+  orderId: string
+  sales: Record<string, unknown>
+  billing: Record<string, unknown>
+  shipping: Record<string, unknown>
+}
 
 /** What every route of the console may use. Attached once to the root instance as `app.console`. */
 export interface ConsoleContext {

@@ -33,6 +33,7 @@ function violation(from: string, to: string): string | undefined {
     if (to.startsWith('src/bus/') && to !== 'src/bus/index.ts' && !to.startsWith('src/bus/testing/')) return 'modules use the bus through src/bus/index.ts'
   }
   if (from.startsWith('src/web/')) {
+    if (to === 'src/main.ts' || to === 'src/shop.ts') return 'the web does not import the composition root'
     if (to.startsWith('src/modules/') && !to.endsWith('/messages.ts')) return "the web reaches modules only through their messages.ts"
     if (to.startsWith('src/bus/') && to !== 'src/bus/index.ts') return 'the web uses the public bus API only'
   }
@@ -58,6 +59,7 @@ describe('the import rules', () => {
     ['src/modules/billing/index.ts', 'src/bus/outbox/journal.ts'],
     ['src/web/app.ts', 'src/modules/sales/index.ts'],
     ['src/web/app.ts', 'src/bus/outbox/journal.ts'],
+    ['src/web/app.ts', 'src/shop.ts'],
   ])('rejects %s importing %s', (from, to) => {
     expect(violation(from, to)).toBeDefined()
   })
