@@ -101,8 +101,14 @@ describe.runIf(available)('the console in a real browser', { timeout: 60_000 }, 
 
   it('shows live metrics on /monitoring', async () => {
     await open('/monitoring')
-    await running!.app.inject({ method: 'POST', url: '/api/orders/batch', headers: { 'content-type': 'application/json' }, payload: '{"count": 50}' })
+    const inject = () => running!.app.inject({ method: 'POST', url: '/api/orders/batch', headers: { 'content-type': 'application/json' }, payload: '{"count": 50}' })
+    await inject()
     await page.locator('[data-monitor="sales"] [data-metric="throughput"] [data-value]').filter({ hasNotText: /^0\.0$/ }).waitFor()
+    // A few more samples (every 250 ms here), so the sparklines have a shape worth a screenshot.
+    for (let i = 0; i < 6; i++) {
+      await inject()
+      await page.waitForTimeout(250)
+    }
     await screenshot('monitoring')
   })
 
