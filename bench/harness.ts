@@ -1,0 +1,61 @@
+/** One measured scenario: several rounds of one number, and what to compare it with. */
+export interface ScenarioResult {
+  name: string
+  unit: string
+  rounds: number[]
+  /** Name of the scenario whose median this one is divided by, for the ratio column. */
+  reference?: string
+  /** Further measurements worth printing (p99, bytes per message, ...). */
+  extra?: Record<string, number | string>
+  target?: string
+}
+
+export interface BenchOptions {
+  quick: boolean
+  rounds: number
+}
+
+export type Scenario = (options: BenchOptions) => Promise<ScenarioResult[]>
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+}
+
+/** Spread as (max - min) / median, in percent. */
+export function spread(values: readonly number[]): number {
+  const m = median(values)
+  return m === 0 ? 0 : ((Math.max(...values) - Math.min(...values)) / m) * 100
+}
+
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return 0
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
+}
+
+export async function rounds(count: number, run: () => Promise<number>): Promise<number[]> {
+  const results: number[] = []
+  for (let i = 0; i < count; i++) results.push(await run())
+  return results
+}
+
+/** Measures how late a setTimeout(0) fires while `work` runs: the event loop's responsiveness. */
+export async function withLagProbe<T>(work: () => Promise<T>): Promise<{ result: T; maxLagMs: number; p99LagMs: number }> {
+  const lags: number[] = []
+  let running = true
+  let last = performance.now()
+  const tick = () => {
+    const now = performance.now()
+    lags.push(now - last)
+    last = now
+    if (running) setTimeout(tick, 0)
+  }
+  setTimeout(tick, 0)
+  const result = await work()
+  running = false
+  return { result, maxLagMs: Math.max(0, ...lags), p99LagMs: percentile(lags, 99) }
+}
+
+export const perSecond = (count: number, ms: number) => (count / ms) * 1000

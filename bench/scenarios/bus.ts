@@ -1,0 +1,131 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Type } from '@sinclair/typebox'
+import { createBus, defineEvent, defineModule, handle, type Bus } from '../../src/bus/index.js'
+import { encodeRecord } from '../../src/bus/outbox/record.js'
+import { perSecond, rounds, withLagProbe, type Scenario, type ScenarioResult } from '../harness.js'
+
+const Tick = defineEvent('Tick', Type.Object({ n: Type.Integer() }))
+
+function tickModules(subscribers: number) {
+  return Array.from({ length: subscribers }, (_, i) =>
+    defineModule({ name: `worker-${i + 1}`, concurrency: 64, handlers: [handle(Tick, async () => {})] }),
+  )
+}
+
+const tempDir = () => mkdtempSync(join(tmpdir(), 'mailroom-bench-'))
+
+async function sendAll(bus: Bus, count: number, inFlight: number): Promise<void> {
+  let next = 0
+  const sender = async () => {
+    while (next < count) await bus.publish(Tick, { n: next++ })
+  }
+  await Promise.all(Array.from({ length: inFlight }, sender))
+}
+
+/** In-memory mode: publish → handle, all of it, until every queue is drained. */
+async function inMemory(count: number, subscribers: number): Promise<number> {
+  const bus = createBus({ modules: tickModules(subscribers), storage: 'memory' })
+  await bus.start()
+  const started = performance.now()
+  await sendAll(bus, count, 1_000)
+  await bus.idle()
+  const rate = perSecond(count * subscribers, performance.now() - started)
+  await bus.stop()
+  return rate
+}
+
+/** Durable (the default): every handled message is one fsync'd journal commit (shared by a group). */
+async function durable(count: number, senders: number): Promise<number> {
+  const dataDir = tempDir()
+  const bus = createBus({ modules: tickModules(1), dataDir })
+  await bus.start()
+  const started = performance.now()
+  await sendAll(bus, count, senders)
+  await bus.idle()
+  const rate = perSecond(count, performance.now() - started)
+  await bus.stop()
+  rmSync(dataDir, { recursive: true, force: true })
+  return rate
+}
+
+function heapUsed(): number {
+  globalThis.gc?.()
+  return process.memoryUsage().heapUsed
+}
+
+/** A stopped module's backlog of `count` messages, then started: drain rate, heap per queued message, event-loop lag. */
+async function backlog(count: number): Promise<{ drainRate: number; bytesPerMessage: number; maxLagMs: number; p99LagMs: number }> {
+  const dataDir = tempDir()
+  const bus = createBus({ modules: tickModules(1), dataDir })
+  await bus.start()
+  bus.admin.stopModule('worker-1')
+  const before = heapUsed()
+  await sendAll(bus, count, 1_000)
+  const after = heapUsed()
+  const started = performance.now()
+  const { maxLagMs, p99LagMs } = await withLagProbe(async () => {
+    bus.admin.startModule('worker-1')
+    await bus.idle()
+  })
+  const drainRate = perSecond(count, performance.now() - started)
+  await bus.stop()
+  rmSync(dataDir, { recursive: true, force: true })
+  return { drainRate, bytesPerMessage: (after - before) / count, maxLagMs, p99LagMs }
+}
+
+/** Start-up with `count` journal records to replay (written straight to the file, as a long run would leave them). */
+async function recovery(count: number): Promise<number> {
+  const dataDir = tempDir()
+  mkdirSync(join(dataDir, '_outside'), { recursive: true })
+  const lines: Buffer[] = []
+  const t = Date.now()
+  for (let n = 0; n < count; n++) {
+    const id = `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`
+    lines.push(encodeRecord({ k: 'out', t, msgs: [{ to: ['worker-1'], env: { id, type: 'Tick', headers: { 'mailroom.message-id': id, 'mailroom.type': 'Tick', 'mailroom.kind': 'event' }, body: { n } } }] }))
+  }
+  writeFileSync(join(dataDir, '_outside', '00000001.journal'), Buffer.concat(lines))
+  const bus = createBus({ modules: tickModules(1), dataDir, journal: { maxSegmentBytes: 1 << 30 } })
+  bus.admin.stopModule('worker-1')
+  const started = performance.now()
+  const report = await bus.start()
+  const rate = perSecond(report.records, performance.now() - started)
+  if (report.queued !== count) throw new Error(`recovered ${report.queued} of ${count}`)
+  await bus.stop()
+  rmSync(dataDir, { recursive: true, force: true })
+  return rate
+}
+
+export const busScenarios: Scenario = async ({ quick, rounds: n }) => {
+  const results: ScenarioResult[] = []
+  const memoryCount = quick ? 100_000 : 1_000_000
+  results.push({ name: 'memory: publish -> 1 handler', unit: 'msg/s', rounds: await rounds(n, () => inMemory(memoryCount, 1)), reference: 'ref: array queue + async handler', target: '>= 1,000,000 msg/s' })
+  results.push({ name: 'memory: publish -> 2 handlers', unit: 'msg/s', rounds: await rounds(n, () => inMemory(memoryCount / 2, 2)), reference: 'ref: array queue + async handler' })
+  for (const senders of [1, 10, 100, 1_000]) {
+    const count = quick ? Math.min(5_000, senders * 500) : Math.min(50_000, senders * 2_000)
+    results.push({
+      name: `durable: send -> handle, ${senders} in flight`,
+      unit: 'msg/s',
+      rounds: await rounds(n, () => durable(count, senders)),
+      reference: 'ref: fsync group commit, 100 writers',
+      ...(senders === 100 ? { target: '>= 100,000 msg/s' } : {}),
+    })
+  }
+  const backlogs = []
+  for (let i = 0; i < n; i++) backlogs.push(await backlog(quick ? 20_000 : 100_000))
+  results.push({
+    name: `backlog: drain ${quick ? '20k' : '100k'} after start`,
+    unit: 'msg/s',
+    rounds: backlogs.map((b) => b.drainRate),
+    reference: 'durable: send -> handle, 100 in flight',
+    target: '>= 0.8x steady; <= 300 B/msg; lag <= 5 ms',
+    extra: {
+      'heap B/msg': Math.round(backlogs.map((b) => b.bytesPerMessage).sort((a, b) => a - b)[Math.floor(n / 2)]!),
+      'max lag ms': Number(Math.max(...backlogs.map((b) => b.maxLagMs)).toFixed(1)),
+      'p99 lag ms': Number(Math.max(...backlogs.map((b) => b.p99LagMs)).toFixed(1)),
+    },
+  })
+  results.push({ name: `recovery: replay ${quick ? '100k' : '1M'} records`, unit: 'rec/s', rounds: await rounds(n, () => recovery(quick ? 100_000 : 1_000_000)), target: '>= 500,000 rec/s' })
+  return results
+}
