@@ -53,26 +53,21 @@ export async function actionRoutes(app: FastifyInstance): Promise<void> {
     return done(request, reply, '/', admin.module(name))
   })
 
-  app.post(
-    '/failed/retry',
-    { schema: { body: Type.Object({ ...Csrf, ids: Type.Optional(IdList), q: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }) } },
-    async (request, reply) => {
-      const body = request.body as { ids?: string | string[]; q?: string }
-      // The ids are the selection as the page showed it at the click: later failures are not swept in.
-      const result = await admin.retryFailed(asList(body.ids))
-      const back = `/failed?${new URLSearchParams({ ...(body.q ? { q: body.q } : {}), done: `Retried ${result.retried.length}${result.notFound.length ? `; ${result.notFound.length} were already retried or deleted` : ''}` })}`
-      return done(request, reply, back, result)
-    },
-  )
+  const FailedSelection = { body: Type.Object({ ...Csrf, ids: Type.Optional(IdList), q: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }) }
+  /** Back to /failed, keeping the search and saying what happened. */
+  const backToFailed = (q: string | undefined, done: string) => `/failed?${new URLSearchParams({ ...(q ? { q } : {}), done })}`
 
-  app.post(
-    '/failed/delete',
-    { schema: { body: Type.Object({ ...Csrf, ids: Type.Optional(IdList), q: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }) } },
-    async (request, reply) => {
-      const body = request.body as { ids?: string | string[]; q?: string }
-      const result = await admin.deleteFailed(asList(body.ids))
-      const back = `/failed?${new URLSearchParams({ ...(body.q ? { q: body.q } : {}), done: `Deleted ${result.deleted.length}` })}`
-      return done(request, reply, back, result)
-    },
-  )
+  app.post('/failed/retry', { schema: FailedSelection }, async (request, reply) => {
+    const body = request.body as { ids?: string | string[]; q?: string }
+    // The ids are the selection as the page showed it at the click: later failures are not swept in.
+    const result = await admin.retryFailed(asList(body.ids))
+    const already = result.notFound.length ? `; ${result.notFound.length} were already retried or deleted` : ''
+    return done(request, reply, backToFailed(body.q, `Retried ${result.retried.length}${already}`), result)
+  })
+
+  app.post('/failed/delete', { schema: FailedSelection }, async (request, reply) => {
+    const body = request.body as { ids?: string | string[]; q?: string }
+    const result = await admin.deleteFailed(asList(body.ids))
+    return done(request, reply, backToFailed(body.q, `Deleted ${result.deleted.length}`), result)
+  })
 }
