@@ -1,0 +1,28 @@
+import { execFile } from 'node:child_process'
+import { readFileSync, rmSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+
+/** The bounded variant of `npm run bench`: it runs, prints its table and writes its JSON. No time is asserted. */
+describe('npm run bench', () => {
+  it('runs the reference group and reports it as a table and as JSON', { timeout: 60_000 }, async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--only', 'references'], { cwd: root })
+    expect(stdout).toContain('| ref: array queue + async handler')
+    expect(stdout).toContain('| ref: fsync group commit, 100 writers')
+    const written = /written: (.+\.json)/.exec(stdout)?.[1]
+    expect(written).toBeDefined()
+    const report = JSON.parse(readFileSync(written!, 'utf8'))
+    rmSync(written!)
+    expect(report.results.map((result: { name: string }) => result.name)).toEqual(['ref: array queue + async handler', 'ref: fsync group commit, 100 writers'])
+    for (const result of report.results) expect(result.rounds[0]).toBeGreaterThan(0)
+  })
+
+  it('refuses an unknown option value with a clear message', async () => {
+    const failure = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--only', 'nonsense'], { cwd: root }).catch((error: { code: number; stderr: string }) => error)
+    expect(failure).toMatchObject({ code: 2 })
+    expect((failure as { stderr: string }).stderr).toContain("Unknown --only 'nonsense'. Choose from: references, bus, http, peers.")
+  })
+})
