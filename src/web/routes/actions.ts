@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { NotFoundError } from '../errors.js'
+import { InvalidRequestError, NotFoundError } from '../errors.js'
 import { rejectCrossOrigin } from '../plugins/same-origin-json.js'
 
 const Csrf = { _csrf: Type.String({ minLength: 1, maxLength: 200 }) }
@@ -38,7 +38,7 @@ export async function actionRoutes(app: FastifyInstance): Promise<void> {
     { schema: { body: Type.Object({ ...Csrf, count: Type.String({ pattern: '^[0-9]{1,5}$' }) }, { additionalProperties: false }) } },
     async (request, reply) => {
       const count = Number((request.body as { count: string }).count)
-      if (count < 1 || count > shop.maxBatch) throw Object.assign(new Error(`body/count must be between 1 and ${shop.maxBatch}`), { validation: [], statusCode: 400 })
+      if (count < 1 || count > shop.maxBatch) throw new InvalidRequestError(`body/count must be between 1 and ${shop.maxBatch}`)
       const placed = await Promise.all(Array.from({ length: count }, () => shop.placeOrder(undefined)))
       return done(request, reply, '/', { orderIds: placed.map((order) => order.orderId) })
     },

@@ -1,6 +1,5 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
-import { Headers, type FailedMessage } from '../../bus/index.js'
 import { groupFailures, searchFailures } from '../failed-groups.js'
 import { layoutSequence } from '../sequence-diagram.js'
 import { ConversationParams } from './api/conversations.js'
@@ -32,7 +31,6 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
       groups: groupFailures(matching),
       total: matching.length,
       schedules,
-      headerOf: (message: FailedMessage, name: keyof typeof Headers) => message.envelope.headers[Headers[name]] ?? '',
     })
   })
 
