@@ -58,6 +58,11 @@ export function createSignals(): BusEmitter {
   return mitt<BusSignals>()
 }
 
+/** True when someone listens for `type`: the hot path builds a signal only then. */
+export function isListened(signals: BusEmitter, type: keyof BusSignals): boolean {
+  return (signals.all.get(type)?.length ?? 0) > 0 || (signals.all.get('*')?.length ?? 0) > 0
+}
+
 export function deliverySignal(module: string, env: Envelope, at: number): DeliverySignal {
   const signal: DeliverySignal = {
     module,

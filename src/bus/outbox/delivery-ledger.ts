@@ -68,7 +68,8 @@ export interface DeliveryLedger {
   size(): number
 }
 
-const keyOf = (id: string, module: string) => `${module}\u0000${id}`
+/** Shared by every delivery that has no older records (most of them): one array less per delivery. */
+const noOlder: Segment[] = []
 
 function isHome(kind: DestinationKind | undefined): boolean {
   return kind === 'delayed' || kind === 'failed' || kind === 'retried'
@@ -82,9 +83,16 @@ export function destinationRoleLive(state: DeliveryState): boolean {
   return state.destination !== undefined && (isHome(state.kind) || state.producer !== undefined || state.older.length > 0)
 }
 
+function addOlder(state: DeliveryState, segment: Segment): void {
+  if (state.older === noOlder) state.older = [segment]
+  else state.older.push(segment)
+}
+
 export function createDeliveryLedger(): DeliveryLedger {
-  const states = new Map<string, DeliveryState>()
+  // Per module, then per message id: no key string built per lookup.
+  const statesByModule = new Map<string, Map<string, DeliveryState>>()
   const segmentsByJournal = new Map<string, Map<number, Segment>>()
+  let count = 0
 
   function segment(journal: string, number: number): Segment {
     let byNumber = segmentsByJournal.get(journal)
@@ -94,12 +102,12 @@ export function createDeliveryLedger(): DeliveryLedger {
     return found
   }
 
-  /** Applies a change to a delivery and moves the live counts of its roles to match. */
-  function change(state: DeliveryState, mutate: () => void): void {
-    const producerBefore = producerRoleLive(state) ? state.producer : undefined
-    const destinationBefore = destinationRoleLive(state) ? state.destination : undefined
-    const destinationWasHome = isHome(state.kind)
-    mutate()
+  /**
+   * Called after a delivery changed, with what its live roles were before: moves the segments' live
+   * counts to match and forgets the delivery once nothing holds it. (Plain arguments, not a callback:
+   * this runs several times per message.)
+   */
+  function settle(state: DeliveryState, producerBefore: Segment | undefined, destinationBefore: Segment | undefined, destinationWasHome: boolean): void {
     const producerAfter = producerRoleLive(state) ? state.producer : undefined
     const destinationAfter = destinationRoleLive(state) ? state.destination : undefined
     if (producerBefore) {
@@ -121,16 +129,26 @@ export function createDeliveryLedger(): DeliveryLedger {
     if (!producerAfter && !destinationAfter) {
       state.env = undefined
       state.failures = undefined
-      if (state.producer === undefined) states.delete(keyOf(state.id, state.module))
+      if (state.producer === undefined && statesByModule.get(state.module)?.delete(state.id)) count--
     }
   }
 
+  const liveProducer = (state: DeliveryState) => (producerRoleLive(state) ? state.producer : undefined)
+  const liveDestination = (state: DeliveryState) => (destinationRoleLive(state) ? state.destination : undefined)
+
+  function statesOf(module: string): Map<string, DeliveryState> {
+    let states = statesByModule.get(module)
+    if (!states) statesByModule.set(module, (states = new Map()))
+    return states
+  }
+
   function stateFor(id: string, module: string): DeliveryState {
-    const key = keyOf(id, module)
-    let state = states.get(key)
+    const states = statesOf(module)
+    let state = states.get(id)
     if (!state) {
-      state = { id, module, producer: undefined, destination: undefined, older: [], kind: undefined, env: undefined, at: undefined, failures: undefined, since: 0, writing: 0 }
-      states.set(key, state)
+      state = { id, module, producer: undefined, destination: undefined, older: noOlder, kind: undefined, env: undefined, at: undefined, failures: undefined, since: 0, writing: 0 }
+      states.set(id, state)
+      count++
     }
     return state
   }
@@ -139,65 +157,88 @@ export function createDeliveryLedger(): DeliveryLedger {
     segment,
     produced(where, env, module, at, since) {
       const state = stateFor(env.id, module)
-      change(state, () => {
-        // A later copy (compaction carried it forward) supersedes an earlier one.
-        if (!state.producer || state.producer.journal !== where.journal || state.producer.number <= where.number) state.producer = where
-        if (state.kind === undefined) {
-          state.env = env
-          state.at = at
-          state.since = since
-        }
-      })
+      const producerBefore = liveProducer(state)
+      const destinationBefore = liveDestination(state)
+      const wasHome = isHome(state.kind)
+      // A later copy (compaction carried it forward) supersedes an earlier one.
+      if (!state.producer || state.producer.journal !== where.journal || state.producer.number <= where.number) state.producer = where
+      if (state.kind === undefined) {
+        state.env = env
+        state.at = at
+        state.since = since
+      }
+      settle(state, producerBefore, destinationBefore, wasHome)
       where.roles++
       where.deliveries.push(state)
       return state
     },
-    recorded(where, id, module, kind, since, details = {}) {
+    recorded(where, id, module, kind, since, details) {
       const state = stateFor(id, module)
-      change(state, () => {
-        if (state.destination) state.older.push(state.destination)
-        state.destination = where
-        state.kind = kind
-        if (isHome(kind)) {
-          if (details.env) state.env = details.env
-          state.at = details.at
-          state.failures = details.failures
-          state.since = since
-        }
-      })
+      const producerBefore = liveProducer(state)
+      const destinationBefore = liveDestination(state)
+      const wasHome = isHome(state.kind)
+      if (state.destination) addOlder(state, state.destination)
+      state.destination = where
+      state.kind = kind
+      if (isHome(kind)) {
+        if (details?.env) state.env = details.env
+        state.at = details?.at
+        state.failures = details?.failures
+        state.since = since
+      }
+      settle(state, producerBefore, destinationBefore, wasHome)
       where.roles++
       where.deliveries.push(state)
       return state
     },
     carried(state, role, from, to) {
-      if (role === 'producer' && state.producer === from) change(state, () => (state.producer = to))
-      else if (role === 'destination') {
-        change(state, () => {
-          if (state.destination === from) {
-            state.older.push(from)
-            state.destination = to
-          } else {
-            // A newer record (appended after the copy) took over meanwhile: the copy is an older record now.
-            state.older.push(to)
-          }
-        })
-      } else return
+      if (role === 'producer' && state.producer !== from) return
+      const producerBefore = liveProducer(state)
+      const destinationBefore = liveDestination(state)
+      const wasHome = isHome(state.kind)
+      if (role === 'producer') state.producer = to
+      else if (state.destination === from) {
+        addOlder(state, from)
+        state.destination = to
+      } else {
+        // A newer record (appended after the copy) took over meanwhile: the copy is an older record now.
+        addOlder(state, to)
+      }
+      settle(state, producerBefore, destinationBefore, wasHome)
       to.roles++
       to.deliveries.push(state)
     },
     *deleted(where, chunk = Number.POSITIVE_INFINITY) {
       let done = 0
       for (const state of where.deliveries) {
-        if (state.producer === where) change(state, () => (state.producer = undefined))
-        if (state.destination === where) change(state, () => (state.destination = undefined))
-        if (state.older.includes(where)) change(state, () => (state.older = state.older.filter((segment) => segment !== where)))
+        if (state.producer === where) {
+          const producerBefore = liveProducer(state)
+          const destinationBefore = liveDestination(state)
+          state.producer = undefined
+          settle(state, producerBefore, destinationBefore, isHome(state.kind))
+        }
+        if (state.destination === where) {
+          const producerBefore = liveProducer(state)
+          const destinationBefore = liveDestination(state)
+          state.destination = undefined
+          settle(state, producerBefore, destinationBefore, isHome(state.kind))
+        }
+        if (state.older.includes(where)) {
+          const producerBefore = liveProducer(state)
+          const destinationBefore = liveDestination(state)
+          const remaining = state.older.filter((segment) => segment !== where)
+          state.older = remaining.length === 0 ? noOlder : remaining
+          settle(state, producerBefore, destinationBefore, isHome(state.kind))
+        }
         if (++done % chunk === 0) yield
       }
       segmentsByJournal.get(where.journal)?.delete(where.number)
     },
-    get: (id, module) => states.get(keyOf(id, module)),
-    all: () => states.values(),
+    get: (id, module) => statesByModule.get(module)?.get(id),
+    *all() {
+      for (const states of statesByModule.values()) yield* states.values()
+    },
     segments: (journal) => [...(segmentsByJournal.get(journal)?.values() ?? [])].sort((a, b) => a.number - b.number),
-    size: () => states.size,
+    size: () => count,
   }
 }

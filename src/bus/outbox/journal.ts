@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { JournalCorruptError, JournalWriteError } from '../errors.js'
 import { isCode, type AppendHandle, type FileSystem } from './file-system.js'
-import { decodeRecordAt, encodeRecord, type JournalRecord } from './record.js'
+import { decodeRecordAt, encodeRecordText, type JournalRecord } from './record.js'
 
 export interface JournalOptions {
   fs: FileSystem
@@ -57,7 +57,7 @@ export function segmentFileName(segment: number): string {
 }
 
 interface PendingBatch {
-  entries: { segment: number; bytes: Buffer }[]
+  entries: { segment: number; text: string; bytes: number }[]
   promise: Promise<void>
   resolve: () => void
   reject: (error: unknown) => void
@@ -112,7 +112,9 @@ export function createJournal(options: JournalOptions): Journal {
       const segment = entries[i]!.segment
       let j = i
       while (j < entries.length && entries[j]!.segment === segment) j++
-      const bytes = j - i === 1 ? entries[i]!.bytes : Buffer.concat(entries.slice(i, j).map((entry) => entry.bytes))
+      let text = entries[i]!.text
+      for (let k = i + 1; k < j; k++) text += entries[k]!.text
+      const bytes = Buffer.from(text)
       const target = await handleFor(segment)
       const before = syncedSizeOf(segment)
       try {
@@ -138,7 +140,7 @@ export function createJournal(options: JournalOptions): Journal {
         batch.resolve()
       } catch (error) {
         // The failed bytes were never acknowledged; un-count them so sizes match the disk.
-        for (const entry of batch.entries) sizes.set(entry.segment, (sizes.get(entry.segment) ?? 0) - entry.bytes.length)
+        for (const entry of batch.entries) sizes.set(entry.segment, (sizes.get(entry.segment) ?? 0) - entry.bytes)
         batch.reject(error)
       }
       // `pending` may have been refilled by appends made during the await above.
@@ -201,16 +203,16 @@ export function createJournal(options: JournalOptions): Journal {
 
     append(record) {
       if (closed) throw new JournalWriteError(dir, { cause: new Error('journal is closed') })
-      const bytes = encodeRecord(record)
+      const { text, bytes } = encodeRecordText(record)
       const activeSize = sizes.get(active) ?? 0
-      if (activeSize > 0 && activeSize + bytes.length > maxSegmentBytes) {
+      if (activeSize > 0 && activeSize + bytes > maxSegmentBytes) {
         active++
         sizes.set(active, 0)
         journal.onRoll?.()
       }
-      sizes.set(active, (sizes.get(active) ?? 0) + bytes.length)
+      sizes.set(active, (sizes.get(active) ?? 0) + bytes)
       pending ??= newBatch()
-      pending.entries.push({ segment: active, bytes })
+      pending.entries.push({ segment: active, text, bytes })
       if (active < lowestUnsynced) lowestUnsynced = active
       scheduleFlush()
       return { segment: active, committed: pending.promise }

@@ -4,31 +4,62 @@ import type { OutgoingEntry } from '../outbox/record.js'
 import type { Topology } from '../routing/topology.js'
 import { prepareOutgoing, type SendMode } from './outgoing.js'
 
-export interface MessageContextOptions {
+/** What every context of one module shares. */
+export interface ContextScope {
   topology: Topology
   module: string
-  incoming: Envelope
   now: () => number
-  log: Logger
-  /** Receives every outgoing message; the pipeline commits them once all handlers succeeded. */
-  outgoing: OutgoingEntry[]
+  /** A logger whose lines name the message being handled. */
+  loggerFor: (messageId: string) => Logger
 }
 
-/** The context a handler gets while the bus handles a delivery. */
-export function createMessageContext(options: MessageContextOptions): HandlerContext {
-  const { topology, module, incoming, outgoing } = options
-  const hold = (mode: SendMode, definition: unknown, body: unknown, sendOptions: unknown, delayMs?: number): Promise<void> => {
-    const request = { mode, definition, body, options: sendOptions as never, origin: module, incoming, now: options.now() }
-    outgoing.push(prepareOutgoing(topology, delayMs === undefined ? request : { ...request, delayMs }))
-    return Promise.resolve()
+/**
+ * The context a handler gets while the bus handles a delivery. A class, not an object of closures: one
+ * is made per delivery, and eight closures each were a visible share of a profile. The methods are
+ * getters returning functions, so a handler may still destructure `{ send, publish }`.
+ */
+export class MessageContext implements HandlerContext {
+  #log: Logger | undefined
+
+  constructor(
+    private readonly scope: ContextScope,
+    private readonly incoming: Envelope,
+    /** Receives every outgoing message; the pipeline commits them once all handlers succeeded. */
+    private readonly outgoing: OutgoingEntry[],
+  ) {}
+
+  get messageId(): string {
+    return this.incoming.id
   }
-  return {
-    messageId: incoming.id,
-    headers: incoming.headers,
-    log: options.log,
-    send: (definition, body, sendOptions) => hold('send', definition, body, sendOptions),
-    publish: (definition, body, sendOptions) => hold('publish', definition, body, sendOptions),
-    reply: (definition, body, sendOptions) => hold('reply', definition, body, sendOptions),
-    defer: (delayMs, definition, body, sendOptions) => hold('defer', definition, body, sendOptions, delayMs),
+
+  get headers(): Readonly<Record<string, string>> {
+    return this.incoming.headers
+  }
+
+  get log(): Logger {
+    return (this.#log ??= this.scope.loggerFor(this.incoming.id))
+  }
+
+  get send(): HandlerContext['send'] {
+    return (definition, body, options) => this.#hold('send', definition, body, options)
+  }
+
+  get publish(): HandlerContext['publish'] {
+    return (definition, body, options) => this.#hold('publish', definition, body, options)
+  }
+
+  get reply(): HandlerContext['reply'] {
+    return (definition, body, options) => this.#hold('reply', definition, body, options)
+  }
+
+  get defer(): HandlerContext['defer'] {
+    return (delayMs, definition, body, options) => this.#hold('defer', definition, body, options, delayMs)
+  }
+
+  #hold(mode: SendMode, definition: unknown, body: unknown, options: unknown, delayMs?: number): Promise<void> {
+    const { topology, module, now } = this.scope
+    const request = { mode, definition, body, options: options as never, origin: module, incoming: this.incoming, now: now() }
+    this.outgoing.push(prepareOutgoing(topology, delayMs === undefined ? request : { ...request, delayMs }))
+    return Promise.resolve()
   }
 }

@@ -4,6 +4,7 @@ import type { SendOptions } from '../endpoint/handler-context.js'
 import type { MessageDefinition } from '../messages/define-message.js'
 import type { Envelope } from '../messages/envelope.js'
 import { Headers } from '../messages/headers.js'
+import { isoTime } from '../messages/time-stamps.js'
 import type { OutgoingEntry } from '../outbox/record.js'
 import type { Topology } from '../routing/topology.js'
 
@@ -64,7 +65,7 @@ function createEnvelope(definition: MessageDefinition, body: unknown, request: O
   if (request.incoming) headers[Headers.CausationId] = request.incoming.id
   headers[Headers.OriginModule] = request.origin
   if (request.origin !== 'outside') headers[Headers.ReplyTo] = request.origin
-  headers[Headers.SentAt] = new Date(request.now).toISOString()
-  if (request.delayMs !== undefined) headers[Headers.DeliverAt] = new Date(request.now + request.delayMs).toISOString()
+  headers[Headers.SentAt] = isoTime(request.now)
+  if (request.delayMs !== undefined) headers[Headers.DeliverAt] = isoTime(request.now + request.delayMs)
   return { id, type: definition.type, headers, body }
 }
