@@ -166,7 +166,7 @@ describe('when a handler fails', () => {
     expect(await first.bus.admin.deleteFailed([a.messageId, 'no-such-id'])).toEqual({ deleted: [`orders:${a.messageId}`], notFound: ['no-such-id'] })
     expect(first.bus.admin.failedMessages().map((m) => m.id)).toEqual([b.messageId])
     await first.bus.stop()
-    const archive = Buffer.concat(fileSystem.files.get('/mailroom-memory/orders/archive/00000001.journal') ?? []).toString()
+    const archive = Buffer.from(await fileSystem.readFile('/mailroom-memory/orders/archive/00000001.journal')).toString()
     expect(archive).toContain(a.messageId)
 
     const second = failingSystem(() => {}, clock, fileSystem)

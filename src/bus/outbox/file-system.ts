@@ -3,7 +3,8 @@ import * as fsp from 'node:fs/promises'
 
 /** An open journal segment: appends go to its end, `sync` makes them durable. */
 export interface AppendHandle {
-  append(data: Uint8Array): Promise<void>
+  /** Text is written as UTF-8. (The journal hands over text so the in-memory mode never converts it.) */
+  append(data: Uint8Array | string): Promise<void>
   sync(): Promise<void>
   truncate(length: number): Promise<void>
   close(): Promise<void>
@@ -51,8 +52,9 @@ export function createNodeFileSystem(): FileSystem {
     async openAppend(path) {
       const handle = await fsp.open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND, 0o644)
       return {
-        async append(data) {
+        async append(content) {
           stats.appends++
+          const data = typeof content === 'string' ? Buffer.from(content) : content
           let offset = 0
           while (offset < data.length) {
             const { bytesWritten } = await handle.write(data, offset, data.length - offset)

@@ -11,11 +11,6 @@ export interface JournalOptions {
   maxSegmentBytes: number
 }
 
-export interface StoredRecord {
-  segment: number
-  record: JournalRecord
-}
-
 export interface TornTail {
   file: string
   offset: number
@@ -24,9 +19,13 @@ export interface TornTail {
 }
 
 export interface OpenedJournal {
-  records: StoredRecord[]
+  /** How many records were read. */
+  records: number
   tornTail?: TornTail
 }
+
+/** Receives each record as it is read, oldest first: a replay keeps no list of a million records. */
+export type RecordVisitor = (segment: number, record: JournalRecord) => void
 
 export interface Appended {
   /** The segment the record lands in, known at once so the caller can account for it. */
@@ -37,7 +36,7 @@ export interface Appended {
 
 export interface Journal {
   readonly dir: string
-  open(): Promise<OpenedJournal>
+  open(visit?: RecordVisitor): Promise<OpenedJournal>
   append(record: JournalRecord): Appended
   /** Segments that are closed and fully synced: the only ones compaction may touch. */
   sealedSegments(): number[]
@@ -113,19 +112,22 @@ export function createJournal(options: JournalOptions): Journal {
       let j = i
       while (j < entries.length && entries[j]!.segment === segment) j++
       let text = entries[i]!.text
-      for (let k = i + 1; k < j; k++) text += entries[k]!.text
-      const bytes = Buffer.from(text)
+      let size = entries[i]!.bytes
+      for (let k = i + 1; k < j; k++) {
+        text += entries[k]!.text
+        size += entries[k]!.bytes
+      }
       const target = await handleFor(segment)
       const before = syncedSizeOf(segment)
       try {
-        await target.handle.append(bytes)
+        await target.handle.append(text)
         await target.handle.sync()
       } catch (cause) {
         // Cut the partial write off so the next append starts on a record boundary.
         await target.handle.truncate(before).catch(() => {})
         throw new JournalWriteError(fileOf(segment), { cause })
       }
-      syncedSizes.set(segment, before + bytes.length)
+      syncedSizes.set(segment, before + size)
       i = j
     }
   }
@@ -163,14 +165,14 @@ export function createJournal(options: JournalOptions): Journal {
     dir,
     onRoll: undefined,
 
-    async open() {
+    async open(visit) {
       await fs.mkdir(dir)
       const segments = (await fs.readdir(dir))
         .map((name) => segmentFilePattern.exec(name)?.[1])
         .filter((digits): digits is string => digits !== undefined)
         .map(Number)
         .sort((a, b) => a - b)
-      const records: StoredRecord[] = []
+      let records = 0
       let tornTail: TornTail | undefined
       for (const [index, segment] of segments.entries()) {
         const file = fileOf(segment)
@@ -180,7 +182,8 @@ export function createJournal(options: JournalOptions): Journal {
         while (offset < data.length) {
           const result = decodeRecordAt(data, offset)
           if (result.ok) {
-            records.push({ segment, record: result.record })
+            records++
+            visit?.(segment, result.record)
             offset = result.next
             continue
           }

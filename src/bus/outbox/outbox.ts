@@ -119,12 +119,18 @@ export function createOutbox(options: OutboxOptions): Outbox {
     async open() {
       lock = await acquireDataDirLock(fs, dataDir)
       const tornTails: TornTail[] = []
-      const opened: { name: string; records: { segment: number; record: JournalRecord }[] }[] = []
+      // Producer roles are applied while reading; destination records wait until every journal is
+      // read, so a consumed mark always finds what it consumed. Only those are kept in memory.
+      const destinations: { name: string; segment: number; record: JournalRecord }[] = []
+      let records = 0
       try {
         for (const [name, journal] of journals) {
-          const result = await journal.open()
+          const result = await journal.open((segment, record) => {
+            applyProduced(name, segment, record)
+            if (record.k !== 'out') destinations.push({ name, segment, record })
+          })
+          records += result.records
           if (result.tornTail) tornTails.push(result.tornTail)
-          opened.push({ name, records: result.records })
           if (options.compaction) journal.onRoll = () => compactor.request()
         }
         for (const archive of archives.values()) {
@@ -135,17 +141,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
         await lock.release()
         throw error
       }
-      // Two phases: every producer record first, so a consumed mark always finds what it consumed.
-      let records = 0
-      for (const { name, records: stored } of opened) {
-        for (const { segment, record } of stored) {
-          applyProduced(name, segment, record)
-          records++
-        }
-      }
-      for (const { name, records: stored } of opened) {
-        for (const { segment, record } of stored) applyDestination(name, segment, record)
-      }
+      for (const { name, segment, record } of destinations) applyDestination(name, segment, record)
       const queued = new Map<string, DeliveryState[]>(options.modules.map((module) => [module, []]))
       const delayed: DeliveryState[] = []
       const failed: DeliveryState[] = []

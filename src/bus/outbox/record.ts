@@ -102,9 +102,11 @@ export type DecodeResult =
   | { ok: true; record: JournalRecord; next: number }
   | { ok: false; reason: string; /** true when the bad record runs to the end of the data */ reachesEnd: boolean }
 
+const fail = (reason: string, reachesEnd: boolean): DecodeResult => ({ ok: false, reason, reachesEnd })
+const utf8 = new TextDecoder()
+
 /** Decodes the record that starts at `offset`. */
 export function decodeRecordAt(data: Uint8Array, offset: number): DecodeResult {
-  const fail = (reason: string, reachesEnd: boolean): DecodeResult => ({ ok: false, reason, reachesEnd })
   const firstSpace = data.indexOf(space, offset)
   const lengthEnd = firstSpace === -1 || firstSpace - offset > 10 ? -1 : firstSpace
   if (lengthEnd === -1) return fail('no record header', lineEndsAtEnd(data, offset))
@@ -124,7 +126,7 @@ export function decodeRecordAt(data: Uint8Array, offset: number): DecodeResult {
   if (crc32(json) !== expectedCrc) return fail('checksum mismatch', reachesEnd)
   let record: JournalRecord
   try {
-    record = JSON.parse(Buffer.from(json.buffer, json.byteOffset, json.length).toString('utf8')) as JournalRecord
+    record = JSON.parse(utf8.decode(json)) as JournalRecord
   } catch {
     return fail('checksum matches but the JSON does not parse', reachesEnd)
   }
