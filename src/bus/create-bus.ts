@@ -82,7 +82,7 @@ export interface Bus {
   send<D extends CommandDefinition>(message: D, body: BodyOf<D>, options?: SendOptions): Promise<SendResult>
   /** Publishes an event to every subscribing module; resolves once it is on disk. */
   publish<D extends EventDefinition>(message: D, body: BodyOf<D>, options?: SendOptions): Promise<SendResult>
-  /** Resolves when every running module's queue is empty and nothing is in flight or being written. */
+  /** Resolves when every running module's queue is empty and nothing is in flight or being written (compaction included). */
   idle(): Promise<void>
   /** Runs compaction now and waits for it (tests; it also runs by itself as segments fill). */
   compact(): Promise<void>
@@ -164,7 +164,7 @@ export function createBus(options: BusOptions): Bus {
   function isQuiet(): boolean {
     if (activity > 0) return false
     for (const runtime of runtimes.values()) {
-      if (runtime.inFlight > 0 || (runtime.running && runtime.queueLength > 0)) return false
+      if (runtime.unsettled > 0 || (runtime.running && runtime.queueLength > 0)) return false
     }
     return true
   }
@@ -174,6 +174,12 @@ export function createBus(options: BusOptions): Bus {
     const waiters = idleWaiters
     idleWaiters = []
     for (const resolve of waiters) resolve()
+  }
+
+  /** A module settled: wake idle() waiters, and let compaction catch up with what the burst left behind. */
+  function onModuleQuiet(): void {
+    notifyIfQuiet()
+    if (state === 'running' && options.journal?.compaction !== false && isQuiet()) outbox.compactor.requestIfSealedSince()
   }
 
   async function tracked<T>(work: () => Promise<T>): Promise<T> {
@@ -207,7 +213,7 @@ export function createBus(options: BusOptions): Bus {
     })
     runtimes.set(
       module.name,
-      createModuleRuntime({ name: module.name, concurrency: module.concurrency, maxPerSecond: module.maxPerSecond, clock, process, onQuiet: notifyIfQuiet }),
+      createModuleRuntime({ name: module.name, concurrency: module.concurrency, maxPerSecond: module.maxPerSecond, clock, process, onQuiet: onModuleQuiet }),
     )
   }
 
@@ -298,7 +304,11 @@ export function createBus(options: BusOptions): Bus {
     send: (definition, body, sendOptions) => sendFromOutside('send', definition, body, sendOptions),
     publish: (definition, body, sendOptions) => sendFromOutside('publish', definition, body, sendOptions),
     async idle() {
-      while (!isQuiet()) await new Promise<void>((resolve) => idleWaiters.push(resolve))
+      do {
+        while (!isQuiet()) await new Promise<void>((resolve) => idleWaiters.push(resolve))
+        // Compaction writes too: idle means nothing is being written.
+        await outbox.compactor.idle()
+      } while (!isQuiet())
     },
     async compact() {
       requireRunning('compact')

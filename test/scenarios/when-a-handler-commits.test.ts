@@ -29,6 +29,54 @@ describe('when a handler commits (the transactional outbox)', () => {
     await bus.stop()
   })
 
+  it('frees the handler slot while the commit waits for its fsync, so the next message starts and shares it', async () => {
+    const disk = createFaultyFileSystem()
+    const Job = defineEvent('Job', Type.Object({ n: Type.Integer() }))
+    const started: number[] = []
+    const worker = defineModule({ name: 'worker', concurrency: 1, handlers: [handle(Job, async (message) => void started.push(message.n))] })
+    const bus = createBus({ modules: [worker], storage: 'memory', fileSystem: disk.fs })
+    await bus.start()
+    await Promise.all([1, 2, 3].map((n) => bus.publish(Job, { n })))
+    const held = disk.hold('worker')
+    await held.entered
+    await turns(20)
+    // Concurrency 1, yet all three ran: each freed the slot once its record was appended.
+    expect(started).toEqual([1, 2, 3])
+    expect(bus.admin.module('worker')).toMatchObject({ inFlight: 0, handled: 0 })
+    let idle = false
+    void bus.idle().then(() => (idle = true))
+    await turns(5)
+    expect(idle).toBe(false)
+    held.release()
+    await bus.idle()
+    expect(bus.admin.module('worker').handled).toBe(3)
+    await bus.stop()
+  })
+
+  it('lets a handler destructure its context', async () => {
+    const Asked = defineEvent('Asked', Type.Object({ n: Type.Integer() }))
+    const Answered = defineEvent('Answered', Type.Object({ n: Type.Integer() }))
+    const answers: number[] = []
+    const asker = defineModule({
+      name: 'asker',
+      publishes: [Answered],
+      handlers: [
+        handle(Asked, async (message, { publish, log, messageId }) => {
+          log.info('answering', { messageId })
+          await publish(Answered, { n: message.n * 2 })
+        }),
+      ],
+    })
+    const listener = defineModule({ name: 'listener', handlers: [handle(Answered, async (message) => void answers.push(message.n))] })
+    const bus = createBus({ modules: [asker, listener], storage: 'memory' })
+    await bus.start()
+    await bus.publish(Asked, { n: 21 })
+    await bus.idle()
+    expect(answers).toEqual([42])
+    expect(bus.admin.logs('asker').map((line) => line.text)).toContain('answering')
+    await bus.stop()
+  })
+
   it('drops what a handler sent when it then fails', async () => {
     const Announced = defineEvent('Announced', Type.Object({ n: Type.Integer() }))
     const Poked = defineEvent('Poked', Type.Object({ n: Type.Integer() }))

@@ -19,7 +19,10 @@ export interface ModuleRuntime {
   readonly maxPerSecond: number | undefined
   readonly running: boolean
   faultInjected: boolean
+  /** Deliveries whose handlers run now: never more than `concurrency`. */
   readonly inFlight: number
+  /** Deliveries taken from the queue and not yet settled: running, or handled and waiting for their commit. */
+  readonly unsettled: number
   readonly queueLength: number
   readonly counters: ModuleCounters
   readonly recentLogs: readonly LogLine[]
@@ -36,8 +39,12 @@ export interface ModuleRuntimeOptions {
   concurrency: number
   maxPerSecond: number | undefined
   clock: Clock
-  /** Handles one delivery to its end (handled, delayed or failed); never rejects. */
-  process: (state: DeliveryState) => Promise<void>
+  /**
+   * Handles one delivery to its end (handled, delayed or failed); never rejects. Calls `release` once
+   * the handlers are done, so the next delivery can start while this one waits for its commit's fsync
+   * (the group commit then gathers more records per fsync).
+   */
+  process: (state: DeliveryState, release: () => void) => Promise<void>
   onQuiet: () => void
   logLimit?: number
 }
@@ -53,6 +60,7 @@ export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntim
   const counters: ModuleCounters = { handled: 0, failed: 0, retries: 0, processingTimeMsTotal: 0, criticalTimeMsTotal: 0 }
   let running = false
   let inFlight = 0
+  let unsettled = 0
   let settledWaiters: (() => void)[] = []
   const { maxPerSecond, clock } = options
   // A token bucket holding 100 ms worth of starts: smooth enough for a downstream that counts per second.
@@ -80,22 +88,36 @@ export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntim
     return false
   }
 
-  function finish(): void {
-    inFlight--
-    if (inFlight === 0 && settledWaiters.length > 0) {
+  function begin(state: DeliveryState): void {
+    let released = false
+    const release = () => {
+      if (released) return
+      released = true
+      inFlight--
+      drain()
+    }
+    const finish = () => {
+      release()
+      settle()
+    }
+    inFlight++
+    unsettled++
+    void options.process(state, release).then(finish, finish)
+  }
+
+  function settle(): void {
+    unsettled--
+    if (unsettled === 0 && settledWaiters.length > 0) {
       const waiters = settledWaiters
       settledWaiters = []
       for (const resolve of waiters) resolve()
     }
-    drain()
-    if (inFlight === 0 && (queue.length === 0 || !running)) options.onQuiet()
+    if (unsettled === 0 && (queue.length === 0 || !running)) options.onQuiet()
   }
 
   function drain(): void {
     while (running && inFlight < options.concurrency && queue.length > 0 && mayStart()) {
-      const state = queue.shift()!
-      inFlight++
-      void options.process(state).then(finish, finish)
+      begin(queue.shift()!)
     }
   }
 
@@ -109,6 +131,9 @@ export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntim
     },
     get inFlight() {
       return inFlight
+    },
+    get unsettled() {
+      return unsettled
     },
     get queueLength() {
       return queue.length
@@ -124,14 +149,14 @@ export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntim
     start() {
       running = true
       drain()
-      if (inFlight === 0) options.onQuiet()
+      if (unsettled === 0) options.onQuiet()
     },
     stop() {
       running = false
-      if (inFlight === 0) options.onQuiet()
+      if (unsettled === 0) options.onQuiet()
     },
     settled() {
-      if (inFlight === 0) return Promise.resolve()
+      if (unsettled === 0) return Promise.resolve()
       return new Promise((resolve) => settledWaiters.push(resolve))
     },
     remember(line) {

@@ -3,8 +3,13 @@ import { destinationRoleLive, producerRoleLive, type DeliveryLedger, type Delive
 import type { JournalRecord } from './record.js'
 
 export interface Compactor {
-  /** Asks for a pass soon; passes never overlap. */
+  /** Asks for a pass soon; passes never overlap. Called when a journal starts a new segment. */
   request(): void
+  /**
+   * Asks for a pass if a segment was sealed since the last time: called when the bus goes quiet, since a
+   * burst seals segments while their messages are still pending, and nothing else would come back for them.
+   */
+  requestIfSealedSince(): void
   /** Runs passes until nothing more can be removed right now. */
   runNow(): Promise<void>
   /** Resolves when no pass is running. */
@@ -43,6 +48,7 @@ export function createCompactor(options: CompactorOptions): Compactor {
   let again = false
   /** The compactor's own appends roll segments too; those rolls ask for nothing new. */
   let appending = false
+  let sealedSinceQuiet = false
 
   async function pass(): Promise<boolean> {
     stats.passes++
@@ -116,12 +122,19 @@ export function createCompactor(options: CompactorOptions): Compactor {
     stats,
     request() {
       if (appending) return
+      sealedSinceQuiet = true
       if (running) {
         again = true
         return
       }
       // Started on a later tick: request() is called from inside journal.append(), even from a pass's own appends.
       running = Promise.resolve().then(loop)
+    },
+    requestIfSealedSince() {
+      if (!sealedSinceQuiet) return
+      sealedSinceQuiet = false
+      this.request()
+      sealedSinceQuiet = false
     },
     async runNow() {
       while (running) await running

@@ -48,7 +48,7 @@ class AttemptFailed extends Error {
  * mark and the outgoing messages as one record → dispatch them. A failure ends as a delayed retry or in
  * the error queue, decided by the pure recoverability policy.
  */
-export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryState) => Promise<void> {
+export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryState, release: () => void) => Promise<void> {
   const { module, topology, outbox, clock, signals } = deps
   const handlers = topology.handlers.get(module.name) ?? new Map<string, readonly Handler[]>()
   const config = module.recoverability
@@ -121,7 +121,7 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
     deps.toErrorQueue(state)
   }
 
-  return async function process(state: DeliveryState): Promise<void> {
+  return async function process(state: DeliveryState, release: () => void): Promise<void> {
     const env = state.env!
     const startedAt = performance.now()
     // Failures of earlier delayed rounds come along, newest first.
@@ -147,7 +147,10 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
       } catch (error) {
         return await fail(state, env, error instanceof AttemptFailed ? error.failure : error, failures)
       }
-      const produced = await outbox.commitHandled(module.name, state, outgoing)
+      const committing = outbox.commitHandled(module.name, state, outgoing)
+      // The handlers are done: the slot is free while the record waits for its group's fsync.
+      release()
+      const produced = await committing
       const counters = deps.runtime().counters
       const durationMs = performance.now() - startedAt
       const sentAt = parseIsoTime(env.headers[Headers.SentAt])
