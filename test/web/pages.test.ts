@@ -26,6 +26,18 @@ describe('the pages', () => {
     expect(csp).toContain("frame-ancestors 'none'")
     expect(csp).not.toContain('unsafe-inline')
     expect(response.headers['x-content-type-options']).toBe('nosniff')
+    expect(response.headers['x-frame-options']).toBe('SAMEORIGIN')
+    expect(response.headers['referrer-policy']).toBe('same-origin')
+    expect(response.headers['strict-transport-security']).toBeUndefined()
+  })
+
+  it('sends the same security headers on API answers and errors', async () => {
+    running = await startConsole()
+    for (const request of [{ method: 'GET' as const, url: '/api/modules' }, { method: 'POST' as const, url: '/api/orders', payload: { items: [] } }]) {
+      const response = await running.app.inject(request)
+      expect(String(response.headers['content-security-policy'])).toContain("default-src 'self'")
+      expect(response.headers['x-content-type-options']).toBe('nosniff')
+    }
   })
 
   it('shows a 404 page for an unknown conversation', async () => {

@@ -49,6 +49,9 @@ export interface ModuleRuntimeOptions {
   logLimit?: number
 }
 
+/** Deliveries one module starts per turn of the event loop at most (see drain). */
+const startsPerTurn = 32
+
 /**
  * One module's queue and dispatcher: at most `concurrency` deliveries in flight, the rest wait in
  * arrival order. A stopped module keeps its queue filling and works it off in order once started.
@@ -68,6 +71,11 @@ export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntim
   let tokens = bucketSize
   let refilledAt = clock.now()
   let refillTimer: unknown
+  // Handlers that await nothing real finish within the same turn, and a freed slot starts the next
+  // delivery at once: without a budget a module could work off its whole queue in one turn of the event
+  // loop while HTTP requests wait. After `startsPerTurn` starts, the rest waits for the next turn.
+  let startsLeft = startsPerTurn
+  let turnScheduled = false
 
   /** True when the rate limit lets one more delivery start now; otherwise arms a timer for when it will. */
   function mayStart(): boolean {
@@ -115,8 +123,23 @@ export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntim
     if (unsettled === 0 && (queue.length === 0 || !running)) options.onQuiet()
   }
 
+  function nextTurn(): void {
+    turnScheduled = false
+    startsLeft = startsPerTurn
+    drain()
+  }
+
   function drain(): void {
-    while (running && inFlight < options.concurrency && queue.length > 0 && mayStart()) {
+    while (running && inFlight < options.concurrency && queue.length > 0) {
+      if (startsLeft === 0) {
+        if (!turnScheduled) {
+          turnScheduled = true
+          setImmediate(nextTurn)
+        }
+        return
+      }
+      if (!mayStart()) return
+      startsLeft--
       begin(queue.shift()!)
     }
   }
