@@ -78,6 +78,33 @@ describe('when a module is stopped', () => {
     await bus.stop()
   })
 
+  it('works a backlog off over many turns of the event loop, so timers and HTTP are not starved', async () => {
+    const Work = defineCommand('Work', Type.Object({ n: Type.Integer() }))
+    let handled = 0
+    const worker = defineModule({ name: 'worker', concurrency: 64, handlers: [handle(Work, async () => void handled++)] })
+    const bus = createBus({ modules: [worker], routes: { Work: 'worker' }, storage: 'memory' })
+    await bus.start()
+    bus.admin.stopModule('worker')
+    await Promise.all(Array.from({ length: 2_000 }, (_, n) => bus.send(Work, { n })))
+    const perTurn: number[] = []
+    let seen = 0
+    let draining = true
+    const probe = () => {
+      perTurn.push(handled - seen)
+      seen = handled
+      if (draining) setImmediate(probe)
+    }
+    setImmediate(probe)
+    bus.admin.startModule('worker')
+    await bus.idle()
+    draining = false
+    expect(handled).toBe(2_000)
+    // A module starts at most 32 deliveries per turn; the probe's turns interleave with its own.
+    expect(Math.max(...perTurn)).toBeLessThanOrEqual(64)
+    expect(perTurn.length).toBeGreaterThan(2_000 / 64)
+    await bus.stop()
+  })
+
   it('lets bus.stop() finish and commit the messages in flight', async () => {
     const { modules, routes, log } = createFixtureModules()
     const bus = createBus({ modules, routes, storage: 'memory' })
