@@ -50,7 +50,7 @@ export interface ModuleRuntimeOptions {
 }
 
 /** Deliveries one module starts per turn of the event loop at most (see drain). */
-const startsPerTurn = 32
+const startsPerTurn = 16
 
 /**
  * One module's queue and dispatcher: at most `concurrency` deliveries in flight, the rest wait in

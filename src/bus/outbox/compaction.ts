@@ -168,7 +168,7 @@ function liveRoles(segment: Segment): CarriedRole[] {
   return roles
 }
 
-const carryChunk = 1024
+const carryChunk = 256
 
 function stillCarriable({ state, role, from }: CarriedRole): boolean {
   if (state.writing > 0) return false
