@@ -30,11 +30,23 @@ export interface HandlerContext {
   defer<D extends MessageDefinition>(delayMs: number, message: D, body: BodyOf<D>, options?: SendOptions): Promise<void>
 }
 
-export function createLogger(write: (level: LogLevel, text: string, fields?: Record<string, unknown>) => void): Logger {
+type LogWriter = (level: LogLevel, text: string, fields?: Record<string, unknown>) => void
+
+export function createLogger(write: LogWriter): Logger {
+  // Method shorthand, not `debug: (…) => …`: tsx names every arrow stored in a property with a
+  // defineProperty call, and a logger is made for each handled message that logs.
   return {
-    debug: (text, fields) => write('debug', text, fields),
-    info: (text, fields) => write('info', text, fields),
-    warn: (text, fields) => write('warn', text, fields),
-    error: (text, fields) => write('error', text, fields),
+    debug(text, fields) {
+      write('debug', text, fields)
+    },
+    info(text, fields) {
+      write('info', text, fields)
+    },
+    warn(text, fields) {
+      write('warn', text, fields)
+    },
+    error(text, fields) {
+      write('error', text, fields)
+    },
   }
 }
