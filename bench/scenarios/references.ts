@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { randomUUID } from 'node:crypto'
+import { decodeRecordAt, RecordLines, type JournalRecord } from '../../src/bus/outbox/record.js'
 import { perSecond, rounds, type Scenario } from '../harness.js'
 
 /** A plain array queue drained by an async handler: what any in-process bus is measured against. */
@@ -58,7 +60,60 @@ async function groupCommit(count: number): Promise<number> {
   return rate
 }
 
+/** A record as the bus writes it for one message sent from outside: full headers, a small body. */
+function outRecord(n: number): JournalRecord {
+  const id = randomUUID()
+  const headers = {
+    'mailroom.message-id': id,
+    'mailroom.type': 'Tick',
+    'mailroom.kind': 'event',
+    'mailroom.correlation-id': id,
+    'mailroom.conversation-id': id,
+    'mailroom.origin': 'outside',
+    'mailroom.sent-at': new Date().toISOString(),
+  }
+  return { k: 'out', t: Date.now(), msgs: [{ to: ['worker-1'], env: { id, type: 'Tick', headers, body: { n } } }] }
+}
+
+/**
+ * The journal format's own cost, with nothing of the bus around it: per message, the `out` record that
+ * carries it and the `handled` record that consumes it, framed as JSON lines with a CRC. The in-memory
+ * mode runs the same journal code, so this is its ceiling.
+ */
+async function encodeCeiling(count: number): Promise<number> {
+  const records = Array.from({ length: count }, (_, n) => outRecord(n))
+  const started = performance.now()
+  // One buffer per 1,000 messages, as a journal's group commit would use.
+  let lines = new RecordLines()
+  for (const [n, record] of records.entries()) {
+    if (n % 1_000 === 0) lines = new RecordLines()
+    lines.append(record)
+    lines.append({ k: 'handled', t: record.t, id: record.k === 'out' ? record.msgs[0]!.env.id : '', msgs: [] })
+  }
+  if (lines.length === 0) throw new Error('encoded nothing')
+  return perSecond(count, performance.now() - started)
+}
+
+/** Reading records back (length, CRC, JSON.parse), with nothing of the bus around it: the ceiling of a replay. */
+async function decodeCeiling(count: number): Promise<number> {
+  const lines = new RecordLines()
+  for (let n = 0; n < count; n++) lines.append(outRecord(n))
+  const data = lines.bytes()
+  const started = performance.now()
+  let offset = 0
+  let decoded = 0
+  while (offset < data.length) {
+    const result = decodeRecordAt(data, offset)
+    if (!result.ok) throw new Error(result.reason)
+    offset = result.next
+    decoded++
+  }
+  return perSecond(decoded, performance.now() - started)
+}
+
 export const referenceScenarios: Scenario = async ({ quick, rounds: n }) => [
   { name: 'ref: array queue + async handler', unit: 'msg/s', rounds: await rounds(n, () => arrayQueue(quick ? 200_000 : 1_000_000)) },
   { name: 'ref: fsync group commit, 100 writers', unit: 'rec/s', rounds: await rounds(n, () => groupCommit(quick ? 20_000 : 100_000)) },
+  { name: 'ref: JSON line encode, 2 records per msg', unit: 'msg/s', rounds: await rounds(n, () => encodeCeiling(quick ? 100_000 : 500_000)) },
+  { name: 'ref: JSON line decode (CRC + parse)', unit: 'rec/s', rounds: await rounds(n, () => decodeCeiling(quick ? 100_000 : 500_000)) },
 ]

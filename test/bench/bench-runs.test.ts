@@ -16,7 +16,12 @@ describe('npm run bench', () => {
     expect(written).toBeDefined()
     const report = JSON.parse(readFileSync(written!, 'utf8'))
     rmSync(written!)
-    expect(report.results.map((result: { name: string }) => result.name)).toEqual(['ref: array queue + async handler', 'ref: fsync group commit, 100 writers'])
+    expect(report.results.map((result: { name: string }) => result.name)).toEqual([
+      'ref: array queue + async handler',
+      'ref: fsync group commit, 100 writers',
+      'ref: JSON line encode, 2 records per msg',
+      'ref: JSON line decode (CRC + parse)',
+    ])
     for (const result of report.results) expect(result.rounds[0]).toBeGreaterThan(0)
   })
 

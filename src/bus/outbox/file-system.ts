@@ -3,8 +3,8 @@ import * as fsp from 'node:fs/promises'
 
 /** An open journal segment: appends go to its end, `sync` makes them durable. */
 export interface AppendHandle {
-  /** Text is written as UTF-8. (The journal hands over text so the in-memory mode never converts it.) */
-  append(data: Uint8Array | string): Promise<void>
+  /** The data may be a view into a buffer the caller reuses: keep a copy, not the view. */
+  append(data: Uint8Array): Promise<void>
   sync(): Promise<void>
   truncate(length: number): Promise<void>
   close(): Promise<void>
@@ -52,9 +52,8 @@ export function createNodeFileSystem(): FileSystem {
     async openAppend(path) {
       const handle = await fsp.open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND, 0o644)
       return {
-        async append(content) {
+        async append(data) {
           stats.appends++
-          const data = typeof content === 'string' ? Buffer.from(content) : content
           let offset = 0
           while (offset < data.length) {
             const { bytesWritten } = await handle.write(data, offset, data.length - offset)

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { JournalCorruptError, JournalWriteError } from '../errors.js'
 import { isCode, type AppendHandle, type FileSystem } from './file-system.js'
-import { decodeRecordAt, encodeRecordText, type JournalRecord } from './record.js'
+import { decodeRecordAt, RecordLines, type JournalRecord } from './record.js'
 
 export interface JournalOptions {
   fs: FileSystem
@@ -56,7 +56,9 @@ export function segmentFileName(segment: number): string {
 }
 
 interface PendingBatch {
-  entries: { segment: number; text: string; bytes: number }[]
+  lines: RecordLines
+  /** Consecutive byte ranges of `lines`, one per segment the batch touches (segments only go up). */
+  ranges: { segment: number; start: number; end: number }[]
   promise: Promise<void>
   resolve: () => void
   reject: (error: unknown) => void
@@ -88,7 +90,7 @@ export function createJournal(options: JournalOptions): Journal {
     })
     // A batch nobody awaits must not crash the process as an unhandled rejection.
     promise.catch(() => {})
-    return { entries: [], promise, resolve, reject }
+    return { lines: new RecordLines(), ranges: [], promise, resolve, reject }
   }
 
   async function handleFor(segment: number): Promise<{ segment: number; handle: AppendHandle }> {
@@ -105,30 +107,18 @@ export function createJournal(options: JournalOptions): Journal {
   const syncedSizeOf = (segment: number) => syncedSizes.get(segment) ?? 0
 
   async function writeBatch(batch: PendingBatch): Promise<void> {
-    let i = 0
-    const { entries } = batch
-    while (i < entries.length) {
-      const segment = entries[i]!.segment
-      let j = i
-      while (j < entries.length && entries[j]!.segment === segment) j++
-      let text = entries[i]!.text
-      let size = entries[i]!.bytes
-      for (let k = i + 1; k < j; k++) {
-        text += entries[k]!.text
-        size += entries[k]!.bytes
-      }
+    for (const { segment, start, end } of batch.ranges) {
       const target = await handleFor(segment)
       const before = syncedSizeOf(segment)
       try {
-        await target.handle.append(text)
+        await target.handle.append(batch.lines.bytes(start, end))
         await target.handle.sync()
       } catch (cause) {
         // Cut the partial write off so the next append starts on a record boundary.
         await target.handle.truncate(before).catch(() => {})
         throw new JournalWriteError(fileOf(segment), { cause })
       }
-      syncedSizes.set(segment, before + size)
-      i = j
+      syncedSizes.set(segment, before + (end - start))
     }
   }
 
@@ -142,12 +132,12 @@ export function createJournal(options: JournalOptions): Journal {
         batch.resolve()
       } catch (error) {
         // The failed bytes were never acknowledged; un-count them so sizes match the disk.
-        for (const entry of batch.entries) sizes.set(entry.segment, (sizes.get(entry.segment) ?? 0) - entry.bytes)
+        for (const range of batch.ranges) sizes.set(range.segment, (sizes.get(range.segment) ?? 0) - (range.end - range.start))
         batch.reject(error)
       }
       // `pending` may have been refilled by appends made during the await above.
       const next = pending as PendingBatch | undefined
-      lowestUnsynced = next?.entries[0]?.segment ?? Number.POSITIVE_INFINITY
+      lowestUnsynced = next?.ranges[0]?.segment ?? Number.POSITIVE_INFINITY
     }
     flushing = undefined
   }
@@ -206,7 +196,10 @@ export function createJournal(options: JournalOptions): Journal {
 
     append(record) {
       if (closed) throw new JournalWriteError(dir, { cause: new Error('journal is closed') })
-      const { text, bytes } = encodeRecordText(record)
+      pending ??= newBatch()
+      const { lines, ranges } = pending
+      const start = lines.length
+      const bytes = lines.append(record)
       const activeSize = sizes.get(active) ?? 0
       if (activeSize > 0 && activeSize + bytes > maxSegmentBytes) {
         active++
@@ -214,8 +207,9 @@ export function createJournal(options: JournalOptions): Journal {
         journal.onRoll?.()
       }
       sizes.set(active, (sizes.get(active) ?? 0) + bytes)
-      pending ??= newBatch()
-      pending.entries.push({ segment: active, text, bytes })
+      const last = ranges.at(-1)
+      if (last?.segment === active) last.end = start + bytes
+      else ranges.push({ segment: active, start, end: start + bytes })
       if (active < lowestUnsynced) lowestUnsynced = active
       scheduleFlush()
       return { segment: active, committed: pending.promise }

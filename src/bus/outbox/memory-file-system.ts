@@ -4,12 +4,11 @@ import type { AppendHandle, FileSystem } from './file-system.js'
  * The in-memory mode's storage: the same journal code runs against it, nothing touches disk and a
  * "sync" costs nothing. Keep one instance to simulate a restart (create a second bus on it).
  */
-export function createMemoryFileSystem(): FileSystem & { files: Map<string, (Uint8Array | string)[]> } {
-  // Appended text stays text until someone reads the file: the in-memory mode never pays for UTF-8.
-  const files = new Map<string, (Uint8Array | string)[]>()
+export function createMemoryFileSystem(): FileSystem & { files: Map<string, Uint8Array[]> } {
+  const files = new Map<string, Uint8Array[]>()
   const stats = { syncs: 0, appends: 0 }
   const enoent = (path: string) => Object.assign(new Error(`ENOENT: no such file '${path}'`), { code: 'ENOENT' })
-  const concat = (chunks: (Uint8Array | string)[]) => Buffer.concat(chunks.map((chunk) => (typeof chunk === 'string' ? Buffer.from(chunk) : chunk)))
+  const concat = (chunks: Uint8Array[]) => Buffer.concat(chunks)
   return {
     files,
     stats,
@@ -34,7 +33,7 @@ export function createMemoryFileSystem(): FileSystem & { files: Map<string, (Uin
           stats.appends++
           const chunks = files.get(path)
           if (!chunks) throw enoent(path)
-          chunks.push(data)
+          chunks.push(Uint8Array.prototype.slice.call(data))
         },
         async sync() {
           stats.syncs++
