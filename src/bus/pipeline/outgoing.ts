@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto'
 import { InvalidOptionError } from '../errors.js'
 import type { SendOptions } from '../endpoint/handler-context.js'
 import type { MessageDefinition } from '../messages/define-message.js'
 import type { Envelope } from '../messages/envelope.js'
 import { Headers } from '../messages/headers.js'
+import { newMessageId } from '../messages/message-id.js'
 import { isoTime } from '../messages/time-stamps.js'
 import type { OutgoingEntry } from '../outbox/record.js'
 import type { Topology } from '../routing/topology.js'
@@ -47,7 +47,7 @@ export function prepareOutgoing(topology: Topology, request: OutgoingRequest): O
 }
 
 function createEnvelope(definition: MessageDefinition, body: unknown, request: OutgoingRequest): Envelope {
-  const id = randomUUID()
+  const id = newMessageId()
   const incoming = request.incoming?.headers
   const headers: Record<string, string> = {}
   if (request.options?.headers) {
