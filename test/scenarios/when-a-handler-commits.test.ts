@@ -77,6 +77,20 @@ describe('when a handler commits (the transactional outbox)', () => {
     await bus.stop()
   })
 
+  it("keeps each module's latest 200 log lines, oldest first", async () => {
+    const Noted = defineEvent('Noted', Type.Object({ n: Type.Integer() }))
+    const scribe = defineModule({ name: 'scribe', handlers: [handle(Noted, async (message, context) => context.log.info(`line ${message.n}`))] })
+    const bus = createBus({ modules: [scribe], storage: 'memory' })
+    await bus.start()
+    for (let n = 1; n <= 1_000; n++) await bus.publish(Noted, { n })
+    await bus.idle()
+    const lines = bus.admin.logs('scribe').map((line) => line.text)
+    expect(lines).toHaveLength(200)
+    expect(lines[0]).toBe('line 801')
+    expect(lines.at(-1)).toBe('line 1000')
+    await bus.stop()
+  })
+
   it('drops what a handler sent when it then fails', async () => {
     const Announced = defineEvent('Announced', Type.Object({ n: Type.Integer() }))
     const Poked = defineEvent('Poked', Type.Object({ n: Type.Integer() }))

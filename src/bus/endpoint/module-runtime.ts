@@ -170,7 +170,7 @@ export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntim
     },
     counters,
     get recentLogs() {
-      return logs
+      return logs.length > logLimit ? logs.slice(-logLimit) : logs
     },
     enqueue(state) {
       queue.push(state)
@@ -191,7 +191,8 @@ export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntim
     },
     remember(line) {
       logs.push(line)
-      if (logs.length > logLimit) logs.splice(0, logs.length - logLimit)
+      // Trimmed in bulk: trimming one line at a time shifted the whole list at every message.
+      if (logs.length >= 2 * logLimit) logs.splice(0, logs.length - logLimit)
     },
   }
 }
