@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { decodeRecordAt, RecordLines, type JournalRecord } from '../../src/bus/outbox/record.js'
-import { perSecond, rounds, type Scenario } from '../harness.js'
+import { perSecond, rounds, withLagProbe, type Scenario } from '../harness.js'
 
 /** A plain array queue drained by an async handler: what any in-process bus is measured against. */
 async function arrayQueue(count: number): Promise<number> {
@@ -111,9 +111,25 @@ async function decodeCeiling(count: number): Promise<number> {
   return perSecond(decoded, performance.now() - started)
 }
 
-export const referenceScenarios: Scenario = async ({ quick, rounds: n }) => [
+/** How late `setTimeout(0)` fires in a process doing nothing: the floor under every lag figure. */
+async function idleLag(ms: number): Promise<{ maxLagMs: number; p99LagMs: number }> {
+  const { maxLagMs, p99LagMs } = await withLagProbe(() => new Promise((resolve) => setTimeout(resolve, ms)))
+  return { maxLagMs, p99LagMs }
+}
+
+export const referenceScenarios: Scenario = async ({ quick, rounds: n }) => {
+  const idle = []
+  for (let i = 0; i < n; i++) idle.push(await idleLag(quick ? 500 : 2_000))
+  return [
   { name: 'ref: array queue + async handler', unit: 'msg/s', rounds: await rounds(n, () => arrayQueue(quick ? 200_000 : 1_000_000)) },
   { name: 'ref: fsync group commit, 100 writers', unit: 'rec/s', rounds: await rounds(n, () => groupCommit(quick ? 20_000 : 100_000)) },
   { name: 'ref: JSON line encode, 2 records per msg', unit: 'msg/s', rounds: await rounds(n, () => encodeCeiling(quick ? 100_000 : 500_000)) },
   { name: 'ref: JSON line decode (CRC + parse)', unit: 'rec/s', rounds: await rounds(n, () => decodeCeiling(quick ? 100_000 : 500_000)) },
+  {
+    name: 'ref: idle event loop, setTimeout(0) late by',
+    unit: 'ms (max)',
+    rounds: idle.map((round) => Number(round.maxLagMs.toFixed(1))),
+    extra: { 'p99 lag ms': Number(Math.max(...idle.map((round) => round.p99LagMs)).toFixed(1)) },
+  },
 ]
+}
