@@ -27,6 +27,8 @@ export const ErrorCodes = {
   MAILROOM_ERR_WEB_CSRF: 'A form was posted without a valid CSRF token.',
   MAILROOM_ERR_WEB_INTERNAL: 'The server failed; the details are in its log, not in the response.',
   MAILROOM_ERR_HANDLER_FAULT_INJECTED: 'A person switched on fault injection for the module (admin.setFault); retried like any failure.',
+  MAILROOM_ERR_SAGA_DATA_INVALID: "A saga handler left the instance's data not matching the saga's schema; the message goes to the error queue and the data stays as it was.",
+  MAILROOM_ERR_SAGA_CORRELATION_INVALID: "A saga's correlation function returned no usable id (not a non-empty string) for a message.",
 } as const
 
 export type MailroomErrorCode = keyof typeof ErrorCodes
@@ -190,6 +192,26 @@ export class UnrecoverableError extends MailroomError {
 export class InjectedFaultError extends MailroomError {
   constructor(readonly moduleName: string) {
     super('MAILROOM_ERR_HANDLER_FAULT_INJECTED', `Fault injected in ${moduleName}: switch it off in the console (or admin.setFault('${moduleName}', false)) and retry.`)
+  }
+}
+
+export class SagaDataInvalidError extends MailroomError {
+  constructor(
+    readonly saga: string,
+    readonly correlationId: string,
+    readonly problem: string,
+  ) {
+    super('MAILROOM_ERR_SAGA_DATA_INVALID', `Saga ${saga} (${correlationId}): its data no longer matches its schema at ${problem}. Nothing was committed.`)
+  }
+}
+
+export class SagaCorrelationError extends MailroomError {
+  constructor(
+    readonly saga: string,
+    readonly messageType: string,
+    value: unknown,
+  ) {
+    super('MAILROOM_ERR_SAGA_CORRELATION_INVALID', `Saga ${saga} found no correlation id in ${messageType}: expected a non-empty string, got ${describeValue(value)}.`)
   }
 }
 

@@ -33,7 +33,12 @@ export interface DeliverySignal {
 }
 
 export type BusSignals = {
-  'message:handled': DeliverySignal & { durationMs: number; criticalTimeMs: number }
+  'message:handled': DeliverySignal & {
+    durationMs: number
+    criticalTimeMs: number
+    /** The sagas whose instances the message changed (for the conversation diagram). */
+    sagas?: string[]
+  }
   'message:failed': DeliverySignal & {
     failure: FailureRecord
     /** What happens next to the message. */

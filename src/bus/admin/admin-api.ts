@@ -37,6 +37,13 @@ export interface DeleteResult {
 }
 
 /** What the web console (and scripts) may do with a running bus. */
+export interface SagaInstanceView {
+  saga: string
+  /** The correlation id, e.g. the order id. */
+  id: string
+  data: unknown
+}
+
 export interface AdminApi {
   modules(): ModuleStatus[]
   module(name: string): ModuleStatus
@@ -50,6 +57,8 @@ export interface AdminApi {
   retrySchedule(module: string): RetrySchedule
   /** The module's last log lines, oldest first. */
   logs(module: string): readonly LogLine[]
+  /** The module's active saga instances with their data (copies), by saga name then correlation id. */
+  sagas(module: string): SagaInstanceView[]
   /** While on, every delivery to the module fails with InjectedFaultError before its handlers run (a teaching aid). */
   setFault(module: string, on: boolean): void
   journalBytes(): number

@@ -130,6 +130,13 @@ export function createAdmin(deps: AdminDeps): AdminApi {
       return describeSchedule(topology.modules.get(name)!.recoverability)
     },
     logs: (name) => runtimeOf(name).recentLogs,
+    sagas(name) {
+      runtimeOf(name)
+      return outbox.sagas
+        .list(name)
+        .map(({ saga, id, data }) => ({ saga, id, data: structuredClone(data) }))
+        .sort((a, b) => a.saga.localeCompare(b.saga) || a.id.localeCompare(b.id))
+    },
     setFault(name, on) {
       const runtime = runtimeOf(name)
       if (runtime.faultInjected === on) return

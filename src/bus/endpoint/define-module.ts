@@ -2,12 +2,16 @@ import { InvalidOptionError } from '../errors.js'
 import type { EventDefinition, MessageDefinition } from '../messages/define-message.js'
 import { isMessageDefinition } from '../messages/define-message.js'
 import { requireWhole, resolveRecoverability, type RecoverabilityConfig, type RecoverabilityOptions } from '../recoverability/policy.js'
+import type { SagaDefinition } from '../sagas/define-saga.js'
 import type { Handler } from './handle.js'
 
 export interface ModuleOptions {
   /** Lower-case, e.g. `sales`; also the name of its journal directory. */
   name: string
-  handlers: readonly Handler<any>[]
+  /** @default [] (a module may consist of sagas only) */
+  handlers?: readonly Handler<any>[]
+  /** Long-running workflows with durable state (defineSaga). Their messages subscribe the module like handlers do. */
+  sagas?: readonly SagaDefinition<any>[]
   /** Events this module publishes without handling them itself; publishing an undeclared, unhandled event is an error. */
   publishes?: readonly EventDefinition[]
   /**
@@ -29,6 +33,7 @@ export interface ModuleOptions {
 export interface ModuleDefinition {
   readonly name: string
   readonly handlers: readonly Handler<MessageDefinition>[]
+  readonly sagas: readonly SagaDefinition[]
   readonly publishes: readonly EventDefinition[]
   readonly concurrency: number
   readonly maxPerSecond: number | undefined
@@ -42,11 +47,22 @@ export function defineModule(options: ModuleOptions): ModuleDefinition {
     throw new InvalidOptionError('name', 'a lower-case module name like sales or order-history', options.name)
   }
   const prefix = `modules.${options.name}`
-  if (!Array.isArray(options.handlers)) throw new InvalidOptionError(`${prefix}.handlers`, 'an array of handle(...) results', options.handlers)
-  for (const [index, handler] of options.handlers.entries()) {
+  const handlers = options.handlers ?? []
+  if (!Array.isArray(handlers)) throw new InvalidOptionError(`${prefix}.handlers`, 'an array of handle(...) results', handlers)
+  for (const [index, handler] of handlers.entries()) {
     if (!handler || !isMessageDefinition(handler.message) || typeof handler.fn !== 'function') {
       throw new InvalidOptionError(`${prefix}.handlers[${index}]`, 'made with handle(Message, fn)', handler)
     }
+  }
+  const sagas = options.sagas ?? []
+  if (!Array.isArray(sagas)) throw new InvalidOptionError(`${prefix}.sagas`, 'an array of defineSaga(...) results', sagas)
+  const sagaNames = new Set<string>()
+  for (const [index, saga] of sagas.entries()) {
+    if (!saga || typeof saga.name !== 'string' || !(saga.correlation instanceof Map)) {
+      throw new InvalidOptionError(`${prefix}.sagas[${index}]`, 'made with defineSaga({...})', saga)
+    }
+    if (sagaNames.has(saga.name)) throw new InvalidOptionError(`${prefix}.sagas[${index}]`, 'a saga name not used twice in the module', saga.name)
+    sagaNames.add(saga.name)
   }
   const concurrency = options.concurrency ?? 4
   requireWhole(`${prefix}.concurrency`, concurrency, 1)
@@ -61,7 +77,8 @@ export function defineModule(options: ModuleOptions): ModuleDefinition {
   }
   return Object.freeze({
     name: options.name,
-    handlers: [...options.handlers],
+    handlers: [...handlers],
+    sagas: [...sagas],
     publishes: [...publishes],
     concurrency,
     maxPerSecond: options.maxPerSecond,

@@ -10,6 +10,10 @@ export const Headers = {
   ReplyTo: 'mailroom.reply-to',
   SentAt: 'mailroom.sent-at',
   DeliverAt: 'mailroom.deliver-at',
+  /** On a saga timeout: the saga that asked for it, and its instance. */
+  SagaName: 'mailroom.saga',
+  SagaId: 'mailroom.saga-id',
+  SagaInstance: 'mailroom.saga-instance',
   DelayedRetries: 'mailroom.delayed-retries',
   Retries: 'mailroom.retries',
   ExceptionType: 'mailroom.exception.type',

@@ -20,6 +20,8 @@ export interface Compactor {
 export interface CompactorOptions {
   journals: ReadonlyMap<string, Journal>
   ledger: DeliveryLedger
+  /** The record that carries a saga instance's role forward (its data, or that it completed). */
+  sagaRecord: (state: DeliveryState) => JournalRecord
   onError: (error: unknown) => void
 }
 
@@ -42,7 +44,7 @@ interface CarriedRole {
  * gone before the newer one (which a restart would otherwise not see as a duplicate).
  */
 export function createCompactor(options: CompactorOptions): Compactor {
-  const { journals, ledger, onError } = options
+  const { journals, ledger, sagaRecord, onError } = options
   const stats = { segmentsDeleted: 0, recordsCarried: 0, passes: 0 }
   let running: Promise<void> | undefined
   let again = false
@@ -79,7 +81,7 @@ export function createCompactor(options: CompactorOptions): Compactor {
           try {
             for (const role of roles.slice(i, i + carryChunk)) {
               if (!stillCarriable(role)) continue
-              appended.push({ role, append: journal.append(recordFor(role)) })
+              appended.push({ role, append: journal.append(role.state.kind === 'saga' || role.state.kind === 'saga-done' ? sagaRecord(role.state) : recordFor(role)) })
             }
           } finally {
             appending = false

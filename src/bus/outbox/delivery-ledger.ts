@@ -13,8 +13,12 @@ import type { FailureRecord } from './record.js'
  *   is still on disk, or an older record of the module about the same message is (a `retried` or
  *   `delayed` one), because without them a restart would deliver the message again.
  * A segment whose roles are all dead can be deleted.
+ *
+ * A saga instance is tracked the same way, under its saga key (see sagas/saga-store.ts) and with no
+ * producer: `saga` (its latest data) holds it like a home; `saga-done` is a tombstone, live while an
+ * older record of the instance is still on disk.
  */
-export type DestinationKind = 'handled' | 'archived' | 'delayed' | 'failed' | 'retried'
+export type DestinationKind = 'handled' | 'archived' | 'delayed' | 'failed' | 'retried' | 'saga' | 'saga-done'
 
 export interface Segment {
   readonly journal: string
@@ -72,7 +76,7 @@ export interface DeliveryLedger {
 const noOlder: Segment[] = []
 
 function isHome(kind: DestinationKind | undefined): boolean {
-  return kind === 'delayed' || kind === 'failed' || kind === 'retried'
+  return kind === 'delayed' || kind === 'failed' || kind === 'retried' || kind === 'saga'
 }
 
 export function producerRoleLive(state: DeliveryState): boolean {
@@ -177,7 +181,8 @@ export function createDeliveryLedger(): DeliveryLedger {
       const producerBefore = liveProducer(state)
       const destinationBefore = liveDestination(state)
       const wasHome = isHome(state.kind)
-      if (state.destination) addOlder(state, state.destination)
+      // A superseded record in the same segment goes when the segment goes: nothing to track.
+      if (state.destination && state.destination !== where && !state.older.includes(state.destination)) addOlder(state, state.destination)
       state.destination = where
       state.kind = kind
       if (isHome(kind)) {

@@ -8,6 +8,7 @@ import type { FileSystem } from './file-system.js'
 import { createJournal, type Journal, type TornTail } from './journal.js'
 import { acquireDataDirLock, type DataDirLock } from './lock-file.js'
 import type { FailureRecord, JournalRecord, OutgoingEntry } from './record.js'
+import { parseSagaKey, sagaKey, SagaStore, type SagaChange } from '../sagas/saga-store.js'
 
 /** The journal of messages sent from outside any handler (HTTP routes, scripts). */
 export const outsideJournal = `_${OutsideOrigin}`
@@ -38,11 +39,13 @@ export interface Recovered {
 export interface Outbox {
   readonly ledger: DeliveryLedger
   readonly compactor: Compactor
+  /** Active saga instances, as synced records say. */
+  readonly sagas: SagaStore
   open(): Promise<Recovered>
   /** Sends from outside a handler; resolves with the new deliveries once synced. */
   commitOutside(msgs: OutgoingEntry[]): Promise<DeliveryState[]>
-  /** One record: `id` consumed by `module` plus everything its handlers sent. Resolves with the new deliveries. */
-  commitHandled(module: string, state: DeliveryState, msgs: OutgoingEntry[]): Promise<DeliveryState[]>
+  /** One record: `id` consumed by `module`, everything its handlers sent and the saga instances they changed. Resolves with the new deliveries. */
+  commitHandled(module: string, state: DeliveryState, msgs: OutgoingEntry[], sagas?: SagaChange[]): Promise<DeliveryState[]>
   commitDelayed(module: string, state: DeliveryState, env: Envelope, at: number, failures: FailureRecord[]): Promise<void>
   commitFailed(module: string, state: DeliveryState, env: Envelope, failures: FailureRecord[]): Promise<void>
   commitRetried(module: string, state: DeliveryState, env: Envelope): Promise<void>
@@ -57,6 +60,7 @@ export interface Outbox {
 export function createOutbox(options: OutboxOptions): Outbox {
   const { fs, dataDir, clock } = options
   const ledger = createDeliveryLedger()
+  const sagas = new SagaStore()
   const journals = new Map<string, Journal>()
   const archives = new Map<string, Journal>()
   for (const name of [outsideJournal, ...options.modules]) {
@@ -65,7 +69,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
   for (const name of options.modules) {
     archives.set(name, createJournal({ fs, dir: join(dataDir, name, 'archive'), maxSegmentBytes: options.maxSegmentBytes }))
   }
-  const compactor = createCompactor({ journals, ledger, onError: (error) => options.onError(error, 'compaction') })
+  const compactor = createCompactor({ journals, ledger, sagaRecord, onError: (error) => options.onError(error, 'compaction') })
   let lock: DataDirLock | undefined
 
   const journalFor = (name: string): Journal => {
@@ -84,11 +88,31 @@ export function createOutbox(options: OutboxOptions): Outbox {
     return states
   }
 
+  function applySaga(journal: string, where: ReturnType<DeliveryLedger['segment']>, change: SagaChange, t: number): void {
+    ledger.recorded(where, sagaKey(change.saga, change.id), journal, change.done ? 'saga-done' : 'saga', t)
+    sagas.apply(journal, change)
+  }
+
+  /** What compaction writes to carry a saga instance's role forward. */
+  function sagaRecord(state: DeliveryState): JournalRecord {
+    const instance = parseSagaKey(state.id)
+    if (!instance) throw new Error(`not a saga key: ${state.id}`)
+    if (state.kind === 'saga-done') return { k: 'saga', t: state.since, saga: instance.saga, id: instance.id, done: true }
+    const active = sagas.get(state.module, instance.saga, instance.id)
+    if (!active) throw new Error(`saga ${instance.saga} ${instance.id} of ${state.module} has a live record but no data`)
+    return { k: 'saga', t: state.since, saga: instance.saga, id: instance.id, instance: active.instance, data: active.data }
+  }
+
   function applyDestination(journal: string, segment: number, record: JournalRecord): DeliveryState | undefined {
     if (record.k === 'out' || record.k === 'archive') return undefined
     const where = ledger.segment(journal, segment)
     switch (record.k) {
+      case 'saga':
+        applySaga(journal, where, record, record.t)
+        return undefined
       case 'handled':
+        for (const change of record.sagas ?? []) applySaga(journal, where, change, record.t)
+        return ledger.recorded(where, record.id, journal, record.k, record.t)
       case 'archived':
         return ledger.recorded(where, record.id, journal, record.k, record.t)
       case 'retried':
@@ -102,7 +126,10 @@ export function createOutbox(options: OutboxOptions): Outbox {
 
   /** Appends, waits for the fsync, then tells the ledger: nothing is known (or dispatched) before it is durable. */
   async function commit(journal: string, record: JournalRecord, state?: DeliveryState): Promise<DeliveryState[]> {
+    // Compaction leaves alone whatever has a record on its way to disk.
+    const writing = record.k === 'handled' && record.sagas ? record.sagas.map((change) => ledger.get(sagaKey(change.saga, change.id), journal)) : []
     if (state) state.writing++
+    for (const saga of writing) if (saga) saga.writing++
     try {
       const { segment, committed } = journalFor(journal).append(record)
       await committed
@@ -110,12 +137,14 @@ export function createOutbox(options: OutboxOptions): Outbox {
       return applyProduced(journal, segment, record)
     } finally {
       if (state) state.writing--
+      for (const saga of writing) if (saga) saga.writing--
     }
   }
 
   return {
     ledger,
     compactor,
+    sagas,
     async open() {
       lock = await acquireDataDirLock(fs, dataDir)
       const tornTails: TornTail[] = []
@@ -164,7 +193,8 @@ export function createOutbox(options: OutboxOptions): Outbox {
       return { queued, delayed, failed, orphaned, tornTails, records }
     },
     commitOutside: (msgs) => commit(outsideJournal, { k: 'out', t: clock.now(), msgs }),
-    commitHandled: (module, state, msgs) => commit(module, { k: 'handled', t: clock.now(), id: state.id, msgs }, state),
+    commitHandled: (module, state, msgs, changes) =>
+      commit(module, changes && changes.length > 0 ? { k: 'handled', t: clock.now(), id: state.id, msgs, sagas: changes } : { k: 'handled', t: clock.now(), id: state.id, msgs }, state),
     async commitDelayed(module, state, env, at, failures) {
       await commit(module, { k: 'delayed', t: clock.now(), id: state.id, at, env, failures }, state)
     },

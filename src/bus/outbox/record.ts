@@ -15,12 +15,18 @@
  *     Recovery: each (env.id, to[i]) is a delivery that is pending unless module to[i]'s journal holds a
  *     record about env.id. `at` (ms) delays it.
  *
- * - `handled` { id, msgs: [...] }
+ * - `handled` { id, msgs: [...], sagas?: [{ saga, id, data } | { saga, id, done: true }] }
  *     Written: by module M's journal when M's handlers for delivery (id, M) succeeded. One record holds
- *     the consumed mark and every message the handlers sent, published, replied or deferred, so they
- *     commit together (the transactional outbox). Nothing in `msgs` is dispatched before it is synced.
+ *     the consumed mark, every message the handlers sent, published, replied, deferred or asked for as a
+ *     saga timeout, and the new data of every saga instance they changed, so they commit together (the
+ *     transactional outbox). Nothing in `msgs` is dispatched before it is synced.
  *     Also written with empty `msgs` when compaction carries a consumed mark forward.
- *     Recovery: delivery (id, M) is done (deduplication); `msgs` are deliveries as in `out`.
+ *     Recovery: delivery (id, M) is done (deduplication); `msgs` are deliveries as in `out`; each saga
+ *     instance takes the data of its latest record, and `done` ends it.
+ *
+ * - `saga` { saga, id, data } or { saga, id, done: true }
+ *     Written: by M's journal when compaction carries an active instance's data (or the mark that it
+ *     completed) forward. Recovery: as a `sagas` entry of `handled`.
  *
  * - `delayed` { id, at, env, failures }
  *     Written: by M when delivery (id, M) failed its immediate retries and a delayed retry is due at `at`.
@@ -47,6 +53,7 @@
  */
 import { crc32 } from 'node:zlib'
 import type { Envelope } from '../messages/envelope.js'
+import type { SagaChange } from '../sagas/saga-store.js'
 
 export interface FailureRecord {
   /** When the attempt failed (ms since epoch). */
@@ -66,7 +73,8 @@ export interface OutgoingEntry {
 
 export type JournalRecord =
   | { k: 'out'; t: number; msgs: OutgoingEntry[] }
-  | { k: 'handled'; t: number; id: string; msgs: OutgoingEntry[] }
+  | { k: 'handled'; t: number; id: string; msgs: OutgoingEntry[]; sagas?: SagaChange[] }
+  | ({ k: 'saga'; t: number } & SagaChange)
   | { k: 'delayed'; t: number; id: string; at: number; env: Envelope; failures: FailureRecord[] }
   | { k: 'failed'; t: number; id: string; env: Envelope; failures: FailureRecord[] }
   | { k: 'retried'; t: number; id: string; env: Envelope }

@@ -57,9 +57,15 @@ export class MessageContext implements HandlerContext {
   }
 
   #hold(mode: SendMode, definition: unknown, body: unknown, options: unknown, delayMs?: number): Promise<void> {
+    this.holdOutgoing(mode, definition, body, options, delayMs)
+    return Promise.resolve()
+  }
+
+  /** For the bus's own contexts (a saga's timeouts): stamps and holds one outgoing message. */
+  holdOutgoing(mode: SendMode, definition: unknown, body: unknown, options: unknown, delayMs?: number, saga?: { name: string; id: string; instance: string }): void {
     const { topology, module, now } = this.scope
     const request = { mode, definition, body, options: options as never, origin: module, incoming: this.incoming, now: now() }
-    this.outgoing.push(prepareOutgoing(topology, delayMs === undefined ? request : { ...request, delayMs }))
-    return Promise.resolve()
+    const withDelay = delayMs === undefined ? request : { ...request, delayMs }
+    this.outgoing.push(prepareOutgoing(topology, saga ? { ...withDelay, saga } : withDelay))
   }
 }

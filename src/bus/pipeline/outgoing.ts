@@ -8,8 +8,8 @@ import { isoTime } from '../messages/time-stamps.js'
 import type { OutgoingEntry } from '../outbox/record.js'
 import type { Topology } from '../routing/topology.js'
 
-/** `defer` sends a command or publishes an event, later. */
-export type SendMode = 'send' | 'publish' | 'reply' | 'defer'
+/** `defer` sends a command or publishes an event, later; `timeout` comes back to the sending saga instance. */
+export type SendMode = 'send' | 'publish' | 'reply' | 'defer' | 'timeout'
 
 export interface OutgoingRequest {
   mode: SendMode
@@ -22,6 +22,8 @@ export interface OutgoingRequest {
   incoming: Envelope | undefined
   now: number
   delayMs?: number
+  /** For `timeout`: the saga instance it returns to. */
+  saga?: { name: string; id: string; instance: string }
 }
 
 /**
@@ -32,11 +34,13 @@ export function prepareOutgoing(topology: Topology, request: OutgoingRequest): O
   const definition = topology.requireKnown(request.definition)
   const mode = request.mode === 'defer' ? (definition.kind === 'event' ? 'publish' : 'send') : request.mode
   const to =
-    mode === 'send'
-      ? topology.destinationsForSend(definition)
-      : mode === 'publish'
-        ? topology.destinationsForPublish(definition)
-        : topology.destinationsForReply(definition, request.incoming?.headers[Headers.ReplyTo])
+    mode === 'timeout'
+      ? [request.origin]
+      : mode === 'send'
+        ? topology.destinationsForSend(definition)
+        : mode === 'publish'
+          ? topology.destinationsForPublish(definition)
+          : topology.destinationsForReply(definition, request.incoming?.headers[Headers.ReplyTo])
   const body = definition.validate(request.body)
   const env = createEnvelope(definition, body, request)
   if (request.delayMs === undefined) return { to, env }
@@ -67,5 +71,10 @@ function createEnvelope(definition: MessageDefinition, body: unknown, request: O
   if (request.origin !== 'outside') headers[Headers.ReplyTo] = request.origin
   headers[Headers.SentAt] = isoTime(request.now)
   if (request.delayMs !== undefined) headers[Headers.DeliverAt] = isoTime(request.now + request.delayMs)
+  if (request.saga) {
+    headers[Headers.SagaName] = request.saga.name
+    headers[Headers.SagaId] = request.saga.id
+    headers[Headers.SagaInstance] = request.saga.instance
+  }
   return { id, type: definition.type, headers, body }
 }

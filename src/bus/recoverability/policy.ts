@@ -63,6 +63,8 @@ const deterministicCodes = new Set<string>([
   'MAILROOM_ERR_MESSAGE_KIND_MISMATCH',
   'MAILROOM_ERR_MESSAGE_NO_HANDLER',
   'MAILROOM_ERR_HANDLER_UNRECOVERABLE',
+  'MAILROOM_ERR_SAGA_DATA_INVALID',
+  'MAILROOM_ERR_SAGA_CORRELATION_INVALID',
 ])
 
 export function isUnrecoverable(error: unknown): boolean {

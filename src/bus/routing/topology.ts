@@ -11,6 +11,7 @@ import {
 import type { Handler } from '../endpoint/handle.js'
 import type { ModuleDefinition } from '../endpoint/define-module.js'
 import { isMessageDefinition, type MessageDefinition } from '../messages/define-message.js'
+import type { SagaDefinition } from '../sagas/define-saga.js'
 
 /** Command type → the module that owns it, like NServiceBus's RouteToEndpoint. */
 export type Routes = Readonly<Record<string, string>>
@@ -23,6 +24,8 @@ export interface Topology {
   readonly modules: ReadonlyMap<string, ModuleDefinition>
   /** Module → message type → its handlers, in declaration order. */
   readonly handlers: ReadonlyMap<string, ReadonlyMap<string, readonly Handler[]>>
+  /** Module → message type → the sagas that handle it (timeouts included). */
+  readonly sagas: ReadonlyMap<string, ReadonlyMap<string, readonly SagaDefinition[]>>
   definition(type: string): MessageDefinition | undefined
   /** Throws the caller error for a definition the bus does not know, or one whose name another definition took. */
   requireKnown(definition: unknown): MessageDefinition
@@ -36,6 +39,11 @@ export function createTopology(modules: readonly ModuleDefinition[], routes: Rou
   const definitions = new Map<string, MessageDefinition>()
   const handlers = new Map<string, Map<string, Handler[]>>()
   const subscribers = new Map<string, string[]>()
+  const sagas = new Map<string, Map<string, SagaDefinition[]>>()
+  const subscribe = (type: string, module: string) => {
+    const list = subscribers.get(type) ?? []
+    if (!list.includes(module)) subscribers.set(type, [...list, module])
+  }
 
   const register = (definition: MessageDefinition) => {
     const existing = definitions.get(definition.type)
@@ -53,9 +61,17 @@ export function createTopology(modules: readonly ModuleDefinition[], routes: Rou
       const list = own.get(handler.message.type) ?? []
       list.push(handler)
       own.set(handler.message.type, list)
-      if (handler.message.kind === 'event' && list.length === 1) {
-        subscribers.set(handler.message.type, [...(subscribers.get(handler.message.type) ?? []), module.name])
+      if (handler.message.kind === 'event') subscribe(handler.message.type, module.name)
+    }
+    const bySaga = new Map<string, SagaDefinition[]>()
+    sagas.set(module.name, bySaga)
+    for (const saga of module.sagas) {
+      for (const message of saga.messages) {
+        register(message)
+        bySaga.set(message.type, [...(bySaga.get(message.type) ?? []), saga])
       }
+      // Timeouts come back to the module that asked for them; they subscribe nobody.
+      for (const handler of saga.handlers) if (handler.message.kind === 'event') subscribe(handler.message.type, module.name)
     }
     for (const event of module.publishes) register(event)
   }
@@ -66,7 +82,8 @@ export function createTopology(modules: readonly ModuleDefinition[], routes: Rou
     const module = byName.get(moduleName)
     if (!module) throw new InvalidRouteError(type, `there is no module named '${moduleName}'`)
     const definition = definitions.get(type)
-    if (!definition || !handlers.get(moduleName)?.has(type)) {
+    const sagaHandles = module.sagas.some((saga) => saga.handlers.some((handler) => handler.message.type === type))
+    if (!definition || !(handlers.get(moduleName)?.has(type) || sagaHandles)) {
       throw new InvalidRouteError(type, `module '${moduleName}' has no handler for it`)
     }
     if (definition.kind !== 'command') throw new InvalidRouteError(type, 'it is an event; events go to their subscribers and need no route')
@@ -84,6 +101,7 @@ export function createTopology(modules: readonly ModuleDefinition[], routes: Rou
   return {
     modules: byName,
     handlers,
+    sagas,
     definition: (type) => definitions.get(type),
     requireKnown,
     destinationsForSend(definition) {

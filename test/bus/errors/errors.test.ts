@@ -36,6 +36,8 @@ describe('the error catalogue', () => {
       new errors.JournalWriteError('/f'),
       new errors.UnrecoverableError('nope'),
       new errors.InjectedFaultError('sales'),
+      new errors.SagaDataInvalidError('shipping-policy', 'o-1', '/placed: Expected boolean'),
+      new errors.SagaCorrelationError('shipping-policy', 'OrderPlaced', undefined),
       new webErrors.InvalidRequestError('body/count must be <= 1000'),
       new webErrors.NotFoundError('module', 'x'),
       new webErrors.CrossOriginError('https://evil.example'),
