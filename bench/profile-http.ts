@@ -11,7 +11,7 @@ import { buildApp } from '../src/web/app.js'
 
 const seconds = Number(process.argv[2] ?? 10)
 const dataDir = mkdtempSync(join(tmpdir(), 'mailroom-profile-'))
-const shop = createShop({ dataDir, gatewayLimitPerSecond: undefined, billingMaxPerSecond: undefined })
+const shop = createShop({ dataDir, gatewayLimitPerSecond: undefined, billingMaxPerSecond: undefined, buyersRemorseMs: 0 })
 await shop.bus.start()
 const app = await buildApp({ bus: shop.bus, order: shop.order })
 const url = await app.listen({ host: '127.0.0.1', port: 0 })

@@ -36,34 +36,77 @@ function appendLogs(lines) {
   }
 }
 
+const csrfToken = () => $('input[name="_csrf"]')?.value ?? ''
+
 function renderOrders(orders) {
   const body = $('[data-orders]')
   if (!body) return
   const rows = orders.map((order) => {
     const row = document.createElement('tr')
     row.dataset.order = order.orderId
-    const cell = (content) => {
+    const cell = (...content) => {
       const td = document.createElement('td')
-      td.append(content)
+      td.append(...content)
       return td
     }
     const code = document.createElement('code')
     code.textContent = order.orderId
-    const tick = (done, word) => {
+    const tick = (text, className) => {
       const span = document.createElement('span')
-      span.className = `tick ${done ? 'yes' : ''}`
-      span.textContent = done ? word : '…'
+      span.className = `tick ${className}`
+      span.textContent = text
       return span
     }
+    const cancelled = order.sales === 'cancelled'
+    let sales
+    if (order.sales === 'in-window') {
+      const form = document.createElement('form')
+      form.method = 'post'
+      form.action = `/actions/orders/${encodeURIComponent(order.orderId)}/cancel`
+      form.className = 'inline'
+      const token = document.createElement('input')
+      token.type = 'hidden'
+      token.name = '_csrf'
+      token.value = csrfToken()
+      const button = document.createElement('button')
+      button.type = 'submit'
+      button.className = 'small'
+      button.textContent = 'Cancel'
+      form.append(token, button)
+      enhance(form)
+      sales = cell(tick('in window', 'window'), form)
+    } else if (cancelled) sales = cell(tick('cancelled', 'cancelled'))
+    else sales = cell(tick(order.placed ? 'placed' : '…', order.placed ? 'yes' : ''))
+    const billing = cell(tick(order.billed ? 'billed' : cancelled ? '—' : '…', order.billed ? 'yes' : ''))
+    const shipping = cell(tick(order.shipped ? 'shipped' : order.delayed ? 'delayed' : cancelled ? '—' : '…', order.shipped ? 'yes' : order.delayed ? 'late' : ''))
     const link = document.createElement('a')
     link.href = `/conversations/${encodeURIComponent(order.conversationId)}`
     link.textContent = 'conversation →'
-    row.append(cell(code), cell(tick(order.placed, 'placed')), cell(tick(order.billed, 'billed')), cell(tick(order.shipped, 'shipped')), cell(link))
+    row.append(cell(code), sales, billing, shipping, cell(link))
     return row
   })
   body.replaceChildren(...rows)
   const empty = $('[data-orders-empty]')
   if (empty) empty.hidden = orders.length > 0
+}
+
+function renderSagas(sagas) {
+  for (const [module, { count, instances }] of Object.entries(sagas)) {
+    const section = $(`[data-module="${CSS.escape(module)}"] [data-sagas]`)
+    if (!section) continue
+    setText($('[data-saga-count]', section), String(count))
+    const items = instances.map((instance) => {
+      const item = document.createElement('li')
+      const name = document.createElement('code')
+      name.textContent = `${instance.saga} ${instance.id}`
+      const data = document.createElement('span')
+      data.className = 'data'
+      data.textContent = JSON.stringify(instance.data)
+      item.append(name, ' ', data)
+      return item
+    })
+    $('[data-saga-list]', section).replaceChildren(...items)
+  }
 }
 
 let knownFailed
@@ -107,6 +150,7 @@ function connect() {
     for (const status of data.modules) updatePanel(status)
     appendLogs(data.logs)
     renderOrders(data.orders)
+    renderSagas(data.sagas)
     showFailedCount(data.failedCount)
   })
   source.addEventListener('metrics', (event) => updateMonitoring(JSON.parse(event.data)))
@@ -129,12 +173,13 @@ function toast(text, isError) {
 
 function describe(result) {
   if (result.orderIds) return `Placed ${result.orderIds.length} orders`
-  if (result.orderId) return `Placed ${result.orderId}`
+  if (result.orderId && result.conversationId) return `Placed ${result.orderId}`
+  if (result.orderId) return `Cancelling ${result.orderId}`
   if (result.name) return `${result.name}: ${result.running ? 'running' : 'stopped'}${result.faultInjected ? ', fault injected' : ''}`
   return 'Done'
 }
 
-for (const form of $$('form[data-enhance]')) {
+function enhance(form) {
   form.addEventListener('submit', async (event) => {
     const submitter = event.submitter
     if (form.hasAttribute('data-reload')) {
@@ -162,6 +207,8 @@ for (const form of $$('form[data-enhance]')) {
     }
   })
 }
+
+for (const form of $$('form[data-enhance]')) enhance(form)
 
 const selectAll = $('[data-select-all]')
 selectAll?.addEventListener('change', () => {

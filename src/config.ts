@@ -7,6 +7,8 @@ export interface AppConfig {
   recoverability: RecoverabilityOptions
   gatewayLimitPerSecond: number | undefined
   billingMaxPerSecond: number | undefined
+  buyersRemorseMs: number
+  billingWaitMs: number
 }
 
 export class ConfigError extends Error {
@@ -39,7 +41,7 @@ function rate(env: NodeJS.ProcessEnv, name: string, fallback: number): number | 
  * directory and short retry delays:
  * PORT (3000), HOST (127.0.0.1), MAILROOM_DATA_DIR (./data), MAILROOM_IMMEDIATE_RETRIES (3),
  * MAILROOM_DELAYED_RETRIES (3), MAILROOM_RETRY_BASE_MS (2000), MAILROOM_GATEWAY_LIMIT (50 or off),
- * MAILROOM_BILLING_RATE (40 or off).
+ * MAILROOM_BILLING_RATE (40 or off), MAILROOM_BUYERS_REMORSE_MS (10000), MAILROOM_BILLING_WAIT_MS (30000).
  */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const immediateRetries = wholeNumber(env, 'MAILROOM_IMMEDIATE_RETRIES', 0)
@@ -57,5 +59,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     recoverability,
     gatewayLimitPerSecond: rate(env, 'MAILROOM_GATEWAY_LIMIT', 50),
     billingMaxPerSecond: rate(env, 'MAILROOM_BILLING_RATE', 40),
+    buyersRemorseMs: wholeNumber(env, 'MAILROOM_BUYERS_REMORSE_MS', 0) ?? 10_000,
+    billingWaitMs: wholeNumber(env, 'MAILROOM_BILLING_WAIT_MS', 0) ?? 30_000,
   }
 }

@@ -19,6 +19,8 @@ const shop = createShop({
   recoverability: config.recoverability,
   gatewayLimitPerSecond: config.gatewayLimitPerSecond,
   billingMaxPerSecond: config.billingMaxPerSecond,
+  buyersRemorseMs: config.buyersRemorseMs,
+  billingWaitMs: config.billingWaitMs,
 })
 const report = await shop.bus.start()
 for (const torn of report.tornTails) {

@@ -10,6 +10,10 @@ export interface ShopOptions extends Omit<BusOptions, 'modules' | 'routes'> {
   gatewayLimitPerSecond?: number | undefined
   /** Billing's pace; undefined turns the limit off. @default 40 */
   billingMaxPerSecond?: number | undefined
+  /** How long a client may cancel an order before Sales announces it. @default 10 s */
+  buyersRemorseMs?: number
+  /** How long Shipping waits for billing before it reports a delay. @default 30 s */
+  billingWaitMs?: number
 }
 
 export type { OrderView }
@@ -22,16 +26,16 @@ export interface Shop {
 
 /** The shop's modules, the central routes table and the bus: what `npm start` and the tests run. */
 export function createShop(options: ShopOptions = {}): Shop {
-  const { recoverability, gatewayLimitPerSecond, billingMaxPerSecond, ...busOptions } = options
+  const { recoverability, gatewayLimitPerSecond, billingMaxPerSecond, buyersRemorseMs, billingWaitMs, ...busOptions } = options
   const shared = recoverability ? { recoverability } : {}
-  const sales = createSales(shared)
+  const sales = createSales({ ...shared, ...(buyersRemorseMs !== undefined ? { buyersRemorseMs } : {}) })
   const billing = createBilling({
     ...shared,
     ...('gatewayLimitPerSecond' in options ? { gatewayLimitPerSecond } : {}),
     ...('billingMaxPerSecond' in options ? { maxPerSecond: billingMaxPerSecond } : {}),
   })
-  const shipping = createShipping(shared)
-  const bus = createBus({ ...busOptions, modules: [sales.module, billing.module, shipping.module], routes: { PlaceOrder: 'sales' } })
+  const shipping = createShipping({ ...shared, ...(billingWaitMs !== undefined ? { billingWaitMs } : {}) })
+  const bus = createBus({ ...busOptions, modules: [sales.module, billing.module, shipping.module], routes: { PlaceOrder: 'sales', CancelOrder: 'sales' } })
   return {
     bus,
     order: (orderId) => ({ orderId, sales: sales.orderState(orderId), billing: billing.orderState(orderId), shipping: shipping.orderState(orderId) }),

@@ -38,7 +38,7 @@ async function bareFastify(seconds: number) {
 
 function durableShop() {
   const dataDir = mkdtempSync(join(tmpdir(), 'mailroom-bench-'))
-  const shop = createShop({ dataDir, gatewayLimitPerSecond: undefined, billingMaxPerSecond: undefined })
+  const shop = createShop({ dataDir, gatewayLimitPerSecond: undefined, billingMaxPerSecond: undefined, buyersRemorseMs: 0 })
   return { shop, dataDir }
 }
 

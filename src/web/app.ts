@@ -4,9 +4,9 @@ import fastifyView from '@fastify/view'
 import { Eta } from 'eta'
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
 import { MailroomError, type Bus } from '../bus/index.js'
-import { PlaceOrder } from '../modules/sales/messages.js'
+import { CancelOrder, PlaceOrder } from '../modules/sales/messages.js'
 import type { ConsoleContext, OrderView } from './context.js'
-import { InternalServerError, WebError } from './errors.js'
+import { ConflictError, InternalServerError, NotFoundError, WebError } from './errors.js'
 import { createConversationLog } from './observers/conversation-log.js'
 import { createMetricsSampler } from './observers/metrics-sampler.js'
 import { createRecentOrders } from './observers/recent-orders.js'
@@ -60,6 +60,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       const sent = await bus.send(PlaceOrder, { orderId, items: items ?? defaultItems })
       recentOrders.add({ orderId, conversationId: sent.conversationId, at: Date.now() })
       return { orderId, messageId: sent.messageId, conversationId: sent.conversationId }
+    },
+    async cancelOrder(orderId) {
+      const sales = options.order(orderId).sales
+      if (!sales.inWindow && !sales.placed && !sales.cancelled) throw new NotFoundError('order', orderId)
+      if (!sales.inWindow) throw new ConflictError(`Order '${orderId}' can no longer be cancelled: it is ${sales.cancelled ? 'already cancelled' : 'placed'}.`)
+      const sent = await bus.send(CancelOrder, { orderId })
+      return { orderId, messageId: sent.messageId }
     },
   }
   app.decorate('console', context)

@@ -20,6 +20,8 @@ export interface ConsoleContext {
   metrics: MetricsSampler
   /** Places one order; resolves once PlaceOrder is on disk. */
   placeOrder(items: string[] | undefined): Promise<{ orderId: string; messageId: string; conversationId: string }>
+  /** Sends CancelOrder for an order still in its buyer's-remorse window; NotFoundError or ConflictError otherwise. */
+  cancelOrder(orderId: string): Promise<{ orderId: string; messageId: string }>
   /** The largest `count` POST /api/orders/batch accepts. */
   maxBatch: number
 }

@@ -9,6 +9,7 @@ export class WebError extends MailroomError {
       | 'MAILROOM_ERR_WEB_CROSS_ORIGIN'
       | 'MAILROOM_ERR_WEB_UNSUPPORTED_MEDIA_TYPE'
       | 'MAILROOM_ERR_WEB_CSRF'
+      | 'MAILROOM_ERR_WEB_CONFLICT'
       | 'MAILROOM_ERR_WEB_INTERNAL',
     readonly statusCode: number,
     message: string,
@@ -38,6 +39,12 @@ export class CrossOriginError extends WebError {
 export class UnsupportedMediaTypeError extends WebError {
   constructor(contentType: string | undefined) {
     super('MAILROOM_ERR_WEB_UNSUPPORTED_MEDIA_TYPE', 415, `The JSON API takes application/json bodies, got '${contentType ?? 'none'}'.`)
+  }
+}
+
+export class ConflictError extends WebError {
+  constructor(message: string) {
+    super('MAILROOM_ERR_WEB_CONFLICT', 409, message)
   }
 }
 

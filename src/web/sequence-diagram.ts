@@ -45,7 +45,7 @@ export function layoutSequence(steps: readonly FlowStep[], knownModules: readonl
       y: top + index * rowHeight,
       x1: xOf(step.from),
       x2: xOf(step.to),
-      label: `${step.type}${step.kind === 'event' ? ' (event)' : ''}`,
+      label: `${step.type}${step.kind === 'event' ? ' (event)' : ''}${step.sagas?.length ? ` · saga ${step.sagas.join(', ')}` : ''}`,
       outcome: step.outcome,
       time: `+${step.at - start} ms`,
       isSelf: step.from === step.to,

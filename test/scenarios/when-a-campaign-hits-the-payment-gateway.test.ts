@@ -7,6 +7,7 @@ async function campaign(billingMaxPerSecond: number | undefined) {
     storage: 'memory',
     gatewayLimitPerSecond: 250,
     billingMaxPerSecond,
+    buyersRemorseMs: 0,
     recoverability: { immediateRetries: 0, delayedRetries: { count: 0 } },
   })
   await shop.bus.start()

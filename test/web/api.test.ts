@@ -81,7 +81,8 @@ describe('POST /api/orders/batch', () => {
     expect(response.statusCode).toBe(202)
     expect(response.json().orderIds).toHaveLength(3)
     await shop.bus.idle()
-    expect(shop.bus.admin.module('sales').handled).toBe(3)
+    // Each order is two messages for Sales: PlaceOrder, then its buyer's-remorse timeout.
+    expect(shop.bus.admin.module('sales').handled).toBe(6)
   })
 
   it.each([[{ count: 0 }, 'body/count must be >= 1'], [{ count: 1001 }, 'body/count must be <= 1000'], [{ count: 'ten' }, 'body/count must be integer'], [{}, "body must have required property 'count'"]])(
@@ -135,6 +136,48 @@ describe('the module API', () => {
   })
 })
 
+describe("cancelling an order (the buyer's-remorse saga)", () => {
+  it('cancels an order inside its window: OrderCancelled, never billed or shipped', async () => {
+    const { app, shop } = await start({ buyersRemorseMs: 60_000 })
+    const { orderId } = (await app.inject(json('/api/orders', {}))).json()
+    await shop.bus.idle()
+    expect((await app.inject({ method: 'GET', url: `/api/orders/${orderId}` })).json().sales).toMatchObject({ inWindow: true, placed: false })
+    expect(shop.bus.admin.sagas('sales')).toEqual([{ saga: 'buyers-remorse', id: orderId, data: { orderId, items: ['Mailroom T-shirt'] } }])
+    const cancel = await app.inject(json(`/api/orders/${orderId}/cancel`, {}))
+    expect(cancel.statusCode).toBe(202)
+    expect(cancel.json()).toMatchObject({ orderId })
+    await shop.bus.idle()
+    const view = (await app.inject({ method: 'GET', url: `/api/orders/${orderId}` })).json()
+    expect(view.sales).toMatchObject({ cancelled: true, placed: false, inWindow: false })
+    expect(view.billing).toEqual({ billed: false })
+    expect(view.shipping).toEqual({ shipped: false })
+    expect(shop.bus.admin.sagas('sales')).toEqual([])
+    const again = await app.inject(json(`/api/orders/${orderId}/cancel`, {}))
+    expect(again.statusCode).toBe(409)
+    expect(again.json()).toMatchObject({ code: 'MAILROOM_ERR_WEB_CONFLICT', message: `Order '${orderId}' can no longer be cancelled: it is already cancelled.` })
+  })
+
+  it('refuses to cancel an order past its window (409) or one that does not exist (404)', async () => {
+    const { app, shop } = await start()
+    const { orderId } = (await app.inject(json('/api/orders', {}))).json()
+    await shop.bus.idle()
+    expect((await app.inject(json(`/api/orders/${orderId}/cancel`, {}))).statusCode).toBe(409)
+    expect((await app.inject(json('/api/orders/ord-nothere/cancel', {}))).statusCode).toBe(404)
+    expect((await app.inject(json('/api/orders/..%2F..%2Fetc/cancel', {}))).statusCode).toBe(400)
+  })
+
+  it('marks the saga steps of a conversation', async () => {
+    const { app, shop } = await start()
+    const { conversationId } = (await app.inject(json('/api/orders', {}))).json()
+    await shop.bus.idle()
+    const body = (await app.inject({ method: 'GET', url: `/api/conversations/${conversationId}` })).json()
+    const sagaSteps = body.messages.filter((m: { sagas?: string[] }) => m.sagas).map((m: { type: string; to: string; sagas: string[] }) => `${m.type} ${m.to} ${m.sagas.join(',')}`)
+    expect(sagaSteps.sort()).toEqual(
+      ['PlaceOrder sales buyers-remorse', 'BuyersRemorseIsOver sales buyers-remorse', 'OrderPlaced shipping shipping-policy', 'OrderBilled shipping shipping-policy'].sort(),
+    )
+  })
+})
+
 describe('the failed-message API', () => {
   async function failTwoOrders() {
     const clock = createVirtualClock()
@@ -181,7 +224,7 @@ describe('the failed-message API', () => {
     const rest = (await app.inject(json('/api/failed/retry', { all: true }))).json()
     expect(rest.retried).toHaveLength(1)
     await shop.bus.idle()
-    expect(shop.bus.admin.module('sales').handled).toBe(2)
+    expect(shop.bus.admin.module('sales').handled).toBe(4)
   })
 
   it('deletes (archives) failed messages', async () => {
@@ -212,7 +255,13 @@ describe('GET /api/conversations/:id', () => {
     const body = (await app.inject({ method: 'GET', url: `/api/conversations/${conversationId}` })).json()
     const steps = body.messages.map((m: { type: string; from: string; to: string; outcome: string }) => `${m.type} ${m.from}->${m.to} ${m.outcome}`)
     expect(steps.sort()).toEqual(
-      ['PlaceOrder outside->sales handled', 'OrderPlaced sales->billing handled', 'OrderPlaced sales->shipping handled', 'OrderBilled billing->shipping handled'].sort(),
+      [
+        'PlaceOrder outside->sales handled',
+        'BuyersRemorseIsOver sales->sales handled',
+        'OrderPlaced sales->billing handled',
+        'OrderPlaced sales->shipping handled',
+        'OrderBilled billing->shipping handled',
+      ].sort(),
     )
   })
 
@@ -230,7 +279,7 @@ describe('GET /metrics', () => {
     await shop.bus.idle()
     const response = await app.inject({ method: 'GET', url: '/metrics' })
     expect(response.headers['content-type']).toContain('text/plain')
-    expect(response.body).toContain('mailroom_handled_total{module="sales"} 1')
+    expect(response.body).toContain('mailroom_handled_total{module="sales"} 2')
     expect(response.body).toContain('# TYPE mailroom_queue_length gauge')
   })
 })

@@ -22,6 +22,10 @@ export interface ModuleStatus {
   maxPerSecond: number | undefined
   averageProcessingTimeMs: number
   averageCriticalTimeMs: number
+  /** Names of the module's sagas. */
+  sagas: string[]
+  /** Active saga instances. */
+  activeSagas: number
 }
 
 export interface RetryResult {

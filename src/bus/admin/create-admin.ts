@@ -47,6 +47,8 @@ export function createAdmin(deps: AdminDeps): AdminApi {
       maxPerSecond: runtime.maxPerSecond,
       averageProcessingTimeMs: counters.handled === 0 ? 0 : counters.processingTimeMsTotal / counters.handled,
       averageCriticalTimeMs: counters.handled === 0 ? 0 : counters.criticalTimeMsTotal / counters.handled,
+      sagas: topology.modules.get(runtime.name)?.sagas.map((saga) => saga.name) ?? [],
+      activeSagas: outbox.sagas.count(runtime.name),
     }
   }
 

@@ -48,6 +48,10 @@ export class SagaStore {
     else instances.set(key, { saga: change.saga, id: change.id, instance: change.instance ?? '', data: change.data })
   }
 
+  count(module: string): number {
+    return this.#byModule.get(module)?.size ?? 0
+  }
+
   list(module: string): SagaInstance[] {
     return [...(this.#byModule.get(module)?.values() ?? [])]
   }

@@ -1,25 +1,37 @@
 import { defineModule, type RecoverabilityOptions } from '../../bus/index.js'
-import { placeOrder } from './handlers/place-order.js'
+import { OrderCancelled, OrderPlaced } from './messages.js'
 import { createOrderBook } from './order-book.js'
+import { buyersRemorseSaga } from './sagas/buyers-remorse-saga.js'
 
 export interface SalesOptions {
   recoverability?: RecoverabilityOptions
+  /** How long a client may cancel an order. @default 10 s */
+  buyersRemorseMs?: number
 }
 
-/** Sales owns orders: it takes PlaceOrder and publishes OrderPlaced. */
+/** Sales owns orders: it takes PlaceOrder, waits out the buyer's-remorse window, then publishes OrderPlaced. */
 export function createSales(options: SalesOptions = {}) {
   const orders = createOrderBook()
   const module = defineModule({
     name: 'sales',
     concurrency: 4,
-    handlers: [placeOrder(orders)],
+    publishes: [OrderPlaced, OrderCancelled],
+    sagas: [buyersRemorseSaga(orders, { windowMs: options.buyersRemorseMs ?? 10_000 })],
     ...(options.recoverability ? { recoverability: options.recoverability } : {}),
   })
   return {
     module,
     orderState: (orderId: string) => {
       const order = orders.find(orderId)
-      return order ? { placed: true, items: order.items, placedAt: order.placedAt } : { placed: false }
+      if (!order) return { placed: false }
+      return {
+        placed: order.status === 'placed',
+        cancelled: order.status === 'cancelled',
+        inWindow: order.status === 'in-window',
+        items: order.items,
+        receivedAt: order.receivedAt,
+        ...(order.windowEndsAt !== undefined ? { windowEndsAt: order.windowEndsAt } : {}),
+      }
     },
   }
 }

@@ -9,3 +9,9 @@ export const PlaceOrder = defineCommand('PlaceOrder', Type.Object({ orderId: Ord
 
 /** Sales accepted an order (noun + past verb: a fact). Billing and Shipping subscribe. */
 export const OrderPlaced = defineEvent('OrderPlaced', Type.Object({ orderId: OrderId, items: Items }))
+
+/** The client changed their mind; honoured while the order is in its buyer's-remorse window. */
+export const CancelOrder = defineCommand('CancelOrder', Type.Object({ orderId: OrderId }))
+
+/** Sales cancelled an order inside its window: it was never placed, nobody bills or ships it. */
+export const OrderCancelled = defineEvent('OrderCancelled', Type.Object({ orderId: OrderId }))

@@ -1,27 +1,31 @@
 import { defineModule, type RecoverabilityOptions } from '../../bus/index.js'
-import { noteBilledOrder, notePlacedOrder } from './handlers/ship-when-ready.js'
-import { OrderShipped } from './messages.js'
+import { OrderShipped, OrderShippingDelayed } from './messages.js'
+import { shippingPolicySaga } from './sagas/shipping-policy-saga.js'
 import { createShipments } from './shipments.js'
 
 export interface ShippingOptions {
   recoverability?: RecoverabilityOptions
+  /** How long Shipping waits for billing before it reports the shipment delayed. @default 30 s */
+  billingWaitMs?: number
 }
 
-/** Shipping subscribes to OrderPlaced and OrderBilled and publishes OrderShipped once both arrived. */
+/** Shipping ships an order once it is both placed and billed: a saga started by either event. */
 export function createShipping(options: ShippingOptions = {}) {
   const shipments = createShipments()
   const module = defineModule({
     name: 'shipping',
     concurrency: 4,
-    publishes: [OrderShipped],
-    handlers: [notePlacedOrder(shipments), noteBilledOrder(shipments)],
+    publishes: [OrderShipped, OrderShippingDelayed],
+    sagas: [shippingPolicySaga(shipments, { billingWaitMs: options.billingWaitMs ?? 30_000 })],
     ...(options.recoverability ? { recoverability: options.recoverability } : {}),
   })
   return {
     module,
     orderState: (orderId: string) => {
       const state = shipments.find(orderId)
-      return state ? { placed: state.placed, billed: state.billed, shipped: state.shippedAt !== undefined, ...(state.shippedAt ? { shippedAt: state.shippedAt } : {}) } : { shipped: false }
+      return state
+        ? { placed: state.placed, billed: state.billed, delayed: state.delayed, shipped: state.shippedAt !== undefined, ...(state.shippedAt ? { shippedAt: state.shippedAt } : {}) }
+        : { shipped: false }
     },
   }
 }

@@ -1,33 +1,38 @@
 /**
- * Shipping's own data: what it heard about each order. It ships once both OrderPlaced and OrderBilled
- * arrived, in whichever order (the saga issue turns this into a durable saga).
+ * Shipping's view of its orders for the console: what it heard, whether it told the client about a
+ * delay, when it shipped. In memory, a projection of what the saga did; the saga's data is durable.
  */
 export interface ShipmentState {
   placed: boolean
   billed: boolean
+  delayed: boolean
   shippedAt?: number
 }
 
 export interface Shipments {
-  /** Notes an event; true when this one completed the pair, so the caller ships. */
-  note(orderId: string, what: 'placed' | 'billed'): boolean
+  note(orderId: string, what: 'placed' | 'billed'): void
+  markDelayed(orderId: string): void
   markShipped(orderId: string, at: number): void
   find(orderId: string): ShipmentState | undefined
 }
 
 export function createShipments(): Shipments {
   const shipments = new Map<string, ShipmentState>()
+  const stateOf = (orderId: string) => {
+    let state = shipments.get(orderId)
+    if (!state) shipments.set(orderId, (state = { placed: false, billed: false, delayed: false }))
+    return state
+  }
   return {
     note(orderId, what) {
-      const state = shipments.get(orderId) ?? { placed: false, billed: false }
-      shipments.set(orderId, state)
-      if (state[what]) return false
-      state[what] = true
-      return state.placed && state.billed
+      stateOf(orderId)[what] = true
+    },
+    markDelayed(orderId) {
+      stateOf(orderId).delayed = true
     },
     markShipped(orderId, at) {
-      const state = shipments.get(orderId)
-      if (state && state.shippedAt === undefined) state.shippedAt = at
+      const state = stateOf(orderId)
+      if (state.shippedAt === undefined) state.shippedAt = at
     },
     find: (orderId) => shipments.get(orderId),
   }

@@ -12,6 +12,8 @@ export interface FlowStep {
   to: string
   outcome: FlowOutcome
   detail?: string
+  /** The sagas whose instances this step changed. */
+  sagas?: string[]
 }
 
 export interface ConversationLog {
@@ -41,7 +43,7 @@ export function createConversationLog(bus: Bus, maxConversations = 2_000): Conve
     from: signal.origin,
     to: signal.module,
   })
-  const handled = (s: BusSignals['message:handled']) => add(s.conversationId, { ...base(s), outcome: 'handled' })
+  const handled = (s: BusSignals['message:handled']) => add(s.conversationId, s.sagas?.length ? { ...base(s), outcome: 'handled', sagas: s.sagas } : { ...base(s), outcome: 'handled' })
   const failed = (s: BusSignals['message:failed']) =>
     add(s.conversationId, {
       ...base(s),

@@ -44,6 +44,12 @@ export async function actionRoutes(app: FastifyInstance): Promise<void> {
     },
   )
 
+  app.post(
+    '/orders/:id/cancel',
+    { schema: { params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) }), body: Type.Object({ ...Csrf }, { additionalProperties: false }) } },
+    async (request, reply) => done(request, reply, '/', await shop.cancelOrder((request.params as { id: string }).id)),
+  )
+
   app.post('/modules/:name/:action', { schema: { params: Type.Object({ ...ModuleParams.properties, action: Type.Union([Type.Literal('stop'), Type.Literal('start'), Type.Literal('fault-on'), Type.Literal('fault-off')]) }), body: Type.Object({ ...Csrf }, { additionalProperties: false }) } }, async (request, reply) => {
     const { name, action } = request.params as { name: string; action: 'stop' | 'start' | 'fault-on' | 'fault-off' }
     requireModule(name)

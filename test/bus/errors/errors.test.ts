@@ -43,6 +43,7 @@ describe('the error catalogue', () => {
       new webErrors.CrossOriginError('https://evil.example'),
       new webErrors.UnsupportedMediaTypeError('text/plain'),
       new webErrors.CsrfError(),
+      new webErrors.ConflictError('no'),
       new webErrors.InternalServerError(),
     ]
     expect(samples.map((error) => error.constructor)).toEqual(expect.arrayContaining(errorClasses))

@@ -14,6 +14,8 @@ export async function startConsole(options: ShopOptions & { listen?: boolean; ma
   const shop = createShop({
     storage: 'memory',
     recoverability: { immediateRetries: 1, delayedRetries: { count: 1, baseDelayMs: 50 } },
+    // Orders flow at once unless a test opens the buyer's-remorse window.
+    buyersRemorseMs: 0,
     ...shopOptions,
   })
   await shop.bus.start()

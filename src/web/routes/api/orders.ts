@@ -26,10 +26,16 @@ export async function orderRoutes(app: FastifyInstance): Promise<void> {
     },
   )
 
+  app.post('/orders/:id/cancel', { schema: { params: Type.Object({ id: OrderId }) } }, async (request, reply) => {
+    const { id } = request.params as { id: string }
+    reply.code(202)
+    return shop.cancelOrder(id)
+  })
+
   app.get('/orders/:id', { schema: { params: Type.Object({ id: OrderId }) } }, async (request) => {
     const { id } = request.params as { id: string }
     const view = shop.order(id)
-    const known = view.sales.placed || view.billing.billed || view.shipping.placed || view.shipping.billed
+    const known = view.sales.placed || view.sales.inWindow || view.sales.cancelled || view.billing.billed || view.shipping.placed || view.shipping.billed
     if (!known) throw new NotFoundError('order', id)
     return view
   })

@@ -6,7 +6,19 @@ import type { ConsoleContext } from '../../context.js'
 /** What the panels show, as one SSE event. */
 export interface ConsoleSnapshot {
   modules: ReturnType<ConsoleContext['bus']['admin']['modules']>
-  orders: { orderId: string; conversationId: string; placed: boolean; billed: boolean; shipped: boolean }[]
+  orders: {
+    orderId: string
+    conversationId: string
+    /** Sales' side: in its buyer's-remorse window (cancellable), placed, or cancelled. */
+    sales: 'in-window' | 'placed' | 'cancelled' | 'unknown'
+    placed: boolean
+    billed: boolean
+    shipped: boolean
+    /** Shipping told the client billing is late. */
+    delayed: boolean
+  }[]
+  /** Per module: its active saga instances (the first few) and how many there are. */
+  sagas: Record<string, { count: number; instances: { saga: string; id: string; data: unknown }[] }>
   logs: LogLine[]
   failedCount: number
 }
@@ -17,20 +29,30 @@ export function snapshot(shop: ConsoleContext, logs: LogLine[]): ConsoleSnapshot
     modules,
     orders: shop.recentOrders.list(20).map((order) => {
       const view = shop.order(order.orderId)
+      const sales = view.sales.inWindow ? 'in-window' : view.sales.cancelled ? 'cancelled' : view.sales.placed ? 'placed' : 'unknown'
       return {
         orderId: order.orderId,
         conversationId: order.conversationId,
+        sales,
         placed: view.sales.placed === true,
         billed: view.billing.billed === true,
         shipped: view.shipping.shipped === true,
+        delayed: view.shipping.delayed === true,
       }
     }),
+    sagas: Object.fromEntries(
+      modules.map((module) => {
+        const instances = shop.bus.admin.sagas(module.name)
+        return [module.name, { count: instances.length, instances: instances.slice(0, sagasShown) }]
+      }),
+    ),
     logs,
     failedCount: modules.reduce((sum, module) => sum + module.errorQueueLength, 0),
   }
 }
 
 const tickMs = 250
+const sagasShown = 5
 const logsPerTick = 100
 
 /**

@@ -1,0 +1,61 @@
+import { Type } from '@sinclair/typebox'
+import { correlate, defineCommand, defineSaga } from '../../../bus/index.js'
+import { CancelOrder, OrderCancelled, OrderPlaced, PlaceOrder } from '../messages.js'
+import type { OrderBook } from '../order-book.js'
+
+/** The window closed: Sales' own timeout, never sent by anyone else. */
+export const BuyersRemorseIsOver = defineCommand('BuyersRemorseIsOver', Type.Object({ orderId: Type.String() }))
+
+const RemorseData = Type.Object({ orderId: Type.String(), items: Type.Array(Type.String()) })
+
+/**
+ * Buyer's remorse: an order is announced only once its window has passed, so a client may still cancel
+ * it and nobody downstream ever hears of it (the NServiceBus tutorial's saga).
+ */
+export function buyersRemorseSaga(orders: OrderBook, options: { windowMs: number; now?: () => number }) {
+  const now = options.now ?? Date.now
+  return defineSaga({
+    name: 'buyers-remorse',
+    data: RemorseData,
+    create: (orderId) => ({ orderId, items: [] }),
+    correlation: [correlate(PlaceOrder, (order) => order.orderId), correlate(CancelOrder, (order) => order.orderId)],
+    startedBy: [PlaceOrder],
+    handlers: (on) => [
+      on(
+        PlaceOrder,
+        async (order, context) => {
+          context.log.info(`Received PlaceOrder, OrderId = ${order.orderId}; it may be cancelled for ${options.windowMs / 1000} s`)
+          context.data.items = order.items
+          orders.receive(order.orderId, order.items, now(), now() + options.windowMs)
+          await context.requestTimeout(options.windowMs, BuyersRemorseIsOver, { orderId: order.orderId })
+        },
+        { name: 'startRemorseWindow' },
+      ),
+      on(
+        CancelOrder,
+        async (order, context) => {
+          context.log.info(`Cancelled order ${order.orderId} inside its window`)
+          await context.publish(OrderCancelled, { orderId: order.orderId })
+          orders.settle(order.orderId, 'cancelled')
+          context.markAsComplete()
+        },
+        { name: 'cancelOrder' },
+      ),
+    ],
+    timeouts: (on) => [
+      on(
+        BuyersRemorseIsOver,
+        async (timeout, context) => {
+          context.log.info(`Order ${timeout.orderId} is past its window: publishing OrderPlaced`)
+          await context.publish(OrderPlaced, { orderId: timeout.orderId, items: context.data.items })
+          orders.settle(timeout.orderId, 'placed')
+          context.markAsComplete()
+        },
+        { name: 'placeOrderForGood' },
+      ),
+    ],
+    notFound: (message, context) => {
+      context.log.info(`Order ${context.correlationId} can no longer be cancelled: its window has passed (or it never existed)`)
+    },
+  })
+}
