@@ -49,6 +49,31 @@ describe.runIf(available)('the console in a real browser', { timeout: 60_000 }, 
     expect(errors).toEqual([])
   })
 
+  it("cancels an order inside its buyer's-remorse window: it shows cancelled and is never shipped", async () => {
+    const { errors } = await open('/', { buyersRemorseMs: 60_000 })
+    await page.getByRole('button', { name: 'Place order' }).click()
+    const row = page.locator('[data-orders] tr').first()
+    await row.locator('.tick.window', { hasText: 'in window' }).waitFor()
+    const orderId = (await row.locator('code').textContent())!
+    await panel('sales').locator('[data-sagas] [data-saga-count]', { hasText: /^1$/ }).waitFor()
+    await page.locator('[data-sagas] summary').first().click()
+    await panel('sales').locator('[data-saga-list] li', { hasText: `buyers-remorse ${orderId}` }).waitFor()
+    await screenshot('order-in-window')
+    await row.getByRole('button', { name: 'Cancel' }).click()
+    await page.locator(`[data-order="${orderId}"] .tick.cancelled`, { hasText: 'cancelled' }).waitFor()
+    await panel('sales').locator('[data-log] li', { hasText: `Cancelled order ${orderId} inside its window` }).waitFor()
+    await panel('sales').locator('[data-sagas] [data-saga-count]', { hasText: /^0$/ }).waitFor()
+    await running!.shop.bus.idle()
+    const view = running!.shop.order(orderId)
+    expect(view.sales).toMatchObject({ cancelled: true, placed: false })
+    expect(view.shipping).toEqual({ shipped: false })
+    expect(await field('billing', 'handled').textContent()).toBe('0')
+    expect(await field('shipping', 'handled').textContent()).toBe('0')
+    expect(await page.locator(`[data-order="${orderId}"] td`).nth(3).textContent()).toContain('—')
+    await screenshot('order-cancelled')
+    expect(errors).toEqual([])
+  })
+
   it('stops Shipping, lets its queue grow, then starts it and sees the backlog handled', async () => {
     await open('/')
     await panel('shipping').getByRole('button', { name: 'Stop' }).click()
