@@ -166,6 +166,21 @@ describe("cancelling an order (the buyer's-remorse saga)", () => {
     expect((await app.inject(json('/api/orders/..%2F..%2Fetc/cancel', {}))).statusCode).toBe(400)
   })
 
+  it('shows the shipment delayed while billing is late, and shipped once it comes', async () => {
+    const clock = createVirtualClock()
+    const { app, shop } = await start({ clock, billingWaitMs: 30_000 })
+    await app.inject(json('/api/modules/billing/stop', {}))
+    const { orderId } = (await app.inject(json('/api/orders', {}))).json()
+    await shop.bus.idle()
+    clock.advance(30_000)
+    await shop.bus.idle()
+    expect((await app.inject({ method: 'GET', url: `/api/orders/${orderId}` })).json().shipping).toMatchObject({ placed: true, billed: false, delayed: true, shipped: false })
+    expect(shop.bus.admin.logs('shipping').map((line) => line.text)).toContain(`Order ${orderId} is still not billed: telling the client its shipment is delayed`)
+    await app.inject(json('/api/modules/billing/start', {}))
+    await shop.bus.idle()
+    expect((await app.inject({ method: 'GET', url: `/api/orders/${orderId}` })).json().shipping).toMatchObject({ delayed: true, shipped: true })
+  })
+
   it('marks the saga steps of a conversation', async () => {
     const { app, shop } = await start()
     const { conversationId } = (await app.inject(json('/api/orders', {}))).json()

@@ -73,6 +73,8 @@ describe('the pages', () => {
     for (const lane of ['outside', 'sales', 'billing', 'shipping']) expect(page.body).toContain(`>${lane}</text>`)
     // PlaceOrder, Sales' own buyer's-remorse timeout, OrderPlaced twice, OrderBilled.
     expect(page.body.match(/class="step handled"/g)).toHaveLength(5)
+    expect(page.body).toContain('saga buyers-remorse')
+    expect(page.body).toContain('saga shipping-policy')
   })
 })
 

@@ -7,6 +7,8 @@ export interface ShippingOptions {
   recoverability?: RecoverabilityOptions
   /** How long Shipping waits for billing before it reports the shipment delayed. @default 30 s */
   billingWaitMs?: number
+  /** @default 4 */
+  concurrency?: number
 }
 
 /** Shipping ships an order once it is both placed and billed: a saga started by either event. */
@@ -14,7 +16,7 @@ export function createShipping(options: ShippingOptions = {}) {
   const shipments = createShipments()
   const module = defineModule({
     name: 'shipping',
-    concurrency: 4,
+    concurrency: options.concurrency ?? 4,
     publishes: [OrderShipped, OrderShippingDelayed],
     sagas: [shippingPolicySaga(shipments, { billingWaitMs: options.billingWaitMs ?? 30_000 })],
     ...(options.recoverability ? { recoverability: options.recoverability } : {}),
