@@ -24,9 +24,17 @@ export function buyersRemorseSaga(orders: OrderBook, options: { windowMs: number
       on(
         PlaceOrder,
         async (order, context) => {
+          orders.receive(order.orderId, order.items, now(), now() + options.windowMs)
+          if (options.windowMs === 0) {
+            // No window: announce at once, and the instance ends before it was ever stored.
+            context.log.info(`Received PlaceOrder, OrderId = ${order.orderId}`)
+            await context.publish(OrderPlaced, { orderId: order.orderId, items: order.items })
+            orders.settle(order.orderId, 'placed')
+            context.markAsComplete()
+            return
+          }
           context.log.info(`Received PlaceOrder, OrderId = ${order.orderId}; it may be cancelled for ${options.windowMs / 1000} s`)
           context.data.items = order.items
-          orders.receive(order.orderId, order.items, now(), now() + options.windowMs)
           await context.requestTimeout(options.windowMs, BuyersRemorseIsOver, { orderId: order.orderId })
         },
         { name: 'startRemorseWindow' },

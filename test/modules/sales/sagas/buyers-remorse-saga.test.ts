@@ -30,6 +30,15 @@ describe("the buyer's-remorse saga", () => {
     expect(orders.find('o-2')?.status).toBe('cancelled')
   })
 
+  it('announces at once, storing nothing, when the window is 0', async () => {
+    const orders = createOrderBook()
+    const scenario = sagaScenario(buyersRemorseSaga(orders, { windowMs: 0 }))
+    const placed = await scenario.given(PlaceOrder, { orderId: 'o-0', items: ['book'] })
+    expect(placed).toMatchObject({ outcome: 'started', completed: true, timeouts: [] })
+    expect(scenario.published).toEqual([{ type: 'OrderPlaced', body: { orderId: 'o-0', items: ['book'] } }])
+    expect(orders.find('o-0')?.status).toBe('placed')
+  })
+
   it('cannot cancel once the window has passed: the cancel is discarded', async () => {
     const orders = createOrderBook()
     const scenario = sagaScenario(buyersRemorseSaga(orders, { windowMs: 10_000 }))
