@@ -78,6 +78,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const { statusCode, body } = describeError(error)
     if (statusCode >= 500) request.log.error(error)
+    // A full or failing disk, or a bus not yet started: worth trying again shortly, and nothing was accepted.
+    if (statusCode === 503) reply.header('retry-after', '1')
     reply.code(statusCode).send(body)
   })
   app.setNotFoundHandler((request, reply) => {
