@@ -9,6 +9,8 @@ export interface AppConfig {
   billingMaxPerSecond: number | undefined
   buyersRemorseMs: number
   billingWaitMs: number
+  /** false keeps every journal record (chaos runs count them). */
+  compaction: boolean
 }
 
 export class ConfigError extends Error {
@@ -36,12 +38,20 @@ function rate(env: NodeJS.ProcessEnv, name: string, fallback: number): number | 
   return value
 }
 
+function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  if (raw === 'on' || raw === 'off') return raw === 'on'
+  throw new ConfigError(name, "'on' or 'off'", raw)
+}
+
 /**
  * Configuration by environment, so tests and scripts can run the app on a free port, a fresh data
  * directory and short retry delays:
  * PORT (3000), HOST (127.0.0.1), MAILROOM_DATA_DIR (./data), MAILROOM_IMMEDIATE_RETRIES (3),
  * MAILROOM_DELAYED_RETRIES (3), MAILROOM_RETRY_BASE_MS (2000), MAILROOM_GATEWAY_LIMIT (50 or off),
- * MAILROOM_BILLING_RATE (40 or off), MAILROOM_BUYERS_REMORSE_MS (10000), MAILROOM_BILLING_WAIT_MS (30000).
+ * MAILROOM_BILLING_RATE (40 or off), MAILROOM_BUYERS_REMORSE_MS (10000), MAILROOM_BILLING_WAIT_MS (30000),
+ * MAILROOM_COMPACTION (on or off).
  */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const immediateRetries = wholeNumber(env, 'MAILROOM_IMMEDIATE_RETRIES', 0)
@@ -61,5 +71,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     billingMaxPerSecond: rate(env, 'MAILROOM_BILLING_RATE', 40),
     buyersRemorseMs: wholeNumber(env, 'MAILROOM_BUYERS_REMORSE_MS', 0) ?? 10_000,
     billingWaitMs: wholeNumber(env, 'MAILROOM_BILLING_WAIT_MS', 0) ?? 30_000,
+    compaction: onOff(env, 'MAILROOM_COMPACTION', true),
   }
 }

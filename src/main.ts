@@ -21,6 +21,7 @@ const shop = createShop({
   billingMaxPerSecond: config.billingMaxPerSecond,
   buyersRemorseMs: config.buyersRemorseMs,
   billingWaitMs: config.billingWaitMs,
+  journal: { compaction: config.compaction },
 })
 const report = await shop.bus.start()
 for (const torn of report.tornTails) {

@@ -18,6 +18,8 @@ export interface ModuleStatus {
   retries: number
   /** A person switched on "every handler throws" (the console's Inject fault). */
   faultInjected: boolean
+  /** Share of handler attempts made to fail on purpose (admin.setFaultRate). */
+  faultRate: number
   /** The module's rate limit, if it has one. */
   maxPerSecond: number | undefined
   averageProcessingTimeMs: number
@@ -65,6 +67,8 @@ export interface AdminApi {
   sagas(module: string): SagaInstanceView[]
   /** While on, every delivery to the module fails with InjectedFaultError before its handlers run (a teaching aid). */
   setFault(module: string, on: boolean): void
+  /** Makes `rate` (0..1) of the module's handler attempts fail with InjectedFaultError: transient faults that retries absorb. */
+  setFaultRate(module: string, rate: number): void
   journalBytes(): number
   readonly events: BusEmitter
 }

@@ -1,3 +1,4 @@
+import { InvalidOptionError } from '../errors.js'
 import type { ModuleRuntime } from '../endpoint/module-runtime.js'
 import type { DeliveryState } from '../outbox/delivery-ledger.js'
 import type { Outbox } from '../outbox/outbox.js'
@@ -44,6 +45,7 @@ export function createAdmin(deps: AdminDeps): AdminApi {
       failed: counters.failed,
       retries: counters.retries,
       faultInjected: runtime.faultInjected,
+      faultRate: runtime.faultRate,
       maxPerSecond: runtime.maxPerSecond,
       averageProcessingTimeMs: counters.handled === 0 ? 0 : counters.processingTimeMsTotal / counters.handled,
       averageCriticalTimeMs: counters.handled === 0 ? 0 : counters.criticalTimeMsTotal / counters.handled,
@@ -144,6 +146,13 @@ export function createAdmin(deps: AdminDeps): AdminApi {
       if (runtime.faultInjected === on) return
       runtime.faultInjected = on
       log(name, on ? 'warn' : 'info', on ? 'Fault injected: every handler of this module now throws' : 'Fault removed')
+    },
+    setFaultRate(name, rate) {
+      const runtime = runtimeOf(name)
+      if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) throw new InvalidOptionError('rate', 'a number from 0 to 1', rate)
+      if (runtime.faultRate === rate) return
+      runtime.faultRate = rate
+      log(name, rate > 0 ? 'warn' : 'info', rate > 0 ? `Fault rate set: ${Math.round(rate * 100)}% of handler attempts now fail` : 'Fault rate removed')
     },
     journalBytes: () => outbox.totalBytes(),
   }

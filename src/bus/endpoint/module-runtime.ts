@@ -19,6 +19,8 @@ export interface ModuleRuntime {
   readonly maxPerSecond: number | undefined
   readonly running: boolean
   faultInjected: boolean
+  /** Share of handler attempts that fail on purpose (0..1): transient faults for chaos runs. */
+  faultRate: number
   /** Deliveries whose handlers run now: never more than `concurrency`. */
   readonly inFlight: number
   /** Deliveries taken from the queue and not yet settled: running, or handled and waiting for their commit. */
@@ -156,6 +158,7 @@ export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntim
     concurrency: options.concurrency,
     maxPerSecond,
     faultInjected: false,
+    faultRate: 0,
     get running() {
       return running
     },

@@ -119,7 +119,8 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
     const context = new MessageContext(scope, env, outgoing)
     let current = list[0]?.name ?? runs[0]?.saga.name ?? '(saga)'
     try {
-      if (deps.runtime().faultInjected) throw new InjectedFaultError(module.name)
+      const runtime = deps.runtime()
+      if (runtime.faultInjected || (runtime.faultRate > 0 && Math.random() < runtime.faultRate)) throw new InjectedFaultError(module.name)
       for (const handler of list) {
         current = handler.name
         await handler.fn(body as never, context)

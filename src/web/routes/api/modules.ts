@@ -35,4 +35,14 @@ export async function moduleRoutes(app: FastifyInstance): Promise<void> {
       return bus.admin.module(name)
     },
   )
+
+  app.post(
+    '/modules/:name/fault-rate',
+    { schema: { params: ModuleParams, body: Type.Object({ rate: Type.Number({ minimum: 0, maximum: 1 }) }, { additionalProperties: false }) } },
+    async (request) => {
+      const name = requireModule((request.params as { name: string }).name)
+      bus.admin.setFaultRate(name, (request.body as { rate: number }).rate)
+      return bus.admin.module(name)
+    },
+  )
 }

@@ -1,0 +1,47 @@
+/**
+ * `npm run chaos` (`-- --orders 20000 --kills 10`): the whole shop under load, faults, kills and
+ * restarts, then a reconciliation of every order. Exits 1 on any discrepancy. Loopback only.
+ */
+import { parseArgs } from 'node:util'
+import { runChaos } from './chaos/run-chaos.js'
+
+const { values } = parseArgs({
+  options: {
+    orders: { type: 'string', default: '2000' },
+    kills: { type: 'string', default: '3' },
+    rate: { type: 'string', default: '400' },
+    'fault-rate': { type: 'string', default: '0.1' },
+  },
+})
+const number = (name: string, raw: string, min: number, max: number) => {
+  const value = Number(raw)
+  if (!Number.isFinite(value) || value < min || value > max) {
+    console.error(`Expected --${name} to be a number from ${min} to ${max}, got '${raw}'.`)
+    process.exit(2)
+  }
+  return value
+}
+const orders = Math.round(number('orders', values.orders!, 1, 1_000_000))
+const kills = Math.round(number('kills', values.kills!, 0, 1_000))
+const ratePerSecond = number('rate', values.rate!, 1, 10_000)
+const faultRate = number('fault-rate', values['fault-rate']!, 0, 0.5)
+
+const summary = await runChaos({ orders, kills, ratePerSecond, faultRate, drainTimeoutMs: 120_000, log: (line) => console.log(line) })
+console.log(`
+Chaos run: ${summary.ok ? 'CLEAN' : 'DISCREPANCIES'}
+  orders accepted (202)        ${summary.accepted}
+  refused while down           ${summary.refused}
+  shipped                      ${summary.shipped}
+  shipped without a 202        ${summary.shippedUnacknowledged} (killed mid-answer; allowed, at most once)
+  shipped twice                ${summary.doubled.length}
+  missing                      ${summary.missing.length}
+  in the error queue           ${summary.failed.length}${summary.failed.length ? ` (${[...new Set(summary.failed.map((entry) => entry.reason))].join('; ')})` : ''}
+  delayed-retry rounds         ${summary.delayedRetryRounds}
+  module stops and starts      ${summary.moduleRestarts}
+  kills survived               ${summary.kills}
+  duration                     ${(summary.durationMs / 1000).toFixed(1)} s`)
+if (!summary.ok) {
+  if (summary.missing.length) console.log(`missing: ${summary.missing.slice(0, 20).join(', ')}`)
+  if (summary.doubled.length) console.log(`doubled: ${summary.doubled.slice(0, 20).join(', ')}`)
+  process.exit(1)
+}
