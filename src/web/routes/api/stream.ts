@@ -1,7 +1,8 @@
-import { createChannel, createSession } from 'better-sse'
+import { createChannel, createSession, type Session } from 'better-sse'
 import type { FastifyInstance } from 'fastify'
 import type { LogLine } from '../../../bus/index.js'
 import type { ConsoleContext } from '../../context.js'
+import { dropSlowClients, type BufferedResponse } from '../../observers/slow-clients.js'
 
 /** What the panels show, as one SSE event. */
 export interface ConsoleSnapshot {
@@ -53,6 +54,8 @@ export function snapshot(shop: ConsoleContext, logs: LogLine[]): ConsoleSnapshot
 
 const tickMs = 250
 const sagasShown = 5
+/** About a minute of snapshots for one client: more than that waiting means it stopped reading. */
+const maxBufferedBytes = 1024 * 1024
 const logsPerTick = 100
 
 /**
@@ -63,6 +66,11 @@ const logsPerTick = 100
 export async function streamRoutes(app: FastifyInstance): Promise<void> {
   const shop = app.console
   const channel = createChannel()
+  const responses = new Map<Session, BufferedResponse>()
+  const broadcast = (data: unknown, event: string) => {
+    dropSlowClients(responses, maxBufferedBytes, (session) => channel.deregister(session))
+    channel.broadcast(data, event)
+  }
   let pendingLogs: LogLine[] = []
   let dirty = true
   const markDirty = () => (dirty = true)
@@ -77,14 +85,14 @@ export async function streamRoutes(app: FastifyInstance): Promise<void> {
   signals.on('message:failed', markDirty)
   signals.on('message:retried', markDirty)
   signals.on('message:archived', markDirty)
-  shop.metrics.onSample((latest) => channel.broadcast(latest, 'metrics'))
+  shop.metrics.onSample((latest) => broadcast(latest, 'metrics'))
 
   const timer = setInterval(() => {
     if (!dirty || channel.sessionCount === 0) return
     dirty = false
     const logs = pendingLogs
     pendingLogs = []
-    channel.broadcast(snapshot(shop, logs), 'snapshot')
+    broadcast(snapshot(shop, logs), 'snapshot')
   }, tickMs)
   timer.unref()
   app.addHook('onClose', async () => {
@@ -104,5 +112,7 @@ export async function streamRoutes(app: FastifyInstance): Promise<void> {
     const session = await createSession(request.raw, reply.raw, { headers, keepAlive: 15_000 })
     session.push(snapshot(shop, []), 'snapshot')
     channel.register(session)
+    responses.set(session, reply.raw)
+    session.once('disconnected', () => responses.delete(session))
   })
 }
