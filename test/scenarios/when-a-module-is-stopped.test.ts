@@ -99,7 +99,7 @@ describe('when a module is stopped', () => {
     await bus.idle()
     draining = false
     expect(handled).toBe(2_000)
-    // A module starts at most 32 deliveries per turn; the probe's turns interleave with its own.
+    // A module starts at most 16 deliveries per turn; the probe's turns interleave with its own.
     expect(Math.max(...perTurn)).toBeLessThanOrEqual(64)
     expect(perTurn.length).toBeGreaterThan(2_000 / 64)
     await bus.stop()
