@@ -136,5 +136,5 @@ export function describeError(error: FastifyError): { statusCode: number; body: 
 }
 
 function statusText(statusCode: number): string {
-  return { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 503: 'Service Unavailable' }[statusCode] ?? (statusCode >= 500 ? 'Internal Server Error' : 'Error')
+  return { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 503: 'Service Unavailable' }[statusCode] ?? (statusCode >= 500 ? 'Internal Server Error' : 'Error')
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { DataDirLockedError } from '../errors.js'
 import { isCode, type FileSystem } from './file-system.js'
@@ -28,18 +29,30 @@ export async function acquireDataDirLock(fs: FileSystem, dataDir: string, pid = 
       if (!isCode(error, 'EEXIST')) throw error
     }
     const owner = Number.parseInt(Buffer.from(await fs.readFile(path).catch(() => new Uint8Array())).toString('utf8'), 10)
-    if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) throw new DataDirLockedError(path, owner)
+    if (Number.isInteger(owner) && owner > 0 && processIsRunning(owner)) throw new DataDirLockedError(path, owner)
     await fs.unlink(path).catch(() => {})
   }
   throw new DataDirLockedError(path, -1)
 }
 
-function isAlive(pid: number): boolean {
+/**
+ * True while `pid` runs. A process killed with SIGKILL stays a zombie until its parent reaps it, and
+ * `kill(pid, 0)` still finds a zombie: on Linux, /proc says so, and a zombie holds no lock.
+ */
+export function processIsRunning(pid: number): boolean {
   try {
     process.kill(pid, 0)
-    return true
   } catch (error) {
     // EPERM: the process exists but belongs to someone else.
     return isCode(error, 'EPERM')
+  }
+  try {
+    // /proc/<pid>/stat: "pid (command) state ..."; the command may contain spaces and parentheses.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
+    return state !== 'Z' && state !== 'X'
+  } catch {
+    // No /proc (not Linux), or the process ended meanwhile: trust kill(pid, 0).
+    return true
   }
 }

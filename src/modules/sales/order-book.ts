@@ -14,8 +14,11 @@ export interface BookedOrder {
 
 export interface OrderBook {
   receive(orderId: string, items: string[], at: number, windowEndsAt: number): void
-  /** Moves the order on; a later status never goes back (a retried handler may repeat a step). */
-  settle(orderId: string, status: 'placed' | 'cancelled'): void
+  /**
+   * Moves the order on; a later status never goes back (a retried handler may repeat a step). An order
+   * this book never saw (it was received before a restart; the saga remembered it) is added.
+   */
+  settle(orderId: string, status: 'placed' | 'cancelled', items: string[], at: number): void
   find(orderId: string): BookedOrder | undefined
 }
 
@@ -25,9 +28,12 @@ export function createOrderBook(): OrderBook {
     receive(orderId, items, at, windowEndsAt) {
       if (!orders.has(orderId)) orders.set(orderId, { items, status: 'in-window', receivedAt: at, windowEndsAt })
     },
-    settle(orderId, status) {
+    settle(orderId, status, items, at) {
       const order = orders.get(orderId)
-      if (!order) return
+      if (!order) {
+        orders.set(orderId, { items, status, receivedAt: at })
+        return
+      }
       if (order.status === 'in-window') {
         order.status = status
         delete order.windowEndsAt

@@ -29,7 +29,7 @@ export function buyersRemorseSaga(orders: OrderBook, options: { windowMs: number
             // No window: announce at once, and the instance ends before it was ever stored.
             context.log.info(`Received PlaceOrder, OrderId = ${order.orderId}`)
             await context.publish(OrderPlaced, { orderId: order.orderId, items: order.items })
-            orders.settle(order.orderId, 'placed')
+            orders.settle(order.orderId, 'placed', order.items, now())
             context.markAsComplete()
             return
           }
@@ -44,7 +44,7 @@ export function buyersRemorseSaga(orders: OrderBook, options: { windowMs: number
         async (order, context) => {
           context.log.info(`Cancelled order ${order.orderId} inside its window`)
           await context.publish(OrderCancelled, { orderId: order.orderId })
-          orders.settle(order.orderId, 'cancelled')
+          orders.settle(order.orderId, 'cancelled', context.data.items, now())
           context.markAsComplete()
         },
         { name: 'cancelOrder' },
@@ -56,7 +56,7 @@ export function buyersRemorseSaga(orders: OrderBook, options: { windowMs: number
         async (timeout, context) => {
           context.log.info(`Order ${timeout.orderId} is past its window: publishing OrderPlaced`)
           await context.publish(OrderPlaced, { orderId: timeout.orderId, items: context.data.items })
-          orders.settle(timeout.orderId, 'placed')
+          orders.settle(timeout.orderId, 'placed', context.data.items, now())
           context.markAsComplete()
         },
         { name: 'placeOrderForGood' },
