@@ -1,6 +1,6 @@
 import pRetry from 'p-retry'
 import type { Clock } from '../clock.js'
-import { InjectedFaultError, JournalWriteError, NoHandlerError, SagaCorrelationError, SagaDataInvalidError } from '../errors.js'
+import { InjectedFaultError, JournalWriteError, NoHandlerError } from '../errors.js'
 import type { ModuleDefinition } from '../endpoint/define-module.js'
 import type { Handler } from '../endpoint/handle.js'
 import { createLogger } from '../endpoint/handler-context.js'
@@ -13,10 +13,10 @@ import type { FailureRecord, OutgoingEntry } from '../outbox/record.js'
 import { describeFailure, withDelayedRetryCount, withFailureHeaders } from '../recoverability/failure-headers.js'
 import { decideAfterFailure, isUnrecoverable } from '../recoverability/policy.js'
 import type { Topology } from '../routing/topology.js'
-import type { SagaDefinition, SagaHandler } from '../sagas/define-saga.js'
-import { SagaAttemptContext } from '../sagas/saga-context.js'
-import { sagaKey, type SagaChange, type SagaInstance } from '../sagas/saga-store.js'
+import type { SagaDefinition } from '../sagas/define-saga.js'
 import { InstanceLocks } from '../sagas/instance-locks.js'
+import { attemptSagaRun, planSagaRuns, resolveSagaRuns, type SagaRun } from '../sagas/saga-runs.js'
+import { sagaKey, type SagaChange } from '../sagas/saga-store.js'
 import { deliverySignal, isListened, type BusEmitter, type LogLevel } from '../signals.js'
 import { parseIsoTime } from '../messages/time-stamps.js'
 import { MessageContext, type ContextScope } from './message-context.js'
@@ -47,18 +47,6 @@ class AttemptFailed extends Error {
   }
 }
 
-/** One saga's part in handling a message. */
-interface SagaRun {
-  saga: SagaDefinition
-  handler: SagaHandler | undefined
-  correlationId: string
-  /** For a timeout: the instance that asked for it. */
-  timeoutFor: string | undefined
-  /** Read under the instance's lock, right before the handlers run. */
-  committed: SagaInstance | undefined
-  outcome: 'run' | 'start' | 'not-found' | 'dropped'
-}
-
 interface Attempt {
   outgoing: OutgoingEntry[]
   sagas: SagaChange[]
@@ -83,36 +71,6 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
   const locks = new InstanceLocks()
   const sagasByType = topology.sagas.get(module.name) ?? new Map<string, readonly SagaDefinition[]>()
 
-  /** Which sagas take part, and for which instance; throws SagaCorrelationError for a message without a usable id. */
-  function planSagas(env: Envelope, body: unknown): SagaRun[] {
-    const timeoutOf = env.headers[Headers.SagaName]
-    const runs: SagaRun[] = []
-    for (const saga of sagasByType.get(env.type) ?? []) {
-      if (timeoutOf !== undefined) {
-        if (saga.name !== timeoutOf) continue
-        const handler = saga.timeouts.find((candidate) => candidate.message.type === env.type)
-        runs.push({ saga, handler, correlationId: env.headers[Headers.SagaId] ?? '', timeoutFor: env.headers[Headers.SagaInstance] ?? '', committed: undefined, outcome: 'run' })
-        continue
-      }
-      const handler = saga.handlers.find((candidate) => candidate.message.type === env.type)
-      if (!handler) continue
-      const correlationId = saga.correlation.get(env.type)!(body)
-      if (typeof correlationId !== 'string' || correlationId.length === 0) throw new SagaCorrelationError(saga.name, env.type, correlationId)
-      runs.push({ saga, handler, correlationId, timeoutFor: undefined, committed: undefined, outcome: 'run' })
-    }
-    return runs
-  }
-
-  /** Under the instances' locks: what the journal says about each instance now. */
-  function resolveInstances(env: Envelope, runs: SagaRun[]): void {
-    for (const run of runs) {
-      run.committed = outbox.sagas.get(module.name, run.saga.name, run.correlationId)
-      if (run.timeoutFor !== undefined) run.outcome = run.committed && run.committed.instance === run.timeoutFor ? 'run' : 'dropped'
-      else if (run.committed) run.outcome = 'run'
-      else run.outcome = run.saga.startedBy.has(env.type) ? 'start' : 'not-found'
-    }
-  }
-
   async function invoke(env: Envelope, body: unknown, list: readonly Handler[], runs: readonly SagaRun[]): Promise<Attempt> {
     const outgoing: OutgoingEntry[] = []
     const sagas: SagaChange[] = []
@@ -126,29 +84,9 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
         await handler.fn(body as never, context)
       }
       for (const run of runs) {
-        const { saga, correlationId } = run
-        current = `${saga.name}: ${run.handler?.name ?? env.type}`
-        if (run.outcome === 'dropped') {
-          context.log.info(`Dropped timeout ${env.type} of saga ${saga.name} ${correlationId}: that instance has completed`)
-          continue
-        }
-        if (run.outcome === 'not-found') {
-          if (saga.notFound) await saga.notFound(body, { messageType: env.type, correlationId, log: context.log })
-          else context.log.info(`No ${saga.name} saga for ${env.type} ${correlationId}: the message is discarded`)
-          continue
-        }
-        // Each attempt starts again from the committed data: a failed attempt's changes are forgotten.
-        const data = run.outcome === 'start' ? saga.create(correlationId) : structuredClone(run.committed!.data)
-        const instance = run.committed?.instance ?? env.id
-        const sagaContext = new SagaAttemptContext(context, saga, correlationId, instance, data)
-        await run.handler!.fn(body as never, sagaContext)
-        if (sagaContext.completed) {
-          if (run.committed) sagas.push({ saga: saga.name, id: correlationId, done: true })
-          continue
-        }
-        const problem = saga.check(sagaContext.data)
-        if (problem) throw new SagaDataInvalidError(saga.name, correlationId, problem)
-        sagas.push({ saga: saga.name, id: correlationId, instance, data: sagaContext.data })
+        current = `${run.saga.name}: ${run.handler?.name ?? env.type}`
+        const change = await attemptSagaRun(run, env, body, context)
+        if (change) sagas.push(change)
       }
     } catch (error) {
       throw new AttemptFailed(error, current)
@@ -212,8 +150,8 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
       // A saga's timeout goes to its saga alone.
       const list = env.headers[Headers.SagaName] === undefined ? (handlers.get(env.type) ?? []) : []
       const definition = topology.definition(env.type)
-      const sagaTypes = sagasByType.get(env.type)
-      if ((list.length === 0 && !sagaTypes) || !definition) {
+      const sagasOfType = sagasByType.get(env.type) ?? []
+      if ((list.length === 0 && sagasOfType.length === 0) || !definition) {
         const error = new NoHandlerError(env.type, module.name)
         failures.unshift(describeFailure(error, '(routing)', clock.now()))
         return await fail(state, env, error, failures)
@@ -222,7 +160,7 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
       let runs: SagaRun[]
       try {
         body = definition.validate(env.body)
-        runs = planSagas(env, body)
+        runs = planSagaRuns(sagasOfType, env, body)
       } catch (error) {
         failures.unshift(describeFailure(error, '(validation)', clock.now()))
         return await fail(state, env, error, failures)
@@ -234,7 +172,7 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
       }
       if (runs.length > 0) {
         unlock = await locks.acquire(runs.map((run) => sagaKey(run.saga.name, run.correlationId)))
-        resolveInstances(env, runs)
+        resolveSagaRuns(outbox.sagas, module.name, env, runs)
       }
       let attempt: Attempt
       try {
