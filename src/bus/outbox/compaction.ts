@@ -120,23 +120,26 @@ export function createCompactor(options: CompactorOptions): Compactor {
     }
   }
 
+  function schedule(): void {
+    if (running) {
+      again = true
+      return
+    }
+    // Started on a later tick: request() is called from inside journal.append(), even from a pass's own appends.
+    running = Promise.resolve().then(loop)
+  }
+
   return {
     stats,
     request() {
       if (appending) return
       sealedSinceQuiet = true
-      if (running) {
-        again = true
-        return
-      }
-      // Started on a later tick: request() is called from inside journal.append(), even from a pass's own appends.
-      running = Promise.resolve().then(loop)
+      schedule()
     },
     requestIfSealedSince() {
       if (!sealedSinceQuiet) return
       sealedSinceQuiet = false
-      this.request()
-      sealedSinceQuiet = false
+      schedule()
     },
     async runNow() {
       while (running) await running

@@ -127,9 +127,9 @@ export function createOutbox(options: OutboxOptions): Outbox {
   /** Appends, waits for the fsync, then tells the ledger: nothing is known (or dispatched) before it is durable. */
   async function commit(journal: string, record: JournalRecord, state?: DeliveryState): Promise<DeliveryState[]> {
     // Compaction leaves alone whatever has a record on its way to disk.
-    const writing = record.k === 'handled' && record.sagas ? record.sagas.map((change) => ledger.get(sagaKey(change.saga, change.id), journal)) : []
+    const writing = record.k === 'handled' && record.sagas ? record.sagas.map((change) => ledger.get(sagaKey(change.saga, change.id), journal)) : undefined
     if (state) state.writing++
-    for (const saga of writing) if (saga) saga.writing++
+    if (writing) for (const saga of writing) if (saga) saga.writing++
     try {
       const { segment, committed } = journalFor(journal).append(record)
       await committed
@@ -137,7 +137,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
       return applyProduced(journal, segment, record)
     } finally {
       if (state) state.writing--
-      for (const saga of writing) if (saga) saga.writing--
+      if (writing) for (const saga of writing) if (saga) saga.writing--
     }
   }
 

@@ -151,11 +151,12 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
       const list = env.headers[Headers.SagaName] === undefined ? (handlers.get(env.type) ?? []) : []
       const definition = topology.definition(env.type)
       const sagasOfType = sagasByType.get(env.type) ?? []
-      if ((list.length === 0 && sagasOfType.length === 0) || !definition) {
+      const noHandler = async () => {
         const error = new NoHandlerError(env.type, module.name)
         failures.unshift(describeFailure(error, '(routing)', clock.now()))
-        return await fail(state, env, error, failures)
+        return fail(state, env, error, failures)
       }
+      if ((list.length === 0 && sagasOfType.length === 0) || !definition) return await noHandler()
       let body: unknown
       let runs: SagaRun[]
       try {
@@ -165,11 +166,8 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
         failures.unshift(describeFailure(error, '(validation)', clock.now()))
         return await fail(state, env, error, failures)
       }
-      if (list.length === 0 && runs.length === 0) {
-        const error = new NoHandlerError(env.type, module.name)
-        failures.unshift(describeFailure(error, '(routing)', clock.now()))
-        return await fail(state, env, error, failures)
-      }
+      // A timeout type sent as an ordinary message, or a timeout naming another saga: nothing here takes it.
+      if (list.length === 0 && runs.length === 0) return await noHandler()
       if (runs.length > 0) {
         unlock = await locks.acquire(runs.map((run) => sagaKey(run.saga.name, run.correlationId)))
         resolveSagaRuns(outbox.sagas, module.name, env, runs)
