@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { useTempDirs } from '../bus/support/temp-dir.js'
-import { scanJournal } from './fixtures/journal-scan.js'
+import { readJournal as scanJournal } from '../../scripts/chaos/reconcile.js'
+import { startWorker } from './fixtures/start-worker.js'
 
 const worker = fileURLToPath(new URL('./fixtures/saga-crash-worker.ts', import.meta.url))
 const tempDir = useTempDirs()
@@ -11,25 +11,7 @@ const tempDir = useTempDirs()
 const orders = Number(process.env.MAILROOM_SAGA_CRASH_ORDERS ?? 1_500)
 const kills = Number(process.env.MAILROOM_SAGA_CRASH_KILLS ?? 10)
 
-function startWorker(dataDir: string): { child: ChildProcess; ready: Promise<void>; exited: Promise<string> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', worker, dataDir, String(orders)], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  let errors = ''
-  let resolveReady!: () => void
-  const ready = new Promise<void>((resolve) => (resolveReady = resolve))
-  child.stdout!.on('data', (chunk: Buffer) => {
-    output += chunk.toString()
-    if (output.includes('ready')) resolveReady()
-  })
-  child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()))
-  const exited = new Promise<string>((resolve) =>
-    child.on('exit', (code, signal) => {
-      resolveReady()
-      resolve(`${signal ?? code}|${output}|${errors}`)
-    }),
-  )
-  return { child, ready, exited }
-}
+const launch = (dataDir: string) => startWorker(worker, [dataDir, String(orders)])
 
 describe('when a process with active sagas and pending timeouts is killed', () => {
   it(`ends all ${orders} sagas exactly once across ${kills} SIGKILLs, every timeout firing`, { timeout: 240_000 }, async () => {
@@ -39,7 +21,7 @@ describe('when a process with active sagas and pending timeouts is killed', () =
     /** After each kill: active instances and pending timeouts in the journal, proof the kills landed mid-saga. */
     const inFlight: string[] = []
     while (killed < kills) {
-      const run = startWorker(dataDir)
+      const run = launch(dataDir)
       await run.ready
       await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 150))
       run.child.kill('SIGKILL')
@@ -55,7 +37,7 @@ describe('when a process with active sagas and pending timeouts is killed', () =
       else throw new Error(`worker failed: ${outcome}`)
       expect(finishedEarly).toBeLessThan(5)
     }
-    const last = startWorker(dataDir)
+    const last = launch(dataDir)
     const outcome = await last.exited
     // The last run ends with no saga left.
     expect(outcome).toContain('done 0')

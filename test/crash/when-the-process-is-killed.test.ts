@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { useTempDirs } from '../bus/support/temp-dir.js'
-import { scanJournal } from './fixtures/journal-scan.js'
+import { readJournal as scanJournal } from '../../scripts/chaos/reconcile.js'
+import { startWorker } from './fixtures/start-worker.js'
 
 const worker = fileURLToPath(new URL('./fixtures/crash-worker.ts', import.meta.url))
 const tempDir = useTempDirs()
@@ -11,25 +11,7 @@ const tempDir = useTempDirs()
 const total = Number(process.env.MAILROOM_CRASH_MESSAGES ?? 5_000)
 const kills = Number(process.env.MAILROOM_CRASH_KILLS ?? 20)
 
-function startWorker(dataDir: string): { child: ChildProcess; ready: Promise<void>; exited: Promise<string> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', worker, dataDir, String(total)], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  let resolveReady!: () => void
-  const ready = new Promise<void>((resolve) => (resolveReady = resolve))
-  child.stdout!.on('data', (chunk: Buffer) => {
-    output += chunk.toString()
-    if (output.includes('ready')) resolveReady()
-  })
-  let errors = ''
-  child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()))
-  const exited = new Promise<string>((resolve) =>
-    child.on('exit', (code, signal) => {
-      resolveReady()
-      resolve(`${signal ?? code}|${output}|${errors}`)
-    }),
-  )
-  return { child, ready, exited }
-}
+const launch = (dataDir: string) => startWorker(worker, [dataDir, String(total)])
 
 describe('when the process is killed', () => {
   it(`handles all ${total} messages across ${kills} SIGKILLs, and no handler's committed output appears twice`, { timeout: 240_000 }, async () => {
@@ -39,7 +21,7 @@ describe('when the process is killed', () => {
     /** Messages through the last module after each kill: proof that the kills landed mid-work. */
     const progress: number[] = []
     while (killed < kills) {
-      const run = startWorker(dataDir)
+      const run = launch(dataDir)
       await run.ready
       // A random moment while it sends, handles and commits.
       await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 140))
@@ -53,7 +35,7 @@ describe('when the process is killed', () => {
       else throw new Error(`worker failed: ${outcome}`)
       expect(finishedEarly).toBeLessThan(5)
     }
-    const last = startWorker(dataDir)
+    const last = launch(dataDir)
     const outcome = await last.exited
     expect(outcome).toContain('done')
 
