@@ -15,10 +15,6 @@ export class InstanceLocks {
     }
   }
 
-  get held(): number {
-    return this.#tails.size
-  }
-
   #acquireOne(key: string): Promise<() => void> {
     const previous = this.#tails.get(key) ?? Promise.resolve()
     let free!: () => void
