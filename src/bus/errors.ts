@@ -156,10 +156,12 @@ export class BusAlreadyStartedError extends MailroomError {
 }
 
 export class JournalCorruptError extends MailroomError {
-  constructor(readonly file: string, readonly offset: number, reason: string) {
+  constructor(readonly file: string, readonly offset: number, reason: string, found: 'at start' | 'reading a queued message back' = 'at start') {
     super(
       'MAILROOM_ERR_JOURNAL_CORRUPT',
-      `Journal '${file}' is corrupt at byte offset ${offset}: ${reason}. Mailroom refuses to start rather than drop data; move the file aside or repair it by hand.`,
+      found === 'at start'
+        ? `Journal '${file}' is corrupt at byte offset ${offset}: ${reason}. Mailroom refuses to start rather than drop data; move the file aside or repair it by hand.`
+        : `Journal '${file}' is corrupt at byte offset ${offset}: ${reason}. The module's queue waits at that message and the read is tried again; nothing is dropped. Repair the file by hand.`,
     )
   }
 }

@@ -8,6 +8,8 @@ export interface ModuleStatus {
   concurrency: number
   /** Deliveries waiting to be handled now. */
   queueLength: number
+  /** Of those, the messages kept on disk only (past the bus's `queuedInMemory`), read back in turn. */
+  queuedOnDisk: number
   inFlight: number
   /** Deliveries waiting for a time (deferred sends, delayed retries). */
   delayed: number

@@ -38,6 +38,7 @@ export function createAdmin(deps: AdminDeps): AdminApi {
       running: runtime.running,
       concurrency: runtime.concurrency,
       queueLength: runtime.queueLength,
+      queuedOnDisk: runtime.queuedOnDisk,
       inFlight: runtime.inFlight,
       delayed: delayedCount.get(runtime.name) ?? 0,
       errorQueueLength: errorQueue.size(runtime.name),

@@ -26,6 +26,11 @@ export class FifoQueue<T> {
     return item
   }
 
+  /** The first `count` items (fewer when shorter), left in the queue. */
+  peek(count: number): T[] {
+    return this.#items.slice(this.#head, this.#head + count) as T[]
+  }
+
   *[Symbol.iterator](): IterableIterator<T> {
     for (let i = this.#head; i < this.#items.length; i++) yield this.#items[i] as T
   }

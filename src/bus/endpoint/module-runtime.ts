@@ -26,6 +26,8 @@ export interface ModuleRuntime {
   /** Deliveries taken from the queue and not yet settled: running, or handled and waiting for their commit. */
   readonly unsettled: number
   readonly queueLength: number
+  /** Of `queueLength`, the messages kept on disk only, read back when their turn comes. */
+  readonly queuedOnDisk: number
   readonly counters: ModuleCounters
   readonly recentLogs: readonly LogLine[]
   enqueue(state: DeliveryState): void
@@ -49,7 +51,31 @@ export interface ModuleRuntimeOptions {
   process: (state: DeliveryState, release: () => void) => Promise<void>
   onQuiet: () => void
   logLimit?: number
+  /** How a long queue keeps its messages on disk; without it every queued message stays in memory. */
+  spill?: QueueSpill
 }
+
+/**
+ * A queue longer than `inMemory` keeps the messages past that point on disk: each waiting delivery
+ * holds only its place in the journal, and the messages are read back in arrival order, a chunk at a
+ * time, as the queue works down to them. This bounds a stopped module's memory by its queue's length
+ * in small records, not in messages.
+ */
+export interface QueueSpill {
+  /** Deliveries kept with their messages in memory; the queue reads the next chunk back below half of it. */
+  inMemory: number
+  /** Drops the delivery's message from memory if it can be read back later; returns whether it did. */
+  release(state: DeliveryState): boolean
+  /** Puts each delivery's message back in memory (those released). */
+  load(states: readonly DeliveryState[]): Promise<void>
+  /** A read failed: reported, and tried again after `retryAfterMs`. */
+  onError(error: unknown): void
+  retryAfterMs: number
+}
+
+/** Deliveries read back per read: about 100 KiB of typical records, decoded in well under a millisecond. */
+const loadChunk = 256
+
 
 /** Deliveries one module starts per turn of the event loop at most (see drain). */
 const startsPerTurn = 16
@@ -59,7 +85,15 @@ const startsPerTurn = 16
  * arrival order. A stopped module keeps its queue filling and works it off in order once started.
  */
 export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntime {
+  // `queue` holds deliveries ready to start, messages in memory; `waiting` holds those behind them once
+  // the queue is long, whose messages may be on disk. Everything goes to `waiting` while it is not empty,
+  // so arrival order holds across both.
   const queue = new FifoQueue<DeliveryState>()
+  const waiting = new FifoQueue<DeliveryState>()
+  const spill = options.spill
+  let onDisk = 0
+  let loading = false
+  let loadRetryTimer: unknown
   const logs: LogLine[] = []
   const logLimit = options.logLimit ?? 200
   const counters: ModuleCounters = { handled: 0, failed: 0, retries: 0, processingTimeMsTotal: 0, criticalTimeMsTotal: 0 }
@@ -129,7 +163,7 @@ export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntim
       settledWaiters = []
       for (const resolve of waiters) resolve()
     }
-    if (unsettled === 0 && (queue.length === 0 || !running)) options.onQuiet()
+    if (unsettled === 0 && ((queue.length === 0 && waiting.length === 0) || !running)) options.onQuiet()
   }
 
   function nextTurn(): void {
@@ -151,6 +185,32 @@ export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntim
       startsLeft--
       begin(queue.shift()!)
     }
+    if (spill && waiting.length > 0 && queue.length * 2 <= spill.inMemory) readAhead(spill)
+  }
+
+  /** Brings the next chunk of `waiting` into `queue`, reading back the messages that are on disk. */
+  function readAhead(spill: QueueSpill): void {
+    if (loading || loadRetryTimer !== undefined) return
+    loading = true
+    const chunk = waiting.peek(loadChunk)
+    let released = 0
+    for (const state of chunk) if (state.env === undefined) released++
+    spill.load(chunk).then(
+      () => {
+        loading = false
+        onDisk -= released
+        for (let i = 0; i < chunk.length; i++) queue.push(waiting.shift()!)
+        drain()
+      },
+      (error: unknown) => {
+        loading = false
+        spill.onError(error)
+        loadRetryTimer = clock.setTimer(() => {
+          loadRetryTimer = undefined
+          drain()
+        }, spill.retryAfterMs)
+      },
+    )
   }
 
   return {
@@ -169,14 +229,20 @@ export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntim
       return unsettled
     },
     get queueLength() {
-      return queue.length
+      return queue.length + waiting.length
+    },
+    get queuedOnDisk() {
+      return onDisk
     },
     counters,
     get recentLogs() {
       return logs.length > logLimit ? logs.slice(-logLimit) : logs
     },
     enqueue(state) {
-      queue.push(state)
+      if (spill && (waiting.length > 0 || queue.length >= spill.inMemory)) {
+        if (spill.release(state)) onDisk++
+        waiting.push(state)
+      } else queue.push(state)
       drain()
     },
     start() {

@@ -1,5 +1,6 @@
 import type { Appended, Journal } from './journal.js'
 import { destinationRoleLive, producerRoleLive, type DeliveryLedger, type DeliveryState, type Segment } from './delivery-ledger.js'
+import type { Envelope } from '../messages/envelope.js'
 import type { JournalRecord } from './record.js'
 
 export interface Compactor {
@@ -22,6 +23,8 @@ export interface CompactorOptions {
   ledger: DeliveryLedger
   /** The record that carries a saga instance's role forward (its data, or that it completed). */
   sagaRecord: (state: DeliveryState) => JournalRecord
+  /** Reads back the messages a long queue keeps on disk only (they must be copied too). */
+  readBack: (states: readonly DeliveryState[]) => Promise<Map<DeliveryState, Envelope>>
   onError: (error: unknown) => void
 }
 
@@ -44,7 +47,7 @@ interface CarriedRole {
  * gone before the newer one (which a restart would otherwise not see as a duplicate).
  */
 export function createCompactor(options: CompactorOptions): Compactor {
-  const { journals, ledger, sagaRecord, onError } = options
+  const { journals, ledger, sagaRecord, readBack, onError } = options
   const stats = { segmentsDeleted: 0, recordsCarried: 0, passes: 0 }
   let running: Promise<void> | undefined
   let again = false
@@ -77,11 +80,16 @@ export function createCompactor(options: CompactorOptions): Compactor {
           // drain; chunks let HTTP and handlers run between them. Each role is checked again right before
           // its copy is appended, in the same synchronous step, so no newer record can slip in between.
           if (i > 0) await new Promise((resolve) => setImmediate(resolve))
+          const chunk = roles.slice(i, i + carryChunk)
+          // Kept in a map of its own, not put back on the delivery: the queue decides what stays in memory.
+          const unloaded = chunk.filter(({ state, role }) => role === 'producer' && state.env === undefined).map(({ state }) => state)
+          const readBackEnvs = unloaded.length > 0 ? await readBack(unloaded) : undefined
           appending = true
           try {
-            for (const role of roles.slice(i, i + carryChunk)) {
+            for (const role of chunk) {
               if (!stillCarriable(role)) continue
-              appended.push({ role, append: journal.append(role.state.kind === 'saga' || role.state.kind === 'saga-done' ? sagaRecord(role.state) : recordFor(role)) })
+              const env = role.state.env ?? readBackEnvs?.get(role.state)
+              appended.push({ role, append: journal.append(role.state.kind === 'saga' || role.state.kind === 'saga-done' ? sagaRecord(role.state) : recordFor(role, env)) })
             }
           } finally {
             appending = false
@@ -89,7 +97,7 @@ export function createCompactor(options: CompactorOptions): Compactor {
         }
         await Promise.all(appended.map(({ append }) => append.committed))
         // Appending may roll the journal mid-way, so each copy's segment is taken from its own append.
-        for (const { role, append } of appended) ledger.carried(role.state, role.role, role.from, ledger.segment(name, append.segment))
+        for (const { role, append } of appended) ledger.carried(role.state, role.role, role.from, ledger.segment(name, append.segment), append.fileOffset(), append.size)
         stats.recordsCarried += appended.length
         progressed = progressed || appended.length > 0
       }
@@ -180,11 +188,12 @@ function stillCarriable({ state, role, from }: CarriedRole): boolean {
   return role === 'producer' ? state.producer === from && producerRoleLive(state) : state.destination === from && destinationRoleLive(state)
 }
 
-function recordFor({ state, role }: CarriedRole): JournalRecord {
+function recordFor({ state, role }: CarriedRole, producedEnv: Envelope | undefined): JournalRecord {
   // The copy keeps the original time: a restart orders queues by it.
   const t = state.since
   if (role === 'producer') {
-    const entry = state.at === undefined ? { to: [state.module], env: state.env! } : { to: [state.module], at: state.at, env: state.env! }
+    if (!producedEnv) throw new Error(`no message to carry for delivery ${state.id} to ${state.module}`)
+    const entry = state.at === undefined ? { to: [state.module], env: producedEnv } : { to: [state.module], at: state.at, env: producedEnv }
     return { k: 'out', t, msgs: [entry] }
   }
   switch (state.kind) {

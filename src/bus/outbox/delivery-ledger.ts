@@ -41,8 +41,14 @@ export interface DeliveryState {
   /** Segments still holding older, superseded records of the module about this message. */
   older: Segment[]
   kind: DestinationKind | undefined
-  /** The message while a live role holds it; dropped once handled. */
+  /**
+   * The message while a live role holds it; dropped once handled. A long queue drops it early too and
+   * reads it back from the producer record (see `offset`) when its turn comes.
+   */
   env: Envelope | undefined
+  /** Where the producer record lies in the `producer` segment's file: byte offset and size (-1: unknown). */
+  offset: number
+  size: number
   /** Due time (ms) for deferred or delayed deliveries. */
   at: number | undefined
   failures: FailureRecord[] | undefined
@@ -55,11 +61,11 @@ export interface DeliveryState {
 export interface DeliveryLedger {
   segment(journal: string, number: number): Segment
   /** A producer record for (id, module) is now on disk in `segment`. */
-  produced(segment: Segment, env: Envelope, module: string, at: number | undefined, since: number): DeliveryState
+  produced(segment: Segment, env: Envelope, module: string, at: number | undefined, since: number, offset: number, size: number): DeliveryState
   /** Module `module`'s journal now holds a `kind` record about `id` in `segment`. */
   recorded(segment: Segment, id: string, module: string, kind: DestinationKind, since: number, details?: Partial<Pick<DeliveryState, 'env' | 'at' | 'failures'>>): DeliveryState
-  /** Compaction wrote a copy of a role into `to`; the copy is synced. */
-  carried(state: DeliveryState, role: 'producer' | 'destination', from: Segment, to: Segment): void
+  /** Compaction wrote a copy of a role into `to` at `offset` (`size` bytes); the copy is synced. */
+  carried(state: DeliveryState, role: 'producer' | 'destination', from: Segment, to: Segment, offset: number, size: number): void
   /**
    * A segment's file was deleted (and the deletion synced). Works through the segment's deliveries
    * `chunk` at a time, one per `next()`, so a caller can yield to the event loop between chunks.
@@ -150,7 +156,7 @@ export function createDeliveryLedger(): DeliveryLedger {
     const states = statesOf(module)
     let state = states.get(id)
     if (!state) {
-      state = { id, module, producer: undefined, destination: undefined, older: noOlder, kind: undefined, env: undefined, at: undefined, failures: undefined, since: 0, writing: 0 }
+      state = { id, module, producer: undefined, destination: undefined, older: noOlder, kind: undefined, env: undefined, offset: -1, size: 0, at: undefined, failures: undefined, since: 0, writing: 0 }
       states.set(id, state)
       count++
     }
@@ -159,13 +165,17 @@ export function createDeliveryLedger(): DeliveryLedger {
 
   return {
     segment,
-    produced(where, env, module, at, since) {
+    produced(where, env, module, at, since, offset, size) {
       const state = stateFor(env.id, module)
       const producerBefore = liveProducer(state)
       const destinationBefore = liveDestination(state)
       const wasHome = isHome(state.kind)
       // A later copy (compaction carried it forward) supersedes an earlier one.
-      if (!state.producer || state.producer.journal !== where.journal || state.producer.number <= where.number) state.producer = where
+      if (!state.producer || state.producer.journal !== where.journal || state.producer.number < where.number || (state.producer === where && state.offset <= offset)) {
+        state.producer = where
+        state.offset = offset
+        state.size = size
+      }
       if (state.kind === undefined) {
         state.env = env
         state.at = at
@@ -196,13 +206,16 @@ export function createDeliveryLedger(): DeliveryLedger {
       where.deliveries.push(state)
       return state
     },
-    carried(state, role, from, to) {
+    carried(state, role, from, to, offset, size) {
       if (role === 'producer' && state.producer !== from) return
       const producerBefore = liveProducer(state)
       const destinationBefore = liveDestination(state)
       const wasHome = isHome(state.kind)
-      if (role === 'producer') state.producer = to
-      else if (state.destination === from) {
+      if (role === 'producer') {
+        state.producer = to
+        state.offset = offset
+        state.size = size
+      } else if (state.destination === from) {
         addOlder(state, from)
         state.destination = to
       } else {

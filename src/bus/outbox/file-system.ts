@@ -19,6 +19,8 @@ export interface FileSystem {
   /** File names in `path`, or [] when it does not exist. */
   readdir(path: string): Promise<string[]>
   readFile(path: string): Promise<Uint8Array>
+  /** `length` bytes from `position`, fewer only where the file ends first. */
+  readRange(path: string, position: number, length: number): Promise<Uint8Array>
   /** Opens for appending, creating the file when missing. */
   openAppend(path: string): Promise<AppendHandle>
   /** Creates a file that must not exist yet; rejects with code EEXIST otherwise. */
@@ -48,6 +50,21 @@ export function createNodeFileSystem(): FileSystem {
     },
     async readFile(path) {
       return fsp.readFile(path)
+    },
+    async readRange(path, position, length) {
+      const handle = await fsp.open(path, constants.O_RDONLY)
+      try {
+        const buffer = Buffer.allocUnsafe(length)
+        let filled = 0
+        while (filled < length) {
+          const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled)
+          if (bytesRead === 0) break
+          filled += bytesRead
+        }
+        return buffer.subarray(0, filled)
+      } finally {
+        await handle.close()
+      }
     },
     async openAppend(path) {
       const handle = await fsp.open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND, 0o644)

@@ -24,14 +24,48 @@ export interface OpenedJournal {
   tornTail?: TornTail
 }
 
-/** Receives each record as it is read, oldest first: a replay keeps no list of a million records. */
-export type RecordVisitor = (segment: number, record: JournalRecord) => void
+/**
+ * Receives each record as it is read, oldest first, with where it lies (byte offset and size in its
+ * segment file): a replay keeps no list of a million records.
+ */
+export type RecordVisitor = (segment: number, record: JournalRecord, offset: number, size: number) => void
 
-export interface Appended {
-  /** The segment the record lands in, known at once so the caller can account for it. */
-  segment: number
-  /** Resolves once the record is on disk (fsync'd); shared by every append of the same group. */
-  committed: Promise<void>
+/** Where a batch's ranges landed in their segment files; filled in as each range is written. */
+interface BatchPlacement {
+  readonly ranges: { segment: number; start: number; end: number }[]
+  /** Per range, the file offset its first byte was written at. */
+  readonly bases: number[]
+}
+
+/** One appended record. (A class: a closure per append would cost an allocation on the hot path.) */
+export class Appended {
+  constructor(
+    /** The segment the record lands in, known at once so the caller can account for it. */
+    readonly segment: number,
+    /** Resolves once the record is on disk (fsync'd); shared by every append of the same group. */
+    readonly committed: Promise<void>,
+    /** The record's size in bytes, framing included. */
+    readonly size: number,
+    private readonly start: number,
+    private readonly batch: BatchPlacement,
+  ) {}
+
+  /**
+   * The record's byte offset in its segment file; known only once `committed` resolved. (Not at append
+   * time: a failed earlier batch is cut off the file, which moves everything after it.)
+   */
+  fileOffset(): number {
+    const { ranges, bases } = this.batch
+    for (let i = 0; i < ranges.length; i++) {
+      const range = ranges[i]!
+      if (range.segment === this.segment) {
+        const base = bases[i]
+        if (base === undefined) throw new Error(`record in segment ${this.segment} is not written yet`)
+        return base + (this.start - range.start)
+      }
+    }
+    throw new Error(`record in segment ${this.segment} has no range in its batch`)
+  }
 }
 
 export interface Journal {
@@ -55,7 +89,7 @@ export function segmentFileName(segment: number): string {
   return `${String(segment).padStart(8, '0')}.journal`
 }
 
-interface PendingBatch {
+interface PendingBatch extends BatchPlacement {
   lines: RecordLines
   /** Consecutive byte ranges of `lines`, one per segment the batch touches (segments only go up). */
   ranges: { segment: number; start: number; end: number }[]
@@ -90,7 +124,7 @@ export function createJournal(options: JournalOptions): Journal {
     })
     // A batch nobody awaits must not crash the process as an unhandled rejection.
     promise.catch(() => {})
-    return { lines: new RecordLines(), ranges: [], promise, resolve, reject }
+    return { lines: new RecordLines(), ranges: [], bases: [], promise, resolve, reject }
   }
 
   async function handleFor(segment: number): Promise<{ segment: number; handle: AppendHandle }> {
@@ -107,9 +141,10 @@ export function createJournal(options: JournalOptions): Journal {
   const syncedSizeOf = (segment: number) => syncedSizes.get(segment) ?? 0
 
   async function writeBatch(batch: PendingBatch): Promise<void> {
-    for (const { segment, start, end } of batch.ranges) {
+    for (const [index, { segment, start, end }] of batch.ranges.entries()) {
       const target = await handleFor(segment)
       const before = syncedSizeOf(segment)
+      batch.bases[index] = before
       try {
         await target.handle.append(batch.lines.bytes(start, end))
         await target.handle.sync()
@@ -173,7 +208,7 @@ export function createJournal(options: JournalOptions): Journal {
           const result = decodeRecordAt(data, offset)
           if (result.ok) {
             records++
-            visit?.(segment, result.record)
+            visit?.(segment, result.record, offset, result.next - offset)
             offset = result.next
             continue
           }
@@ -212,7 +247,7 @@ export function createJournal(options: JournalOptions): Journal {
       else ranges.push({ segment: active, start, end: start + bytes })
       if (active < lowestUnsynced) lowestUnsynced = active
       scheduleFlush()
-      return { segment: active, committed: pending.promise }
+      return new Appended(active, pending.promise, bytes, start, pending)
     },
 
     sealedSegments() {

@@ -26,6 +26,21 @@ export function createMemoryFileSystem(): FileSystem & { files: Map<string, Uint
       if (!chunks) throw enoent(path)
       return concat(chunks)
     },
+    async readRange(path, position, length) {
+      const chunks = files.get(path)
+      if (!chunks) throw enoent(path)
+      // Only the chunks the range touches are copied: a segment is thousands of appended batches.
+      const parts: Uint8Array[] = []
+      let chunkStart = 0
+      const end = position + length
+      for (const chunk of chunks) {
+        const chunkEnd = chunkStart + chunk.length
+        if (chunkEnd > position && chunkStart < end) parts.push(chunk.subarray(Math.max(0, position - chunkStart), Math.min(chunk.length, end - chunkStart)))
+        if (chunkEnd >= end) break
+        chunkStart = chunkEnd
+      }
+      return Buffer.concat(parts)
+    },
     async openAppend(path): Promise<AppendHandle> {
       if (!files.has(path)) files.set(path, [])
       return {

@@ -5,7 +5,8 @@ import { OutsideOrigin } from '../messages/headers.js'
 import { createCompactor, type Compactor } from './compaction.js'
 import { createDeliveryLedger, type DeliveryLedger, type DeliveryState } from './delivery-ledger.js'
 import type { FileSystem } from './file-system.js'
-import { createJournal, type Journal, type TornTail } from './journal.js'
+import { readEnvelopes, type EnvelopeReaderOptions } from './envelope-reader.js'
+import { createJournal, segmentFileName, type Journal, type TornTail } from './journal.js'
 import { acquireDataDirLock, type DataDirLock } from './lock-file.js'
 import type { FailureRecord, JournalRecord, OutgoingEntry } from './record.js'
 import { parseSagaKey, sagaKey, SagaStore, type SagaChange } from '../sagas/saga-store.js'
@@ -42,6 +43,8 @@ export interface Outbox {
   /** Active saga instances, as synced records say. */
   readonly sagas: SagaStore
   open(): Promise<Recovered>
+  /** Reads queued messages back from their producer records (see envelope-reader.ts). */
+  readBack(states: readonly DeliveryState[]): Promise<Map<DeliveryState, Envelope>>
   /** Sends from outside a handler; resolves with the new deliveries once synced. */
   commitOutside(msgs: OutgoingEntry[]): Promise<DeliveryState[]>
   /** One record: `id` consumed by `module`, everything its handlers sent and the saga instances they changed. Resolves with the new deliveries. */
@@ -69,7 +72,9 @@ export function createOutbox(options: OutboxOptions): Outbox {
   for (const name of options.modules) {
     archives.set(name, createJournal({ fs, dir: join(dataDir, name, 'archive'), maxSegmentBytes: options.maxSegmentBytes }))
   }
-  const compactor = createCompactor({ journals, ledger, sagaRecord, onError: (error) => options.onError(error, 'compaction') })
+  const reader: EnvelopeReaderOptions = { fs, fileOf: (segment) => join(journalFor(segment.journal).dir, segmentFileName(segment.number)) }
+  const readBack = (states: readonly DeliveryState[]) => readEnvelopes(reader, states)
+  const compactor = createCompactor({ journals, ledger, sagaRecord, readBack, onError: (error) => options.onError(error, 'compaction') })
   let lock: DataDirLock | undefined
 
   const journalFor = (name: string): Journal => {
@@ -78,12 +83,12 @@ export function createOutbox(options: OutboxOptions): Outbox {
     return journal
   }
 
-  function applyProduced(journal: string, segment: number, record: JournalRecord): DeliveryState[] {
+  function applyProduced(journal: string, segment: number, record: JournalRecord, offset: number, size: number): DeliveryState[] {
     if (record.k !== 'out' && record.k !== 'handled') return []
     const where = ledger.segment(journal, segment)
     const states: DeliveryState[] = []
     for (const entry of record.msgs) {
-      for (const module of entry.to) states.push(ledger.produced(where, entry.env, module, entry.at, record.t))
+      for (const module of entry.to) states.push(ledger.produced(where, entry.env, module, entry.at, record.t, offset, size))
     }
     return states
   }
@@ -131,10 +136,10 @@ export function createOutbox(options: OutboxOptions): Outbox {
     if (state) state.writing++
     if (writing) for (const saga of writing) if (saga) saga.writing++
     try {
-      const { segment, committed } = journalFor(journal).append(record)
-      await committed
-      applyDestination(journal, segment, record)
-      return applyProduced(journal, segment, record)
+      const appended = journalFor(journal).append(record)
+      await appended.committed
+      applyDestination(journal, appended.segment, record)
+      return applyProduced(journal, appended.segment, record, appended.fileOffset(), appended.size)
     } finally {
       if (state) state.writing--
       if (writing) for (const saga of writing) if (saga) saga.writing--
@@ -145,6 +150,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
     ledger,
     compactor,
     sagas,
+    readBack,
     async open() {
       lock = await acquireDataDirLock(fs, dataDir)
       const tornTails: TornTail[] = []
@@ -154,8 +160,8 @@ export function createOutbox(options: OutboxOptions): Outbox {
       let records = 0
       try {
         for (const [name, journal] of journals) {
-          const result = await journal.open((segment, record) => {
-            applyProduced(name, segment, record)
+          const result = await journal.open((segment, record, offset, size) => {
+            applyProduced(name, segment, record, offset, size)
             if (record.k !== 'out') destinations.push({ name, segment, record })
           })
           records += result.records

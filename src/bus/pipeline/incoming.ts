@@ -141,7 +141,9 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
   }
 
   return async function process(state: DeliveryState, release: () => void): Promise<void> {
-    const env = state.env!
+    const env = state.env
+    // Read back from disk and found no longer pending (consumed meanwhile): nothing to do.
+    if (!env) return
     const startedAt = performance.now()
     // Failures of earlier delayed rounds come along, newest first.
     const failures: FailureRecord[] = [...(state.failures ?? [])]
