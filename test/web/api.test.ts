@@ -298,5 +298,6 @@ describe('GET /metrics', () => {
     expect(response.headers['content-type']).toContain('text/plain')
     expect(response.body).toContain('mailroom_handled_total{module="sales"} 1')
     expect(response.body).toContain('# TYPE mailroom_queue_length gauge')
+    expect(response.body).toContain('# TYPE mailroom_queue_on_disk gauge')
   })
 })

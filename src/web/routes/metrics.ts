@@ -16,6 +16,7 @@ export async function metricsRoutes(app: FastifyInstance): Promise<void> {
       },
     })
   gauge('mailroom_queue_length', 'Messages waiting in the module queue', (s) => s.queueLength)
+  gauge('mailroom_queue_on_disk', 'Of the queued messages, those kept on disk only until their turn', (s) => s.queuedOnDisk)
   gauge('mailroom_in_flight', 'Messages being handled now', (s) => s.inFlight)
   gauge('mailroom_delayed', 'Messages waiting for a delayed retry or a deferred time', (s) => s.delayed)
   gauge('mailroom_error_queue_length', 'Messages in the error queue', (s) => s.errorQueueLength)
