@@ -31,6 +31,8 @@ export interface AppOptions {
   maxBatch?: number
   /** Sample metrics this often. @default 1000 */
   metricsIntervalMs?: number
+  /** A live-stream client with more than this many bytes waiting has stopped reading and is dropped. @default 1 MiB */
+  streamMaxBufferedBytes?: number
 }
 
 const defaultItems = ['Mailroom T-shirt']
@@ -55,6 +57,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     conversations: createConversationLog(bus),
     metrics: createMetricsSampler(bus, options.metricsIntervalMs === undefined ? {} : { intervalMs: options.metricsIntervalMs }),
     maxBatch: options.maxBatch ?? 1_000,
+    stream: { maxBufferedBytes: options.streamMaxBufferedBytes ?? 1024 * 1024, clients: 0, dropped: 0 },
     async placeOrder(items) {
       const orderId = `ord-${randomUUID().slice(0, 8)}`
       const sent = await bus.send(PlaceOrder, { orderId, items: items ?? defaultItems })

@@ -24,6 +24,8 @@ export interface ConsoleContext {
   cancelOrder(orderId: string): Promise<{ orderId: string; messageId: string }>
   /** The largest `count` POST /api/orders/batch accepts. */
   maxBatch: number
+  /** The live stream (/api/stream): its limit per client, and its clients now and dropped so far. */
+  stream: { readonly maxBufferedBytes: number; clients: number; dropped: number }
 }
 
 declare module 'fastify' {

@@ -27,6 +27,24 @@ export async function metricsRoutes(app: FastifyInstance): Promise<void> {
   gauge('mailroom_critical_time_ms_avg', 'Average time from send to handled', (s) => s.averageCriticalTimeMs)
   gauge('mailroom_running', '1 when the module runs, 0 when stopped', (s) => (s.running ? 1 : 0))
 
+  const stream = app.console.stream
+  new Gauge({
+    name: 'mailroom_console_stream_clients',
+    help: 'Clients of the live stream (/api/stream) now',
+    registers: [registry],
+    collect() {
+      this.set(stream.clients)
+    },
+  })
+  new Gauge({
+    name: 'mailroom_console_stream_dropped_total',
+    help: 'Live-stream clients dropped because they stopped reading (more than the limit waiting)',
+    registers: [registry],
+    collect() {
+      this.set(stream.dropped)
+    },
+  })
+
   app.get('/metrics', async (_request, reply) => {
     reply.type(registry.contentType)
     return registry.metrics()

@@ -54,8 +54,6 @@ export function snapshot(shop: ConsoleContext, logs: LogLine[]): ConsoleSnapshot
 
 const tickMs = 250
 const sagasShown = 5
-/** About a minute of snapshots for one client: more than that waiting means it stopped reading. */
-const maxBufferedBytes = 1024 * 1024
 const logsPerTick = 100
 
 /**
@@ -67,8 +65,11 @@ export async function streamRoutes(app: FastifyInstance): Promise<void> {
   const shop = app.console
   const channel = createChannel()
   const responses = new Map<Session, BufferedResponse>()
+  const stats = shop.stream
   const broadcast = (data: unknown, event: string) => {
-    dropSlowClients(responses, maxBufferedBytes, (session) => channel.deregister(session))
+    // The default, 1 MiB, is about a minute of snapshots: more than that waiting means the client stopped reading.
+    stats.dropped += dropSlowClients(responses, stats.maxBufferedBytes, (session) => channel.deregister(session)).length
+    stats.clients = responses.size
     channel.broadcast(data, event)
   }
   let pendingLogs: LogLine[] = []
@@ -113,6 +114,10 @@ export async function streamRoutes(app: FastifyInstance): Promise<void> {
     session.push(snapshot(shop, []), 'snapshot')
     channel.register(session)
     responses.set(session, reply.raw)
-    session.once('disconnected', () => responses.delete(session))
+    stats.clients = responses.size
+    session.once('disconnected', () => {
+      responses.delete(session)
+      stats.clients = responses.size
+    })
   })
 }
