@@ -1,8 +1,13 @@
-import { ConfigError, readConfig } from './config.js'
+import { join } from 'node:path'
+import { createAmqpTransport } from './bus/index.js'
+import { ConfigError, processParts, readConfig } from './config.js'
 import { createShop } from './shop.js'
 import { buildApp } from './web/app.js'
 
-/** The composition root: configuration, the shop's modules on one bus, the console. */
+/**
+ * The composition root: configuration, the shop's modules on one bus, the console. With `--modules`
+ * and a broker it runs only some of them; `npm start` alone runs them all in this process.
+ */
 let config
 try {
   config = readConfig()
@@ -14,32 +19,45 @@ try {
   throw error
 }
 
+const wholeShop = config.parts.length === processParts.length
+const modulesHere = config.parts.filter((part) => part !== 'web')
+// One data directory per process (each holds the lock on its own): ./data for the whole shop, ./data/<parts> for a share of it.
+const dataDir = config.dataDir ?? (wholeShop ? undefined : join('data', config.parts.join('+')))
 const shop = createShop({
-  ...(config.dataDir ? { dataDir: config.dataDir } : {}),
+  ...(dataDir ? { dataDir } : {}),
   recoverability: config.recoverability,
   gatewayLimitPerSecond: config.gatewayLimitPerSecond,
   billingMaxPerSecond: config.billingMaxPerSecond,
   buyersRemorseMs: config.buyersRemorseMs,
   billingWaitMs: config.billingWaitMs,
   journal: { compaction: config.compaction },
+  runHere: modulesHere,
+  ...(config.transport ? { transport: createAmqpTransport({ url: config.transport, namespace: config.amqpNamespace, connectionName: `mailroom ${config.parts.join('+')} (pid ${process.pid})` }) } : {}),
 })
+shop.bus.signals.on('bus:error', ({ error, during }) => console.error(`Error ${during}: ${error instanceof Error ? error.message : String(error)}`))
 const report = await shop.bus.start()
 for (const torn of report.tornTails) {
   console.warn(`Dropped a torn record at the end of ${torn.file} (offset ${torn.offset}, ${torn.droppedBytes} bytes): ${torn.reason}`)
 }
 if (report.records > 0) console.log(`Recovered ${report.queued} queued, ${report.delayed} delayed and ${report.failed} failed messages from ${shop.bus.dataDir}`)
 
-const app = await buildApp({ bus: shop.bus, order: shop.order })
-const address = await app.listen({ host: config.host, port: config.port })
-console.log(`Mailroom is running: ${address.replace('127.0.0.1', 'localhost')}  (data in ${shop.bus.dataDir})`)
+const transport = shop.bus.admin.transport()
+const where = transport.kind === 'embedded' ? '' : ` over ${transport.address}`
+let app: Awaited<ReturnType<typeof buildApp>> | undefined
+if (config.parts.includes('web')) {
+  app = await buildApp({ bus: shop.bus, order: shop.order })
+  const address = await app.listen({ host: config.host, port: config.port })
+  console.log(`Mailroom is running: ${address.replace('127.0.0.1', 'localhost')}  (data in ${shop.bus.dataDir}${where})`)
+} else {
+  console.log(`Mailroom is running ${modulesHere.join(', ')}${where}  (data in ${shop.bus.dataDir})`)
+}
 
 let stopping = false
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (stopping) return
     stopping = true
-    void app
-      .close()
+    void (app ? app.close() : Promise.resolve())
       .then(() => shop.bus.stop())
       .then(() => process.exit(0))
   })

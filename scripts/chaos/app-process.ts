@@ -27,8 +27,8 @@ export interface AppProcess {
 }
 
 /** Starts `npm start`'s entry point as a child process on loopback; resolves once it listens. */
-export async function startApp(options: { port: number; dataDir: string; env?: Record<string, string> }): Promise<AppProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', mainScript], {
+export async function startApp(options: { port: number; dataDir: string; env?: Record<string, string>; args?: readonly string[] }): Promise<AppProcess> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', mainScript, ...(options.args ?? [])], {
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(options.port), MAILROOM_DATA_DIR: options.dataDir, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

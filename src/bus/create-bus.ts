@@ -5,6 +5,9 @@ import { systemClock, type Clock } from './clock.js'
 import type { ModuleDefinition } from './endpoint/define-module.js'
 import type { SendOptions } from './endpoint/handler-context.js'
 import { createModuleRuntime, type ModuleRuntime, type QueueSpill } from './endpoint/module-runtime.js'
+import type { Envelope } from './messages/envelope.js'
+import { createEmbeddedTransport } from './transport/embedded-transport.js'
+import type { ReceiveOutcome, Transport } from './transport/transport.js'
 import { BusAlreadyStartedError, BusNotStartedError, InvalidOptionError, ModuleNotFoundError } from './errors.js'
 import type { BodyOf, CommandDefinition, EventDefinition } from './messages/define-message.js'
 import { Headers, OutsideOrigin } from './messages/headers.js'
@@ -63,6 +66,24 @@ export interface BusOptions {
    * @default 4096
    */
   queuedInMemory?: number
+  /**
+   * How deliveries reach their modules: the embedded transport (this process), or a broker's
+   * (`createAmqpTransport`), so the modules can run in several processes.
+   * @default createEmbeddedTransport()
+   */
+  transport?: Transport
+  /**
+   * The modules this process runs; the others run elsewhere and are reached through the transport.
+   * `modules` still lists them all (routing needs them).
+   * @default every module
+   */
+  runHere?: readonly string[]
+  /**
+   * With a broker transport: how long a handled message's consumed mark is kept after the fact, so a
+   * redelivery (an ack lost with a crash or a dropped connection) is recognised and dropped.
+   * @default 600000 (10 minutes)
+   */
+  holdConsumedMs?: number
 }
 
 export interface SendResult {
@@ -119,7 +140,12 @@ export function createBus(options: BusOptions): Bus {
   const dataDir = storage === 'memory' && !options.dataDir ? '/mailroom-memory' : resolve(options.dataDir ?? process.env.MAILROOM_DATA_DIR ?? './data')
   const clock = options.clock ?? systemClock
   const signals = createSignals()
-  const moduleNames = options.modules.map((module) => module.name)
+  const transport = options.transport ?? createEmbeddedTransport()
+  const allNames = options.modules.map((module) => module.name)
+  for (const name of options.runHere ?? []) if (!allNames.includes(name)) throw new ModuleNotFoundError(name, allNames)
+  const moduleNames = options.runHere ? allNames.filter((name) => options.runHere!.includes(name)) : allNames
+  const holdConsumedMs = transport.kind === 'embedded' ? 0 : (options.holdConsumedMs ?? 600_000)
+  requireWhole('holdConsumedMs', holdConsumedMs, 0)
   const errorQueue = createErrorQueue()
   const delayedCount = new Map<string, number>(moduleNames.map((name) => [name, 0]))
   /** Modules a person stopped; they stay stopped across bus.start() until started again. */
@@ -135,6 +161,7 @@ export function createBus(options: BusOptions): Bus {
     maxSegmentBytes,
     compaction: options.journal?.compaction ?? true,
     clock,
+    holdConsumedMs,
     onError: (error, during) => signals.emit('bus:error', { error, during }),
   })
 
@@ -147,7 +174,9 @@ export function createBus(options: BusOptions): Bus {
 
   const scheduler = createDelayScheduler<DeliveryState>(clock, (delivery) => {
     delayedCount.set(delivery.module, (delayedCount.get(delivery.module) ?? 1) - 1)
-    runtimes.get(delivery.module)?.enqueue(delivery)
+    // A delayed retry belongs to this process (its record is here); a deferred message goes where its module runs.
+    if (delivery.kind === 'delayed') runtimes.get(delivery.module)?.enqueue(delivery)
+    else transport.deliver([delivery])
   })
 
   function delay(delivery: DeliveryState): void {
@@ -157,10 +186,40 @@ export function createBus(options: BusOptions): Bus {
 
   function dispatch(deliveries: DeliveryState[]): void {
     const now = clock.now()
+    let due = deliveries
     for (const delivery of deliveries) {
-      if (delivery.at !== undefined && delivery.at > now) delay(delivery)
-      else runtimes.get(delivery.module)?.enqueue(delivery)
+      if (delivery.at !== undefined && delivery.at > now) {
+        due = deliveries.filter((candidate) => candidate.at === undefined || candidate.at <= now)
+        break
+      }
     }
+    for (const delivery of deliveries) if (delivery.at !== undefined && delivery.at > now) delay(delivery)
+    if (due.length > 0) transport.deliver(due)
+  }
+
+  /** Broker messages waiting for their outcome here; on stop, those never started go back to the broker. */
+  const awaitingOutcome = new Set<DeliveryState>()
+
+  function receive(module: string, env: Envelope): Promise<ReceiveOutcome> {
+    const runtime = runtimes.get(module)
+    if (!runtime || state !== 'running') return Promise.resolve('requeue')
+    const known = outbox.ledger.get(env.id, module)
+    // Handled (or owned by a record here, delayed or failed) already, or being handled now: a redelivery.
+    if (known && (known.settled || (known.kind !== undefined && known.kind !== 'forwarded'))) return Promise.resolve('ack')
+    const delivery = outbox.ledger.received(env, module, clock.now())
+    return new Promise<ReceiveOutcome>((resolve) => {
+      awaitingOutcome.add(delivery)
+      delivery.settled = (settled) => {
+        settled.settled = undefined
+        awaitingOutcome.delete(settled)
+        if (settled.kind === undefined || settled.kind === 'forwarded') {
+          // Nothing was written (the journal failed): the broker keeps the message and delivers it again.
+          outbox.ledger.forget(settled)
+          resolve('requeue')
+        } else resolve('ack')
+      }
+      runtime.enqueue(delivery)
+    })
   }
 
   function log(module: string, level: LogLevel, text: string, fields?: Record<string, unknown>, messageId?: string): void {
@@ -176,7 +235,7 @@ export function createBus(options: BusOptions): Bus {
     for (const runtime of runtimes.values()) {
       if (runtime.unsettled > 0 || (runtime.running && runtime.queueLength > 0)) return false
     }
-    return true
+    return transport.pending === 0
   }
 
   function notifyIfQuiet(): void {
@@ -221,6 +280,7 @@ export function createBus(options: BusOptions): Bus {
   }
 
   for (const module of options.modules) {
+    if (!moduleNames.includes(module.name)) continue
     const process = createIncomingPipeline({
       module,
       runtime: () => runtimeOf(module.name),
@@ -234,6 +294,8 @@ export function createBus(options: BusOptions): Bus {
       toErrorQueue: (delivery) => errorQueue.add(delivery),
       retryAfterWriteError(delivery, error) {
         signals.emit('bus:error', { error, during: `committing ${delivery.env?.type} in ${module.name}` })
+        // A broker's message goes back to the broker, which delivers it again.
+        if (delivery.settled) return
         delivery.at = clock.now() + writeErrorBackoffMs
         delay(delivery)
       },
@@ -263,6 +325,19 @@ export function createBus(options: BusOptions): Bus {
     })
   }
 
+  /** Records, per producing journal, that the broker took these deliveries. */
+  async function forwarded(states: readonly DeliveryState[]): Promise<void> {
+    const byJournal = new Map<string, DeliveryState[]>()
+    for (const delivery of states) {
+      const journal = delivery.producer?.journal
+      if (!journal) continue
+      const list = byJournal.get(journal)
+      if (list) list.push(delivery)
+      else byJournal.set(journal, [delivery])
+    }
+    await Promise.all([...byJournal].map(([journal, list]) => outbox.commitForwarded(journal, list)))
+  }
+
   const admin = createAdmin({
     topology,
     outbox,
@@ -277,6 +352,7 @@ export function createBus(options: BusOptions): Bus {
     tracked,
     log,
     now: () => clock.now(),
+    transport,
   })
 
   return {
@@ -298,12 +374,33 @@ export function createBus(options: BusOptions): Bus {
       for (const torn of recovered.tornTails) {
         signals.emit('journal:torn-tail', torn)
       }
+      try {
+        await transport.start({
+          topology,
+          localModules: moduleNames,
+          enqueueLocal: (delivery) => runtimes.get(delivery.module)?.enqueue(delivery),
+          receive,
+          forwarded: (states) => forwarded(states),
+          onError: (error, during) => signals.emit('bus:error', { error, during }),
+        })
+      } catch (error) {
+        await outbox.close()
+        state = 'created'
+        throw error
+      }
       let queued = 0
       for (const [module, deliveries] of recovered.queued) {
         const runtime = runtimeOf(module)
-        for (const delivery of deliveries) runtime.enqueue(delivery)
+        // Through the transport, except what a record here holds (a message retried from the error queue).
+        const pending = deliveries.filter((delivery) => delivery.kind === undefined)
+        if (transport.kind === 'embedded') for (const delivery of deliveries) runtime.enqueue(delivery)
+        else {
+          for (const delivery of deliveries) if (delivery.kind !== undefined) runtime.enqueue(delivery)
+          transport.deliver(pending)
+        }
         queued += deliveries.length
       }
+      if (transport.kind !== 'embedded') transport.deliver(recovered.elsewhere)
       for (const delivery of recovered.delayed) delay(delivery)
       for (const delivery of recovered.failed) errorQueue.add(delivery)
       state = 'running'
@@ -314,7 +411,7 @@ export function createBus(options: BusOptions): Bus {
         queued,
         delayed: recovered.delayed.length,
         failed: recovered.failed.length,
-        orphaned: recovered.orphaned,
+        orphaned: recovered.orphaned + (transport.kind === 'embedded' ? recovered.elsewhere.length : 0),
         tornTails: recovered.tornTails,
       }
     },
@@ -323,8 +420,11 @@ export function createBus(options: BusOptions): Bus {
       state = 'stopping'
       for (const runtime of runtimes.values()) runtime.stop()
       await Promise.all([...runtimes.values()].map((runtime) => runtime.settled()))
+      // Broker messages still queued here were never started: the broker delivers them again.
+      for (const delivery of [...awaitingOutcome]) delivery.settled?.(delivery)
       while (activity > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve))
       scheduler.stop()
+      await transport.stop()
       await outbox.close()
       state = 'stopped'
     },

@@ -1,4 +1,5 @@
 import type { BusEmitter, LogLine } from '../signals.js'
+import type { TransportStatus } from '../transport/transport.js'
 import type { FailedMessage } from '../recoverability/error-queue.js'
 import type { RetrySchedule } from '../recoverability/policy.js'
 
@@ -72,5 +73,9 @@ export interface AdminApi {
   /** Makes `rate` (0..1) of the module's handler attempts fail with InjectedFaultError: transient faults that retries absorb. */
   setFaultRate(module: string, rate: number): void
   journalBytes(): number
+  /** How deliveries travel: embedded, or the broker connection's state. */
+  transport(): TransportStatus
+  /** Each module's queue length at the broker (modules in other processes included); undefined when embedded or disconnected. */
+  brokerQueueLengths(): Promise<Record<string, number> | undefined>
   readonly events: BusEmitter
 }

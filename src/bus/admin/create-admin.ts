@@ -5,6 +5,7 @@ import type { Outbox } from '../outbox/outbox.js'
 import { failedKey, toFailedMessage, type ErrorQueue } from '../recoverability/error-queue.js'
 import { forRetry } from '../recoverability/failure-headers.js'
 import { describeSchedule } from '../recoverability/policy.js'
+import type { Transport } from '../transport/transport.js'
 import type { Topology } from '../routing/topology.js'
 import { deliverySignal, type BusEmitter, type LogLevel } from '../signals.js'
 import type { AdminApi, DeleteResult, ModuleStatus, RetryResult } from './admin-api.js'
@@ -24,6 +25,7 @@ export interface AdminDeps {
   /** Counts the work as activity, so bus.idle() and bus.stop() wait for it. */
   tracked: <T>(work: () => Promise<T>) => Promise<T>
   now: () => number
+  transport: Transport
   log: (module: string, level: LogLevel, text: string, fields?: Record<string, unknown>, messageId?: string) => void
 }
 
@@ -156,6 +158,8 @@ export function createAdmin(deps: AdminDeps): AdminApi {
       log(name, rate > 0 ? 'warn' : 'info', rate > 0 ? `Fault rate set: ${Math.round(rate * 100)}% of handler attempts now fail` : 'Fault rate removed')
     },
     journalBytes: () => outbox.totalBytes(),
+    transport: () => deps.transport.status(),
+    brokerQueueLengths: () => deps.transport.queueLengths(),
   }
 }
 

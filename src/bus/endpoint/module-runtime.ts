@@ -139,8 +139,8 @@ export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntim
     inFlight++
     unsettled++
     void options.process(state, () => release(slot)).then(
-      () => finish(slot),
-      () => finish(slot),
+      () => finish(slot, state),
+      () => finish(slot, state),
     )
   }
 
@@ -151,8 +151,10 @@ export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntim
     drain()
   }
 
-  function finish(slot: { released: boolean }): void {
+  function finish(slot: { released: boolean }, state: DeliveryState): void {
     release(slot)
+    // A broker's message learns its outcome (acknowledge, or deliver again).
+    state.settled?.(state)
     settle()
   }
 

@@ -25,6 +25,8 @@ export interface CompactorOptions {
   sagaRecord: (state: DeliveryState) => JournalRecord
   /** Reads back the messages a long queue keeps on disk only (they must be copied too). */
   readBack: (states: readonly DeliveryState[]) => Promise<Map<DeliveryState, Envelope>>
+  /** The bus clock: consumed marks held for a broker's redeliveries are released when their time is up. */
+  now: () => number
   onError: (error: unknown) => void
 }
 
@@ -47,7 +49,7 @@ interface CarriedRole {
  * gone before the newer one (which a restart would otherwise not see as a duplicate).
  */
 export function createCompactor(options: CompactorOptions): Compactor {
-  const { journals, ledger, sagaRecord, readBack, onError } = options
+  const { journals, ledger, sagaRecord, readBack, now, onError } = options
   const stats = { segmentsDeleted: 0, recordsCarried: 0, passes: 0 }
   let running: Promise<void> | undefined
   let again = false
@@ -57,6 +59,7 @@ export function createCompactor(options: CompactorOptions): Compactor {
 
   async function pass(): Promise<boolean> {
     stats.passes++
+    ledger.expireHolds(now())
     let progressed = false
     for (const [name, journal] of journals) {
       const sealed = new Set(journal.sealedSegments())
@@ -201,6 +204,8 @@ function recordFor({ state, role }: CarriedRole, producedEnv: Envelope | undefin
       return { k: 'handled', t, id: state.id, msgs: [] }
     case 'archived':
       return { k: 'archived', t, id: state.id }
+    case 'forwarded':
+      return { k: 'forwarded', t, sent: [{ id: state.id, to: [state.module] }] }
     case 'delayed':
       return { k: 'delayed', t, id: state.id, at: state.at ?? t, env: state.env!, failures: state.failures ?? [] }
     case 'failed':

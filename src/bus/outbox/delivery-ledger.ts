@@ -14,11 +14,16 @@ import type { FailureRecord } from './record.js'
  *   `delayed` one), because without them a restart would deliver the message again.
  * A segment whose roles are all dead can be deleted.
  *
+ * With a broker transport, `forwarded` (the broker confirmed it took the message) is a tombstone like
+ * `handled`, written in the producer's journal; it never overrides the module's own records. A consumed
+ * mark of a message that came from the broker stays live until `keepUntil`, so a redelivery (an ack
+ * lost with a crash or a dropped connection) is still recognised after a restart.
+ *
  * A saga instance is tracked the same way, under its saga key (see sagas/saga-store.ts) and with no
  * producer: `saga` (its latest data) holds it like a home; `saga-done` is a tombstone, live while an
  * older record of the instance is still on disk.
  */
-export type DestinationKind = 'handled' | 'archived' | 'delayed' | 'failed' | 'retried' | 'saga' | 'saga-done'
+export type DestinationKind = 'handled' | 'archived' | 'forwarded' | 'delayed' | 'failed' | 'retried' | 'saga' | 'saga-done'
 
 export interface Segment {
   readonly journal: string
@@ -56,6 +61,10 @@ export interface DeliveryState {
   since: number
   /** Destination records appended but not yet synced; compaction leaves such deliveries alone. */
   writing: number
+  /** For a message received from a broker: its consumed mark stays live until this time (ms); 0 = no hold. */
+  keepUntil: number
+  /** Set while a broker's message waits for its outcome here: called once the delivery settled. */
+  settled: ((state: DeliveryState) => void) | undefined
 }
 
 export interface DeliveryLedger {
@@ -63,7 +72,13 @@ export interface DeliveryLedger {
   /** A producer record for (id, module) is now on disk in `segment`. */
   produced(segment: Segment, env: Envelope, module: string, at: number | undefined, since: number, offset: number, size: number): DeliveryState
   /** Module `module`'s journal now holds a `kind` record about `id` in `segment`. */
-  recorded(segment: Segment, id: string, module: string, kind: DestinationKind, since: number, details?: Partial<Pick<DeliveryState, 'env' | 'at' | 'failures'>>): DeliveryState
+  recorded(segment: Segment, id: string, module: string, kind: DestinationKind, since: number, details?: Partial<Pick<DeliveryState, 'env' | 'at' | 'failures' | 'keepUntil'>>): DeliveryState
+  /** A message a broker delivered to `module`: known from now on (not from a record here); `forget` undoes it. */
+  received(env: Envelope, module: string, since: number): DeliveryState
+  /** Drops a received delivery that nothing on disk holds (its outcome was never written). */
+  forget(state: DeliveryState): void
+  /** Ends the holds (`keepUntil`) that are over by `now`. */
+  expireHolds(now: number): void
   /** Compaction wrote a copy of a role into `to` at `offset` (`size` bytes); the copy is synced. */
   carried(state: DeliveryState, role: 'producer' | 'destination', from: Segment, to: Segment, offset: number, size: number): void
   /**
@@ -90,7 +105,7 @@ export function producerRoleLive(state: DeliveryState): boolean {
 }
 
 export function destinationRoleLive(state: DeliveryState): boolean {
-  return state.destination !== undefined && (isHome(state.kind) || state.producer !== undefined || state.older.length > 0)
+  return state.destination !== undefined && (isHome(state.kind) || state.producer !== undefined || state.older.length > 0 || state.keepUntil > 0)
 }
 
 function addOlder(state: DeliveryState, segment: Segment): void {
@@ -103,6 +118,9 @@ export function createDeliveryLedger(): DeliveryLedger {
   const statesByModule = new Map<string, Map<string, DeliveryState>>()
   const segmentsByJournal = new Map<string, Map<number, Segment>>()
   let count = 0
+  /** Deliveries with a hold, roughly in order of `keepUntil` (records are written in time order). */
+  const holds: DeliveryState[] = []
+  let holdsHead = 0
 
   function segment(journal: string, number: number): Segment {
     let byNumber = segmentsByJournal.get(journal)
@@ -136,11 +154,12 @@ export function createDeliveryLedger(): DeliveryLedger {
       destinationAfter.live++
       if (isHome(state.kind)) destinationAfter.liveHomes++
     }
-    if (!producerAfter && !destinationAfter) {
+    // A tombstone (handled, archived, forwarded) needs no message: only a pending delivery or a home does.
+    if (!producerAfter && !isHome(state.kind) && state.settled === undefined) {
       state.env = undefined
       state.failures = undefined
-      if (state.producer === undefined && statesByModule.get(state.module)?.delete(state.id)) count--
     }
+    if (!producerAfter && !destinationAfter && state.producer === undefined && statesByModule.get(state.module)?.delete(state.id)) count--
   }
 
   const liveProducer = (state: DeliveryState) => (producerRoleLive(state) ? state.producer : undefined)
@@ -156,7 +175,7 @@ export function createDeliveryLedger(): DeliveryLedger {
     const states = statesOf(module)
     let state = states.get(id)
     if (!state) {
-      state = { id, module, producer: undefined, destination: undefined, older: noOlder, kind: undefined, env: undefined, offset: -1, size: 0, at: undefined, failures: undefined, since: 0, writing: 0 }
+      state = { id, module, producer: undefined, destination: undefined, older: noOlder, kind: undefined, env: undefined, offset: -1, size: 0, at: undefined, failures: undefined, since: 0, writing: 0, keepUntil: 0, settled: undefined }
       states.set(id, state)
       count++
     }
@@ -191,6 +210,18 @@ export function createDeliveryLedger(): DeliveryLedger {
       const producerBefore = liveProducer(state)
       const destinationBefore = liveDestination(state)
       const wasHome = isHome(state.kind)
+      if (kind === 'forwarded' && state.kind !== undefined && state.kind !== 'forwarded') {
+        // The module's own record says more than "the broker has it": the mark is only an older record.
+        if (state.destination !== where && !state.older.includes(where)) addOlder(state, where)
+        settle(state, producerBefore, destinationBefore, wasHome)
+        where.roles++
+        where.deliveries.push(state)
+        return state
+      }
+      if (details?.keepUntil !== undefined && details.keepUntil > state.keepUntil) {
+        state.keepUntil = details.keepUntil
+        holds.push(state)
+      }
       // A superseded record in the same segment goes when the segment goes: nothing to track.
       if (state.destination && state.destination !== where && !state.older.includes(state.destination)) addOlder(state, state.destination)
       state.destination = where
@@ -251,6 +282,29 @@ export function createDeliveryLedger(): DeliveryLedger {
         if (++done % chunk === 0) yield
       }
       segmentsByJournal.get(where.journal)?.delete(where.number)
+    },
+    received(env, module, since) {
+      const state = stateFor(env.id, module)
+      state.env ??= env
+      if (state.kind === undefined && state.producer === undefined) state.since = since
+      return state
+    },
+    forget(state) {
+      if (state.producer === undefined && state.destination === undefined && state.older.length === 0 && statesByModule.get(state.module)?.delete(state.id)) count--
+    },
+    expireHolds(now) {
+      while (holdsHead < holds.length && holds[holdsHead]!.keepUntil <= now) {
+        const state = holds[holdsHead++]!
+        if (state.keepUntil === 0) continue
+        const producerBefore = liveProducer(state)
+        const destinationBefore = liveDestination(state)
+        state.keepUntil = 0
+        settle(state, producerBefore, destinationBefore, isHome(state.kind))
+      }
+      if (holdsHead > 1024 && holdsHead * 2 > holds.length) {
+        holds.splice(0, holdsHead)
+        holdsHead = 0
+      }
     },
     get: (id, module) => statesByModule.get(module)?.get(id),
     *all() {

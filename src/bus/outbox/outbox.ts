@@ -22,6 +22,11 @@ export interface OutboxOptions {
   /** false keeps every record (audits, crash tests that count records). */
   compaction: boolean
   clock: Clock
+  /**
+   * With a broker transport: how long a consumed mark stays on disk after the message was handled, so a
+   * redelivery (its ack lost) is recognised. 0 (the embedded transport) keeps no hold.
+   */
+  holdConsumedMs: number
   onError: (error: unknown, during: string) => void
 }
 
@@ -31,7 +36,9 @@ export interface Recovered {
   /** Deliveries waiting for a time: deferred sends and delayed retries. */
   delayed: DeliveryState[]
   failed: DeliveryState[]
-  /** Deliveries for modules this bus does not run; kept on disk, not handled. */
+  /** Pending deliveries for modules this bus does not run (a broker transport forwards them). */
+  elsewhere: DeliveryState[]
+  /** Deliveries in other states (delayed, failed) for modules this bus does not run; kept on disk. */
   orphaned: number
   tornTails: TornTail[]
   records: number
@@ -54,6 +61,8 @@ export interface Outbox {
   commitRetried(module: string, state: DeliveryState, env: Envelope): Promise<void>
   /** Copies the failed message to the module's archive journal, then marks it archived. */
   commitArchived(module: string, state: DeliveryState): Promise<void>
+  /** The broker confirmed it took these messages, produced by `journal`: they are no longer pending here. */
+  commitForwarded(journal: string, states: readonly DeliveryState[]): Promise<void>
   /** Bytes of all journal segments (archives excluded). */
   totalBytes(): number
   flushed(): Promise<void>
@@ -74,7 +83,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
   }
   const reader: EnvelopeReaderOptions = { fs, fileOf: (segment) => join(journalFor(segment.journal).dir, segmentFileName(segment.number)) }
   const readBack = (states: readonly DeliveryState[]) => readEnvelopes(reader, states)
-  const compactor = createCompactor({ journals, ledger, sagaRecord, readBack, onError: (error) => options.onError(error, 'compaction') })
+  const compactor = createCompactor({ journals, ledger, sagaRecord, readBack, now: () => clock.now(), onError: (error) => options.onError(error, 'compaction') })
   let lock: DataDirLock | undefined
 
   const journalFor = (name: string): Journal => {
@@ -115,9 +124,14 @@ export function createOutbox(options: OutboxOptions): Outbox {
       case 'saga':
         applySaga(journal, where, record, record.t)
         return undefined
-      case 'handled':
+      case 'handled': {
         for (const change of record.sagas ?? []) applySaga(journal, where, change, record.t)
-        return ledger.recorded(where, record.id, journal, record.k, record.t)
+        const keepUntil = options.holdConsumedMs > 0 ? record.t + options.holdConsumedMs : 0
+        return ledger.recorded(where, record.id, journal, record.k, record.t, keepUntil > clock.now() ? { keepUntil } : undefined)
+      }
+      case 'forwarded':
+        for (const { id, to } of record.sent) for (const module of to) ledger.recorded(where, id, module, 'forwarded', record.t)
+        return undefined
       case 'archived':
         return ledger.recorded(where, record.id, journal, record.k, record.t)
       case 'retried':
@@ -180,12 +194,16 @@ export function createOutbox(options: OutboxOptions): Outbox {
       const queued = new Map<string, DeliveryState[]>(options.modules.map((module) => [module, []]))
       const delayed: DeliveryState[] = []
       const failed: DeliveryState[] = []
+      const elsewhere: DeliveryState[] = []
       let orphaned = 0
       const now = clock.now()
       for (const state of ledger.all()) {
         const queue = queued.get(state.module)
         if (!queue) {
-          if (state.kind === undefined || state.kind === 'delayed' || state.kind === 'retried' || state.kind === 'failed') orphaned++
+          if (state.kind === undefined && state.producer) {
+            if (state.at !== undefined && state.at > now) delayed.push(state)
+            else elsewhere.push(state)
+          } else if (state.kind === 'delayed' || state.kind === 'retried' || state.kind === 'failed') orphaned++
           continue
         }
         if (state.kind === undefined && state.producer) {
@@ -196,7 +214,8 @@ export function createOutbox(options: OutboxOptions): Outbox {
         else if (state.kind === 'failed') failed.push(state)
       }
       for (const queue of queued.values()) queue.sort((a, b) => a.since - b.since)
-      return { queued, delayed, failed, orphaned, tornTails, records }
+      elsewhere.sort((a, b) => a.since - b.since)
+      return { queued, delayed, failed, elsewhere, orphaned, tornTails, records }
     },
     commitOutside: (msgs) => commit(outsideJournal, { k: 'out', t: clock.now(), msgs }),
     commitHandled: (module, state, msgs, changes) =>
@@ -220,6 +239,20 @@ export function createOutbox(options: OutboxOptions): Outbox {
         state.writing--
       }
       await commit(module, { k: 'archived', t: clock.now(), id: state.id }, state)
+    },
+    async commitForwarded(journal, states) {
+      const sent = new Map<string, string[]>()
+      for (const state of states) {
+        const to = sent.get(state.id)
+        if (to) to.push(state.module)
+        else sent.set(state.id, [state.module])
+      }
+      for (const state of states) state.writing++
+      try {
+        await commit(journal, { k: 'forwarded', t: clock.now(), sent: [...sent].map(([id, to]) => ({ id, to })) })
+      } finally {
+        for (const state of states) state.writing--
+      }
     },
     totalBytes() {
       let total = 0

@@ -45,6 +45,11 @@
  *     Written: by M when a person deletes a failed message, after its copy is synced to M's archive
  *     journal (`data/<module>/archive/`, never compacted). Recovery: the delivery is done.
  *
+ * - `forwarded` { sent: [{ id, to: [module...] }] }
+ *     Written: with a broker transport, by the journal that produced the messages, once the broker
+ *     confirmed it took them. Recovery: delivery (id, to[i]) is no longer pending here (the broker holds
+ *     it); a record of module to[i]'s own about id says more and wins.
+ *
  * - `archive` { module, env, failures }  (archive journals only) a deleted failed message, kept for people.
  *
  * The state of delivery (id, M) is decided by the last record about `id` in M's journal; with none, it
@@ -79,6 +84,7 @@ export type JournalRecord =
   | { k: 'failed'; t: number; id: string; env: Envelope; failures: FailureRecord[] }
   | { k: 'retried'; t: number; id: string; env: Envelope }
   | { k: 'archived'; t: number; id: string }
+  | { k: 'forwarded'; t: number; sent: { id: string; to: string[] }[] }
   | { k: 'archive'; t: number; module: string; env: Envelope; failures: FailureRecord[] }
 
 const space = 0x20

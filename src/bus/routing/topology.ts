@@ -26,6 +26,8 @@ export interface Topology {
   readonly handlers: ReadonlyMap<string, ReadonlyMap<string, readonly Handler[]>>
   /** Module → message type → the sagas that handle it (timeouts included). */
   readonly sagas: ReadonlyMap<string, ReadonlyMap<string, readonly SagaDefinition[]>>
+  /** Event type → the modules subscribed to it (a broker binds their queues to it). */
+  readonly subscribers: ReadonlyMap<string, readonly string[]>
   definition(type: string): MessageDefinition | undefined
   /** Throws the caller error for a definition the bus does not know, or one whose name another definition took. */
   requireKnown(definition: unknown): MessageDefinition
@@ -102,6 +104,7 @@ export function createTopology(modules: readonly ModuleDefinition[], routes: Rou
     modules: byName,
     handlers,
     sagas,
+    subscribers,
     definition: (type) => definitions.get(type),
     requireKnown,
     destinationsForSend(definition) {

@@ -1,0 +1,211 @@
+import { Connection, ConsumerStatus, type Consumer, type Publisher } from 'rabbitmq-client'
+import { Headers } from '../messages/headers.js'
+import type { Envelope } from '../messages/envelope.js'
+import type { DeliveryState } from '../outbox/delivery-ledger.js'
+import type { Topology } from '../routing/topology.js'
+import type { Transport, TransportHost, TransportStatus } from './transport.js'
+
+export interface AmqpTransportOptions {
+  /** e.g. `amqp://guest:guest@127.0.0.1:5672` */
+  url: string
+  /** Shown in the broker's connection list. */
+  connectionName?: string
+  /** Messages a module takes from its queue ahead of its handlers, per its concurrency. @default 4 */
+  prefetchPerSlot?: number
+  /** How long `stop()` waits for unconfirmed deliveries before it leaves them to the next start. @default 5000 */
+  stopTimeoutMs?: number
+  /** Prefix of every queue and exchange, so several shops (or test runs) can share one broker. @default 'mailroom' */
+  namespace?: string
+}
+
+/** Names at the broker: one durable queue per module, one exchange for events, one queue for messages nobody can read. */
+export function amqpNames(namespace = 'mailroom') {
+  return {
+    queueOf: (module: string) => `${namespace}.${module}`,
+    events: `${namespace}.events`,
+    undecodable: `${namespace}.undecodable`,
+  }
+}
+
+const retryDelaysMs = [100, 500, 1_000, 2_000, 5_000]
+
+/**
+ * RabbitMQ as the transport, through rabbitmq-client (it reconnects with backoff, re-declares the
+ * topology and re-subscribes on its own, and confirms publishes).
+ *
+ * Outgoing: a delivery is already in its producer's journal; it is published persistent with publisher
+ * confirms (an event once to the events exchange when it goes to every subscriber, otherwise straight to
+ * each module's queue), and only once confirmed is it marked `forwarded`. A failed or unconfirmed publish
+ * is tried again, with backoff, until it is confirmed: a crash in between sends it again at the next start,
+ * and the receiver drops the duplicate by message id.
+ * Incoming: each local module consumes its queue; a message is acknowledged only once its outcome
+ * (handled, delayed or failed) is on disk here.
+ */
+export function createAmqpTransport(options: AmqpTransportOptions): Transport {
+  const address = redact(options.url)
+  const names = amqpNames(options.namespace)
+  let host: TransportHost | undefined
+  let connection: Connection | undefined
+  let publisher: Publisher | undefined
+  const consumers: Consumer[] = []
+  let state: TransportStatus['state'] = 'connecting'
+  let lastError: string | undefined
+  /** Deliveries handed over and not yet recorded as forwarded; a delivery is never published twice at once. */
+  const relaying = new Set<DeliveryState>()
+  let stopped = false
+  let drainedWaiters: (() => void)[] = []
+
+  function settle(states: readonly DeliveryState[]): void {
+    for (const delivery of states) relaying.delete(delivery)
+    if (relaying.size === 0 && drainedWaiters.length > 0) {
+      const waiters = drainedWaiters
+      drainedWaiters = []
+      for (const resolve of waiters) resolve()
+    }
+  }
+
+  async function publishGroup(topology: Topology, group: DeliveryState[]): Promise<void> {
+    const env = group[0]!.env
+    if (!env) throw new Error(`delivery ${group[0]!.id} has no message to publish`)
+    const properties = { durable: true, messageId: env.id, type: env.type, headers: { ...env.headers } }
+    const subscribers = topology.subscribers.get(env.type) ?? []
+    const toEverySubscriber = env.headers[Headers.Kind] === 'event' && env.headers[Headers.SagaName] === undefined && subscribers.length === group.length && group.every((delivery) => subscribers.includes(delivery.module))
+    if (toEverySubscriber) {
+      await publisher!.send({ ...properties, exchange: names.events, routingKey: env.type }, env)
+      return
+    }
+    await Promise.all(group.map((delivery) => publisher!.send({ ...properties, exchange: '', routingKey: names.queueOf(delivery.module) }, env)))
+  }
+
+  async function relay(group: DeliveryState[], attempt = 0): Promise<void> {
+    if (stopped) return
+    try {
+      await publishGroup(host!.topology, group)
+      await host!.forwarded(group)
+      settle(group)
+    } catch (error) {
+      lastError = describe(error)
+      host!.onError(error, `sending ${group[0]!.env?.type ?? 'a message'} to the broker`)
+      if (stopped) return
+      // Kept in the journal and in `relaying` meanwhile: nothing is lost, and idle() waits for it.
+      const delay = retryDelaysMs[Math.min(attempt, retryDelaysMs.length - 1)]!
+      setTimeout(() => void relay(group, attempt + 1), delay).unref()
+    }
+  }
+
+  function declarations(topology: Topology) {
+    const modules = [...topology.modules.keys()]
+    return {
+      queues: [...modules.map((module) => ({ queue: names.queueOf(module), durable: true })), { queue: names.undecodable, durable: true }],
+      exchanges: [{ exchange: names.events, type: 'direct', durable: true }],
+      queueBindings: [...topology.subscribers].flatMap(([type, modules]) => modules.map((module) => ({ queue: names.queueOf(module), exchange: names.events, routingKey: type }))),
+    }
+  }
+
+  function consume(module: string, concurrency: number): Consumer {
+    const prefetch = Math.max(1, concurrency * (options.prefetchPerSlot ?? 4))
+    const consumer = connection!.createConsumer(
+      { queue: names.queueOf(module), queueOptions: { durable: true }, qos: { prefetchCount: prefetch }, concurrency: prefetch, requeue: true },
+      async (message) => {
+        const env = asEnvelope(message.body)
+        if (!env) {
+          // Not a Mailroom message: parked where a person can see it, with the reason, never dropped.
+          await publisher!.send(
+            { exchange: '', routingKey: names.undecodable, durable: true, headers: { 'mailroom.undecodable.module': module, 'mailroom.undecodable.reason': 'the body is not a Mailroom envelope (id, type, headers, body)' } },
+            Buffer.isBuffer(message.body) ? message.body : JSON.stringify(message.body ?? null),
+          )
+          return ConsumerStatus.ACK
+        }
+        const outcome = await host!.receive(module, env)
+        return outcome === 'ack' ? ConsumerStatus.ACK : ConsumerStatus.REQUEUE
+      },
+    )
+    consumer.on('error', (error) => {
+      lastError = describe(error)
+      host?.onError(error, `consuming ${names.queueOf(module)}`)
+    })
+    return consumer
+  }
+
+  return {
+    kind: 'amqp',
+    get pending() {
+      return relaying.size
+    },
+    async start(given) {
+      host = given
+      connection = new Connection({ url: options.url, connectionName: options.connectionName ?? `mailroom ${given.localModules.join(',') || 'console'}`, retryLow: 100, retryHigh: 5_000 })
+      connection.on('connection', () => {
+        state = 'connected'
+      })
+      connection.on('error', (error) => {
+        lastError = describe(error)
+        if (state === 'connected') state = 'reconnecting'
+        given.onError(error, 'the broker connection')
+      })
+      const topology = declarations(given.topology)
+      publisher = connection.createPublisher({ confirm: true, maxAttempts: 3, ...topology })
+      // Waits (a while) for the broker so the first messages do not all start with a retry.
+      await connection.onConnect(10_000, true).catch(() => {})
+      for (const module of given.localModules) consumers.push(consume(module, given.topology.modules.get(module)?.concurrency ?? 1))
+    },
+    deliver(states) {
+      const groups = new Map<string, DeliveryState[]>()
+      for (const delivery of states) {
+        if (relaying.has(delivery)) continue
+        relaying.add(delivery)
+        const group = groups.get(delivery.id)
+        if (group) group.push(delivery)
+        else groups.set(delivery.id, [delivery])
+      }
+      for (const group of groups.values()) void relay(group)
+    },
+    status() {
+      if (connection && !stopped) state = connection.ready ? 'connected' : state === 'connecting' ? 'connecting' : 'reconnecting'
+      return { kind: 'amqp', state, address, unconfirmed: relaying.size, lastError }
+    },
+    async queueLengths() {
+      if (!connection?.ready || !host) return undefined
+      const lengths: Record<string, number> = {}
+      for (const module of host.topology.modules.keys()) {
+        const { messageCount } = await connection.queueDeclare({ queue: names.queueOf(module), passive: true })
+        lengths[module] = messageCount
+      }
+      return lengths
+    },
+    async stop() {
+      await Promise.all(consumers.map((consumer) => consumer.close()))
+      if (relaying.size > 0) {
+        await Promise.race([new Promise<void>((resolve) => drainedWaiters.push(resolve)), new Promise((resolve) => setTimeout(resolve, options.stopTimeoutMs ?? 5_000).unref())])
+      }
+      stopped = true
+      state = 'closed'
+      await publisher?.close()
+      await connection?.close()
+    },
+  }
+}
+
+function asEnvelope(body: unknown): Envelope | undefined {
+  if (typeof body !== 'object' || body === null) return undefined
+  const { id, type, headers } = body as Record<string, unknown>
+  if (typeof id !== 'string' || typeof type !== 'string' || typeof headers !== 'object' || headers === null) return undefined
+  if (!Object.values(headers).every((value) => typeof value === 'string')) return undefined
+  if (!('body' in body)) return undefined
+  return body as Envelope
+}
+
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url)
+    parsed.password = ''
+    parsed.username = ''
+    return parsed.toString()
+  } catch {
+    return 'amqp (unparsable address)'
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}

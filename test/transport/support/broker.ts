@@ -1,0 +1,54 @@
+import { connect } from 'node:net'
+import { Connection } from 'rabbitmq-client'
+
+/** The broker the tests use: RABBITMQ_URL, or the local one. */
+export const brokerUrl = process.env.RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5672'
+
+/**
+ * Whether the broker answers. Without one the broker tests are skipped, except under
+ * MAILROOM_REQUIRE_ALL=1 (as .ci/run sets), where a missing broker fails the run.
+ */
+export async function brokerAvailable(): Promise<boolean> {
+  const { hostname, port } = new URL(brokerUrl)
+  const reachable = await new Promise<boolean>((resolve) => {
+    const socket = connect({ host: hostname, port: Number(port || 5672) })
+    socket.setTimeout(2_000)
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('timeout', () => {
+      socket.destroy()
+      resolve(false)
+    })
+    socket.once('error', () => resolve(false))
+  })
+  if (!reachable && process.env.MAILROOM_REQUIRE_ALL === '1') throw new Error(`RabbitMQ does not answer at ${brokerUrl}: start it (rabbitmq-server -detached) or set RABBITMQ_URL`)
+  return reachable
+}
+
+/** A namespace of queues and exchanges of its own for one test, so runs never see each other's messages. */
+export function testNamespace(label: string): string {
+  return `mailroom-test-${label}-${process.pid}-${Date.now().toString(36)}`
+}
+
+/** Deletes the queues and the exchange of `namespace` (the modules named, and the undecodable queue). */
+export async function deleteNamespace(namespace: string, modules: readonly string[]): Promise<void> {
+  const connection = new Connection(brokerUrl)
+  try {
+    for (const queue of [...modules, 'undecodable']) await connection.queueDelete({ queue: `${namespace}.${queue}` })
+    await connection.exchangeDelete({ exchange: `${namespace}.events` })
+  } finally {
+    await connection.close()
+  }
+}
+
+/** Messages waiting in a queue of `namespace` at the broker. */
+export async function queueLength(namespace: string, queue: string): Promise<number> {
+  const connection = new Connection(brokerUrl)
+  try {
+    return (await connection.queueDeclare({ queue: `${namespace}.${queue}`, passive: true })).messageCount
+  } finally {
+    await connection.close()
+  }
+}

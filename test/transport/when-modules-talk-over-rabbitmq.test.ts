@@ -1,0 +1,97 @@
+import { Connection } from 'rabbitmq-client'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createAmqpTransport, createBus, type Bus } from '../../src/bus/index.js'
+import { createFixtureLog, createFixtureModules, TakeOrder } from '../bus/support/shop-fixture.js'
+import { brokerAvailable, brokerUrl, deleteNamespace, queueLength, testNamespace } from './support/broker.js'
+
+const modules = ['orders', 'payments', 'notifications']
+const available = await brokerAvailable()
+const started: Bus[] = []
+const namespaces: string[] = []
+
+afterEach(async () => {
+  for (const bus of started.splice(0)) await bus.stop()
+  for (const namespace of namespaces.splice(0)) await deleteNamespace(namespace, modules)
+})
+
+/** The fixture's three modules as two processes would run them: orders in one, payments and notifications in the other. */
+function twoProcesses(namespace: string, log = createFixtureLog()) {
+  const make = (runHere: string[]) => {
+    const fixture = createFixtureModules({ log })
+    const bus = createBus({ modules: fixture.modules, routes: fixture.routes, storage: 'memory', runHere, transport: createAmqpTransport({ url: brokerUrl, namespace }) })
+    started.push(bus)
+    return bus
+  }
+  return { front: make(['orders']), back: make(['payments', 'notifications']), log }
+}
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+describe.skipIf(!available)('when modules talk over RabbitMQ', () => {
+  it('sends commands to the routed module, events to every subscriber, replies back, each handled once', async () => {
+    const namespace = testNamespace('flow')
+    namespaces.push(namespace)
+    const { front, back, log } = twoProcesses(namespace)
+    await back.start()
+    await front.start()
+    for (let i = 0; i < 200; i++) await front.send(TakeOrder, { orderId: `o-${i}`, amount: i })
+    await until(() => log.confirmed.length === 200 && log.notified.length === 200)
+    await Promise.all([front.idle(), back.idle()])
+    const sorted = (list: string[]) => [...list].sort()
+    const expected = sorted(Array.from({ length: 200 }, (_, i) => `o-${i}`))
+    expect(sorted(log.taken)).toEqual(expected)
+    expect(sorted(log.charged)).toEqual(expected)
+    expect(sorted(log.notified)).toEqual(expected)
+    expect(sorted(log.confirmed)).toEqual(expected)
+    expect(front.admin.transport()).toMatchObject({ kind: 'amqp', state: 'connected', unconfirmed: 0 })
+    expect(await front.admin.brokerQueueLengths()).toEqual({ orders: 0, payments: 0, notifications: 0 })
+  })
+
+  it('keeps a stopped module’s messages in its broker queue, and hands them over once it starts', async () => {
+    const namespace = testNamespace('stopped')
+    namespaces.push(namespace)
+    const { front, back, log } = twoProcesses(namespace)
+    await back.start()
+    await front.start()
+    back.admin.stopModule('notifications')
+    for (let i = 0; i < 300; i++) await front.send(TakeOrder, { orderId: `o-${i}`, amount: i })
+    await until(() => log.confirmed.length === 300)
+    // What the module took ahead (its prefetch) waits here; the rest waits at the broker.
+    await until(async () => (await queueLength(namespace, 'notifications')) > 0)
+    expect(log.notified).toEqual([])
+    back.admin.startModule('notifications')
+    await until(() => log.notified.length === 300)
+    expect(new Set(log.notified).size).toBe(300)
+  })
+
+  it('drops a redelivered message by its id, and parks a body it cannot read in the undecodable queue', async () => {
+    const namespace = testNamespace('dedupe')
+    namespaces.push(namespace)
+    const { front, back, log } = twoProcesses(namespace)
+    await back.start()
+    await front.start()
+    await front.send(TakeOrder, { orderId: 'o-1', amount: 1 })
+    await until(() => log.charged.length === 1)
+
+    // The same ChargeCard again, as a broker redelivers after a lost ack: same message id.
+    const connection = new Connection(brokerUrl)
+    const publisher = connection.createPublisher({ confirm: true })
+    const id = 'a1b2c3d4-0000-4000-8000-000000000001'
+    const env = { id, type: 'ChargeCard', headers: { 'mailroom.message-id': id, 'mailroom.type': 'ChargeCard', 'mailroom.kind': 'command', 'mailroom.sent-at': new Date().toISOString() }, body: { orderId: 'o-2', amount: 2 } }
+    await publisher.send({ exchange: '', routingKey: `${namespace}.payments`, durable: true }, env)
+    await publisher.send({ exchange: '', routingKey: `${namespace}.payments`, durable: true }, env)
+    await publisher.send({ exchange: '', routingKey: `${namespace}.payments`, durable: true }, 'not an envelope')
+    await until(async () => (await queueLength(namespace, 'undecodable')) === 1)
+    await until(async () => (await queueLength(namespace, 'payments')) === 0)
+    await back.idle()
+    expect(log.charged).toEqual(['o-1', 'o-2'])
+    await publisher.close()
+    await connection.close()
+  })
+})

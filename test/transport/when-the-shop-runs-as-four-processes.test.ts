@@ -1,0 +1,119 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { freePort, startApp, type AppProcess } from '../../scripts/chaos/app-process.js'
+import { readJournal } from '../../scripts/chaos/reconcile.js'
+import { brokerAvailable, brokerUrl, deleteNamespace, testNamespace } from './support/broker.js'
+
+const available = await brokerAvailable()
+const shopModules = ['sales', 'billing', 'shipping']
+const running: AppProcess[] = []
+const cleanups: (() => Promise<void> | void)[] = []
+
+afterEach(async () => {
+  for (const app of running.splice(0)) await app.kill()
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+/** The shop as four processes on one broker: Sales, Billing and Shipping each alone, and the console. */
+async function startFourProcesses(label: string) {
+  const namespace = testNamespace(label)
+  const root = mkdtempSync(join(tmpdir(), 'mailroom-four-'))
+  cleanups.push(() => rmSync(root, { recursive: true, force: true }))
+  cleanups.push(() => deleteNamespace(namespace, shopModules))
+  const env = {
+    MAILROOM_TRANSPORT: brokerUrl,
+    MAILROOM_AMQP_NAMESPACE: namespace,
+    MAILROOM_BUYERS_REMORSE_MS: '0',
+    MAILROOM_GATEWAY_LIMIT: 'off',
+    MAILROOM_BILLING_RATE: 'off',
+    MAILROOM_BILLING_WAIT_MS: '600000',
+    MAILROOM_RETRY_BASE_MS: '100',
+    // Every record stays, so the test can count what each module did.
+    MAILROOM_COMPACTION: 'off',
+  }
+  const dataDirOf = (part: string) => join(root, part)
+  const start = async (part: string) => {
+    const app = await startApp({ port: part === 'web' ? await freePort() : 0, dataDir: dataDirOf(part), env, args: ['--modules', part] })
+    running.push(app)
+    return app
+  }
+  const processes: Record<string, AppProcess> = {}
+  for (const part of [...shopModules, 'web']) processes[part] = await start(part)
+  return { processes, dataDirOf, start }
+}
+
+async function placeOrders(url: string, count: number): Promise<string[]> {
+  const ids: string[] = []
+  for (let placed = 0; placed < count; placed += 50) {
+    const response = await fetch(`${url}/api/orders/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ count: Math.min(50, count - placed) }) })
+    expect(response.status).toBe(202)
+    ids.push(...((await response.json()) as { orderIds: string[] }).orderIds)
+  }
+  return ids
+}
+
+/** How many times each order id was announced by `type`, as the module's journal committed it. */
+function published(dataDir: string, module: string, type: string): Map<string, number> {
+  const counts = new Map<string, number>()
+  for (const record of readJournal(join(dataDir, module))) {
+    if (record.k !== 'handled') continue
+    for (const entry of record.msgs) {
+      if (entry.env.type !== type) continue
+      const { orderId } = entry.env.body as { orderId: string }
+      counts.set(orderId, (counts.get(orderId) ?? 0) + 1)
+    }
+  }
+  return counts
+}
+
+async function until(condition: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what()}`)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+}
+
+function expectEachOnce(counts: Map<string, number>, ids: readonly string[]): void {
+  expect([...counts.keys()].sort()).toEqual([...ids].sort())
+  expect([...counts.values()].filter((count) => count !== 1)).toEqual([])
+}
+
+describe.skipIf(!available)('when the shop runs as four processes over RabbitMQ', () => {
+  it('ships 2,000 orders placed through the HTTP API, each exactly once', async () => {
+    const { processes, dataDirOf } = await startFourProcesses('four')
+    const ids = await placeOrders(processes.web!.url, 2_000)
+    const shipped = () => published(dataDirOf('shipping'), 'shipping', 'OrderShipped')
+    await until(() => shipped().size === 2_000, 120_000, () => `${shipped().size} of 2000 shipped`)
+    expectEachOnce(published(dataDirOf('sales'), 'sales', 'OrderPlaced'), ids)
+    expectEachOnce(published(dataDirOf('billing'), 'billing', 'OrderBilled'), ids)
+    expectEachOnce(shipped(), ids)
+  }, 180_000)
+
+  it('loses and doubles nothing when Billing is SIGKILLed mid-stream, three times, and started again', async () => {
+    const { processes, dataDirOf, start } = await startFourProcesses('kill')
+    const billed = () => published(dataDirOf('billing'), 'billing', 'OrderBilled')
+    // Orders keep coming while Billing dies and comes back. Each kill can land between a commit and its
+    // ack (the broker then delivers the message again): three kills make that likely.
+    const placing = placeOrders(processes.web!.url, 1_500)
+    let billing = processes.billing!
+    const billedAtKills: number[] = []
+    for (const threshold of [100, 400, 700]) {
+      await until(() => billed().size >= threshold, 60_000, () => `${billed().size} billed`)
+      await billing.kill()
+      running.splice(running.indexOf(billing), 1)
+      billedAtKills.push(billed().size)
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      billing = await start('billing')
+    }
+    const ids = await placing
+    const shipped = () => published(dataDirOf('shipping'), 'shipping', 'OrderShipped')
+    await until(() => shipped().size === 1_500, 120_000, () => `${shipped().size} of 1500 shipped`)
+    // The kills came mid-stream: orders were still to be billed each time Billing died.
+    expect(billedAtKills.every((count) => count < 1_500)).toBe(true)
+    expectEachOnce(billed(), ids)
+    expectEachOnce(shipped(), ids)
+  }, 180_000)
+})
