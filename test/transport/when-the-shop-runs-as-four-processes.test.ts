@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { freePort, startApp, type AppProcess } from '../../scripts/chaos/app-process.js'
 import { readJournal } from '../../scripts/chaos/reconcile.js'
-import { brokerAvailable, brokerUrl, deleteNamespace, testNamespace } from './support/broker.js'
+import { brokerAvailable, brokerUrl, closeConnectionsOf, deleteNamespace, testNamespace } from './support/broker.js'
 
 const available = await brokerAvailable()
 const shopModules = ['sales', 'billing', 'shipping']
@@ -41,7 +41,7 @@ async function startFourProcesses(label: string) {
   }
   const processes: Record<string, AppProcess> = {}
   for (const part of [...shopModules, 'web']) processes[part] = await start(part)
-  return { processes, dataDirOf, start }
+  return { processes, dataDirOf, start, namespace }
 }
 
 async function placeOrders(url: string, count: number): Promise<string[]> {
@@ -72,6 +72,14 @@ async function until(condition: () => boolean, timeoutMs: number, what: () => st
   const deadline = Date.now() + timeoutMs
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out: ${what()}`)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+}
+
+async function untilAsync(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('timed out')
     await new Promise((resolve) => setTimeout(resolve, 200))
   }
 }
@@ -115,5 +123,27 @@ describe.skipIf(!available)('when the shop runs as four processes over RabbitMQ'
     expect(billedAtKills.every((count) => count < 1_500)).toBe(true)
     expectEachOnce(billed(), ids)
     expectEachOnce(shipped(), ids)
+  }, 180_000)
+
+  it('reconnects when the broker closes every connection mid-stream, and the run completes', async () => {
+    const { processes, dataDirOf, namespace } = await startFourProcesses('reconnect')
+    const shipped = () => published(dataDirOf('shipping'), 'shipping', 'OrderShipped')
+    const placing = placeOrders(processes.web!.url, 1_000)
+    await until(() => shipped().size >= 100, 60_000, () => `${shipped().size} shipped`)
+    // Sales, Billing, Shipping and the console: at least one connection each.
+    expect(await closeConnectionsOf(namespace)).toBeGreaterThanOrEqual(4)
+    // Orders placed after the broker hung up travel over the new connections.
+    const ids = [...(await placing), ...(await placeOrders(processes.web!.url, 500))]
+    await until(() => shipped().size === 1_500, 120_000, () => `${shipped().size} of 1500 shipped`)
+    expectEachOnce(published(dataDirOf('billing'), 'billing', 'OrderBilled'), ids)
+    expectEachOnce(shipped(), ids)
+    // The console reports the connection as it is now, and what went wrong last.
+    let transport: { state?: string; lastError?: string } = {}
+    await untilAsync(async () => {
+      transport = (await (await fetch(`${processes.web!.url}/api/transport`)).json()) as typeof transport
+      return transport.state === 'connected'
+    }, 10_000)
+    expect(transport).toMatchObject({ kind: 'amqp', state: 'connected', unconfirmed: 0 })
+    expect(transport.lastError).toContain('CONNECTION_FORCED')
   }, 180_000)
 })

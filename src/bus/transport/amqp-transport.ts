@@ -93,7 +93,7 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
     }
   }
 
-  function declarations(topology: Topology) {
+  function declarations(topology: Topology): Declarations {
     const modules = [...topology.modules.keys()]
     return {
       queues: [...modules.map((module) => ({ queue: names.queueOf(module), durable: true })), { queue: names.undecodable, durable: true }],
@@ -145,8 +145,15 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
       })
       const topology = declarations(given.topology)
       publisher = connection.createPublisher({ confirm: true, maxAttempts: 3, ...topology })
-      // Waits (a while) for the broker so the first messages do not all start with a retry.
-      await connection.onConnect(10_000, true).catch(() => {})
+      // Waits (a while) for the broker so the first messages do not all start with a retry, and declares
+      // the whole topology now: a console asks for queue lengths before anything was published.
+      try {
+        await connection.onConnect(10_000, true)
+        await declare(connection, topology)
+      } catch (error) {
+        lastError = describe(error)
+        given.onError(error, 'connecting to the broker (it keeps trying)')
+      }
       for (const module of given.localModules) consumers.push(consume(module, given.topology.modules.get(module)?.concurrency ?? 1))
     },
     deliver(states) {
@@ -167,9 +174,14 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
     async queueLengths() {
       if (!connection?.ready || !host) return undefined
       const lengths: Record<string, number> = {}
-      for (const module of host.topology.modules.keys()) {
-        const { messageCount } = await connection.queueDeclare({ queue: names.queueOf(module), passive: true })
-        lengths[module] = messageCount
+      try {
+        for (const module of host.topology.modules.keys()) {
+          const { messageCount } = await connection.queueDeclare({ queue: names.queueOf(module), passive: true })
+          lengths[module] = messageCount
+        }
+      } catch (error) {
+        lastError = describe(error)
+        return undefined
       }
       return lengths
     },
@@ -184,6 +196,18 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
       await connection?.close()
     },
   }
+}
+
+interface Declarations {
+  queues: { queue: string; durable: boolean }[]
+  exchanges: { exchange: string; type: string; durable: boolean }[]
+  queueBindings: { queue: string; exchange: string; routingKey: string }[]
+}
+
+async function declare(connection: Connection, topology: Declarations): Promise<void> {
+  for (const exchange of topology.exchanges) await connection.exchangeDeclare(exchange)
+  for (const queue of topology.queues) await connection.queueDeclare(queue)
+  for (const binding of topology.queueBindings) await connection.queueBind(binding)
 }
 
 function asEnvelope(body: unknown): Envelope | undefined {

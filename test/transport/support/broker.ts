@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process'
 import { connect } from 'node:net'
+import { promisify } from 'node:util'
 import { Connection } from 'rabbitmq-client'
 
 /** The broker the tests use: RABBITMQ_URL, or the local one. */
@@ -51,4 +53,19 @@ export async function queueLength(namespace: string, queue: string): Promise<num
   } finally {
     await connection.close()
   }
+}
+
+/**
+ * Closes, from the broker's side, every connection whose client name contains `namespace` (what a
+ * broker restart or an operator does to a client). Returns how many it closed. Needs rabbitmqctl.
+ */
+export async function closeConnectionsOf(namespace: string): Promise<number> {
+  const run = promisify(execFile)
+  const { stdout } = await run('rabbitmqctl', ['--quiet', 'list_connections', '--no-table-headers', 'pid', 'client_properties'])
+  const pids = stdout
+    .split('\n')
+    .filter((line) => line.includes(namespace))
+    .map((line) => line.trim().split(/\s+/)[0]!)
+  for (const pid of pids) await run('rabbitmqctl', ['--quiet', 'close_connection', pid, 'closed by the Mailroom test of broker connection loss'])
+  return pids.length
 }

@@ -14,6 +14,9 @@ export async function moduleRoutes(app: FastifyInstance): Promise<void> {
 
   app.get('/modules', async () => bus.admin.modules())
 
+  /** How messages travel: embedded, or the broker connection's state, and each module's queue at the broker. */
+  app.get('/transport', async () => ({ ...bus.admin.transport(), brokerQueues: (await bus.admin.brokerQueueLengths()) ?? null }))
+
   app.post('/modules/:name/stop', { schema: { params: ModuleParams } }, async (request) => {
     const name = requireModule((request.params as { name: string }).name)
     bus.admin.stopModule(name)
