@@ -32,7 +32,7 @@ const shop = createShop({
   billingWaitMs: config.billingWaitMs,
   journal: { compaction: config.compaction },
   runHere: modulesHere,
-  ...(config.transport ? { transport: createAmqpTransport({ url: config.transport, namespace: config.amqpNamespace, connectionName: `${config.amqpNamespace} ${config.parts.join('+')} (pid ${process.pid})` }) } : {}),
+  ...(config.transport ? { transport: createAmqpTransport({ url: config.transport, namespace: config.amqpNamespace, console: config.parts.includes('web'), connectionName: `${config.amqpNamespace} ${config.parts.join('+')} (pid ${process.pid})` }) } : {}),
 })
 shop.bus.signals.on('bus:error', ({ error, during }) => console.error(`Error ${during}: ${error instanceof Error ? error.message : String(error)}`))
 const report = await shop.bus.start()

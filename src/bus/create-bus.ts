@@ -1,4 +1,4 @@
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import type { AdminApi } from './admin/admin-api.js'
 import { createAdmin } from './admin/create-admin.js'
 import { systemClock, type Clock } from './clock.js'
@@ -19,7 +19,7 @@ import { createMemoryFileSystem } from './outbox/memory-file-system.js'
 import { createOutbox } from './outbox/outbox.js'
 import { createIncomingPipeline } from './pipeline/incoming.js'
 import { prepareOutgoing, type SendMode } from './pipeline/outgoing.js'
-import { createErrorQueue } from './recoverability/error-queue.js'
+import { createErrorQueue, type FailedMessage } from './recoverability/error-queue.js'
 import { requireWhole } from './recoverability/policy.js'
 import { createTopology, type Routes } from './routing/topology.js'
 import { createDelayScheduler } from './scheduling/delay-scheduler.js'
@@ -197,6 +197,8 @@ export function createBus(options: BusOptions): Bus {
     if (due.length > 0) transport.deliver(due)
   }
 
+  /** Deliveries parked in the broker's error queue by their latest attempt (not an earlier one). */
+  const parkedNow = new Set<DeliveryState>()
   /** Broker messages waiting for their outcome here; on stop, those never started go back to the broker. */
   const awaitingOutcome = new Set<DeliveryState>()
 
@@ -205,14 +207,15 @@ export function createBus(options: BusOptions): Bus {
     if (!runtime || state !== 'running') return Promise.resolve('requeue')
     const known = outbox.ledger.get(env.id, module)
     // Handled (or owned by a record here, delayed or failed) already, or being handled now: a redelivery.
-    if (known && (known.settled || (known.kind !== undefined && known.kind !== 'forwarded'))) return Promise.resolve('ack')
+    // A parked one may come back: a person retried it from the broker's error queue.
+    if (known && (known.settled || (known.kind !== undefined && known.kind !== 'forwarded' && known.kind !== 'parked'))) return Promise.resolve('ack')
     const delivery = outbox.ledger.received(env, module, clock.now())
     return new Promise<ReceiveOutcome>((resolve) => {
       awaitingOutcome.add(delivery)
       delivery.settled = (settled) => {
         settled.settled = undefined
         awaitingOutcome.delete(settled)
-        if (settled.kind === undefined || settled.kind === 'forwarded') {
+        if (settled.kind === undefined || settled.kind === 'forwarded' || (settled.kind === 'parked' && !parkedNow.delete(settled))) {
           // Nothing was written (the journal failed): the broker keeps the message and delivers it again.
           outbox.ledger.forget(settled)
           resolve('requeue')
@@ -292,6 +295,13 @@ export function createBus(options: BusOptions): Bus {
       dispatch,
       delay,
       toErrorQueue: (delivery) => errorQueue.add(delivery),
+      park: transport.park
+        ? async (delivery, failedEnv, failures) => {
+            await transport.park!(delivery.module, failedEnv, failures)
+            // The error queue has it: the broker's copy may be acknowledged even if the local mark fails.
+            parkedNow.add(delivery)
+          }
+        : undefined,
       retryAfterWriteError(delivery, error) {
         signals.emit('bus:error', { error, during: `committing ${delivery.env?.type} in ${module.name}` })
         // A broker's message goes back to the broker, which delivers it again.
@@ -323,6 +333,18 @@ export function createBus(options: BusOptions): Bus {
       dispatch(await outbox.commitOutside([entry]))
       return result
     })
+  }
+
+  /** A message deleted from the broker's error queue, kept as one JSON line (synced) before the broker forgets it. */
+  async function archiveFromBroker(message: FailedMessage): Promise<void> {
+    await fileSystem.mkdir(dataDir)
+    const handle = await fileSystem.openAppend(join(dataDir, 'broker-error-archive.jsonl'))
+    try {
+      await handle.append(Buffer.from(`${JSON.stringify({ archivedAt: clock.now(), ...message })}\n`))
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
   }
 
   /** Records, per producing journal, that the broker took these deliveries. */
@@ -381,6 +403,14 @@ export function createBus(options: BusOptions): Bus {
           enqueueLocal: (delivery) => runtimes.get(delivery.module)?.enqueue(delivery),
           receive,
           forwarded: (states) => forwarded(states),
+          archive: (message) => archiveFromBroker(message),
+          report: () => ({ modules: admin.modules().filter((module) => moduleNames.includes(module.name)), logs: Object.fromEntries(moduleNames.map((name) => [name, admin.logs(name).slice(-50)])) }),
+          control(command) {
+            if (command.action === 'stop') admin.stopModule(command.module)
+            else if (command.action === 'start') admin.startModule(command.module)
+            else if (command.action === 'fault') admin.setFault(command.module, command.on === true)
+            else if (command.action === 'fault-rate' && typeof command.rate === 'number') admin.setFaultRate(command.module, command.rate)
+          },
           onError: (error, during) => signals.emit('bus:error', { error, during }),
         })
       } catch (error) {

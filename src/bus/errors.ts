@@ -19,6 +19,7 @@ export const ErrorCodes = {
   MAILROOM_ERR_JOURNAL_CORRUPT: 'A journal record before the tail fails its checksum or framing.',
   MAILROOM_ERR_JOURNAL_LOCKED: 'Another process holds the data directory.',
   MAILROOM_ERR_JOURNAL_WRITE_FAILED: 'A journal append could not be written or synced to disk.',
+  MAILROOM_ERR_TRANSPORT_UNCONFIRMED: 'The broker did not confirm a message (connection lost or refused); it is tried again, nothing is lost.',
   MAILROOM_ERR_HANDLER_UNRECOVERABLE: 'A handler marked its failure as unrecoverable; retries are skipped.',
   MAILROOM_ERR_WEB_INVALID_REQUEST: 'An HTTP request body, parameter or query failed its schema; the message names the field.',
   MAILROOM_ERR_WEB_NOT_FOUND: 'An HTTP request named a module, message, order or conversation that does not exist.',
@@ -178,6 +179,12 @@ export class DataDirLockedError extends MailroomError {
 export class JournalWriteError extends MailroomError {
   constructor(readonly file: string, options?: ErrorOptions) {
     super('MAILROOM_ERR_JOURNAL_WRITE_FAILED', `Could not write journal '${file}'; the message was not accepted.`, options)
+  }
+}
+
+export class BrokerUnavailableError extends MailroomError {
+  constructor(action: string, options?: ErrorOptions) {
+    super('MAILROOM_ERR_TRANSPORT_UNCONFIRMED', `The broker did not confirm ${action}; the message stays where it was and is tried again.`, options)
   }
 }
 

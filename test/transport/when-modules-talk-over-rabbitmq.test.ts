@@ -83,7 +83,7 @@ describe.skipIf(!available)('when modules talk over RabbitMQ', () => {
     const connection = new Connection(brokerUrl)
     const publisher = connection.createPublisher({ confirm: true })
     const id = 'a1b2c3d4-0000-4000-8000-000000000001'
-    const env = { id, type: 'ChargeCard', headers: { 'mailroom.message-id': id, 'mailroom.type': 'ChargeCard', 'mailroom.kind': 'command', 'mailroom.sent-at': new Date().toISOString() }, body: { orderId: 'o-2', amount: 2 } }
+    const env = { id, type: 'ChargeCard', headers: { 'mailroom.message-id': id, 'mailroom.type': 'ChargeCard', 'mailroom.kind': 'command', 'mailroom.reply-to': 'orders', 'mailroom.sent-at': new Date().toISOString() }, body: { orderId: 'o-2', amount: 2 } }
     await publisher.send({ exchange: '', routingKey: `${namespace}.payments`, durable: true }, env)
     await publisher.send({ exchange: '', routingKey: `${namespace}.payments`, durable: true }, env)
     await publisher.send({ exchange: '', routingKey: `${namespace}.payments`, durable: true }, 'not an envelope')

@@ -30,6 +30,7 @@ async function startFourProcesses(label: string) {
     MAILROOM_BILLING_RATE: 'off',
     MAILROOM_BILLING_WAIT_MS: '600000',
     MAILROOM_RETRY_BASE_MS: '100',
+    MAILROOM_DELAYED_RETRIES: '1',
     // Every record stays, so the test can count what each module did.
     MAILROOM_COMPACTION: 'off',
   }
@@ -146,4 +147,34 @@ describe.skipIf(!available)('when the shop runs as four processes over RabbitMQ'
     expect(transport).toMatchObject({ kind: 'amqp', state: 'connected', unconfirmed: 0 })
     expect(transport.lastError).toContain('CONNECTION_FORCED')
   }, 180_000)
+
+  it('shows every module in the console, parks a poison message in the broker’s error queue, and a retry from the console lets it flow on', async () => {
+    const { processes, dataDirOf } = await startFourProcesses('poison')
+    const web = processes.web!.url
+    const json = async (path: string, body?: unknown) => {
+      const response = await fetch(`${web}${path}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+      expect(response.status).toBeLessThan(300)
+      return response.json()
+    }
+    type Status = { name: string; location: string; faultInjected: boolean; errorQueueLength: number }
+    const modules = async () => (await json('/api/modules')) as Status[]
+    await untilAsync(async () => (await modules()).filter((module) => module.location === 'elsewhere').length === 3, 15_000)
+
+    // A person injects a fault in Billing from the console, in another process.
+    await json('/api/modules/billing/fault', { on: true })
+    await untilAsync(async () => (await modules()).find((module) => module.name === 'billing')!.faultInjected, 10_000)
+    const ids = await placeOrders(web, 3)
+    const failedCount = async () => ((await json('/api/failed')) as { groups: { count: number }[] }).groups.reduce((sum, group) => sum + group.count, 0)
+    await untilAsync(async () => (await failedCount()) === 3, 30_000)
+    expect((await modules()).find((module) => module.name === 'billing')!.errorQueueLength).toBe(3)
+
+    await json('/api/modules/billing/fault', { on: false })
+    await untilAsync(async () => !(await modules()).find((module) => module.name === 'billing')!.faultInjected, 10_000)
+    expect(((await json('/api/failed/retry', { all: true })) as { retried: string[] }).retried).toHaveLength(3)
+    const shipped = () => published(dataDirOf('shipping'), 'shipping', 'OrderShipped')
+    await until(() => shipped().size === 3, 30_000, () => `${shipped().size} of 3 shipped`)
+    expectEachOnce(shipped(), ids)
+    expectEachOnce(published(dataDirOf('billing'), 'billing', 'OrderBilled'), ids)
+    expect(await failedCount()).toBe(0)
+  }, 120_000)
 })

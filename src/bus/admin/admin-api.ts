@@ -31,6 +31,8 @@ export interface ModuleStatus {
   sagas: string[]
   /** Active saga instances. */
   activeSagas: number
+  /** Where it runs: `here`, or in another process (its status comes over the broker; `stale` once its reports stopped). */
+  location: 'here' | 'elsewhere' | 'stale'
 }
 
 export interface RetryResult {
@@ -66,6 +68,8 @@ export interface AdminApi {
   retrySchedule(module: string): RetrySchedule
   /** The module's last log lines, oldest first. */
   logs(module: string): readonly LogLine[]
+  /** Every module the console can show: this process's, and with a broker, those other processes report. */
+  moduleNames(): string[]
   /** The module's active saga instances with their data (copies), by saga name then correlation id. */
   sagas(module: string): SagaInstanceView[]
   /** While on, every delivery to the module fails with InjectedFaultError before its handlers run (a teaching aid). */

@@ -43,7 +43,7 @@ export function createAdmin(deps: AdminDeps): AdminApi {
       queuedOnDisk: runtime.queuedOnDisk,
       inFlight: runtime.inFlight,
       delayed: delayedCount.get(runtime.name) ?? 0,
-      errorQueueLength: errorQueue.size(runtime.name),
+      errorQueueLength: errorQueue.size(runtime.name) + (deps.transport.errorQueue?.size(runtime.name) ?? 0),
       handled: counters.handled,
       failed: counters.failed,
       retries: counters.retries,
@@ -54,7 +54,48 @@ export function createAdmin(deps: AdminDeps): AdminApi {
       averageCriticalTimeMs: counters.handled === 0 ? 0 : counters.criticalTimeMsTotal / counters.handled,
       sagas: topology.modules.get(runtime.name)?.sagas.map((saga) => saga.name) ?? [],
       activeSagas: outbox.sagas.count(runtime.name),
+      location: 'here',
     }
+  }
+
+  const remote = () => deps.transport.remoteModules
+
+  /** A module of another process as its last report showed it, its queue length read from the broker. */
+  function remoteStatus(name: string): ModuleStatus | undefined {
+    const modules = remote()
+    if (!modules || runtimes.has(name) || !topology.modules.has(name)) return undefined
+    const reported = modules.statuses().find((status) => status.name === name)
+    const brokerQueue = modules.brokerQueueLength(name)
+    const errorQueueLength = deps.transport.errorQueue?.size(name) ?? 0
+    if (!reported) {
+      const definition = topology.modules.get(name)!
+      return {
+        name, running: false, concurrency: definition.concurrency, queueLength: brokerQueue, queuedOnDisk: 0, inFlight: 0, delayed: 0, errorQueueLength,
+        handled: 0, failed: 0, retries: 0, faultInjected: false, faultRate: 0, maxPerSecond: definition.maxPerSecond, averageProcessingTimeMs: 0, averageCriticalTimeMs: 0,
+        sagas: definition.sagas.map((saga) => saga.name), activeSagas: 0, location: 'stale',
+      }
+    }
+    const { reporting, ...status } = reported
+    return { ...status, queueLength: status.queueLength + brokerQueue, errorQueueLength, location: reporting ? 'elsewhere' : 'stale' }
+  }
+
+  function requireKnownModule(name: string): ModuleStatus {
+    const found = runtimes.has(name) ? status(runtimeOf(name)) : remoteStatus(name)
+    if (!found) runtimeOf(name)
+    return found!
+  }
+
+  /** With a broker and the console here: every module of the topology that does not run here. */
+  function remoteNames(): string[] {
+    return remote() ? [...topology.modules.keys()].filter((name) => !runtimes.has(name)) : []
+  }
+
+  /** Sends a person's command to the process that runs the module; reported back as a bus error if the broker refuses it. */
+  function command(name: string, action: 'stop' | 'start' | 'fault' | 'fault-rate', extra: { on?: boolean; rate?: number } = {}): void {
+    requireKnownModule(name)
+    void remote()!
+      .control({ module: name, action, ...extra })
+      .catch((error: unknown) => signals.emit('bus:error', { error, during: `sending '${action}' to ${name}` }))
   }
 
   /** Puts deliveries taken from the error queue back in their queues; a failed write returns them to the error queue. */
@@ -80,11 +121,25 @@ export function createAdmin(deps: AdminDeps): AdminApi {
     })
   }
 
+  /** Messages of the broker's error queue (with a broker transport, in the console's process) back to their modules. */
+  async function retryAtBroker(idsOrKeys: readonly string[]): Promise<RetryResult> {
+    const remote = deps.transport.errorQueue
+    if (!remote || idsOrKeys.length === 0) return { retried: [], notFound: [...idsOrKeys] }
+    const result = await tracked(() => remote.retry(idsOrKeys))
+    for (const key of result.retried) {
+      const [module] = key.split(':')
+      log(module!, 'info', `Retrying ${key} from the broker's error queue`)
+    }
+    return result
+  }
+
   return {
     events: signals,
-    modules: () => [...runtimes.values()].map(status),
-    module: (name) => status(runtimeOf(name)),
+    modules: () => [...runtimes.values()].map(status).concat(remoteNames().map((name) => remoteStatus(name)!)),
+    module: (name) => (runtimes.has(name) ? status(runtimeOf(name)) : requireKnownModule(name)),
+    moduleNames: () => [...runtimes.keys(), ...remoteNames()],
     stopModule(name) {
+      if (!runtimes.has(name) && remote()) return command(name, 'stop')
       const runtime = runtimeOf(name)
       if (heldModules.has(name)) return
       heldModules.add(name)
@@ -93,27 +148,33 @@ export function createAdmin(deps: AdminDeps): AdminApi {
       log(name, 'warn', 'Module stopped: messages wait in its queue')
     },
     startModule(name) {
+      if (!runtimes.has(name) && remote()) return command(name, 'start')
       const runtime = runtimeOf(name)
       if (!heldModules.delete(name) || !isRunning()) return
       log(name, 'info', `Module started: ${runtime.queueLength} waiting`)
       signals.emit('module:started', { module: name })
       runtime.start()
     },
-    failedMessages: () => errorQueue.all().map(toFailedMessage).sort((a, b) => b.failedAt - a.failedAt),
+    failedMessages: () => [...errorQueue.all().map(toFailedMessage), ...(deps.transport.errorQueue?.list() ?? [])].sort((a, b) => b.failedAt - a.failedAt),
     async retryFailed(idsOrKeys): Promise<RetryResult> {
       requireRunning('retry failed messages')
       // Taken out synchronously: a second click finds them gone and sends nothing twice.
       const { taken, notFound } = errorQueue.take(idsOrKeys)
-      return { retried: await retry(taken), notFound }
+      const remote = await retryAtBroker(notFound)
+      return { retried: [...(await retry(taken)), ...remote.retried], notFound: remote.notFound }
     },
     async retryAllFailed(): Promise<RetryResult> {
       requireRunning('retry failed messages')
       const { taken } = errorQueue.take(errorQueue.all().map((delivery) => failedKey(delivery.module, delivery.id)))
-      return { retried: await retry(taken), notFound: [] }
+      const remote = await retryAtBroker(deps.transport.errorQueue?.list().map((message) => message.key) ?? [])
+      return { retried: [...(await retry(taken)), ...remote.retried], notFound: [] }
     },
     async deleteFailed(idsOrKeys): Promise<DeleteResult> {
       requireRunning('delete failed messages')
-      const { taken, notFound } = errorQueue.take(idsOrKeys)
+      const local = errorQueue.take(idsOrKeys)
+      const remote = deps.transport.errorQueue && local.notFound.length > 0 ? await tracked(() => deps.transport.errorQueue!.delete(local.notFound)) : { deleted: [], notFound: local.notFound }
+      const { taken } = local
+      const notFound = remote.notFound
       const deleted: string[] = []
       await tracked(() =>
         Promise.all(
@@ -130,29 +191,32 @@ export function createAdmin(deps: AdminDeps): AdminApi {
           }),
         ),
       )
-      return { deleted, notFound }
+      return { deleted: [...deleted, ...remote.deleted], notFound }
     },
     retrySchedule: (name) => {
-      runtimeOf(name)
+      requireKnownModule(name)
       return describeSchedule(topology.modules.get(name)!.recoverability)
     },
-    logs: (name) => runtimeOf(name).recentLogs,
+    logs: (name) => (runtimes.has(name) ? runtimeOf(name).recentLogs : (requireKnownModule(name), remote()?.logs(name) ?? [])),
     sagas(name) {
-      runtimeOf(name)
+      // Another process's sagas are not reported (only their count, in its status).
+      if (!runtimes.has(name)) return (requireKnownModule(name), [])
       return outbox.sagas
         .list(name)
         .map(({ saga, id, data }) => ({ saga, id, data: structuredClone(data) }))
         .sort((a, b) => a.saga.localeCompare(b.saga) || a.id.localeCompare(b.id))
     },
     setFault(name, on) {
+      if (!runtimes.has(name) && remote()) return command(name, 'fault', { on })
       const runtime = runtimeOf(name)
       if (runtime.faultInjected === on) return
       runtime.faultInjected = on
       log(name, on ? 'warn' : 'info', on ? 'Fault injected: every handler of this module now throws' : 'Fault removed')
     },
     setFaultRate(name, rate) {
-      const runtime = runtimeOf(name)
       if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) throw new InvalidOptionError('rate', 'a number from 0 to 1', rate)
+      if (!runtimes.has(name) && remote()) return command(name, 'fault-rate', { rate })
+      const runtime = runtimeOf(name)
       if (runtime.faultRate === rate) return
       runtime.faultRate = rate
       log(name, rate > 0 ? 'warn' : 'info', rate > 0 ? `Fault rate set: ${Math.round(rate * 100)}% of handler attempts now fail` : 'Fault rate removed')

@@ -206,6 +206,8 @@ function recordFor({ state, role }: CarriedRole, producedEnv: Envelope | undefin
       return { k: 'archived', t, id: state.id }
     case 'forwarded':
       return { k: 'forwarded', t, sent: [{ id: state.id, to: [state.module] }] }
+    case 'parked':
+      return { k: 'parked', t, id: state.id }
     case 'delayed':
       return { k: 'delayed', t, id: state.id, at: state.at ?? t, env: state.env!, failures: state.failures ?? [] }
     case 'failed':

@@ -23,7 +23,7 @@ import type { FailureRecord } from './record.js'
  * producer: `saga` (its latest data) holds it like a home; `saga-done` is a tombstone, live while an
  * older record of the instance is still on disk.
  */
-export type DestinationKind = 'handled' | 'archived' | 'forwarded' | 'delayed' | 'failed' | 'retried' | 'saga' | 'saga-done'
+export type DestinationKind = 'handled' | 'archived' | 'forwarded' | 'parked' | 'delayed' | 'failed' | 'retried' | 'saga' | 'saga-done'
 
 export interface Segment {
   readonly journal: string

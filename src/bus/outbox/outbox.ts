@@ -61,6 +61,8 @@ export interface Outbox {
   commitRetried(module: string, state: DeliveryState, env: Envelope): Promise<void>
   /** Copies the failed message to the module's archive journal, then marks it archived. */
   commitArchived(module: string, state: DeliveryState): Promise<void>
+  /** The broker's error queue took the failed delivery (with a broker transport). */
+  commitParked(module: string, state: DeliveryState): Promise<void>
   /** The broker confirmed it took these messages, produced by `journal`: they are no longer pending here. */
   commitForwarded(journal: string, states: readonly DeliveryState[]): Promise<void>
   /** Bytes of all journal segments (archives excluded). */
@@ -133,6 +135,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
         for (const { id, to } of record.sent) for (const module of to) ledger.recorded(where, id, module, 'forwarded', record.t)
         return undefined
       case 'archived':
+      case 'parked':
         return ledger.recorded(where, record.id, journal, record.k, record.t)
       case 'retried':
         return ledger.recorded(where, record.id, journal, 'retried', record.t, { env: record.env })
@@ -239,6 +242,9 @@ export function createOutbox(options: OutboxOptions): Outbox {
         state.writing--
       }
       await commit(module, { k: 'archived', t: clock.now(), id: state.id }, state)
+    },
+    async commitParked(module, state) {
+      await commit(module, { k: 'parked', t: clock.now(), id: state.id }, state)
     },
     async commitForwarded(journal, states) {
       const sent = new Map<string, string[]>()

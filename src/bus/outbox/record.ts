@@ -50,6 +50,11 @@
  *     confirmed it took them. Recovery: delivery (id, to[i]) is no longer pending here (the broker holds
  *     it); a record of module to[i]'s own about id says more and wins.
  *
+ * - `parked` { id }
+ *     Written: with a broker transport, by M once delivery (id, M) failed for good and the broker confirmed
+ *     it took the message into its error queue. Recovery: the delivery is done here; a person retries it
+ *     from the broker's error queue, which sends it to M's queue again.
+ *
  * - `archive` { module, env, failures }  (archive journals only) a deleted failed message, kept for people.
  *
  * The state of delivery (id, M) is decided by the last record about `id` in M's journal; with none, it
@@ -85,6 +90,7 @@ export type JournalRecord =
   | { k: 'retried'; t: number; id: string; env: Envelope }
   | { k: 'archived'; t: number; id: string }
   | { k: 'forwarded'; t: number; sent: { id: string; to: string[] }[] }
+  | { k: 'parked'; t: number; id: string }
   | { k: 'archive'; t: number; module: string; env: Envelope; failures: FailureRecord[] }
 
 const space = 0x20

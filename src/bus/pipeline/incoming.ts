@@ -1,6 +1,6 @@
 import pRetry from 'p-retry'
 import type { Clock } from '../clock.js'
-import { InjectedFaultError, JournalWriteError, NoHandlerError } from '../errors.js'
+import { BrokerUnavailableError, InjectedFaultError, JournalWriteError, NoHandlerError } from '../errors.js'
 import type { ModuleDefinition } from '../endpoint/define-module.js'
 import type { Handler } from '../endpoint/handle.js'
 import { createLogger } from '../endpoint/handler-context.js'
@@ -35,6 +35,8 @@ export interface IncomingDeps {
   toErrorQueue: (state: DeliveryState) => void
   /** The journal could not be written: try the delivery again later, nothing was committed. */
   retryAfterWriteError: (state: DeliveryState, error: unknown) => void
+  /** With a broker transport: hands a message that failed for good to the broker's error queue (confirmed). */
+  park: ((state: DeliveryState, failedEnv: Envelope, failures: FailureRecord[]) => Promise<void>) | undefined
 }
 
 /** Carries a handler's error through p-retry, which would otherwise refuse to retry a TypeError. */
@@ -133,11 +135,16 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
       deps.delay(state)
       return
     }
-    await outbox.commitFailed(module.name, state, withFailureHeaders(env, failure, module.name), failures)
+    const failedEnv = withFailureHeaders(env, failure, module.name)
+    if (deps.park) {
+      // The error queue is the broker's: once it confirmed, this module is done with the message.
+      await deps.park(state, failedEnv, failures)
+      await outbox.commitParked(module.name, state)
+    } else await outbox.commitFailed(module.name, state, failedEnv, failures)
     deps.runtime().counters.failed++
     signals.emit('message:failed', { ...deliverySignal(module.name, env, clock.now()), failure, next: 'error-queue' })
     deps.log('error', `Moved ${env.type} to the error queue: ${failure.type}: ${failure.message}`, { messageId: state.id }, state.id)
-    deps.toErrorQueue(state)
+    if (!deps.park) deps.toErrorQueue(state)
   }
 
   return async function process(state: DeliveryState, release: () => void): Promise<void> {
@@ -197,7 +204,7 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
       }
       deps.dispatch(produced)
     } catch (error) {
-      if (error instanceof JournalWriteError) deps.retryAfterWriteError(state, error)
+      if (error instanceof JournalWriteError || error instanceof BrokerUnavailableError) deps.retryAfterWriteError(state, error)
       else signals.emit('bus:error', { error, during: `handling ${env.type} in ${module.name}` })
     } finally {
       // Only now is the instance's new data in the store: the next message for it may start.

@@ -3,6 +3,9 @@ import { Headers } from '../messages/headers.js'
 import type { Envelope } from '../messages/envelope.js'
 import type { DeliveryState } from '../outbox/delivery-ledger.js'
 import type { Topology } from '../routing/topology.js'
+import { BrokerUnavailableError } from '../errors.js'
+import { connectBrokerConsole } from './broker-console.js'
+import { browseBrokerErrorQueue, type ParkedMessage } from './broker-error-queue.js'
 import type { Transport, TransportHost, TransportStatus } from './transport.js'
 
 export interface AmqpTransportOptions {
@@ -16,6 +19,11 @@ export interface AmqpTransportOptions {
   stopTimeoutMs?: number
   /** Prefix of every queue and exchange, so several shops (or test runs) can share one broker. @default 'mailroom' */
   namespace?: string
+  /**
+   * This process hosts the console: it browses the broker's error queue and hears every process's module
+   * reports. @default false
+   */
+  console?: boolean
 }
 
 /** Names at the broker: one durable queue per module, one exchange for events, one queue for messages nobody can read. */
@@ -23,6 +31,9 @@ export function amqpNames(namespace = 'mailroom') {
   return {
     queueOf: (module: string) => `${namespace}.${module}`,
     events: `${namespace}.events`,
+    error: `${namespace}.error`,
+    status: `${namespace}.status`,
+    control: `${namespace}.control`,
     undecodable: `${namespace}.undecodable`,
   }
 }
@@ -53,6 +64,8 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
   /** Deliveries handed over and not yet recorded as forwarded; a delivery is never published twice at once. */
   const relaying = new Set<DeliveryState>()
   let stopped = false
+  let errorQueue: ReturnType<typeof browseBrokerErrorQueue> | undefined
+  let brokerConsole: ReturnType<typeof connectBrokerConsole> | undefined
   let drainedWaiters: (() => void)[] = []
 
   function settle(states: readonly DeliveryState[]): void {
@@ -96,7 +109,7 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
   function declarations(topology: Topology): Declarations {
     const modules = [...topology.modules.keys()]
     return {
-      queues: [...modules.map((module) => ({ queue: names.queueOf(module), durable: true })), { queue: names.undecodable, durable: true }],
+      queues: [...modules.map((module) => ({ queue: names.queueOf(module), durable: true })), { queue: names.error, durable: true }, { queue: names.undecodable, durable: true }],
       exchanges: [{ exchange: names.events, type: 'direct', durable: true }],
       queueBindings: [...topology.subscribers].flatMap(([type, modules]) => modules.map((module) => ({ queue: names.queueOf(module), exchange: names.events, routingKey: type }))),
     }
@@ -155,6 +168,41 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
         given.onError(error, 'connecting to the broker (it keeps trying)')
       }
       for (const module of given.localModules) consumers.push(consume(module, given.topology.modules.get(module)?.concurrency ?? 1))
+      brokerConsole = connectBrokerConsole({
+        connection,
+        host: given,
+        statusExchange: names.status,
+        controlExchange: names.control,
+        queuePrefix: `${options.namespace ?? 'mailroom'}.process`,
+        isConsole: options.console ?? false,
+        queueOf: names.queueOf,
+      })
+      if (options.console) {
+        errorQueue = browseBrokerErrorQueue({
+          connection,
+          publisher,
+          queue: names.error,
+          queueOf: names.queueOf,
+          undecodable: names.undecodable,
+          archive: (message) => given.archive(message),
+          onError: (error) => given.onError(error, `browsing ${names.error}`),
+        })
+      }
+    },
+    get errorQueue() {
+      return errorQueue
+    },
+    get remoteModules() {
+      return brokerConsole?.remote
+    },
+    async park(module, failedEnv, failures) {
+      const parked: ParkedMessage = { module, env: failedEnv, failures }
+      try {
+        await publisher!.send({ exchange: '', routingKey: names.error, durable: true, messageId: failedEnv.id, type: failedEnv.type, headers: { ...failedEnv.headers } }, parked)
+      } catch (error) {
+        lastError = describe(error)
+        throw new BrokerUnavailableError(`the failed ${failedEnv.type} for the error queue`, { cause: error })
+      }
     },
     deliver(states) {
       const groups = new Map<string, DeliveryState[]>()
@@ -186,7 +234,9 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
       return lengths
     },
     async stop() {
-      await Promise.all(consumers.map((consumer) => consumer.close()))
+      await brokerConsole?.stop()
+      errorQueue?.release()
+      await Promise.all([...consumers, ...(errorQueue ? [errorQueue.consumer] : [])].map((consumer) => consumer.close()))
       if (relaying.size > 0) {
         await Promise.race([new Promise<void>((resolve) => drainedWaiters.push(resolve)), new Promise((resolve) => setTimeout(resolve, options.stopTimeoutMs ?? 5_000).unref())])
       }

@@ -1,6 +1,21 @@
 import type { Envelope } from '../messages/envelope.js'
 import type { DeliveryState } from '../outbox/delivery-ledger.js'
+import type { ModuleStatus } from '../admin/admin-api.js'
+import type { FailedMessage } from '../recoverability/error-queue.js'
+import type { LogLine } from '../signals.js'
+import type { FailureRecord } from '../outbox/record.js'
 import type { Topology } from '../routing/topology.js'
+
+/**
+ * The broker's error queue, browsed: its messages are held (unacknowledged) while people look at them;
+ * a retry sends one back to its module's queue, a delete archives it, and either acknowledges it.
+ */
+export interface RemoteErrorQueue {
+  list(): FailedMessage[]
+  size(module?: string): number
+  retry(keys: readonly string[]): Promise<{ retried: string[]; notFound: string[] }>
+  delete(keys: readonly string[]): Promise<{ deleted: string[]; notFound: string[] }>
+}
 
 export type TransportKind = 'embedded' | 'amqp'
 
@@ -18,6 +33,24 @@ export interface TransportStatus {
 /** What a broker's message for a local module came to: acknowledge it, or let the broker deliver it again. */
 export type ReceiveOutcome = 'ack' | 'requeue'
 
+/** A person's command for a module in another process, carried by the broker. */
+export interface ModuleCommand {
+  module: string
+  action: 'stop' | 'start' | 'fault' | 'fault-rate'
+  on?: boolean
+  rate?: number
+}
+
+/** Modules that run in other processes, as the console sees them through the broker. */
+export interface RemoteModules {
+  /** The latest report of each module heard of; `reporting` is false once its reports stopped. */
+  statuses(): (ModuleStatus & { reporting: boolean })[]
+  logs(module: string): LogLine[]
+  /** Messages waiting in the module's queue at the broker, as last read. */
+  brokerQueueLength(module: string): number
+  control(command: ModuleCommand): Promise<void>
+}
+
 /** What the bus gives its transport when it starts. */
 export interface TransportHost {
   /** Every module (for routing and bindings), not only those this process runs. */
@@ -28,9 +61,15 @@ export interface TransportHost {
   enqueueLocal(state: DeliveryState): void
   /** A broker's message for a local module: resolves once its outcome is on disk here, or it was a duplicate. */
   receive(module: string, env: Envelope): Promise<ReceiveOutcome>
+  /** Keeps a message deleted from the broker's error queue for people, before the broker forgets it. */
+  archive(message: FailedMessage): Promise<void>
   /** The broker confirmed it took these deliveries: record that, so they are not sent again. */
   forwarded(states: readonly DeliveryState[]): Promise<void>
   onError(error: unknown, during: string): void
+  /** This process's modules as the console shows them: status and latest log lines. */
+  report(): { modules: ModuleStatus[]; logs: Record<string, LogLine[]> }
+  /** Applies a person's command sent from a console in another process. */
+  control(command: ModuleCommand): void
 }
 
 /**
@@ -46,6 +85,12 @@ export interface Transport {
   /** Deliveries handed over and not yet settled (confirmed and recorded): the bus is not idle while any are. */
   readonly pending: number
   status(): TransportStatus
+  /** A broker transport's error queue: takes a message that failed for good, resolves once confirmed. */
+  park?(module: string, failedEnv: Envelope, failures: FailureRecord[]): Promise<void>
+  /** The broker's error queue as the console browses it (only where the transport was asked to). */
+  readonly errorQueue?: RemoteErrorQueue
+  /** Modules of other processes, where this process hosts the console. */
+  readonly remoteModules?: RemoteModules
   /** Messages waiting in each module's queue at the broker; undefined when the transport has none. */
   queueLengths(): Promise<Record<string, number> | undefined>
   /** Stops receiving, waits (a bounded time) for unconfirmed deliveries, closes the connection. */

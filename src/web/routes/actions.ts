@@ -25,7 +25,7 @@ export async function actionRoutes(app: FastifyInstance): Promise<void> {
     return reply.redirect(back, 303)
   }
   const requireModule = (name: string) => {
-    if (!shop.bus.moduleNames.includes(name)) throw new NotFoundError('module', name)
+    if (!shop.bus.admin.moduleNames().includes(name)) throw new NotFoundError('module', name)
     return name
   }
 

@@ -13,7 +13,7 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
   app.get('/', async (_request, reply) => {
     const csrfToken = await reply.generateCsrf()
     const now = snapshot(shop, [])
-    const logs = Object.fromEntries(shop.bus.moduleNames.map((name) => [name, admin.logs(name).slice(-12)]))
+    const logs = Object.fromEntries(shop.bus.admin.moduleNames().map((name) => [name, admin.logs(name).slice(-12)]))
     return reply.view('shop.eta', { title: 'Shop', page: 'shop', csrfToken, snapshot: now, logs, maxBatch: shop.maxBatch })
   })
 
@@ -21,7 +21,7 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
     const { q = '', done } = request.query as { q?: string; done?: string }
     const csrfToken = await reply.generateCsrf()
     const matching = searchFailures(admin.failedMessages(), q)
-    const schedules = shop.bus.moduleNames.map((name) => ({ name, text: admin.retrySchedule(name).text }))
+    const schedules = shop.bus.admin.moduleNames().map((name) => ({ name, text: admin.retrySchedule(name).text }))
     return reply.view('failed.eta', {
       title: 'Failed messages',
       page: 'failed',
@@ -38,7 +38,7 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
     const { id } = request.params as { id: string }
     const steps = shop.conversations.get(id)
     if (!steps) return reply.code(404).view('not-found.eta', { title: 'Not found', page: '', what: `conversation ${id}` })
-    return reply.view('conversation.eta', { title: 'Conversation', page: '', id, diagram: layoutSequence(steps, shop.bus.moduleNames), steps })
+    return reply.view('conversation.eta', { title: 'Conversation', page: '', id, diagram: layoutSequence(steps, shop.bus.admin.moduleNames()), steps })
   })
 
   app.get('/monitoring', async (_request, reply) => {

@@ -34,6 +34,7 @@ describe('the error catalogue', () => {
       new errors.JournalCorruptError('/f', 10, 'checksum mismatch'),
       new errors.DataDirLockedError('/lock', 1),
       new errors.JournalWriteError('/f'),
+      new errors.BrokerUnavailableError('the message'),
       new errors.UnrecoverableError('nope'),
       new errors.InjectedFaultError('sales'),
       new errors.SagaDataInvalidError('shipping-policy', 'o-1', '/placed: Expected boolean'),

@@ -29,7 +29,7 @@ export async function failedRoutes(app: FastifyInstance): Promise<void> {
 
   app.get('/failed', { schema: { querystring: Type.Object({ q: Type.Optional(Type.String({ maxLength: 200 })) }) } }, async (request) => {
     const { q } = request.query as { q?: string }
-    const schedules = Object.fromEntries(shop.bus.moduleNames.map((name) => [name, admin.retrySchedule(name)]))
+    const schedules = Object.fromEntries(shop.bus.admin.moduleNames().map((name) => [name, admin.retrySchedule(name)]))
     return { groups: groupFailures(searchFailures(admin.failedMessages(), q ?? '')), schedules }
   })
 

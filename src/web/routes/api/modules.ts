@@ -8,7 +8,7 @@ const ModuleParams = Type.Object({ name: Type.String({ pattern: '^[a-z][a-z0-9-]
 export async function moduleRoutes(app: FastifyInstance): Promise<void> {
   const { bus } = app.console
   const requireModule = (name: string) => {
-    if (!bus.moduleNames.includes(name)) throw new NotFoundError('module', name)
+    if (!bus.admin.moduleNames().includes(name)) throw new NotFoundError('module', name)
     return name
   }
 

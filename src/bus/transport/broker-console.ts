@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto'
+import type { Connection, Consumer, Publisher } from 'rabbitmq-client'
+import type { ModuleStatus } from '../admin/admin-api.js'
+import type { LogLine } from '../signals.js'
+import type { ModuleCommand, RemoteModules, TransportHost } from './transport.js'
+
+interface StatusReport {
+  modules: ModuleStatus[]
+  logs: Record<string, LogLine[]>
+}
+
+export interface BrokerConsoleOptions {
+  connection: Connection
+  host: TransportHost
+  /** Fanout exchange every process reports its modules to, once a second. */
+  statusExchange: string
+  /** Direct exchange that carries a person's commands (stop, start, faults) to the module's process. */
+  controlExchange: string
+  /** Name prefix of this process's own (exclusive, temporary) queues. */
+  queuePrefix: string
+  /** This process hosts the console: it listens to every report and sends commands. */
+  isConsole: boolean
+  queueOf: (module: string) => string
+  reportEveryMs?: number
+}
+
+/** A report older than this means the module's process is gone (or cut off). */
+const staleAfterMs = 5_000
+
+/**
+ * The console's view of modules that run in other processes, over the broker: each process reports its
+ * modules' status and latest log lines once a second (transient messages that expire), and takes
+ * commands for its modules. The console keeps the latest report per module.
+ */
+export function connectBrokerConsole(options: BrokerConsoleOptions): { remote: RemoteModules | undefined; stop(): Promise<void> } {
+  const { connection, host } = options
+  const exchanges = [
+    { exchange: options.statusExchange, type: 'fanout', durable: true },
+    { exchange: options.controlExchange, type: 'direct', durable: true },
+  ]
+  const publisher: Publisher = connection.createPublisher({ exchanges })
+  const consumers: Consumer[] = []
+  const ownQueue = (purpose: string) => `${options.queuePrefix}.${purpose}.${randomUUID().slice(0, 8)}`
+  let timer: NodeJS.Timeout | undefined
+  const pollers: NodeJS.Timeout[] = []
+
+  if (host.localModules.length > 0) {
+    timer = setInterval(() => {
+      if (!connection.ready) return
+      const report: StatusReport = host.report()
+      publisher.send({ exchange: options.statusExchange, routingKey: '', durable: false, expiration: String(staleAfterMs) }, report).catch(() => {})
+    }, options.reportEveryMs ?? 1_000)
+    timer.unref()
+    const commands = connection.createConsumer(
+      {
+        queue: ownQueue('control'),
+        queueOptions: { exclusive: true, autoDelete: true },
+        exchanges,
+        queueBindings: host.localModules.map((module) => ({ queue: '', exchange: options.controlExchange, routingKey: module })),
+      },
+      (message) => {
+        const command = message.body as ModuleCommand
+        if (command && typeof command === 'object' && host.localModules.includes(command.module)) host.control(command)
+      },
+    )
+    consumers.push(commands)
+  }
+
+  let remote: RemoteModules | undefined
+  if (options.isConsole) {
+    const latest = new Map<string, { status: ModuleStatus; logs: LogLine[]; at: number }>()
+    const reports = connection.createConsumer(
+      { queue: ownQueue('status'), queueOptions: { exclusive: true, autoDelete: true }, exchanges, queueBindings: [{ queue: '', exchange: options.statusExchange, routingKey: '' }] },
+      (message) => {
+        const report = message.body as StatusReport
+        if (!report || !Array.isArray(report.modules)) return
+        for (const status of report.modules) {
+          if (host.localModules.includes(status.name)) continue
+          latest.set(status.name, { status, logs: report.logs?.[status.name] ?? [], at: Date.now() })
+        }
+      },
+    )
+    consumers.push(reports)
+    // Queue lengths come from the broker itself, read once a second.
+    const lengths = new Map<string, number>()
+    const modules = [...host.topology.modules.keys()]
+    const poll = setInterval(() => {
+      if (!connection.ready) return
+      void (async () => {
+        try {
+          for (const module of modules) lengths.set(module, (await connection.queueDeclare({ queue: options.queueOf(module), passive: true })).messageCount)
+        } catch {
+          // Unknown for now; the next round tries again.
+        }
+      })()
+    }, options.reportEveryMs ?? 1_000)
+    poll.unref()
+    pollers.push(poll)
+    remote = {
+      brokerQueueLength: (module) => lengths.get(module) ?? 0,
+      statuses: () => [...latest.values()].map(({ status, at }) => ({ ...status, reporting: Date.now() - at < staleAfterMs })),
+      logs: (module) => latest.get(module)?.logs ?? [],
+      async control(command) {
+        await publisher.send({ exchange: options.controlExchange, routingKey: command.module, durable: false }, command)
+      },
+    }
+  }
+
+  return {
+    remote,
+    async stop() {
+      if (timer) clearInterval(timer)
+      for (const poll of pollers) clearInterval(poll)
+      await Promise.all(consumers.map((consumer) => consumer.close()))
+      await publisher.close()
+    },
+  }
+}
