@@ -16,6 +16,11 @@ function updatePanel(status) {
   for (const field of ['queueLength', 'inFlight', 'handled', 'delayed', 'errorQueueLength']) setText($(`[data-field="${field}"]`, panel), status[field])
   setText($('[data-field="state"]', panel), status.running ? 'running' : 'stopped')
   $('[data-field="fault"]', panel).hidden = !status.faultInjected
+  const where = $('[data-field="where"]', panel)
+  if (where) {
+    where.hidden = status.location === 'here'
+    setText(where, status.location === 'stale' ? 'not reporting' : 'in another process')
+  }
   panel.classList.toggle('stopped', !status.running)
   panel.classList.toggle('faulty', status.faultInjected)
   const show = { running: status.running, stopped: !status.running, healthy: !status.faultInjected, faulty: status.faultInjected }
@@ -152,8 +157,17 @@ function connect() {
     renderOrders(data.orders)
     renderSagas(data.sagas)
     showFailedCount(data.failedCount)
+    showTransport(data.transport)
   })
   source.addEventListener('metrics', (event) => updateMonitoring(JSON.parse(event.data)))
+}
+
+// The same words as describeTransport in src/web/routes/pages.ts.
+function showTransport(transport) {
+  if (!transport) return
+  const waiting = transport.unconfirmed > 0 ? `, ${transport.unconfirmed} waiting for the broker` : ''
+  setText($('[data-transport]'), transport.kind === 'embedded' ? 'Transport: embedded, every module in this process' : `Transport: RabbitMQ at ${transport.address}, ${transport.state}${waiting}`)
+  $('[data-transport]')?.classList.toggle('down', transport.kind !== 'embedded' && transport.state !== 'connected')
 }
 
 function toast(text, isError) {
@@ -175,6 +189,8 @@ function describe(result) {
   if (result.orderIds) return `Placed ${result.orderIds.length} orders`
   if (result.orderId && result.conversationId) return `Placed ${result.orderId}`
   if (result.orderId) return `Cancelling ${result.orderId}`
+  // A module in another process gets the command over the broker; its panel shows the outcome when it reports.
+  if (result.name && result.location !== 'here') return `${result.name}: sent to its process`
   if (result.name) return `${result.name}: ${result.running ? 'running' : 'stopped'}${result.faultInjected ? ', fault injected' : ''}`
   return 'Done'
 }

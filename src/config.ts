@@ -62,7 +62,8 @@ function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean
  * PORT (3000), HOST (127.0.0.1), MAILROOM_DATA_DIR (./data), MAILROOM_IMMEDIATE_RETRIES (3),
  * MAILROOM_DELAYED_RETRIES (3), MAILROOM_RETRY_BASE_MS (2000), MAILROOM_GATEWAY_LIMIT (50 or off),
  * MAILROOM_BILLING_RATE (40 or off), MAILROOM_BUYERS_REMORSE_MS (10000), MAILROOM_BILLING_WAIT_MS (30000),
- * MAILROOM_COMPACTION (on or off).
+ * MAILROOM_COMPACTION (on or off), MAILROOM_TRANSPORT (an amqp:// URL; unset: embedded),
+ * MAILROOM_AMQP_NAMESPACE (mailroom).
  */
 export function readConfig(env: NodeJS.ProcessEnv = process.env, args: readonly string[] = process.argv.slice(2)): AppConfig {
   const { parts, transport } = readCommandLine(env, args)

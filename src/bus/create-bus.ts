@@ -7,7 +7,7 @@ import type { SendOptions } from './endpoint/handler-context.js'
 import { createModuleRuntime, type ModuleRuntime, type QueueSpill } from './endpoint/module-runtime.js'
 import type { Envelope } from './messages/envelope.js'
 import { createEmbeddedTransport } from './transport/embedded-transport.js'
-import type { ReceiveOutcome, Transport } from './transport/transport.js'
+import type { ForwardedSignal, ReceiveOutcome, Transport } from './transport/transport.js'
 import { BusAlreadyStartedError, BusNotStartedError, InvalidOptionError, ModuleNotFoundError } from './errors.js'
 import type { BodyOf, CommandDefinition, EventDefinition } from './messages/define-message.js'
 import { Headers, OutsideOrigin } from './messages/headers.js'
@@ -347,6 +347,24 @@ export function createBus(options: BusOptions): Bus {
     }
   }
 
+  /**
+   * With a broker: the delivery signals since the last report, for a console in another process (its
+   * conversation diagrams). Bounded: under a flood the oldest are dropped, the diagram then has gaps.
+   */
+  const signalsToReport: ForwardedSignal[] = []
+  if (transport.kind !== 'embedded' && moduleNames.length > 0) {
+    const keep = (signal: ForwardedSignal) => {
+      // Only this process's own deliveries: a console here re-emits other processes' signals too.
+      if (!moduleNames.includes(signal.payload.module)) return
+      signalsToReport.push(signal)
+      if (signalsToReport.length > 2_000) signalsToReport.splice(0, signalsToReport.length - 2_000)
+    }
+    signals.on('message:handled', (payload) => keep({ name: 'message:handled', payload }))
+    signals.on('message:failed', (payload) => keep({ name: 'message:failed', payload }))
+    signals.on('message:retried', (payload) => keep({ name: 'message:retried', payload }))
+    signals.on('message:archived', (payload) => keep({ name: 'message:archived', payload }))
+  }
+
   /** Records, per producing journal, that the broker took these deliveries. */
   async function forwarded(states: readonly DeliveryState[]): Promise<void> {
     const byJournal = new Map<string, DeliveryState[]>()
@@ -404,7 +422,14 @@ export function createBus(options: BusOptions): Bus {
           receive,
           forwarded: (states) => forwarded(states),
           archive: (message) => archiveFromBroker(message),
-          report: () => ({ modules: admin.modules().filter((module) => moduleNames.includes(module.name)), logs: Object.fromEntries(moduleNames.map((name) => [name, admin.logs(name).slice(-50)])) }),
+          report: () => ({
+            modules: admin.modules().filter((module) => moduleNames.includes(module.name)),
+            logs: Object.fromEntries(moduleNames.map((name) => [name, admin.logs(name).slice(-50)])),
+            signals: signalsToReport.splice(0),
+          }),
+          remoteSignal: (signal) => signals.emit(signal.name, signal.payload as never),
+          remoteLog: (line) => signals.emit('log', line),
+          drained: () => notifyIfQuiet(),
           control(command) {
             if (command.action === 'stop') admin.stopModule(command.module)
             else if (command.action === 'start') admin.startModule(command.module)

@@ -1,50 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { freePort, startApp, type AppProcess } from '../../scripts/chaos/app-process.js'
 import { readJournal } from '../../scripts/chaos/reconcile.js'
-import { brokerAvailable, brokerUrl, closeConnectionsOf, deleteNamespace, testNamespace } from './support/broker.js'
+import { brokerAvailable, closeConnectionsOf } from './support/broker.js'
+import { stopFourProcesses, startFourProcesses, running } from './support/four-processes.js'
 
 const available = await brokerAvailable()
-const shopModules = ['sales', 'billing', 'shipping']
-const running: AppProcess[] = []
-const cleanups: (() => Promise<void> | void)[] = []
-
-afterEach(async () => {
-  for (const app of running.splice(0)) await app.kill()
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
-
-/** The shop as four processes on one broker: Sales, Billing and Shipping each alone, and the console. */
-async function startFourProcesses(label: string) {
-  const namespace = testNamespace(label)
-  const root = mkdtempSync(join(tmpdir(), 'mailroom-four-'))
-  cleanups.push(() => rmSync(root, { recursive: true, force: true }))
-  cleanups.push(() => deleteNamespace(namespace, shopModules))
-  const env = {
-    MAILROOM_TRANSPORT: brokerUrl,
-    MAILROOM_AMQP_NAMESPACE: namespace,
-    MAILROOM_BUYERS_REMORSE_MS: '0',
-    MAILROOM_GATEWAY_LIMIT: 'off',
-    MAILROOM_BILLING_RATE: 'off',
-    MAILROOM_BILLING_WAIT_MS: '600000',
-    MAILROOM_RETRY_BASE_MS: '100',
-    MAILROOM_DELAYED_RETRIES: '1',
-    // Every record stays, so the test can count what each module did.
-    MAILROOM_COMPACTION: 'off',
-  }
-  const dataDirOf = (part: string) => join(root, part)
-  const start = async (part: string) => {
-    const app = await startApp({ port: part === 'web' ? await freePort() : 0, dataDir: dataDirOf(part), env, args: ['--modules', part] })
-    running.push(app)
-    return app
-  }
-  const processes: Record<string, AppProcess> = {}
-  for (const part of [...shopModules, 'web']) processes[part] = await start(part)
-  return { processes, dataDirOf, start, namespace }
-}
-
+afterEach(stopFourProcesses)
 async function placeOrders(url: string, count: number): Promise<string[]> {
   const ids: string[] = []
   for (let placed = 0; placed < count; placed += 50) {

@@ -70,6 +70,7 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
 
   function settle(states: readonly DeliveryState[]): void {
     for (const delivery of states) relaying.delete(delivery)
+    if (relaying.size === 0) host?.drained()
     if (relaying.size === 0 && drainedWaiters.length > 0) {
       const waiters = drainedWaiters
       drainedWaiters = []

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto'
 import type { Connection, Consumer, Publisher } from 'rabbitmq-client'
 import type { ModuleStatus } from '../admin/admin-api.js'
 import type { LogLine } from '../signals.js'
-import type { ModuleCommand, RemoteModules, TransportHost } from './transport.js'
+import type { ForwardedSignal, ModuleCommand, RemoteModules, TransportHost } from './transport.js'
 
 interface StatusReport {
   modules: ModuleStatus[]
   logs: Record<string, LogLine[]>
+  signals?: ForwardedSignal[]
 }
 
 export interface BrokerConsoleOptions {
@@ -74,9 +75,16 @@ export function connectBrokerConsole(options: BrokerConsoleOptions): { remote: R
       (message) => {
         const report = message.body as StatusReport
         if (!report || !Array.isArray(report.modules)) return
+        for (const signal of Array.isArray(report.signals) ? report.signals : []) {
+          if (signal?.payload && !host.localModules.includes(signal.payload.module)) host.remoteSignal(signal)
+        }
         for (const status of report.modules) {
           if (host.localModules.includes(status.name)) continue
-          latest.set(status.name, { status, logs: report.logs?.[status.name] ?? [], at: Date.now() })
+          const logs = report.logs?.[status.name] ?? []
+          // Reports overlap (the latest 50 lines each time): only lines newer than the last one seen are new.
+          const seenUpTo = latest.get(status.name)?.logs.at(-1)?.at ?? 0
+          for (const line of logs) if (line.at > seenUpTo) host.remoteLog(line)
+          latest.set(status.name, { status, logs, at: Date.now() })
         }
       },
     )

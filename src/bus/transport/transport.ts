@@ -2,7 +2,7 @@ import type { Envelope } from '../messages/envelope.js'
 import type { DeliveryState } from '../outbox/delivery-ledger.js'
 import type { ModuleStatus } from '../admin/admin-api.js'
 import type { FailedMessage } from '../recoverability/error-queue.js'
-import type { LogLine } from '../signals.js'
+import type { BusSignals, LogLine } from '../signals.js'
 import type { FailureRecord } from '../outbox/record.js'
 import type { Topology } from '../routing/topology.js'
 
@@ -32,6 +32,9 @@ export interface TransportStatus {
 
 /** What a broker's message for a local module came to: acknowledge it, or let the broker deliver it again. */
 export type ReceiveOutcome = 'ack' | 'requeue'
+
+/** A delivery signal as one process reports it to the console's. */
+export type ForwardedSignal = { [K in 'message:handled' | 'message:failed' | 'message:retried' | 'message:archived']: { name: K; payload: BusSignals[K] } }['message:handled' | 'message:failed' | 'message:retried' | 'message:archived']
 
 /** A person's command for a module in another process, carried by the broker. */
 export interface ModuleCommand {
@@ -63,11 +66,17 @@ export interface TransportHost {
   receive(module: string, env: Envelope): Promise<ReceiveOutcome>
   /** Keeps a message deleted from the broker's error queue for people, before the broker forgets it. */
   archive(message: FailedMessage): Promise<void>
+  /** Nothing is pending in the transport any more: bus.idle() may be waiting for that. */
+  drained(): void
   /** The broker confirmed it took these deliveries: record that, so they are not sent again. */
   forwarded(states: readonly DeliveryState[]): Promise<void>
   onError(error: unknown, during: string): void
   /** This process's modules as the console shows them: status and latest log lines. */
-  report(): { modules: ModuleStatus[]; logs: Record<string, LogLine[]> }
+  report(): { modules: ModuleStatus[]; logs: Record<string, LogLine[]>; signals: ForwardedSignal[] }
+  /** A log line another process reported for one of its modules (the console streams it like its own). */
+  remoteLog(line: LogLine): void
+  /** A delivery signal of another process (handled, failed, retried, archived): the console's diagrams use it. */
+  remoteSignal(signal: ForwardedSignal): void
   /** Applies a person's command sent from a console in another process. */
   control(command: ModuleCommand): void
 }

@@ -14,7 +14,7 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
     const csrfToken = await reply.generateCsrf()
     const now = snapshot(shop, [])
     const logs = Object.fromEntries(shop.bus.admin.moduleNames().map((name) => [name, admin.logs(name).slice(-12)]))
-    return reply.view('shop.eta', { title: 'Shop', page: 'shop', csrfToken, snapshot: now, logs, maxBatch: shop.maxBatch })
+    return reply.view('shop.eta', { title: 'Shop', page: 'shop', csrfToken, snapshot: now, logs, maxBatch: shop.maxBatch, transportText: describeTransport(now.transport) })
   })
 
   app.get('/failed', { schema: { querystring: Type.Object({ q: Type.Optional(Type.String({ maxLength: 200 })), done: Type.Optional(Type.String({ maxLength: 200 })) }) } }, async (request, reply) => {
@@ -45,4 +45,11 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
     return reply.view('monitoring.eta', { title: 'Monitoring', page: 'monitoring', modules: admin.modules(), history: shop.metrics.history() })
   })
 
+}
+
+/** One line for people: how messages travel (the page script keeps it current with the same words). */
+export function describeTransport(transport: { kind: string; state: string; address: string; unconfirmed: number }): string {
+  if (transport.kind === 'embedded') return 'Transport: embedded, every module in this process'
+  const waiting = transport.unconfirmed > 0 ? `, ${transport.unconfirmed} waiting for the broker` : ''
+  return `Transport: RabbitMQ at ${transport.address}, ${transport.state}${waiting}`
 }

@@ -22,6 +22,8 @@ export interface ConsoleSnapshot {
   sagas: Record<string, { count: number; instances: { saga: string; id: string; data: unknown }[] }>
   logs: LogLine[]
   failedCount: number
+  /** How messages travel: embedded, or the broker and its connection's state. */
+  transport: ReturnType<ConsoleContext['bus']['admin']['transport']>
 }
 
 export function snapshot(shop: ConsoleContext, logs: LogLine[]): ConsoleSnapshot {
@@ -49,6 +51,7 @@ export function snapshot(shop: ConsoleContext, logs: LogLine[]): ConsoleSnapshot
     ),
     logs,
     failedCount: modules.reduce((sum, module) => sum + module.errorQueueLength, 0),
+    transport: shop.bus.admin.transport(),
   }
 }
 

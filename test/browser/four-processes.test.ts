@@ -1,0 +1,54 @@
+import type { Browser } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { brokerAvailable } from '../transport/support/broker.js'
+import { startFourProcesses, stopFourProcesses } from '../transport/support/four-processes.js'
+import { artifactsDir, browserAvailable, launchBrowser } from './support/browser.js'
+
+const available = browserAvailable() && (await brokerAvailable())
+let browser: Browser
+
+beforeAll(async () => {
+  if (available) browser = await launchBrowser()
+})
+afterAll(async () => {
+  await browser?.close()
+})
+afterEach(stopFourProcesses)
+
+describe.runIf(available)('the console of the shop run as four processes, in a real browser', { timeout: 90_000 }, () => {
+  it('shows the three modules of the other processes live, with their logs, the broker and its connection', async () => {
+    const { processes } = await startFourProcesses('browser')
+    const page = await browser.newPage({ viewport: { width: 1360, height: 1000 } })
+    const errors: string[] = []
+    page.on('pageerror', (error) => errors.push(error.message))
+    page.on('console', (message) => message.type() === 'error' && errors.push(message.text()))
+    await page.goto(processes.web!.url)
+    await page.locator('[data-live].on').waitFor()
+    await page.locator('[data-transport]', { hasText: /RabbitMQ at amqp:\/\/127\.0\.0\.1:5672\/?, connected/ }).waitFor()
+    for (const name of ['sales', 'billing', 'shipping']) {
+      await page.locator(`[data-module="${name}"] [data-field="where"]:not([hidden])`, { hasText: 'in another process' }).waitFor()
+    }
+
+    await page.getByRole('button', { name: 'Place 10' }).click()
+    // Log lines written in three other processes, streamed through the broker to this page.
+    await page.locator('[data-module="sales"] [data-log] li', { hasText: 'Received PlaceOrder' }).first().waitFor({ timeout: 15_000 })
+    await page.locator('[data-module="billing"] [data-log] li', { hasText: 'charging credit card' }).first().waitFor({ timeout: 15_000 })
+    await page.locator('[data-module="shipping"] [data-log] li', { hasText: 'Shipping order' }).first().waitFor({ timeout: 15_000 })
+    await page.locator('[data-module="shipping"] [data-field="handled"]', { hasText: /^20$/ }).waitFor({ timeout: 15_000 })
+
+    // The conversation diagram, drawn in this process from what the three others reported.
+    const conversation = page.locator('[data-orders] tr a', { hasText: 'conversation' }).first()
+    const diagram = await browser.newPage({ viewport: { width: 1360, height: 900 } })
+    await diagram.goto(new URL((await conversation.getAttribute('href'))!, processes.web!.url).toString())
+    for (const type of ['PlaceOrder', 'OrderPlaced', 'OrderBilled']) await diagram.locator('svg text', { hasText: type }).first().waitFor({ timeout: 10_000 })
+    await diagram.screenshot({ path: new URL('four-processes-conversation.png', artifactsDir).pathname, fullPage: true })
+    await diagram.close()
+
+    // Stop from the console: the command travels to Billing's process, its status comes back.
+    await page.locator('[data-module="billing"]').getByRole('button', { name: 'Stop' }).click()
+    await page.locator('[data-module="billing"] [data-field="state"]', { hasText: 'stopped' }).waitFor({ timeout: 10_000 })
+    await page.screenshot({ path: new URL('four-processes.png', artifactsDir).pathname, fullPage: true })
+    expect(errors).toEqual([])
+    await page.close()
+  })
+})
