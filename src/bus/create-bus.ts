@@ -8,6 +8,7 @@ import { createModuleRuntime, type ModuleRuntime, type QueueSpill } from './endp
 import type { Envelope } from './messages/envelope.js'
 import { createEmbeddedTransport } from './transport/embedded-transport.js'
 import type { ForwardedSignal, ReceiveOutcome, Transport } from './transport/transport.js'
+import type { FailureRecord } from './outbox/record.js'
 import { BusAlreadyStartedError, BusNotStartedError, InvalidOptionError, ModuleNotFoundError } from './errors.js'
 import type { BodyOf, CommandDefinition, EventDefinition } from './messages/define-message.js'
 import { Headers, OutsideOrigin } from './messages/headers.js'
@@ -202,7 +203,7 @@ export function createBus(options: BusOptions): Bus {
   /** Broker messages waiting for their outcome here; on stop, those never started go back to the broker. */
   const awaitingOutcome = new Set<DeliveryState>()
 
-  function receive(module: string, env: Envelope): Promise<ReceiveOutcome> {
+  function receive(module: string, env: Envelope, failures?: FailureRecord[]): Promise<ReceiveOutcome> {
     const runtime = runtimes.get(module)
     if (!runtime || state !== 'running') return Promise.resolve('requeue')
     const known = outbox.ledger.get(env.id, module)
@@ -210,6 +211,11 @@ export function createBus(options: BusOptions): Bus {
     // A parked one may come back: a person retried it from the broker's error queue.
     if (known && (known.settled || (known.kind !== undefined && known.kind !== 'forwarded' && known.kind !== 'parked'))) return Promise.resolve('ack')
     const delivery = outbox.ledger.received(env, module, clock.now())
+    // A delayed retry coming back from the broker: its earlier attempts come with it.
+    if (failures) {
+      delivery.env = env
+      delivery.failures = failures
+    }
     return new Promise<ReceiveOutcome>((resolve) => {
       awaitingOutcome.add(delivery)
       delivery.settled = (settled) => {
@@ -295,6 +301,12 @@ export function createBus(options: BusOptions): Bus {
       dispatch,
       delay,
       toErrorQueue: (delivery) => errorQueue.add(delivery),
+      retryLaterAtBroker: transport.retryLater
+        ? async (delivery, env, failures, delayMs) => {
+            await transport.retryLater!(delivery.module, env, failures, delayMs)
+            parkedNow.add(delivery)
+          }
+        : undefined,
       park: transport.park
         ? async (delivery, failedEnv, failures) => {
             await transport.park!(delivery.module, failedEnv, failures)

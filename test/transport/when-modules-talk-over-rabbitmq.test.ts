@@ -1,7 +1,7 @@
 import { Connection } from 'rabbitmq-client'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createAmqpTransport, createBus, type Bus } from '../../src/bus/index.js'
-import { createFixtureLog, createFixtureModules, TakeOrder } from '../bus/support/shop-fixture.js'
+import { createFixtureLog, createFixtureModules, TakeOrder, type FixtureOptions } from '../bus/support/shop-fixture.js'
 import { brokerAvailable, brokerUrl, deleteNamespace, queueLength, testNamespace } from './support/broker.js'
 
 const modules = ['orders', 'payments', 'notifications']
@@ -15,9 +15,9 @@ afterEach(async () => {
 })
 
 /** The fixture's three modules as two processes would run them: orders in one, payments and notifications in the other. */
-function twoProcesses(namespace: string, log = createFixtureLog()) {
+function twoProcesses(namespace: string, log = createFixtureLog(), options: Omit<FixtureOptions, 'log'> = {}) {
   const make = (runHere: string[]) => {
-    const fixture = createFixtureModules({ log })
+    const fixture = createFixtureModules({ log, ...options })
     const bus = createBus({ modules: fixture.modules, routes: fixture.routes, storage: 'memory', runHere, transport: createAmqpTransport({ url: brokerUrl, namespace }) })
     started.push(bus)
     return bus
@@ -93,5 +93,41 @@ describe.skipIf(!available)('when modules talk over RabbitMQ', () => {
     expect(log.charged).toEqual(['o-1', 'o-2'])
     await publisher.close()
     await connection.close()
+  })
+
+  it('retries later through a TTL queue at the broker, with the attempts so far, and then hands it over once', async () => {
+    const namespace = testNamespace('delayed')
+    namespaces.push(namespace)
+    let attempts = 0
+    const { front, back, log } = twoProcesses(namespace, createFixtureLog(), {
+      recoverability: { immediateRetries: 0, delayedRetries: { count: 2, baseDelayMs: 300 } },
+      ordersFault: (orderId) => {
+        if (orderId === 'o-poison') throw new Error('never works')
+        if (++attempts <= 2) throw new Error(`gateway hiccup ${attempts}`)
+      },
+    })
+    const delayed: number[] = []
+    front.signals.on('message:failed', (signal) => signal.next === 'delayed-retry' && delayed.push(signal.delayMs ?? 0))
+    await back.start()
+    await front.start()
+    await front.send(TakeOrder, { orderId: 'o-1', amount: 1 })
+    // The first failure waits at the broker, in the 300 ms delay queue of the orders module.
+    await until(async () => (await queueLength(namespace, 'delay.orders.300')) === 1, 5_000)
+    await until(() => log.taken.length === 1)
+    expect(delayed).toEqual([300, 600])
+    expect(attempts).toBe(3)
+    await until(() => log.confirmed.length === 1 && log.notified.length === 1)
+    expect(await queueLength(namespace, 'delay.orders.600')).toBe(0)
+    expect(await front.admin.brokerQueueLengths()).toEqual({ orders: 0, payments: 0, notifications: 0 })
+
+    // One that never works ends in the broker's error queue with every attempt, across both delays.
+    await front.send(TakeOrder, { orderId: 'o-poison', amount: 1 })
+    await until(async () => (await queueLength(namespace, 'error')) === 1, 10_000)
+    const connection = new Connection(brokerUrl)
+    const parked = (await connection.basicGet({ queue: `${namespace}.error`, noAck: true }))!.body as { module: string; env: { headers: Record<string, string> }; failures: { message: string }[] }
+    await connection.close()
+    expect(parked.module).toBe('orders')
+    expect(parked.failures.map((failure) => failure.message)).toEqual(['never works', 'never works', 'never works'])
+    expect(parked.env.headers).toMatchObject({ 'mailroom.exception.message': 'never works', 'mailroom.delayed-retries': '2' })
   })
 })

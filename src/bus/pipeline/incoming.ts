@@ -37,6 +37,8 @@ export interface IncomingDeps {
   retryAfterWriteError: (state: DeliveryState, error: unknown) => void
   /** With a broker transport: hands a message that failed for good to the broker's error queue (confirmed). */
   park: ((state: DeliveryState, failedEnv: Envelope, failures: FailureRecord[]) => Promise<void>) | undefined
+  /** With a broker transport: hands a message due for a delayed retry to the broker's delay queue (confirmed). */
+  retryLaterAtBroker: ((state: DeliveryState, env: Envelope, failures: FailureRecord[], delayMs: number) => Promise<void>) | undefined
 }
 
 /** Carries a handler's error through p-retry, which would otherwise refuse to retry a TypeError. */
@@ -128,11 +130,17 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
     const action = decideAfterFailure(error, delayedDone, config)
     const failure = failures[0]!
     if (action.kind === 'delayed-retry') {
-      const at = clock.now() + action.delayMs
-      await outbox.commitDelayed(module.name, state, withDelayedRetryCount(env, action.round), at, failures)
+      if (deps.retryLaterAtBroker) {
+        // The broker holds it for the delay (a TTL queue that dead-letters into the module's queue).
+        await deps.retryLaterAtBroker(state, withDelayedRetryCount(env, action.round), failures, action.delayMs)
+        await outbox.commitParked(module.name, state)
+      } else {
+        const at = clock.now() + action.delayMs
+        await outbox.commitDelayed(module.name, state, withDelayedRetryCount(env, action.round), at, failures)
+      }
       deps.runtime().counters.retries++
       signals.emit('message:failed', { ...deliverySignal(module.name, env, clock.now()), failure, next: 'delayed-retry', delayMs: action.delayMs })
-      deps.delay(state)
+      if (!deps.retryLaterAtBroker) deps.delay(state)
       return
     }
     const failedEnv = withFailureHeaders(env, failure, module.name)

@@ -34,6 +34,8 @@ export function amqpNames(namespace = 'mailroom') {
     error: `${namespace}.error`,
     status: `${namespace}.status`,
     control: `${namespace}.control`,
+    /** One TTL queue per module and delay: expired messages dead-letter into the module's queue. */
+    delayOf: (module: string, delayMs: number) => `${namespace}.delay.${module}.${delayMs}`,
     undecodable: `${namespace}.undecodable`,
   }
 }
@@ -66,6 +68,7 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
   let stopped = false
   let errorQueue: ReturnType<typeof browseBrokerErrorQueue> | undefined
   let brokerConsole: ReturnType<typeof connectBrokerConsole> | undefined
+  const declaredDelays = new Set<string>()
   let drainedWaiters: (() => void)[] = []
 
   function settle(states: readonly DeliveryState[]): void {
@@ -121,7 +124,9 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
     const consumer = connection!.createConsumer(
       { queue: names.queueOf(module), queueOptions: { durable: true }, qos: { prefetchCount: prefetch }, concurrency: prefetch, requeue: true },
       async (message) => {
-        const env = asEnvelope(message.body)
+        // A delayed retry comes back wrapped with its attempts so far; anything else is a plain envelope.
+        const wrapped = asParked(message.body)
+        const env = wrapped?.env ?? asEnvelope(message.body)
         if (!env) {
           // Not a Mailroom message: parked where a person can see it, with the reason, never dropped.
           await publisher!.send(
@@ -130,7 +135,7 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
           )
           return ConsumerStatus.ACK
         }
-        const outcome = await host!.receive(module, env)
+        const outcome = await host!.receive(module, env, wrapped?.failures)
         return outcome === 'ack' ? ConsumerStatus.ACK : ConsumerStatus.REQUEUE
       },
     )
@@ -196,6 +201,21 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
     get remoteModules() {
       return brokerConsole?.remote
     },
+    async retryLater(module, env, failures, delayMs) {
+      const queue = names.delayOf(module, delayMs)
+      const parked: ParkedMessage = { module, env, failures }
+      try {
+        if (!declaredDelays.has(queue)) {
+          // Declared before the first publish: a message for a queue that does not exist is silently dropped.
+          await connection!.queueDeclare({ queue, durable: true, arguments: { 'x-message-ttl': delayMs, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': names.queueOf(module) } })
+          declaredDelays.add(queue)
+        }
+        await publisher!.send({ exchange: '', routingKey: queue, durable: true, messageId: env.id, type: env.type, headers: { ...env.headers } }, parked)
+      } catch (error) {
+        lastError = describe(error)
+        throw new BrokerUnavailableError(`the delayed retry of ${env.type}`, { cause: error })
+      }
+    },
     async park(module, failedEnv, failures) {
       const parked: ParkedMessage = { module, env: failedEnv, failures }
       try {
@@ -259,6 +279,13 @@ async function declare(connection: Connection, topology: Declarations): Promise<
   for (const exchange of topology.exchanges) await connection.exchangeDeclare(exchange)
   for (const queue of topology.queues) await connection.queueDeclare(queue)
   for (const binding of topology.queueBindings) await connection.queueBind(binding)
+}
+
+function asParked(body: unknown): ParkedMessage | undefined {
+  if (typeof body !== 'object' || body === null) return undefined
+  const { module, env, failures } = body as Record<string, unknown>
+  if (typeof module !== 'string' || !Array.isArray(failures) || !asEnvelope(env)) return undefined
+  return body as ParkedMessage
 }
 
 function asEnvelope(body: unknown): Envelope | undefined {

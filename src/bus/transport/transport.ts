@@ -63,7 +63,7 @@ export interface TransportHost {
   /** Queues a delivery in its (local) module. */
   enqueueLocal(state: DeliveryState): void
   /** A broker's message for a local module: resolves once its outcome is on disk here, or it was a duplicate. */
-  receive(module: string, env: Envelope): Promise<ReceiveOutcome>
+  receive(module: string, env: Envelope, failures?: FailureRecord[]): Promise<ReceiveOutcome>
   /** Keeps a message deleted from the broker's error queue for people, before the broker forgets it. */
   archive(message: FailedMessage): Promise<void>
   /** Nothing is pending in the transport any more: bus.idle() may be waiting for that. */
@@ -96,6 +96,11 @@ export interface Transport {
   status(): TransportStatus
   /** A broker transport's error queue: takes a message that failed for good, resolves once confirmed. */
   park?(module: string, failedEnv: Envelope, failures: FailureRecord[]): Promise<void>
+  /**
+   * A broker transport's delayed retry: the message waits `delayMs` in a TTL queue, then dead-letters
+   * into the module's queue, with the attempts so far. Resolves once confirmed.
+   */
+  retryLater?(module: string, env: Envelope, failures: FailureRecord[], delayMs: number): Promise<void>
   /** The broker's error queue as the console browses it (only where the transport was asked to). */
   readonly errorQueue?: RemoteErrorQueue
   /** Modules of other processes, where this process hosts the console. */

@@ -34,12 +34,19 @@ export function testNamespace(label: string): string {
   return `mailroom-test-${label}-${process.pid}-${Date.now().toString(36)}`
 }
 
-/** Deletes the queues and the exchange of `namespace` (the modules named, and the undecodable queue). */
+/** Deletes every queue and exchange of `namespace` (as rabbitmqctl lists them). */
 export async function deleteNamespace(namespace: string, modules: readonly string[]): Promise<void> {
+  const run = promisify(execFile)
+  const listed = async (what: 'list_queues' | 'list_exchanges') =>
+    (await run('rabbitmqctl', ['--quiet', what, '--no-table-headers', 'name'])).stdout
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((name) => name.startsWith(`${namespace}.`))
   const connection = new Connection(brokerUrl)
   try {
-    for (const queue of [...modules, 'undecodable']) await connection.queueDelete({ queue: `${namespace}.${queue}` })
-    await connection.exchangeDelete({ exchange: `${namespace}.events` })
+    const queues = new Set([...modules.map((module) => `${namespace}.${module}`), ...(await listed('list_queues'))])
+    for (const queue of queues) await connection.queueDelete({ queue })
+    for (const exchange of await listed('list_exchanges')) await connection.exchangeDelete({ exchange })
   } finally {
     await connection.close()
   }
