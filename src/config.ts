@@ -117,7 +117,7 @@ function readCommandLine(env: NodeJS.ProcessEnv, args: readonly string[]): { par
   if (unknown !== undefined || names.length === 0) throw new ConfigError('--modules', `a comma-separated list of ${processParts.join(', ')}`, values.modules)
   const parts = processParts.filter((part) => names.includes(part))
   if (parts.length < processParts.length && transport === undefined) {
-    throw new ConfigError('--transport (or MAILROOM_TRANSPORT)', 'a broker URL when --modules runs only some of the shop (the others run in processes of their own)', '')
+    throw new ConfigError('--transport (or MAILROOM_TRANSPORT)', 'a broker URL when --modules runs only some of the shop (the others run in processes of their own)', '(unset)')
   }
   return { parts, transport }
 }

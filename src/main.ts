@@ -21,8 +21,9 @@ try {
 
 const wholeShop = config.parts.length === processParts.length
 const modulesHere = config.parts.filter((part) => part !== 'web')
-// One data directory per process (each holds the lock on its own): ./data for the whole shop, ./data/<parts> for a share of it.
-const dataDir = config.dataDir ?? (wholeShop ? undefined : join('data', config.parts.join('+')))
+// One data directory per process (each holds the lock on its own): ./data for the whole shop,
+// ./data/processes/<parts> for a share of it (apart from the whole shop's module directories).
+const dataDir = config.dataDir ?? (wholeShop ? undefined : join('data', 'processes', config.parts.join('+')))
 const shop = createShop({
   ...(dataDir ? { dataDir } : {}),
   recoverability: config.recoverability,
@@ -47,7 +48,7 @@ let app: Awaited<ReturnType<typeof buildApp>> | undefined
 if (config.parts.includes('web')) {
   app = await buildApp({ bus: shop.bus, order: shop.order })
   const address = await app.listen({ host: config.host, port: config.port })
-  console.log(`Mailroom is running: ${address.replace('127.0.0.1', 'localhost')}  (data in ${shop.bus.dataDir}${where})`)
+  console.log(`Mailroom is running: ${address.replace('127.0.0.1', 'localhost')}${where}  (data in ${shop.bus.dataDir})`)
 } else {
   console.log(`Mailroom is running ${modulesHere.join(', ')}${where}  (data in ${shop.bus.dataDir})`)
 }
