@@ -1,14 +1,13 @@
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import type { AdminApi } from './admin/admin-api.js'
 import { createAdmin } from './admin/create-admin.js'
 import { systemClock, type Clock } from './clock.js'
 import type { ModuleDefinition } from './endpoint/define-module.js'
 import type { SendOptions } from './endpoint/handler-context.js'
 import { createModuleRuntime, type ModuleRuntime, type QueueSpill } from './endpoint/module-runtime.js'
-import type { Envelope } from './messages/envelope.js'
 import { createEmbeddedTransport } from './transport/embedded-transport.js'
-import type { ForwardedSignal, ReceiveOutcome, Transport } from './transport/transport.js'
-import type { FailureRecord } from './outbox/record.js'
+import { createTransportHost } from './transport/transport-host.js'
+import type { Transport } from './transport/transport.js'
 import { BusAlreadyStartedError, BusNotStartedError, InvalidOptionError, ModuleNotFoundError } from './errors.js'
 import type { BodyOf, CommandDefinition, EventDefinition } from './messages/define-message.js'
 import { Headers, OutsideOrigin } from './messages/headers.js'
@@ -20,7 +19,7 @@ import { createMemoryFileSystem } from './outbox/memory-file-system.js'
 import { createOutbox } from './outbox/outbox.js'
 import { createIncomingPipeline } from './pipeline/incoming.js'
 import { prepareOutgoing, type SendMode } from './pipeline/outgoing.js'
-import { createErrorQueue, type FailedMessage } from './recoverability/error-queue.js'
+import { createErrorQueue } from './recoverability/error-queue.js'
 import { requireWhole } from './recoverability/policy.js'
 import { createTopology, type Routes } from './routing/topology.js'
 import { createDelayScheduler } from './scheduling/delay-scheduler.js'
@@ -185,50 +184,15 @@ export function createBus(options: BusOptions): Bus {
     scheduler.add(delivery.at ?? clock.now(), delivery)
   }
 
+  /** Hands deliveries due now to the transport, and the others to the scheduler. */
   function dispatch(deliveries: DeliveryState[]): void {
     const now = clock.now()
-    let due = deliveries
+    const due: DeliveryState[] = []
     for (const delivery of deliveries) {
-      if (delivery.at !== undefined && delivery.at > now) {
-        due = deliveries.filter((candidate) => candidate.at === undefined || candidate.at <= now)
-        break
-      }
+      if (delivery.at !== undefined && delivery.at > now) delay(delivery)
+      else due.push(delivery)
     }
-    for (const delivery of deliveries) if (delivery.at !== undefined && delivery.at > now) delay(delivery)
     if (due.length > 0) transport.deliver(due)
-  }
-
-  /** Deliveries parked in the broker's error queue by their latest attempt (not an earlier one). */
-  const parkedNow = new Set<DeliveryState>()
-  /** Broker messages waiting for their outcome here; on stop, those never started go back to the broker. */
-  const awaitingOutcome = new Set<DeliveryState>()
-
-  function receive(module: string, env: Envelope, failures?: FailureRecord[]): Promise<ReceiveOutcome> {
-    const runtime = runtimes.get(module)
-    if (!runtime || state !== 'running') return Promise.resolve('requeue')
-    const known = outbox.ledger.get(env.id, module)
-    // Handled (or owned by a record here, delayed or failed) already, or being handled now: a redelivery.
-    // A parked one may come back: a person retried it from the broker's error queue.
-    if (known && (known.settled || (known.kind !== undefined && known.kind !== 'forwarded' && known.kind !== 'parked'))) return Promise.resolve('ack')
-    const delivery = outbox.ledger.received(env, module, clock.now())
-    // A delayed retry coming back from the broker: its earlier attempts come with it.
-    if (failures) {
-      delivery.env = env
-      delivery.failures = failures
-    }
-    return new Promise<ReceiveOutcome>((resolve) => {
-      awaitingOutcome.add(delivery)
-      delivery.settled = (settled) => {
-        settled.settled = undefined
-        awaitingOutcome.delete(settled)
-        if (settled.kind === undefined || settled.kind === 'forwarded' || (settled.kind === 'parked' && !parkedNow.delete(settled))) {
-          // Nothing was written (the journal failed): the broker keeps the message and delivers it again.
-          outbox.ledger.forget(settled)
-          resolve('requeue')
-        } else resolve('ack')
-      }
-      runtime.enqueue(delivery)
-    })
   }
 
   function log(module: string, level: LogLevel, text: string, fields?: Record<string, unknown>, messageId?: string): void {
@@ -304,14 +268,14 @@ export function createBus(options: BusOptions): Bus {
       retryLaterAtBroker: transport.retryLater
         ? async (delivery, env, failures, delayMs) => {
             await transport.retryLater!(delivery.module, env, failures, delayMs)
-            parkedNow.add(delivery)
+            host.markParked(delivery)
           }
         : undefined,
       park: transport.park
         ? async (delivery, failedEnv, failures) => {
             await transport.park!(delivery.module, failedEnv, failures)
             // The error queue has it: the broker's copy may be acknowledged even if the local mark fails.
-            parkedNow.add(delivery)
+            host.markParked(delivery)
           }
         : undefined,
       retryAfterWriteError(delivery, error) {
@@ -347,49 +311,6 @@ export function createBus(options: BusOptions): Bus {
     })
   }
 
-  /** A message deleted from the broker's error queue, kept as one JSON line (synced) before the broker forgets it. */
-  async function archiveFromBroker(message: FailedMessage): Promise<void> {
-    await fileSystem.mkdir(dataDir)
-    const handle = await fileSystem.openAppend(join(dataDir, 'broker-error-archive.jsonl'))
-    try {
-      await handle.append(Buffer.from(`${JSON.stringify({ archivedAt: clock.now(), ...message })}\n`))
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-  }
-
-  /**
-   * With a broker: the delivery signals since the last report, for a console in another process (its
-   * conversation diagrams). Bounded: under a flood the oldest are dropped, the diagram then has gaps.
-   */
-  const signalsToReport: ForwardedSignal[] = []
-  if (transport.kind !== 'embedded' && moduleNames.length > 0) {
-    const keep = (signal: ForwardedSignal) => {
-      // Only this process's own deliveries: a console here re-emits other processes' signals too.
-      if (!moduleNames.includes(signal.payload.module)) return
-      signalsToReport.push(signal)
-      if (signalsToReport.length > 2_000) signalsToReport.splice(0, signalsToReport.length - 2_000)
-    }
-    signals.on('message:handled', (payload) => keep({ name: 'message:handled', payload }))
-    signals.on('message:failed', (payload) => keep({ name: 'message:failed', payload }))
-    signals.on('message:retried', (payload) => keep({ name: 'message:retried', payload }))
-    signals.on('message:archived', (payload) => keep({ name: 'message:archived', payload }))
-  }
-
-  /** Records, per producing journal, that the broker took these deliveries. */
-  async function forwarded(states: readonly DeliveryState[]): Promise<void> {
-    const byJournal = new Map<string, DeliveryState[]>()
-    for (const delivery of states) {
-      const journal = delivery.producer?.journal
-      if (!journal) continue
-      const list = byJournal.get(journal)
-      if (list) list.push(delivery)
-      else byJournal.set(journal, [delivery])
-    }
-    await Promise.all([...byJournal].map(([journal, list]) => outbox.commitForwarded(journal, list)))
-  }
-
   const admin = createAdmin({
     topology,
     outbox,
@@ -405,6 +326,21 @@ export function createBus(options: BusOptions): Bus {
     log,
     now: () => clock.now(),
     transport,
+  })
+
+  const host = createTransportHost({
+    topology,
+    transport,
+    moduleNames,
+    runtimes,
+    outbox,
+    signals,
+    clock,
+    fileSystem,
+    dataDir,
+    admin: () => admin,
+    isRunning: () => state === 'running',
+    notifyIfQuiet,
   })
 
   return {
@@ -427,29 +363,7 @@ export function createBus(options: BusOptions): Bus {
         signals.emit('journal:torn-tail', torn)
       }
       try {
-        await transport.start({
-          topology,
-          localModules: moduleNames,
-          enqueueLocal: (delivery) => runtimes.get(delivery.module)?.enqueue(delivery),
-          receive,
-          forwarded: (states) => forwarded(states),
-          archive: (message) => archiveFromBroker(message),
-          report: () => ({
-            modules: admin.modules().filter((module) => moduleNames.includes(module.name)),
-            logs: Object.fromEntries(moduleNames.map((name) => [name, admin.logs(name).slice(-50)])),
-            signals: signalsToReport.splice(0),
-          }),
-          remoteSignal: (signal) => signals.emit(signal.name, signal.payload as never),
-          remoteLog: (line) => signals.emit('log', line),
-          drained: () => notifyIfQuiet(),
-          control(command) {
-            if (command.action === 'stop') admin.stopModule(command.module)
-            else if (command.action === 'start') admin.startModule(command.module)
-            else if (command.action === 'fault') admin.setFault(command.module, command.on === true)
-            else if (command.action === 'fault-rate' && typeof command.rate === 'number') admin.setFaultRate(command.module, command.rate)
-          },
-          onError: (error, during) => signals.emit('bus:error', { error, during }),
-        })
+        await transport.start(host)
       } catch (error) {
         await outbox.close()
         state = 'created'
@@ -488,7 +402,7 @@ export function createBus(options: BusOptions): Bus {
       for (const runtime of runtimes.values()) runtime.stop()
       await Promise.all([...runtimes.values()].map((runtime) => runtime.settled()))
       // Broker messages still queued here were never started: the broker delivers them again.
-      for (const delivery of [...awaitingOutcome]) delivery.settled?.(delivery)
+      host.releaseAwaiting()
       while (activity > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve))
       scheduler.stop()
       await transport.stop()

@@ -1,0 +1,149 @@
+import { join } from 'node:path'
+import type { AdminApi } from '../admin/admin-api.js'
+import type { Clock } from '../clock.js'
+import type { ModuleRuntime } from '../endpoint/module-runtime.js'
+import type { Envelope } from '../messages/envelope.js'
+import type { DeliveryState } from '../outbox/delivery-ledger.js'
+import type { FileSystem } from '../outbox/file-system.js'
+import type { Outbox } from '../outbox/outbox.js'
+import type { FailureRecord } from '../outbox/record.js'
+import type { FailedMessage } from '../recoverability/error-queue.js'
+import type { Topology } from '../routing/topology.js'
+import type { BusEmitter } from '../signals.js'
+import type { ForwardedSignal, ReceiveOutcome, Transport, TransportHost } from './transport.js'
+
+export interface TransportHostDeps {
+  topology: Topology
+  transport: Transport
+  /** The modules this process runs. */
+  moduleNames: readonly string[]
+  runtimes: ReadonlyMap<string, ModuleRuntime>
+  outbox: Outbox
+  signals: BusEmitter
+  clock: Clock
+  fileSystem: FileSystem
+  dataDir: string
+  admin: () => AdminApi
+  isRunning: () => boolean
+  /** Wakes bus.idle() waiters if nothing is pending any more. */
+  notifyIfQuiet: () => void
+}
+
+/**
+ * The bus's side of a transport: what a broker's message becomes here (a delivery acknowledged once
+ * its outcome is on disk, or recognised as a redelivery), what the broker confirmed, and what this
+ * process reports to a console in another one.
+ */
+export function createTransportHost(deps: TransportHostDeps): TransportHost & {
+  /** The broker took the delivery into its error queue or a delay queue: its message may be acknowledged. */
+  markParked(state: DeliveryState): void
+  /** On stop: broker messages queued here and never started go back to the broker. */
+  releaseAwaiting(): void
+} {
+  const { outbox, signals, clock, moduleNames, runtimes } = deps
+  /** Deliveries parked at the broker by their latest attempt (not by an earlier one). */
+  const parkedNow = new Set<DeliveryState>()
+  const awaitingOutcome = new Set<DeliveryState>()
+  /**
+   * The delivery signals since the last report, for a console in another process (its conversation
+   * diagrams). Bounded: under a flood the oldest are dropped, and the diagram then has gaps.
+   */
+  const signalsToReport: ForwardedSignal[] = []
+  if (deps.transport.kind !== 'embedded' && moduleNames.length > 0) {
+    const keep = (signal: ForwardedSignal) => {
+      // Only this process's own deliveries: a console here re-emits other processes' signals too.
+      if (!moduleNames.includes(signal.payload.module)) return
+      signalsToReport.push(signal)
+      if (signalsToReport.length > 2_000) signalsToReport.splice(0, signalsToReport.length - 2_000)
+    }
+    signals.on('message:handled', (payload) => keep({ name: 'message:handled', payload }))
+    signals.on('message:failed', (payload) => keep({ name: 'message:failed', payload }))
+    signals.on('message:retried', (payload) => keep({ name: 'message:retried', payload }))
+    signals.on('message:archived', (payload) => keep({ name: 'message:archived', payload }))
+  }
+
+  function receive(module: string, env: Envelope, failures?: FailureRecord[]): Promise<ReceiveOutcome> {
+    const runtime = runtimes.get(module)
+    if (!runtime || !deps.isRunning()) return Promise.resolve('requeue')
+    const known = outbox.ledger.get(env.id, module)
+    // Handled (or owned by a record here, delayed or failed) already, or being handled now: a redelivery.
+    // A parked one may come back: a person retried it, or its delay at the broker is over.
+    if (known && (known.settled || (known.kind !== undefined && known.kind !== 'forwarded' && known.kind !== 'parked'))) return Promise.resolve('ack')
+    const delivery = outbox.ledger.received(env, module, clock.now())
+    // A delayed retry coming back from the broker: its earlier attempts come with it.
+    if (failures) {
+      delivery.env = env
+      delivery.failures = failures
+    }
+    return new Promise<ReceiveOutcome>((resolve) => {
+      awaitingOutcome.add(delivery)
+      delivery.settled = (settled) => {
+        settled.settled = undefined
+        awaitingOutcome.delete(settled)
+        if (settled.kind === undefined || settled.kind === 'forwarded' || (settled.kind === 'parked' && !parkedNow.delete(settled))) {
+          // Nothing was written (the journal failed): the broker keeps the message and delivers it again.
+          outbox.ledger.forget(settled)
+          resolve('requeue')
+        } else resolve('ack')
+      }
+      runtime.enqueue(delivery)
+    })
+  }
+
+  /** Records, per producing journal, that the broker took these deliveries. */
+  async function forwarded(states: readonly DeliveryState[]): Promise<void> {
+    const byJournal = new Map<string, DeliveryState[]>()
+    for (const delivery of states) {
+      const journal = delivery.producer?.journal
+      if (!journal) continue
+      const list = byJournal.get(journal)
+      if (list) list.push(delivery)
+      else byJournal.set(journal, [delivery])
+    }
+    await Promise.all([...byJournal].map(([journal, list]) => outbox.commitForwarded(journal, list)))
+  }
+
+  /** A message deleted from the broker's error queue, kept as one JSON line (synced) before the broker forgets it. */
+  async function archive(message: FailedMessage): Promise<void> {
+    await deps.fileSystem.mkdir(deps.dataDir)
+    const handle = await deps.fileSystem.openAppend(join(deps.dataDir, 'broker-error-archive.jsonl'))
+    try {
+      await handle.append(Buffer.from(`${JSON.stringify({ archivedAt: clock.now(), ...message })}\n`))
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+  }
+
+  return {
+    topology: deps.topology,
+    localModules: moduleNames,
+    enqueueLocal: (delivery) => runtimes.get(delivery.module)?.enqueue(delivery),
+    receive,
+    forwarded,
+    archive,
+    drained: () => deps.notifyIfQuiet(),
+    onError: (error, during) => signals.emit('bus:error', { error, during }),
+    report: () => {
+      const admin = deps.admin()
+      return {
+        modules: admin.modules().filter((module) => moduleNames.includes(module.name)),
+        logs: Object.fromEntries(moduleNames.map((name) => [name, admin.logs(name).slice(-50)])),
+        signals: signalsToReport.splice(0),
+      }
+    },
+    remoteSignal: (signal) => signals.emit(signal.name, signal.payload as never),
+    remoteLog: (line) => signals.emit('log', line),
+    control(command) {
+      const admin = deps.admin()
+      if (command.action === 'stop') admin.stopModule(command.module)
+      else if (command.action === 'start') admin.startModule(command.module)
+      else if (command.action === 'fault') admin.setFault(command.module, command.on === true)
+      else if (command.action === 'fault-rate' && typeof command.rate === 'number') admin.setFaultRate(command.module, command.rate)
+    },
+    markParked: (state) => void parkedNow.add(state),
+    releaseAwaiting() {
+      for (const delivery of [...awaitingOutcome]) delivery.settled?.(delivery)
+    },
+  }
+}
