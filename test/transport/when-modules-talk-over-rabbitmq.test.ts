@@ -1,6 +1,6 @@
 import { Connection } from 'rabbitmq-client'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createAmqpTransport, createBus, type Bus } from '../../src/bus/index.js'
+import { createAmqpTransport, createBus, createMemoryFileSystem, type Bus } from '../../src/bus/index.js'
 import { createFixtureLog, createFixtureModules, TakeOrder, type FixtureOptions } from '../bus/support/shop-fixture.js'
 import { brokerAvailable, brokerUrl, deleteNamespace, queueLength, testNamespace } from './support/broker.js'
 
@@ -129,5 +129,39 @@ describe.skipIf(!available)('when modules talk over RabbitMQ', () => {
     expect(parked.module).toBe('orders')
     expect(parked.failures.map((failure) => failure.message)).toEqual(['never works', 'never works', 'never works'])
     expect(parked.env.headers).toMatchObject({ 'mailroom.exception.message': 'never works', 'mailroom.delayed-retries': '2' })
+  })
+
+  it('keeps messages in the journal while the broker cannot be reached, and sends them once it can', async () => {
+    const namespace = testNamespace('unreachable')
+    namespaces.push(namespace)
+    const log = createFixtureLog()
+    const fileSystem = createMemoryFileSystem()
+    // Nothing listens on port 1: the front process starts, accepts sends, and cannot forward them.
+    const offline = createFixtureModules({ log })
+    const cutOff = createBus({
+      modules: offline.modules,
+      routes: offline.routes,
+      storage: 'memory',
+      fileSystem,
+      runHere: ['orders'],
+      transport: createAmqpTransport({ url: 'amqp://guest:guest@127.0.0.1:1', namespace, connectTimeoutMs: 200, stopTimeoutMs: 200 }),
+    })
+    await cutOff.start()
+    for (let i = 0; i < 20; i++) await cutOff.send(TakeOrder, { orderId: `o-${i}`, amount: i })
+    await until(() => cutOff.admin.transport().unconfirmed === 20)
+    expect(cutOff.admin.transport()).toMatchObject({ kind: 'amqp', state: 'connecting' })
+    await cutOff.stop()
+    expect(log.taken).toEqual([])
+
+    // The same journals, now with the broker there: every message goes out and is handled once.
+    const { back } = twoProcesses(namespace, log)
+    const online = createFixtureModules({ log })
+    const front = createBus({ modules: online.modules, routes: online.routes, storage: 'memory', fileSystem, runHere: ['orders'], transport: createAmqpTransport({ url: brokerUrl, namespace }) })
+    started.push(front)
+    await back.start()
+    expect((await front.start()).queued).toBe(20)
+    await until(() => log.notified.length === 20 && log.confirmed.length === 20)
+    await Promise.all([front.idle(), back.idle()])
+    expect([...log.taken].sort()).toEqual(Array.from({ length: 20 }, (_, i) => `o-${i}`).sort())
   })
 })

@@ -17,6 +17,8 @@ export interface AmqpTransportOptions {
   prefetchPerSlot?: number
   /** How long `stop()` waits for unconfirmed deliveries before it leaves them to the next start. @default 5000 */
   stopTimeoutMs?: number
+  /** How long `start()` waits for the broker before it goes on (and keeps trying in the background). @default 10000 */
+  connectTimeoutMs?: number
   /** Prefix of every queue and exchange, so several shops (or test runs) can share one broker. @default 'mailroom' */
   namespace?: string
   /**
@@ -167,7 +169,7 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
       // Waits (a while) for the broker so the first messages do not all start with a retry, and declares
       // the whole topology now: a console asks for queue lengths before anything was published.
       try {
-        await connection.onConnect(10_000, true)
+        await connection.onConnect(options.connectTimeoutMs ?? 10_000, true)
         await declare(connection, topology)
       } catch (error) {
         lastError = describe(error)
@@ -255,16 +257,21 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
       return lengths
     },
     async stop() {
-      await brokerConsole?.stop()
+      const timeoutMs = options.stopTimeoutMs ?? 5_000
       errorQueue?.release()
-      await Promise.all([...consumers, ...(errorQueue ? [errorQueue.consumer] : [])].map((consumer) => consumer.close()))
-      if (relaying.size > 0) {
-        await Promise.race([new Promise<void>((resolve) => drainedWaiters.push(resolve)), new Promise((resolve) => setTimeout(resolve, options.stopTimeoutMs ?? 5_000).unref())])
-      }
+      // Each step waits a bounded time: with the broker gone, closing channels would wait for it forever.
+      await within(brokerConsole?.stop() ?? Promise.resolve(), timeoutMs)
+      await within(Promise.all([...consumers, ...(errorQueue ? [errorQueue.consumer] : [])].map((consumer) => consumer.close())), timeoutMs)
+      if (relaying.size > 0) await within(new Promise<void>((resolve) => drainedWaiters.push(resolve)), timeoutMs)
       stopped = true
       state = 'closed'
-      await publisher?.close()
-      await connection?.close()
+      if (relaying.size > 0 || !connection?.ready) {
+        // Unconfirmed deliveries stay in the journal and go out at the next start.
+        connection?.unsafeDestroy()
+        return
+      }
+      await within(publisher?.close() ?? Promise.resolve(), timeoutMs)
+      await within(connection.close(), timeoutMs)
     },
   }
 }
@@ -279,6 +286,13 @@ async function declare(connection: Connection, topology: Declarations): Promise<
   for (const exchange of topology.exchanges) await connection.exchangeDeclare(exchange)
   for (const queue of topology.queues) await connection.queueDeclare(queue)
   for (const binding of topology.queueBindings) await connection.queueBind(binding)
+}
+
+/** Waits for `promise`, but no longer than `ms`. */
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([promise.catch(() => {}), new Promise((resolve) => (timer = setTimeout(resolve, ms)))])
+  clearTimeout(timer)
 }
 
 function asParked(body: unknown): ParkedMessage | undefined {

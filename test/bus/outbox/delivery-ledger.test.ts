@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest'
+import type { Envelope } from '../../../src/bus/messages/envelope.js'
+import { createDeliveryLedger, destinationRoleLive } from '../../../src/bus/outbox/delivery-ledger.js'
+
+const env = (id: string): Envelope => ({ id, type: 'Tick', headers: {}, body: {} })
+
+describe('the delivery ledger', () => {
+  it('holds a broker message’s consumed mark until its time is up, then forgets it', () => {
+    const ledger = createDeliveryLedger()
+    const segment = ledger.segment('billing', 1)
+    const received = ledger.received(env('m-1'), 'billing', 1_000)
+    ledger.recorded(segment, 'm-1', 'billing', 'handled', 1_000, { keepUntil: 61_000 })
+    // No producer record here (the message came from the broker), yet the mark stays live: a redelivery is still recognised.
+    expect(destinationRoleLive(received)).toBe(true)
+    expect(segment.live).toBe(1)
+    expect(ledger.get('m-1', 'billing')?.kind).toBe('handled')
+
+    ledger.expireHolds(60_999)
+    expect(ledger.get('m-1', 'billing')).toBe(received)
+    ledger.expireHolds(61_000)
+    expect(segment.live).toBe(0)
+    expect(ledger.get('m-1', 'billing')).toBeUndefined()
+  })
+
+  it('never lets a forwarded mark override the module’s own record, in either order', () => {
+    const ledger = createDeliveryLedger()
+    const sales = ledger.segment('sales', 1)
+    const billing = ledger.segment('billing', 1)
+    ledger.produced(sales, env('m-2'), 'billing', undefined, 1_000, 0, 100)
+    ledger.produced(sales, env('m-3'), 'billing', undefined, 1_000, 100, 100)
+
+    // m-2: handled here first, the broker's confirm recorded after (a replay may apply them in this order).
+    ledger.recorded(billing, 'm-2', 'billing', 'handled', 1_001)
+    ledger.recorded(sales, 'm-2', 'billing', 'forwarded', 1_002)
+    expect(ledger.get('m-2', 'billing')?.kind).toBe('handled')
+
+    // m-3: forwarded first, then handled: the module's record wins.
+    ledger.recorded(sales, 'm-3', 'billing', 'forwarded', 1_001)
+    expect(ledger.get('m-3', 'billing')?.kind).toBe('forwarded')
+    ledger.recorded(billing, 'm-3', 'billing', 'handled', 1_002)
+    expect(ledger.get('m-3', 'billing')?.kind).toBe('handled')
+  })
+
+  it('keeps a pending delivery’s envelope and drops a tombstone’s', () => {
+    const ledger = createDeliveryLedger()
+    const outside = ledger.segment('_outside', 1)
+    const state = ledger.produced(outside, env('m-4'), 'billing', undefined, 1_000, 0, 100)
+    expect(state.env?.id).toBe('m-4')
+    ledger.recorded(ledger.segment('billing', 1), 'm-4', 'billing', 'handled', 1_001)
+    expect(state.env).toBeUndefined()
+  })
+})
