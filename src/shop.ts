@@ -35,9 +35,13 @@ export function createShop(options: ShopOptions = {}): Shop {
     ...('billingMaxPerSecond' in options ? { maxPerSecond: billingMaxPerSecond } : {}),
   })
   const shipping = createShipping({ ...shared, ...(billingWaitMs !== undefined ? { billingWaitMs } : {}) })
-  const bus = createBus({ ...busOptions, modules: [sales.module, billing.module, shipping.module], routes: { PlaceOrder: 'sales', CancelOrder: 'sales' } })
+  const views = { sales: sales.orderState, billing: billing.orderState, shipping: shipping.orderState }
+  const bus = createBus({ ...busOptions, modules: [sales.module, billing.module, shipping.module], routes: { PlaceOrder: 'sales', CancelOrder: 'sales' }, views })
+  // A module in another process (with a broker) reports its view of the orders the console shows.
+  const viewOf = (module: keyof typeof views, orderId: string): Record<string, unknown> =>
+    bus.moduleNames.includes(module) ? views[module](orderId) : ((bus.admin.view(module, orderId) as Record<string, unknown> | undefined) ?? {})
   return {
     bus,
-    order: (orderId) => ({ orderId, sales: sales.orderState(orderId), billing: billing.orderState(orderId), shipping: shipping.orderState(orderId) }),
+    order: (orderId) => ({ orderId, sales: viewOf('sales', orderId), billing: viewOf('billing', orderId), shipping: viewOf('shipping', orderId) }),
   }
 }

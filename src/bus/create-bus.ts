@@ -84,6 +84,11 @@ export interface BusOptions {
    * @default 600000 (10 minutes)
    */
   holdConsumedMs?: number
+  /**
+   * Per module, what it can tell about a key (the shop: an order's state by id), for the console: with
+   * a broker, a console in another process reads these through `admin.view`.
+   */
+  views?: Readonly<Record<string, (key: string) => unknown>>
 }
 
 export interface SendResult {
@@ -326,6 +331,7 @@ export function createBus(options: BusOptions): Bus {
     log,
     now: () => clock.now(),
     transport,
+    views: options.views ?? {},
   })
 
   const host = createTransportHost({
@@ -341,6 +347,7 @@ export function createBus(options: BusOptions): Bus {
     admin: () => admin,
     isRunning: () => state === 'running',
     notifyIfQuiet,
+    views: options.views ?? {},
   })
 
   return {

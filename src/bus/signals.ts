@@ -50,6 +50,8 @@ export type BusSignals = {
   log: LogLine
   'module:started': { module: string }
   'module:stopped': { module: string }
+  /** A module in another process reported something new about the keys the console watches (its views). */
+  'module:reported': { module: string }
   'journal:torn-tail': { file: string; offset: number; droppedBytes: number; reason: string }
   'bus:error': { error: unknown; during: string }
 }

@@ -35,6 +35,14 @@ describe.runIf(available)('the console of the shop run as four processes, in a r
     await page.locator('[data-module="billing"] [data-log] li', { hasText: 'charging credit card' }).first().waitFor({ timeout: 15_000 })
     await page.locator('[data-module="shipping"] [data-log] li', { hasText: 'Shipping order' }).first().waitFor({ timeout: 15_000 })
     await page.locator('[data-module="shipping"] [data-field="handled"]', { hasText: /^20$/ }).waitFor({ timeout: 15_000 })
+    // The order states come from the modules' own views, reported by their processes.
+    const firstOrder = page.locator('[data-orders] tr').first()
+    await firstOrder.locator('.tick.yes', { hasText: 'shipped' }).waitFor({ timeout: 15_000 })
+    const orderId = (await firstOrder.locator('code').textContent())!
+    // Each module reports its own view in its own second: ask until all three have.
+    await expect
+      .poll(async () => (await (await fetch(`${processes.web!.url}/api/orders/${orderId}`)).json()) as unknown, { timeout: 10_000 })
+      .toMatchObject({ sales: { placed: true }, billing: { billed: true }, shipping: { shipped: true } })
 
     // The conversation diagram, drawn in this process from what the three others reported.
     const conversation = page.locator('[data-orders] tr a', { hasText: 'conversation' }).first()

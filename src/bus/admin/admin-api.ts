@@ -77,6 +77,11 @@ export interface AdminApi {
   /** Makes `rate` (0..1) of the module's handler attempts fail with InjectedFaultError: transient faults that retries absorb. */
   setFaultRate(module: string, rate: number): void
   journalBytes(): number
+  /**
+   * What the module can tell about `key` (the shop: an order's state by id): asked of the module here,
+   * or, for a module in another process, its latest report (undefined until it reported the key).
+   */
+  view(module: string, key: string): unknown
   /** How deliveries travel: embedded, or the broker connection's state. */
   transport(): TransportStatus
   /** Each module's queue length at the broker (modules in other processes included); undefined when embedded or disconnected. */

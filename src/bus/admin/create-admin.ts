@@ -26,6 +26,7 @@ export interface AdminDeps {
   tracked: <T>(work: () => Promise<T>) => Promise<T>
   now: () => number
   transport: Transport
+  views: Readonly<Record<string, (key: string) => unknown>>
   log: (module: string, level: LogLevel, text: string, fields?: Record<string, unknown>, messageId?: string) => void
 }
 
@@ -223,6 +224,11 @@ export function createAdmin(deps: AdminDeps): AdminApi {
     },
     journalBytes: () => outbox.totalBytes(),
     transport: () => deps.transport.status(),
+    view(name, key) {
+      if (runtimes.has(name)) return deps.views[name]?.(key)
+      requireKnownModule(name)
+      return remote()?.view(name, key)
+    },
     brokerQueueLengths: () => deps.transport.queueLengths(),
   }
 }

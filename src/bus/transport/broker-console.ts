@@ -8,6 +8,7 @@ interface StatusReport {
   modules: ModuleStatus[]
   logs: Record<string, LogLine[]>
   signals?: ForwardedSignal[]
+  views?: Record<string, Record<string, unknown>>
 }
 
 export interface BrokerConsoleOptions {
@@ -70,6 +71,9 @@ export function connectBrokerConsole(options: BrokerConsoleOptions): { remote: R
   let remote: RemoteModules | undefined
   if (options.isConsole) {
     const latest = new Map<string, { status: ModuleStatus; logs: LogLine[]; at: number }>()
+    const views = new Map<string, Map<string, unknown>>()
+    /** Keys people looked at lately (the recent orders), asked of every module once a second; forgotten after a minute. */
+    const watched = new Map<string, number>()
     const reports = connection.createConsumer(
       { queue: ownQueue('status'), queueOptions: { exclusive: true, autoDelete: true }, exchanges, queueBindings: [{ queue: '', exchange: options.statusExchange, routingKey: '' }] },
       (message) => {
@@ -85,6 +89,16 @@ export function connectBrokerConsole(options: BrokerConsoleOptions): { remote: R
           const seenUpTo = latest.get(status.name)?.logs.at(-1)?.at ?? 0
           for (const line of logs) if (line.at > seenUpTo) host.remoteLog(line)
           latest.set(status.name, { status, logs, at: Date.now() })
+          const reported = report.views?.[status.name]
+          if (reported) {
+            const known = views.get(status.name) ?? views.set(status.name, new Map()).get(status.name)!
+            let changed = false
+            for (const [key, value] of Object.entries(reported)) {
+              if (JSON.stringify(known.get(key)) !== JSON.stringify(value)) changed = true
+              known.set(key, value)
+            }
+            if (changed) host.remoteViewChanged(status.name)
+          }
         }
       },
     )
@@ -104,10 +118,27 @@ export function connectBrokerConsole(options: BrokerConsoleOptions): { remote: R
     }, options.reportEveryMs ?? 1_000)
     poll.unref()
     pollers.push(poll)
+    const ask = setInterval(() => {
+      if (!connection.ready || watched.size === 0) return
+      const now = Date.now()
+      for (const [key, at] of watched) if (now - at > 60_000) watched.delete(key)
+      const keys = [...watched.keys()].slice(-200)
+      for (const module of modules) {
+        if (host.localModules.includes(module)) continue
+        publisher.send({ exchange: options.controlExchange, routingKey: module, durable: false, expiration: String(staleAfterMs) }, { module, action: 'watch', keys }).catch(() => {})
+      }
+    }, options.reportEveryMs ?? 1_000)
+    ask.unref()
+    pollers.push(ask)
     remote = {
       brokerQueueLength: (module) => lengths.get(module) ?? 0,
       statuses: () => [...latest.values()].map(({ status, at }) => ({ ...status, reporting: Date.now() - at < staleAfterMs })),
       logs: (module) => latest.get(module)?.logs ?? [],
+      view(module, key) {
+        watched.delete(key)
+        watched.set(key, Date.now())
+        return views.get(module)?.get(key)
+      },
       async control(command) {
         await publisher.send({ exchange: options.controlExchange, routingKey: command.module, durable: false }, command)
       },

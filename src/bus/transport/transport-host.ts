@@ -25,6 +25,8 @@ export interface TransportHostDeps {
   dataDir: string
   admin: () => AdminApi
   isRunning: () => boolean
+  /** Per module, what it can tell about a key (the shop: an order id) for a console in another process. */
+  views: Readonly<Record<string, (key: string) => unknown>>
   /** Wakes bus.idle() waiters if nothing is pending any more. */
   notifyIfQuiet: () => void
 }
@@ -44,6 +46,8 @@ export function createTransportHost(deps: TransportHostDeps): TransportHost & {
   /** Deliveries parked at the broker by their latest attempt (not by an earlier one). */
   const parkedNow = new Set<DeliveryState>()
   const awaitingOutcome = new Set<DeliveryState>()
+  /** Per local module, the keys a console asked to see. */
+  const watchedKeys = new Map<string, string[]>()
   /**
    * The delivery signals since the last report, for a console in another process (its conversation
    * diagrams). Bounded: under a flood the oldest are dropped, and the diagram then has gaps.
@@ -130,13 +134,21 @@ export function createTransportHost(deps: TransportHostDeps): TransportHost & {
         modules: admin.modules().filter((module) => moduleNames.includes(module.name)),
         logs: Object.fromEntries(moduleNames.map((name) => [name, admin.logs(name).slice(-50)])),
         signals: signalsToReport.splice(0),
+        views: Object.fromEntries(
+          moduleNames.map((name) => {
+            const view = deps.views[name]
+            return [name, view ? Object.fromEntries((watchedKeys.get(name) ?? []).map((key) => [key, view(key)])) : {}]
+          }),
+        ),
       }
     },
     remoteSignal: (signal) => signals.emit(signal.name, signal.payload as never),
     remoteLog: (line) => signals.emit('log', line),
+    remoteViewChanged: (module) => signals.emit('module:reported', { module }),
     control(command) {
       const admin = deps.admin()
-      if (command.action === 'stop') admin.stopModule(command.module)
+      if (command.action === 'watch') watchedKeys.set(command.module, Array.isArray(command.keys) ? command.keys.filter((key) => typeof key === 'string').slice(0, 200) : [])
+      else if (command.action === 'stop') admin.stopModule(command.module)
       else if (command.action === 'start') admin.startModule(command.module)
       else if (command.action === 'fault') admin.setFault(command.module, command.on === true)
       else if (command.action === 'fault-rate' && typeof command.rate === 'number') admin.setFaultRate(command.module, command.rate)

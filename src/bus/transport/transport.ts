@@ -39,9 +39,11 @@ export type ForwardedSignal = { [K in 'message:handled' | 'message:failed' | 'me
 /** A person's command for a module in another process, carried by the broker. */
 export interface ModuleCommand {
   module: string
-  action: 'stop' | 'start' | 'fault' | 'fault-rate'
+  /** `watch`: report the module's views of these keys (e.g. order ids) from now on. */
+  action: 'stop' | 'start' | 'fault' | 'fault-rate' | 'watch'
   on?: boolean
   rate?: number
+  keys?: string[]
 }
 
 /** Modules that run in other processes, as the console sees them through the broker. */
@@ -49,6 +51,8 @@ export interface RemoteModules {
   /** The latest report of each module heard of; `reporting` is false once its reports stopped. */
   statuses(): (ModuleStatus & { reporting: boolean })[]
   logs(module: string): LogLine[]
+  /** The module's view of `key` as last reported; asks the module to report it from now on. */
+  view(module: string, key: string): unknown
   /** Messages waiting in the module's queue at the broker, as last read. */
   brokerQueueLength(module: string): number
   control(command: ModuleCommand): Promise<void>
@@ -72,7 +76,9 @@ export interface TransportHost {
   forwarded(states: readonly DeliveryState[]): Promise<void>
   onError(error: unknown, during: string): void
   /** This process's modules as the console shows them: status and latest log lines. */
-  report(): { modules: ModuleStatus[]; logs: Record<string, LogLine[]>; signals: ForwardedSignal[] }
+  report(): { modules: ModuleStatus[]; logs: Record<string, LogLine[]>; signals: ForwardedSignal[]; views: Record<string, Record<string, unknown>> }
+  /** A module of another process reported a changed view of a watched key. */
+  remoteViewChanged(module: string): void
   /** A log line another process reported for one of its modules (the console streams it like its own). */
   remoteLog(line: LogLine): void
   /** A delivery signal of another process (handled, failed, retried, archived): the console's diagrams use it. */

@@ -89,6 +89,7 @@ export async function streamRoutes(app: FastifyInstance): Promise<void> {
   signals.on('message:failed', markDirty)
   signals.on('message:retried', markDirty)
   signals.on('message:archived', markDirty)
+  signals.on('module:reported', markDirty)
   shop.metrics.onSample((latest) => broadcast(latest, 'metrics'))
 
   const timer = setInterval(() => {
@@ -106,6 +107,7 @@ export async function streamRoutes(app: FastifyInstance): Promise<void> {
     signals.off('message:failed', markDirty)
     signals.off('message:retried', markDirty)
     signals.off('message:archived', markDirty)
+    signals.off('module:reported', markDirty)
     for (const session of channel.activeSessions) channel.deregister(session)
   })
 
