@@ -194,7 +194,7 @@ export function createBus(options: BusOptions): Bus {
     const now = clock.now()
     const due: DeliveryState[] = []
     for (const delivery of deliveries) {
-      if (delivery.at !== undefined && delivery.at > now) delay(delivery)
+      if (delivery.at !== undefined && delivery.at > now && !transport.holdsDeferred) delay(delivery)
       else due.push(delivery)
     }
     if (due.length > 0) transport.deliver(due)
@@ -389,7 +389,11 @@ export function createBus(options: BusOptions): Bus {
         queued += deliveries.length
       }
       if (transport.kind !== 'embedded') transport.deliver(recovered.elsewhere)
-      for (const delivery of recovered.delayed) delay(delivery)
+      // Delayed retries are records here; deferred messages wait at the broker when it holds them.
+      for (const delivery of recovered.delayed) {
+        if (delivery.kind === undefined && transport.holdsDeferred) transport.deliver([delivery])
+        else delay(delivery)
+      }
       for (const delivery of recovered.failed) errorQueue.add(delivery)
       state = 'running'
       for (const runtime of runtimes.values()) if (!heldModules.has(runtime.name)) runtime.start()

@@ -164,4 +164,20 @@ describe.skipIf(!available)('when modules talk over RabbitMQ', () => {
     await Promise.all([front.idle(), back.idle()])
     expect([...log.taken].sort()).toEqual(Array.from({ length: 20 }, (_, i) => `o-${i}`).sort())
   })
+
+  it('lets a deferred message wait at the broker, in a TTL queue, and hands it over once due', async () => {
+    const namespace = testNamespace('deferred')
+    namespaces.push(namespace)
+    const { front, back, log } = twoProcesses(namespace, createFixtureLog(), { remindAfterMs: 1_500 })
+    await back.start()
+    await front.start()
+    await front.send(TakeOrder, { orderId: 'o-1', amount: 1 })
+    // Rounded up to whole seconds: the reminder waits in the orders module's 2 s queue.
+    await until(async () => (await queueLength(namespace, 'delay.orders.2000')) === 1, 5_000)
+    expect(log.reminded).toEqual([])
+    await until(() => log.reminded.length === 1, 10_000)
+    await Promise.all([front.idle(), back.idle()])
+    expect(log.reminded).toEqual(['o-1'])
+    expect(await queueLength(namespace, 'delay.orders.2000')).toBe(0)
+  })
 })

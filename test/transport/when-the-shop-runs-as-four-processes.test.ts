@@ -52,8 +52,9 @@ function expectEachOnce(counts: Map<string, number>, ids: readonly string[]): vo
 }
 
 describe.skipIf(!available)('when the shop runs as four processes over RabbitMQ', () => {
-  it('ships 2,000 orders placed through the HTTP API, each exactly once', async () => {
-    const { processes, dataDirOf } = await startFourProcesses('four')
+  it('ships 2,000 orders placed through the HTTP API, each exactly once, every buyer’s-remorse timeout waiting at the broker', async () => {
+    // Sales announces each order when its saga's timeout comes back from the broker's delay queue.
+    const { processes, dataDirOf } = await startFourProcesses('four', { MAILROOM_BUYERS_REMORSE_MS: '500' })
     const ids = await placeOrders(processes.web!.url, 2_000)
     const shipped = () => published(dataDirOf('shipping'), 'shipping', 'OrderShipped')
     await until(() => shipped().size === 2_000, 120_000, () => `${shipped().size} of 2000 shipped`)

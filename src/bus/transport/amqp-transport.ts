@@ -83,10 +83,28 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
     }
   }
 
+  /** The module's TTL queue for `delayMs`, declared before its first use: a message for a missing queue is silently dropped. */
+  async function delayQueue(module: string, delayMs: number): Promise<string> {
+    const queue = names.delayOf(module, delayMs)
+    if (!declaredDelays.has(queue)) {
+      await connection!.queueDeclare({ queue, durable: true, arguments: { 'x-message-ttl': delayMs, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': names.queueOf(module) } })
+      declaredDelays.add(queue)
+    }
+    return queue
+  }
+
   async function publishGroup(topology: Topology, group: DeliveryState[]): Promise<void> {
     const env = group[0]!.env
     if (!env) throw new Error(`delivery ${group[0]!.id} has no message to publish`)
     const properties = { durable: true, messageId: env.id, type: env.type, headers: { ...env.headers } }
+    const at = group[0]!.at
+    if (at !== undefined && at > Date.now()) {
+      // Deferred (a saga timeout, a deferred send): it waits at the broker, in a TTL queue per whole
+      // second of delay, so it arrives up to a second late and never early, and the queues stay few.
+      const delayMs = Math.ceil((at - Date.now()) / 1_000) * 1_000
+      await Promise.all(group.map(async (delivery) => publisher!.send({ ...properties, exchange: '', routingKey: await delayQueue(delivery.module, delayMs) }, env)))
+      return
+    }
     const subscribers = topology.subscribers.get(env.type) ?? []
     const toEverySubscriber = env.headers[Headers.Kind] === 'event' && env.headers[Headers.SagaName] === undefined && subscribers.length === group.length && group.every((delivery) => subscribers.includes(delivery.module))
     if (toEverySubscriber) {
@@ -150,6 +168,7 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
 
   return {
     kind: 'amqp',
+    holdsDeferred: true,
     get pending() {
       return relaying.size
     },
@@ -207,11 +226,7 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
       const queue = names.delayOf(module, delayMs)
       const parked: ParkedMessage = { module, env, failures }
       try {
-        if (!declaredDelays.has(queue)) {
-          // Declared before the first publish: a message for a queue that does not exist is silently dropped.
-          await connection!.queueDeclare({ queue, durable: true, arguments: { 'x-message-ttl': delayMs, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': names.queueOf(module) } })
-          declaredDelays.add(queue)
-        }
+        await delayQueue(module, delayMs)
         await publisher!.send({ exchange: '', routingKey: queue, durable: true, messageId: env.id, type: env.type, headers: { ...env.headers } }, parked)
       } catch (error) {
         lastError = describe(error)

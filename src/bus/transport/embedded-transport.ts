@@ -6,6 +6,7 @@ export function createEmbeddedTransport(): Transport {
   return {
     kind: 'embedded',
     pending: 0,
+    holdsDeferred: false,
     async start(given) {
       host = given
     },

@@ -95,8 +95,14 @@ export interface TransportHost {
 export interface Transport {
   readonly kind: TransportKind
   start(host: TransportHost): Promise<void>
-  /** Hands deliveries that are due now to their modules. Never throws: a broker transport retries until confirmed. */
+  /**
+   * Hands deliveries to their modules. Never throws: a broker transport retries until confirmed. The
+   * embedded transport takes only those due now (the bus keeps the others in its scheduler); a broker
+   * transport with `holdsDeferred` also takes deferred ones and lets the broker hold them until due.
+   */
   deliver(states: readonly DeliveryState[]): void
+  /** Deferred deliveries (saga timeouts, deferred sends) wait at the broker rather than in this process. */
+  readonly holdsDeferred: boolean
   /** Deliveries handed over and not yet settled (confirmed and recorded): the bus is not idle while any are. */
   readonly pending: number
   status(): TransportStatus

@@ -20,7 +20,7 @@ export async function stopFourProcesses(): Promise<void> {
  * Shipping each alone, and the console (`web`). Each has its own data directory; `start(part)` starts
  * one again (after a kill).
  */
-export async function startFourProcesses(label: string) {
+export async function startFourProcesses(label: string, extraEnv: Record<string, string> = {}) {
   const namespace = testNamespace(label)
   const root = mkdtempSync(join(tmpdir(), 'mailroom-four-'))
   cleanups.push(() => rmSync(root, { recursive: true, force: true }))
@@ -36,6 +36,7 @@ export async function startFourProcesses(label: string) {
     MAILROOM_DELAYED_RETRIES: '1',
     // Every record stays, so a test can count what each module did.
     MAILROOM_COMPACTION: 'off',
+    ...extraEnv,
   }
   const dataDirOf = (part: string) => join(root, part)
   const start = async (part: string) => {
