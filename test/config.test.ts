@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, readConfig } from '../src/config.js'
+
+describe('the configuration of npm start', () => {
+  it('runs the whole shop in one process with the embedded transport by default', () => {
+    expect(readConfig({}, [])).toMatchObject({ parts: ['sales', 'billing', 'shipping', 'web'], transport: undefined, amqpNamespace: 'mailroom' })
+  })
+
+  it('runs the parts named by --modules over the broker named by --transport or MAILROOM_TRANSPORT', () => {
+    expect(readConfig({}, ['--modules', 'billing', '--transport', 'amqp://guest:guest@127.0.0.1:5672'])).toMatchObject({ parts: ['billing'], transport: 'amqp://guest:guest@127.0.0.1:5672' })
+    expect(readConfig({ MAILROOM_TRANSPORT: 'amqps://broker.example', MAILROOM_AMQP_NAMESPACE: 'shop-2' }, ['--modules', 'web, sales'])).toMatchObject({
+      parts: ['sales', 'web'],
+      transport: 'amqps://broker.example',
+      amqpNamespace: 'shop-2',
+    })
+  })
+
+  it('refuses what it cannot run, and says what it expected', () => {
+    const refusal = (env: NodeJS.ProcessEnv, args: string[]) => {
+      try {
+        readConfig(env, args)
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError)
+        return (error as Error).message
+      }
+      throw new Error('accepted')
+    }
+    expect(refusal({}, ['--modules', 'sales'])).toContain('a broker URL when --modules runs only some of the shop')
+    expect(refusal({}, ['--modules', 'sales,warehouse', '--transport', 'amqp://x'])).toContain("a comma-separated list of sales, billing, shipping, web, got 'sales,warehouse'")
+    expect(refusal({}, ['--transport', 'http://broker'])).toContain("an amqp:// or amqps:// URL, got 'http://broker'")
+    expect(refusal({ MAILROOM_AMQP_NAMESPACE: 'a b' }, [])).toContain('MAILROOM_AMQP_NAMESPACE')
+    expect(refusal({}, ['--port', '3000'])).toContain('--modules <list> and --transport <url> only')
+  })
+})
