@@ -80,10 +80,9 @@ export function createAdmin(deps: AdminDeps): AdminApi {
     return { ...status, queueLength: status.queueLength + brokerQueue, errorQueueLength, location: reporting ? 'elsewhere' : 'stale' }
   }
 
-  function requireKnownModule(name: string): ModuleStatus {
-    const found = runtimes.has(name) ? status(runtimeOf(name)) : remoteStatus(name)
-    if (!found) runtimeOf(name)
-    return found!
+  /** Throws ModuleNotFoundError unless the module runs here or (with a console here) in another process. */
+  function requireKnownModule(name: string): void {
+    if (!runtimes.has(name) && !(remote() && topology.modules.has(name))) runtimeOf(name)
   }
 
   /** With a broker and the console here: every module of the topology that does not run here. */
@@ -137,7 +136,7 @@ export function createAdmin(deps: AdminDeps): AdminApi {
   return {
     events: signals,
     modules: () => [...runtimes.values()].map(status).concat(remoteNames().map((name) => remoteStatus(name)!)),
-    module: (name) => (runtimes.has(name) ? status(runtimeOf(name)) : requireKnownModule(name)),
+    module: (name) => (runtimes.has(name) ? status(runtimeOf(name)) : (remoteStatus(name) ?? status(runtimeOf(name)))),
     moduleNames: () => [...runtimes.keys(), ...remoteNames()],
     stopModule(name) {
       if (!runtimes.has(name) && remote()) return command(name, 'stop')

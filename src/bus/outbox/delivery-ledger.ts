@@ -73,7 +73,10 @@ export interface DeliveryLedger {
   produced(segment: Segment, env: Envelope, module: string, at: number | undefined, since: number, offset: number, size: number): DeliveryState
   /** Module `module`'s journal now holds a `kind` record about `id` in `segment`. */
   recorded(segment: Segment, id: string, module: string, kind: DestinationKind, since: number, details?: Partial<Pick<DeliveryState, 'env' | 'at' | 'failures' | 'keepUntil'>>): DeliveryState
-  /** A message a broker delivered to `module`: known from now on (not from a record here); `forget` undoes it. */
+  /**
+   * A message a broker delivered to `module`: known from now on (not from a record here), with the message
+   * as delivered (a retry or a delayed round carries newer headers); `forget` undoes it.
+   */
   received(env: Envelope, module: string, since: number): DeliveryState
   /** Drops a received delivery that nothing on disk holds (its outcome was never written). */
   forget(state: DeliveryState): void
@@ -285,7 +288,7 @@ export function createDeliveryLedger(): DeliveryLedger {
     },
     received(env, module, since) {
       const state = stateFor(env.id, module)
-      state.env ??= env
+      state.env = env
       if (state.kind === undefined && state.producer === undefined) state.since = since
       return state
     },

@@ -40,41 +40,63 @@ export function toFailedMessage(state: DeliveryState): FailedMessage {
   }
 }
 
-export function createErrorQueue(): ErrorQueue {
-  const byKey = new Map<string, DeliveryState>()
+/**
+ * Failed messages by key (`module:id`), also found by plain message id (every module it failed in):
+ * the shape both the journal-backed error queue and the broker's (browsed by a console) keep.
+ */
+export interface FailedIndex<T> {
+  add(module: string, id: string, item: T): void
+  /** Removes and returns the items for keys or plain ids; the values matching nothing come back as notFound. */
+  take(idsOrKeys: readonly string[]): { taken: T[]; notFound: string[] }
+  values(): T[]
+  size(module?: string): number
+}
+
+export function createFailedIndex<T>(): FailedIndex<T> {
+  const byKey = new Map<string, { module: string; id: string; item: T }>()
   const keysById = new Map<string, Set<string>>()
   return {
-    add(state) {
-      const key = failedKey(state.module, state.id)
-      byKey.set(key, state)
-      const keys = keysById.get(state.id) ?? new Set<string>()
+    add(module, id, item) {
+      const key = failedKey(module, id)
+      byKey.set(key, { module, id, item })
+      const keys = keysById.get(id) ?? new Set<string>()
       keys.add(key)
-      keysById.set(state.id, keys)
+      keysById.set(id, keys)
     },
     take(idsOrKeys) {
-      const taken: DeliveryState[] = []
+      const taken: T[] = []
       const notFound: string[] = []
       for (const value of new Set(idsOrKeys)) {
         const keys = byKey.has(value) ? [value] : [...(keysById.get(value) ?? [])]
         if (keys.length === 0) notFound.push(value)
         for (const key of keys) {
-          const state = byKey.get(key)
-          if (!state) continue
+          const entry = byKey.get(key)
+          if (!entry) continue
           byKey.delete(key)
-          const siblings = keysById.get(state.id)
+          const siblings = keysById.get(entry.id)
           siblings?.delete(key)
-          if (siblings?.size === 0) keysById.delete(state.id)
-          taken.push(state)
+          if (siblings?.size === 0) keysById.delete(entry.id)
+          taken.push(entry.item)
         }
       }
       return { taken, notFound }
     },
-    all: () => [...byKey.values()],
+    values: () => [...byKey.values()].map((entry) => entry.item),
     size(module) {
       if (module === undefined) return byKey.size
       let count = 0
-      for (const state of byKey.values()) if (state.module === module) count++
+      for (const entry of byKey.values()) if (entry.module === module) count++
       return count
     },
+  }
+}
+
+export function createErrorQueue(): ErrorQueue {
+  const index = createFailedIndex<DeliveryState>()
+  return {
+    add: (state) => index.add(state.module, state.id, state),
+    take: (idsOrKeys) => index.take(idsOrKeys),
+    all: () => index.values(),
+    size: (module) => index.size(module),
   }
 }

@@ -1,12 +1,13 @@
 import { Connection, ConsumerStatus, type Consumer, type Publisher } from 'rabbitmq-client'
 import { Headers } from '../messages/headers.js'
-import type { Envelope } from '../messages/envelope.js'
 import type { DeliveryState } from '../outbox/delivery-ledger.js'
 import type { Topology } from '../routing/topology.js'
 import { BrokerUnavailableError } from '../errors.js'
 import { connectBrokerConsole } from './broker-console.js'
-import { browseBrokerErrorQueue, type ParkedMessage } from './broker-error-queue.js'
-import type { Transport, TransportHost, TransportStatus } from './transport.js'
+import { asEnvelope, asParked, propertiesOf, readQueueLengths, sendTo, sendUndecodable } from './amqp-wire.js'
+import { browseBrokerErrorQueue } from './broker-error-queue.js'
+import type { ParkedMessage } from './amqp-wire.js'
+import type { Transport, TransportHost } from './transport.js'
 
 export interface AmqpTransportOptions {
   /** e.g. `amqp://guest:guest@127.0.0.1:5672` */
@@ -63,7 +64,8 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
   let connection: Connection | undefined
   let publisher: Publisher | undefined
   const consumers: Consumer[] = []
-  let state: TransportStatus['state'] = 'connecting'
+  /** Whether the connection was ever up: tells `reconnecting` from `connecting`. */
+  let everConnected = false
   let lastError: string | undefined
   /** Deliveries handed over and not yet recorded as forwarded; a delivery is never published twice at once. */
   const relaying = new Set<DeliveryState>()
@@ -96,22 +98,32 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
   async function publishGroup(topology: Topology, group: DeliveryState[]): Promise<void> {
     const env = group[0]!.env
     if (!env) throw new Error(`delivery ${group[0]!.id} has no message to publish`)
-    const properties = { durable: true, messageId: env.id, type: env.type, headers: { ...env.headers } }
     const at = group[0]!.at
-    if (at !== undefined && at > Date.now()) {
+    const now = host!.now()
+    if (at !== undefined && at > now) {
       // Deferred (a saga timeout, a deferred send): it waits at the broker, in a TTL queue per whole
       // second of delay, so it arrives up to a second late and never early, and the queues stay few.
-      const delayMs = Math.ceil((at - Date.now()) / 1_000) * 1_000
-      await Promise.all(group.map(async (delivery) => publisher!.send({ ...properties, exchange: '', routingKey: await delayQueue(delivery.module, delayMs) }, env)))
+      const delayMs = Math.ceil((at - now) / 1_000) * 1_000
+      await Promise.all(group.map(async (delivery) => sendTo(publisher!, await delayQueue(delivery.module, delayMs), env)))
       return
     }
     const subscribers = topology.subscribers.get(env.type) ?? []
     const toEverySubscriber = env.headers[Headers.Kind] === 'event' && env.headers[Headers.SagaName] === undefined && subscribers.length === group.length && group.every((delivery) => subscribers.includes(delivery.module))
     if (toEverySubscriber) {
-      await publisher!.send({ ...properties, exchange: names.events, routingKey: env.type }, env)
+      await publisher!.send({ ...propertiesOf(env), exchange: names.events, routingKey: env.type }, env)
       return
     }
-    await Promise.all(group.map((delivery) => publisher!.send({ ...properties, exchange: '', routingKey: names.queueOf(delivery.module) }, env)))
+    await Promise.all(group.map((delivery) => sendTo(publisher!, names.queueOf(delivery.module), env)))
+  }
+
+  /** Publishes a parked message to the queue `target` names (declaring it first where needed); a refusal is a BrokerUnavailableError. */
+  async function sendParked(target: () => Promise<string>, parked: ParkedMessage, what: string): Promise<void> {
+    try {
+      await sendTo(publisher!, await target(), parked.env, parked)
+    } catch (error) {
+      lastError = describe(error)
+      throw new BrokerUnavailableError(what, { cause: error })
+    }
   }
 
   async function relay(group: DeliveryState[], attempt = 0): Promise<void> {
@@ -149,10 +161,10 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
         const env = wrapped?.env ?? asEnvelope(message.body)
         if (!env) {
           // Not a Mailroom message: parked where a person can see it, with the reason, never dropped.
-          await publisher!.send(
-            { exchange: '', routingKey: names.undecodable, durable: true, headers: { 'mailroom.undecodable.module': module, 'mailroom.undecodable.reason': 'the body is not a Mailroom envelope (id, type, headers, body)' } },
-            Buffer.isBuffer(message.body) ? message.body : JSON.stringify(message.body ?? null),
-          )
+          await sendUndecodable(publisher!, names.undecodable, message.body, {
+            'mailroom.undecodable.module': module,
+            'mailroom.undecodable.reason': 'the body is not a Mailroom envelope (id, type, headers, body)',
+          })
           return ConsumerStatus.ACK
         }
         const outcome = await host!.receive(module, env, wrapped?.failures)
@@ -176,11 +188,10 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
       host = given
       connection = new Connection({ url: options.url, connectionName: options.connectionName ?? `mailroom ${given.localModules.join(',') || 'console'}`, retryLow: 100, retryHigh: 5_000 })
       connection.on('connection', () => {
-        state = 'connected'
+        everConnected = true
       })
       connection.on('error', (error) => {
         lastError = describe(error)
-        if (state === 'connected') state = 'reconnecting'
         given.onError(error, 'the broker connection')
       })
       const topology = declarations(given.topology)
@@ -223,24 +234,10 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
       return brokerConsole?.remote
     },
     async retryLater(module, env, failures, delayMs) {
-      const queue = names.delayOf(module, delayMs)
-      const parked: ParkedMessage = { module, env, failures }
-      try {
-        await delayQueue(module, delayMs)
-        await publisher!.send({ exchange: '', routingKey: queue, durable: true, messageId: env.id, type: env.type, headers: { ...env.headers } }, parked)
-      } catch (error) {
-        lastError = describe(error)
-        throw new BrokerUnavailableError(`the delayed retry of ${env.type}`, { cause: error })
-      }
+      await sendParked(async () => delayQueue(module, delayMs), { module, env, failures }, `the delayed retry of ${env.type}`)
     },
     async park(module, failedEnv, failures) {
-      const parked: ParkedMessage = { module, env: failedEnv, failures }
-      try {
-        await publisher!.send({ exchange: '', routingKey: names.error, durable: true, messageId: failedEnv.id, type: failedEnv.type, headers: { ...failedEnv.headers } }, parked)
-      } catch (error) {
-        lastError = describe(error)
-        throw new BrokerUnavailableError(`the failed ${failedEnv.type} for the error queue`, { cause: error })
-      }
+      await sendParked(async () => names.error, { module, env: failedEnv, failures }, `the failed ${failedEnv.type} for the error queue`)
     },
     deliver(states) {
       const groups = new Map<string, DeliveryState[]>()
@@ -254,22 +251,17 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
       for (const group of groups.values()) void relay(group)
     },
     status() {
-      if (connection && !stopped) state = connection.ready ? 'connected' : state === 'connecting' ? 'connecting' : 'reconnecting'
+      const state = stopped ? 'closed' : connection?.ready ? 'connected' : everConnected ? 'reconnecting' : 'connecting'
       return { kind: 'amqp', state, address, unconfirmed: relaying.size, lastError }
     },
     async queueLengths() {
       if (!connection?.ready || !host) return undefined
-      const lengths: Record<string, number> = {}
       try {
-        for (const module of host.topology.modules.keys()) {
-          const { messageCount } = await connection.queueDeclare({ queue: names.queueOf(module), passive: true })
-          lengths[module] = messageCount
-        }
+        return await readQueueLengths(connection, host.topology.modules.keys(), names.queueOf)
       } catch (error) {
         lastError = describe(error)
         return undefined
       }
-      return lengths
     },
     async stop() {
       const timeoutMs = options.stopTimeoutMs ?? 5_000
@@ -279,7 +271,6 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
       await within(Promise.all([...consumers, ...(errorQueue ? [errorQueue.consumer] : [])].map((consumer) => consumer.close())), timeoutMs)
       if (relaying.size > 0) await within(new Promise<void>((resolve) => drainedWaiters.push(resolve)), timeoutMs)
       stopped = true
-      state = 'closed'
       if (relaying.size > 0 || !connection?.ready) {
         // Unconfirmed deliveries stay in the journal and go out at the next start.
         connection?.unsafeDestroy()
@@ -308,22 +299,6 @@ async function within(promise: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined
   await Promise.race([promise.catch(() => {}), new Promise((resolve) => (timer = setTimeout(resolve, ms)))])
   clearTimeout(timer)
-}
-
-function asParked(body: unknown): ParkedMessage | undefined {
-  if (typeof body !== 'object' || body === null) return undefined
-  const { module, env, failures } = body as Record<string, unknown>
-  if (typeof module !== 'string' || !Array.isArray(failures) || !asEnvelope(env)) return undefined
-  return body as ParkedMessage
-}
-
-function asEnvelope(body: unknown): Envelope | undefined {
-  if (typeof body !== 'object' || body === null) return undefined
-  const { id, type, headers } = body as Record<string, unknown>
-  if (typeof id !== 'string' || typeof type !== 'string' || typeof headers !== 'object' || headers === null) return undefined
-  if (!Object.values(headers).every((value) => typeof value === 'string')) return undefined
-  if (!('body' in body)) return undefined
-  return body as Envelope
 }
 
 function redact(url: string): string {

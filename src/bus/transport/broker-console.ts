@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Connection, Consumer, Publisher } from 'rabbitmq-client'
 import type { ModuleStatus } from '../admin/admin-api.js'
 import type { LogLine } from '../signals.js'
+import { readQueueLengths } from './amqp-wire.js'
 import type { ForwardedSignal, ModuleCommand, RemoteModules, TransportHost } from './transport.js'
 
 interface StatusReport {
@@ -104,17 +105,15 @@ export function connectBrokerConsole(options: BrokerConsoleOptions): { remote: R
     )
     consumers.push(reports)
     // Queue lengths come from the broker itself, read once a second.
-    const lengths = new Map<string, number>()
+    let lengths: Record<string, number> = {}
     const modules = [...host.topology.modules.keys()]
     const poll = setInterval(() => {
       if (!connection.ready) return
-      void (async () => {
-        try {
-          for (const module of modules) lengths.set(module, (await connection.queueDeclare({ queue: options.queueOf(module), passive: true })).messageCount)
-        } catch {
-          // Unknown for now; the next round tries again.
-        }
-      })()
+      readQueueLengths(connection, modules, options.queueOf).then(
+        (read) => (lengths = read),
+        // Unknown for now; the next round tries again.
+        () => {},
+      )
     }, options.reportEveryMs ?? 1_000)
     poll.unref()
     pollers.push(poll)
@@ -131,7 +130,7 @@ export function connectBrokerConsole(options: BrokerConsoleOptions): { remote: R
     ask.unref()
     pollers.push(ask)
     remote = {
-      brokerQueueLength: (module) => lengths.get(module) ?? 0,
+      brokerQueueLength: (module) => lengths[module] ?? 0,
       statuses: () => [...latest.values()].map(({ status, at }) => ({ ...status, reporting: Date.now() - at < staleAfterMs })),
       logs: (module) => latest.get(module)?.logs ?? [],
       view(module, key) {

@@ -1,16 +1,8 @@
 import { ConsumerStatus, type Connection, type Consumer, type Publisher } from 'rabbitmq-client'
-import type { Envelope } from '../messages/envelope.js'
-import type { FailureRecord } from '../outbox/record.js'
 import { forRetry } from '../recoverability/failure-headers.js'
-import { failedKey, type FailedMessage } from '../recoverability/error-queue.js'
+import { createFailedIndex, failedKey, type FailedMessage } from '../recoverability/error-queue.js'
+import { asParked, sendTo, sendUndecodable } from './amqp-wire.js'
 import type { RemoteErrorQueue } from './transport.js'
-
-/** What a module puts in the broker's error queue: the message with its failure headers, and every attempt. */
-export interface ParkedMessage {
-  module: string
-  env: Envelope
-  failures: FailureRecord[]
-}
 
 interface Held {
   failed: FailedMessage
@@ -36,67 +28,45 @@ export interface BrokerErrorQueueOptions {
  * then acknowledges it. A copy that arrives again under the same key replaces the one held.
  */
 export function browseBrokerErrorQueue(options: BrokerErrorQueueOptions): RemoteErrorQueue & { consumer: Consumer; release(): void } {
-  const held = new Map<string, Held>()
+  const held = createFailedIndex<Held>()
   const consumer = options.connection.createConsumer(
     // Each held message is one unacknowledged delivery; the prefetch bounds how many the console lists.
     { queue: options.queue, queueOptions: { durable: true }, qos: { prefetchCount: 10_000 }, concurrency: 10_000, requeue: true },
     async (message) => {
-      const parked = message.body as Partial<ParkedMessage> | undefined
-      if (!parked || typeof parked !== 'object' || typeof parked.module !== 'string' || !parked.env || typeof parked.env.id !== 'string') {
-        await options.publisher.send(
-          { exchange: '', routingKey: options.undecodable, durable: true, headers: { 'mailroom.undecodable.reason': `not a parked Mailroom message (found in ${options.queue})` } },
-          Buffer.isBuffer(message.body) ? message.body : JSON.stringify(message.body ?? null),
-        )
+      const parked = asParked(message.body)
+      if (!parked) {
+        await sendUndecodable(options.publisher, options.undecodable, message.body, { 'mailroom.undecodable.reason': `not a parked Mailroom message (found in ${options.queue})` })
         return ConsumerStatus.ACK
       }
-      const failures = Array.isArray(parked.failures) ? parked.failures : []
-      const key = failedKey(parked.module, parked.env.id)
-      held.get(key)?.settle(ConsumerStatus.ACK)
+      const { module, env, failures } = parked
+      const key = failedKey(module, env.id)
+      for (const earlier of held.take([key]).taken) earlier.settle(ConsumerStatus.ACK)
       return new Promise<ConsumerStatus>((settle) => {
-        held.set(key, {
-          failed: { key, id: parked.env!.id, module: parked.module!, type: parked.env!.type, envelope: parked.env!, failures, failedAt: failures[0]?.at ?? Date.now() },
-          settle,
-        })
+        held.add(module, env.id, { failed: { key, id: env.id, module, type: env.type, envelope: env, failures, failedAt: failures[0]?.at ?? Date.now() }, settle })
       })
     },
   )
   consumer.on('error', options.onError)
 
-  /** Takes the held entries for keys (`module:id`) or plain ids (every module it failed in). */
-  function take(idsOrKeys: readonly string[]): { taken: Held[]; notFound: string[] } {
-    const taken: Held[] = []
-    const notFound: string[] = []
-    for (const value of new Set(idsOrKeys)) {
-      const keys = held.has(value) ? [value] : [...held.keys()].filter((key) => key.endsWith(`:${value}`))
-      if (keys.length === 0) notFound.push(value)
-      for (const key of keys) {
-        taken.push(held.get(key)!)
-        held.delete(key)
-      }
-    }
-    return { taken, notFound }
-  }
-
   return {
     consumer,
     /** Hands every held message back to the broker (on stop), so the consumer can close. */
     release() {
-      for (const entry of held.values()) entry.settle(ConsumerStatus.REQUEUE)
-      held.clear()
+      for (const entry of held.take(held.values().map((entry) => entry.failed.key)).taken) entry.settle(ConsumerStatus.REQUEUE)
     },
-    list: () => [...held.values()].map((entry) => entry.failed).sort((a, b) => b.failedAt - a.failedAt),
-    size: (module) => (module === undefined ? held.size : [...held.values()].filter((entry) => entry.failed.module === module).length),
+    list: () => held.values().map((entry) => entry.failed).sort((a, b) => b.failedAt - a.failedAt),
+    size: (module) => held.size(module),
     async retry(keys) {
-      const { taken, notFound } = take(keys)
+      const { taken, notFound } = held.take(keys)
       const retried: string[] = []
       await Promise.all(
         taken.map(async (entry) => {
           const env = forRetry(entry.failed.envelope)
           try {
-            await options.publisher.send({ exchange: '', routingKey: options.queueOf(entry.failed.module), durable: true, messageId: env.id, type: env.type, headers: { ...env.headers } }, env)
+            await sendTo(options.publisher, options.queueOf(entry.failed.module), env)
           } catch (error) {
             // Not sent: it stays held and listed.
-            held.set(entry.failed.key, entry)
+            held.add(entry.failed.module, entry.failed.id, entry)
             throw error
           }
           entry.settle(ConsumerStatus.ACK)
@@ -106,13 +76,13 @@ export function browseBrokerErrorQueue(options: BrokerErrorQueueOptions): Remote
       return { retried, notFound }
     },
     async delete(keys) {
-      const { taken, notFound } = take(keys)
+      const { taken, notFound } = held.take(keys)
       const deleted: string[] = []
       for (const entry of taken) {
         try {
           await options.archive(entry.failed)
         } catch (error) {
-          held.set(entry.failed.key, entry)
+          held.add(entry.failed.module, entry.failed.id, entry)
           throw error
         }
         entry.settle(ConsumerStatus.ACK)

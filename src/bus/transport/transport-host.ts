@@ -75,10 +75,7 @@ export function createTransportHost(deps: TransportHostDeps): TransportHost & {
     if (known && (known.settled || (known.kind !== undefined && known.kind !== 'forwarded' && known.kind !== 'parked'))) return Promise.resolve('ack')
     const delivery = outbox.ledger.received(env, module, clock.now())
     // A delayed retry coming back from the broker: its earlier attempts come with it.
-    if (failures) {
-      delivery.env = env
-      delivery.failures = failures
-    }
+    if (failures) delivery.failures = failures
     return new Promise<ReceiveOutcome>((resolve) => {
       awaitingOutcome.add(delivery)
       delivery.settled = (settled) => {
@@ -122,6 +119,7 @@ export function createTransportHost(deps: TransportHostDeps): TransportHost & {
   return {
     topology: deps.topology,
     localModules: moduleNames,
+    now: () => clock.now(),
     enqueueLocal: (delivery) => runtimes.get(delivery.module)?.enqueue(delivery),
     receive,
     forwarded,

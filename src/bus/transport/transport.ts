@@ -64,6 +64,8 @@ export interface TransportHost {
   topology: Topology
   /** The modules this process runs. */
   localModules: readonly string[]
+  /** The bus clock: deliveries' due times are in its terms. */
+  now(): number
   /** Queues a delivery in its (local) module. */
   enqueueLocal(state: DeliveryState): void
   /** A broker's message for a local module: resolves once its outcome is on disk here, or it was a duplicate. */
