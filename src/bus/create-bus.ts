@@ -20,6 +20,7 @@ import { createOutbox } from './outbox/outbox.js'
 import { createIncomingPipeline } from './pipeline/incoming.js'
 import { prepareOutgoing, type SendMode } from './pipeline/outgoing.js'
 import { createErrorQueue } from './recoverability/error-queue.js'
+import { brokerFailureSink, journalFailureSink } from './recoverability/failure-sink.js'
 import { requireWhole } from './recoverability/policy.js'
 import { createTopology, type Routes } from './routing/topology.js'
 import { createDelayScheduler } from './scheduling/delay-scheduler.js'
@@ -268,21 +269,10 @@ export function createBus(options: BusOptions): Bus {
       signals,
       log: (level, text, fields, messageId) => log(module.name, level, text, fields, messageId),
       dispatch,
-      delay,
-      toErrorQueue: (delivery) => errorQueue.add(delivery),
-      retryLaterAtBroker: transport.retryLater
-        ? async (delivery, env, failures, delayMs) => {
-            await transport.retryLater!(delivery.module, env, failures, delayMs)
-            host.markParked(delivery)
-          }
-        : undefined,
-      park: transport.park
-        ? async (delivery, failedEnv, failures) => {
-            await transport.park!(delivery.module, failedEnv, failures)
-            // The error queue has it: the broker's copy may be acknowledged even if the local mark fails.
-            host.markParked(delivery)
-          }
-        : undefined,
+      failures:
+        transport.retryLater && transport.park
+          ? brokerFailureSink({ module: module.name, outbox, transport: { retryLater: transport.retryLater.bind(transport), park: transport.park.bind(transport) }, parked: (delivery) => host.markParked(delivery) })
+          : journalFailureSink({ module: module.name, outbox, clock, delay, toErrorQueue: (delivery) => errorQueue.add(delivery) }),
       retryAfterWriteError(delivery, error) {
         signals.emit('bus:error', { error, during: `committing ${delivery.env?.type} in ${module.name}` })
         // A broker's message goes back to the broker, which delivers it again.

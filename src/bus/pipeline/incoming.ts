@@ -11,6 +11,7 @@ import type { DeliveryState } from '../outbox/delivery-ledger.js'
 import type { Outbox } from '../outbox/outbox.js'
 import type { FailureRecord, OutgoingEntry } from '../outbox/record.js'
 import { describeFailure, withDelayedRetryCount, withFailureHeaders } from '../recoverability/failure-headers.js'
+import type { FailureSink } from '../recoverability/failure-sink.js'
 import { decideAfterFailure, isUnrecoverable } from '../recoverability/policy.js'
 import type { Topology } from '../routing/topology.js'
 import type { SagaDefinition } from '../sagas/define-saga.js'
@@ -31,14 +32,10 @@ export interface IncomingDeps {
   log: (level: LogLevel, text: string, fields: Record<string, unknown> | undefined, messageId: string | undefined) => void
   /** Hands freshly committed deliveries to their modules (or to the scheduler when they are due later). */
   dispatch: (states: DeliveryState[]) => void
-  delay: (state: DeliveryState) => void
-  toErrorQueue: (state: DeliveryState) => void
+  /** Where a failed delivery goes: a delayed retry, or the error queue (see recoverability/failure-sink.ts). */
+  failures: FailureSink
   /** The journal could not be written: try the delivery again later, nothing was committed. */
   retryAfterWriteError: (state: DeliveryState, error: unknown) => void
-  /** With a broker transport: hands a message that failed for good to the broker's error queue (confirmed). */
-  park: ((state: DeliveryState, failedEnv: Envelope, failures: FailureRecord[]) => Promise<void>) | undefined
-  /** With a broker transport: hands a message due for a delayed retry to the broker's delay queue (confirmed). */
-  retryLaterAtBroker: ((state: DeliveryState, env: Envelope, failures: FailureRecord[], delayMs: number) => Promise<void>) | undefined
 }
 
 /** Carries a handler's error through p-retry, which would otherwise refuse to retry a TypeError. */
@@ -130,29 +127,15 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
     const action = decideAfterFailure(error, delayedDone, config)
     const failure = failures[0]!
     if (action.kind === 'delayed-retry') {
-      if (deps.retryLaterAtBroker) {
-        // The broker holds it for the delay (a TTL queue that dead-letters into the module's queue).
-        await deps.retryLaterAtBroker(state, withDelayedRetryCount(env, action.round), failures, action.delayMs)
-        await outbox.commitParked(module.name, state)
-      } else {
-        const at = clock.now() + action.delayMs
-        await outbox.commitDelayed(module.name, state, withDelayedRetryCount(env, action.round), at, failures)
-      }
+      await deps.failures.retryLater(state, withDelayedRetryCount(env, action.round), failures, action.delayMs)
       deps.runtime().counters.retries++
       signals.emit('message:failed', { ...deliverySignal(module.name, env, clock.now()), failure, next: 'delayed-retry', delayMs: action.delayMs })
-      if (!deps.retryLaterAtBroker) deps.delay(state)
       return
     }
-    const failedEnv = withFailureHeaders(env, failure, module.name)
-    if (deps.park) {
-      // The error queue is the broker's: once it confirmed, this module is done with the message.
-      await deps.park(state, failedEnv, failures)
-      await outbox.commitParked(module.name, state)
-    } else await outbox.commitFailed(module.name, state, failedEnv, failures)
+    await deps.failures.giveUp(state, withFailureHeaders(env, failure, module.name), failures)
     deps.runtime().counters.failed++
     signals.emit('message:failed', { ...deliverySignal(module.name, env, clock.now()), failure, next: 'error-queue' })
     deps.log('error', `Moved ${env.type} to the error queue: ${failure.type}: ${failure.message}`, { messageId: state.id }, state.id)
-    if (!deps.park) deps.toErrorQueue(state)
   }
 
   return async function process(state: DeliveryState, release: () => void): Promise<void> {
