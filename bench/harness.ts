@@ -42,7 +42,7 @@ export async function rounds(count: number, run: () => Promise<number>): Promise
 }
 
 /** Measures how late a setTimeout(0) fires while `work` runs: the event loop's responsiveness. */
-export async function withLagProbe<T>(work: () => Promise<T>): Promise<{ result: T; maxLagMs: number; p99LagMs: number }> {
+export async function withLagProbe<T>(work: () => Promise<T>): Promise<{ result: T; maxLagMs: number; p99LagMs: number; lags: number[] }> {
   const lags: number[] = []
   let running = true
   let last = performance.now()
@@ -55,7 +55,7 @@ export async function withLagProbe<T>(work: () => Promise<T>): Promise<{ result:
   setTimeout(tick, 0)
   const result = await work()
   running = false
-  return { result, maxLagMs: Math.max(0, ...lags), p99LagMs: percentile(lags, 99) }
+  return { result, maxLagMs: Math.max(0, ...lags), p99LagMs: percentile(lags, 99), lags }
 }
 
 export const perSecond = (count: number, ms: number) => (count / ms) * 1000

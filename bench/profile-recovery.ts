@@ -1,10 +1,11 @@
-/** `node --cpu-prof --import tsx bench/profile-recovery.ts [records]`: start-up replay alone, for profiling. */
+/** `MAILROOM_PROFILE=recovery.cpuprofile node --import tsx bench/profile-recovery.ts [records]`: start-up replay alone, for profiling. */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Type } from '@sinclair/typebox'
 import { createBus, defineEvent, defineModule, handle } from '../src/bus/index.js'
 import { encodeRecord } from '../src/bus/outbox/record.js'
+import { profiled } from './profile-section.js'
 
 const Tick = defineEvent('Tick', Type.Object({ n: Type.Integer() }))
 const count = Number(process.argv[2] ?? 300_000)
@@ -19,7 +20,7 @@ writeFileSync(join(dataDir, '_outside', '00000001.journal'), Buffer.concat(lines
 const bus = createBus({ modules: [defineModule({ name: 'worker', handlers: [handle(Tick, async () => {})] })], dataDir, journal: { maxSegmentBytes: 1 << 30 } })
 bus.admin.stopModule('worker')
 const started = performance.now()
-const report = await bus.start()
+const report = await profiled(() => bus.start())
 console.log(`${Math.round((report.records / (performance.now() - started)) * 1000)} rec/s, ${report.queued} queued`)
 await bus.stop()
 rmSync(dataDir, { recursive: true, force: true })

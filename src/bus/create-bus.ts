@@ -366,6 +366,21 @@ export function createBus(options: BusOptions): Bus {
         state = 'created'
         throw error
       }
+      // Replay leaves pending messages on disk. A local queue reads them back in its turn; what goes to
+      // the broker or waits for a time is read back now.
+      const leaving = [...recovered.delayed.filter((delivery) => delivery.kind === undefined)]
+      if (transport.kind !== 'embedded') {
+        leaving.push(...recovered.elsewhere)
+        for (const deliveries of recovered.queued.values()) leaving.push(...deliveries.filter((delivery) => delivery.kind === undefined))
+      }
+      try {
+        for (const [delivery, env] of await outbox.readBack(leaving)) delivery.env ??= env
+      } catch (error) {
+        await transport.stop()
+        await outbox.close()
+        state = 'created'
+        throw error
+      }
       let queued = 0
       for (const [module, deliveries] of recovered.queued) {
         const runtime = runtimeOf(module)

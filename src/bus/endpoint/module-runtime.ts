@@ -194,7 +194,9 @@ export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntim
   function readAhead(spill: QueueSpill): void {
     if (loading || loadRetryTimer !== undefined) return
     loading = true
-    const chunk = waiting.peek(loadChunk)
+    // Never past `inMemory`: a restart hands every recovered delivery to `waiting`, and a small limit
+    // (tests) must hold there too.
+    const chunk = waiting.peek(Math.min(loadChunk, Math.max(1, spill.inMemory - queue.length)))
     let released = 0
     for (const state of chunk) if (state.env === undefined) released++
     spill.load(chunk).then(
@@ -241,7 +243,11 @@ export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntim
       return logs.length > logLimit ? logs.slice(-logLimit) : logs
     },
     enqueue(state) {
-      if (spill && (waiting.length > 0 || queue.length >= spill.inMemory)) {
+      if (spill && state.env === undefined) {
+        // Recovered from the journal with its message left on disk: read back in its turn.
+        onDisk++
+        waiting.push(state)
+      } else if (spill && (waiting.length > 0 || queue.length >= spill.inMemory)) {
         if (spill.release(state)) onDisk++
         waiting.push(state)
       } else queue.push(state)

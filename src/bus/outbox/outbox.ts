@@ -30,6 +30,11 @@ export interface OutboxOptions {
   onError: (error: unknown, during: string) => void
 }
 
+/**
+ * What replay found. Pending deliveries (kind undefined) come without their message (`env`): it is on disk
+ * and read back with `readBack`. Deliveries whose record here holds the message (retried, delayed,
+ * failed) have it.
+ */
 export interface Recovered {
   /** Per module, deliveries ready to handle, oldest first. */
   queued: Map<string, DeliveryState[]>
@@ -178,7 +183,10 @@ export function createOutbox(options: OutboxOptions): Outbox {
       try {
         for (const [name, journal] of journals) {
           const result = await journal.open((segment, record, offset, size) => {
-            applyProduced(name, segment, record, offset, size)
+            // The message stays on disk: a queue reads it back when its turn comes (readBack). Keeping a
+            // million replayed messages in memory cost most of replay's time in the garbage collector, and
+            // could need more heap than the process has.
+            for (const state of applyProduced(name, segment, record, offset, size)) state.env = undefined
             if (record.k !== 'out') destinations.push({ name, segment, record })
           })
           records += result.records
