@@ -1,3 +1,6 @@
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+
 /** One measured scenario: several rounds of one number, and what to compare it with. */
 export interface ScenarioResult {
   name: string
@@ -59,3 +62,21 @@ export async function withLagProbe<T>(work: () => Promise<T>): Promise<{ result:
 }
 
 export const perSecond = (count: number, ms: number) => (count / ms) * 1000
+
+/** Writes framed records as journal segments of at most 8 MiB (the bus's default), as a long run leaves them. */
+export function writeSegments(dir: string, lines: readonly Buffer[], maxSegmentBytes = 8 * 1024 * 1024): void {
+  let segment = 1
+  let batch: Buffer[] = []
+  let bytes = 0
+  const flush = () => {
+    writeFileSync(join(dir, `${String(segment++).padStart(8, '0')}.journal`), Buffer.concat(batch))
+    batch = []
+    bytes = 0
+  }
+  for (const line of lines) {
+    if (bytes > 0 && bytes + line.length > maxSegmentBytes) flush()
+    batch.push(line)
+    bytes += line.length
+  }
+  if (bytes > 0) flush()
+}

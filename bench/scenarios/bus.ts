@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Type } from '@sinclair/typebox'
 import { createBus, defineEvent, defineModule, handle, type Bus } from '../../src/bus/index.js'
 import { encodeRecord } from '../../src/bus/outbox/record.js'
-import { perSecond, rounds, withLagProbe, type Scenario, type ScenarioResult } from '../harness.js'
+import { perSecond, rounds, withLagProbe, writeSegments, type Scenario, type ScenarioResult } from '../harness.js'
 
 const Tick = defineEvent('Tick', Type.Object({ n: Type.Integer() }))
 
@@ -85,8 +85,8 @@ async function recovery(count: number): Promise<number> {
     const id = `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`
     lines.push(encodeRecord({ k: 'out', t, msgs: [{ to: ['worker-1'], env: { id, type: 'Tick', headers: { 'mailroom.message-id': id, 'mailroom.type': 'Tick', 'mailroom.kind': 'event' }, body: { n } } }] }))
   }
-  writeFileSync(join(dataDir, '_outside', '00000001.journal'), Buffer.concat(lines))
-  const bus = createBus({ modules: tickModules(1), dataDir, journal: { maxSegmentBytes: 1 << 30 } })
+  writeSegments(join(dataDir, '_outside'), lines)
+  const bus = createBus({ modules: tickModules(1), dataDir })
   bus.admin.stopModule('worker-1')
   const started = performance.now()
   const report = await bus.start()

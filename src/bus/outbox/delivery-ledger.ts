@@ -69,8 +69,11 @@ export interface DeliveryState {
 
 export interface DeliveryLedger {
   segment(journal: string, number: number): Segment
-  /** A producer record for (id, module) is now on disk in `segment`. */
-  produced(segment: Segment, env: Envelope, module: string, at: number | undefined, since: number, offset: number, size: number): DeliveryState
+  /**
+   * A producer record for (id, module) is now on disk in `segment`. `env` is the message, or undefined
+   * when it stays on disk (replay) and is read back from `offset` when needed.
+   */
+  produced(segment: Segment, id: string, env: Envelope | undefined, module: string, at: number | undefined, since: number, offset: number, size: number): DeliveryState
   /** Module `module`'s journal now holds a `kind` record about `id` in `segment`. */
   recorded(segment: Segment, id: string, module: string, kind: DestinationKind, since: number, details?: Partial<Pick<DeliveryState, 'env' | 'at' | 'failures' | 'keepUntil'>>): DeliveryState
   /**
@@ -187,8 +190,8 @@ export function createDeliveryLedger(): DeliveryLedger {
 
   return {
     segment,
-    produced(where, env, module, at, since, offset, size) {
-      const state = stateFor(env.id, module)
+    produced(where, id, env, module, at, since, offset, size) {
+      const state = stateFor(id, module)
       const producerBefore = liveProducer(state)
       const destinationBefore = liveDestination(state)
       const wasHome = isHome(state.kind)

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { JournalCorruptError, JournalWriteError } from '../errors.js'
 import { isCode, type AppendHandle, type FileSystem } from './file-system.js'
-import { decodeRecordAt, RecordLines, type JournalRecord } from './record.js'
+import { decodeReplayRecordAt, RecordLines, type JournalRecord, type ReplayRecord } from './record.js'
 
 export interface JournalOptions {
   fs: FileSystem
@@ -26,9 +26,10 @@ export interface OpenedJournal {
 
 /**
  * Receives each record as it is read, oldest first, with where it lies (byte offset and size in its
- * segment file): a replay keeps no list of a million records.
+ * segment file): a replay keeps no list of a million records. `out` records usually come skimmed, without
+ * their messages (see record-skim.ts).
  */
-export type RecordVisitor = (segment: number, record: JournalRecord, offset: number, size: number) => void
+export type RecordVisitor = (segment: number, record: ReplayRecord, offset: number, size: number) => void
 
 /** Where a batch's ranges landed in their segment files; filled in as each range is written. */
 interface BatchPlacement {
@@ -199,13 +200,19 @@ export function createJournal(options: JournalOptions): Journal {
         .sort((a, b) => a - b)
       let records = 0
       let tornTail: TornTail | undefined
+      // The next segment is read while this one is decoded.
+      let reading = segments.length > 0 ? fs.readFile(fileOf(segments[0]!)) : undefined
       for (const [index, segment] of segments.entries()) {
         const file = fileOf(segment)
-        const data = await fs.readFile(file)
+        const data = await reading!
+        const following = segments[index + 1]
+        reading = following === undefined ? undefined : fs.readFile(fileOf(following))
+        // A failed read ahead is reported when its turn comes (or not at all, if this segment fails first).
+        reading?.catch(() => {})
         const isLast = index === segments.length - 1
         let offset = 0
         while (offset < data.length) {
-          const result = decodeRecordAt(data, offset)
+          const result = decodeReplayRecordAt(data, offset)
           if (result.ok) {
             records++
             visit?.(segment, result.record, offset, result.next - offset)

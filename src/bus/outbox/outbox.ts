@@ -104,7 +104,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
     const where = ledger.segment(journal, segment)
     const states: DeliveryState[] = []
     for (const entry of record.msgs) {
-      for (const module of entry.to) states.push(ledger.produced(where, entry.env, module, entry.at, record.t, offset, size))
+      for (const module of entry.to) states.push(ledger.produced(where, entry.env.id, entry.env, module, entry.at, record.t, offset, size))
     }
     return states
   }
@@ -186,6 +186,11 @@ export function createOutbox(options: OutboxOptions): Outbox {
             // The message stays on disk: a queue reads it back when its turn comes (readBack). Keeping a
             // million replayed messages in memory cost most of replay's time in the garbage collector, and
             // could need more heap than the process has.
+            if (record.k === 'out-skimmed') {
+              const where = ledger.segment(name, segment)
+              for (const { id, to, at } of record.msgs) for (const module of to) ledger.produced(where, id, undefined, module, at, record.t, offset, size)
+              return
+            }
             for (const state of applyProduced(name, segment, record, offset, size)) state.env = undefined
             if (record.k !== 'out') destinations.push({ name, segment, record })
           })

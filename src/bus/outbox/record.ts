@@ -64,6 +64,7 @@
 import { crc32 } from 'node:zlib'
 import type { Envelope } from '../messages/envelope.js'
 import type { SagaChange } from '../sagas/saga-store.js'
+import { skimOutRecord, type SkimmedOut } from './record-skim.js'
 
 export interface FailureRecord {
   /** When the attempt failed (ms since epoch). */
@@ -157,17 +158,36 @@ export function encodeRecord(record: JournalRecord): Buffer {
   return Buffer.from(lines.bytes())
 }
 
-export type DecodeResult =
-  | { ok: true; record: JournalRecord; next: number }
+export type DecodeResult<R = JournalRecord> =
+  | { ok: true; record: R; next: number }
   | { ok: false; reason: string; /** true when the bad record runs to the end of the data */ reachesEnd: boolean }
 
-const fail = (reason: string, reachesEnd: boolean): DecodeResult => ({ ok: false, reason, reachesEnd })
+const fail = (reason: string, reachesEnd: boolean): { ok: false; reason: string; reachesEnd: boolean } => ({ ok: false, reason, reachesEnd })
 const utf8Decoder = new TextDecoder()
 
 /** Decodes the record that starts at `offset`. */
 export function decodeRecordAt(data: Uint8Array, offset: number): DecodeResult {
-  const firstSpace = data.indexOf(space, offset)
-  const lengthEnd = firstSpace === -1 || firstSpace - offset > 10 ? -1 : firstSpace
+  return decodeAt(data, offset, false) as DecodeResult
+}
+
+/** A record as replay reads it: an `out` record of the usual shape comes skimmed (see record-skim.ts). */
+export type ReplayRecord = JournalRecord | SkimmedOut
+
+/** Decodes the record that starts at `offset` for replay, which needs no message of an `out` record. */
+export function decodeReplayRecordAt(data: Uint8Array, offset: number): DecodeResult<ReplayRecord> {
+  return decodeAt(data, offset, true)
+}
+
+function decodeAt(data: Uint8Array, offset: number, skimOut: boolean): DecodeResult<ReplayRecord> {
+  // The length field has at most 10 digits: look no further for its end (a loop: a native indexOf per
+  // record cost more than it saved).
+  let lengthEnd = -1
+  for (let i = offset, last = Math.min(offset + 10, data.length - 1); i <= last; i++) {
+    if (data[i] === space) {
+      lengthEnd = i
+      break
+    }
+  }
   if (lengthEnd === -1) return fail('no record header', lineEndsAtEnd(data, offset))
   const length = parseDecimal(data, offset, lengthEnd)
   const crcStart = lengthEnd + 1
@@ -183,6 +203,8 @@ export function decodeRecordAt(data: Uint8Array, offset: number): DecodeResult {
   const reachesEnd = jsonEnd + 1 >= data.length
   if (data[jsonEnd] !== newline) return fail('record does not end with a newline', lineEndsAtEnd(data, offset))
   if (crc32(json) !== expectedCrc) return fail('checksum mismatch', reachesEnd)
+  const skimmed = skimOut ? skimOutRecord(json) : undefined
+  if (skimmed) return { ok: true, record: skimmed, next: jsonEnd + 1 }
   let record: JournalRecord
   try {
     record = JSON.parse(utf8Decoder.decode(json)) as JournalRecord

@@ -26,8 +26,8 @@ describe('the delivery ledger', () => {
     const ledger = createDeliveryLedger()
     const sales = ledger.segment('sales', 1)
     const billing = ledger.segment('billing', 1)
-    ledger.produced(sales, env('m-2'), 'billing', undefined, 1_000, 0, 100)
-    ledger.produced(sales, env('m-3'), 'billing', undefined, 1_000, 100, 100)
+    ledger.produced(sales, 'm-2', env('m-2'), 'billing', undefined, 1_000, 0, 100)
+    ledger.produced(sales, 'm-3', env('m-3'), 'billing', undefined, 1_000, 100, 100)
 
     // m-2: handled here first, the broker's confirm recorded after (a replay may apply them in this order).
     ledger.recorded(billing, 'm-2', 'billing', 'handled', 1_001)
@@ -44,7 +44,7 @@ describe('the delivery ledger', () => {
   it('keeps a pending delivery’s envelope and drops a tombstone’s', () => {
     const ledger = createDeliveryLedger()
     const outside = ledger.segment('_outside', 1)
-    const state = ledger.produced(outside, env('m-4'), 'billing', undefined, 1_000, 0, 100)
+    const state = ledger.produced(outside, 'm-4', env('m-4'), 'billing', undefined, 1_000, 0, 100)
     expect(state.env?.id).toBe('m-4')
     ledger.recorded(ledger.segment('billing', 1), 'm-4', 'billing', 'handled', 1_001)
     expect(state.env).toBeUndefined()
