@@ -49,19 +49,20 @@ export function createNodeFileSystem(): FileSystem {
       }
     },
     async readFile(path) {
-      return fsp.readFile(path)
+      // One read of the whole file, not fs.readFile's 512 KiB steps: each step needs the event loop to ask
+      // for the next, so a segment read ahead during replay's decoding (which holds the loop) stalled.
+      const handle = await fsp.open(path, constants.O_RDONLY)
+      try {
+        const { size } = await handle.stat()
+        return await readFully(handle, 0, size)
+      } finally {
+        await handle.close()
+      }
     },
     async readRange(path, position, length) {
       const handle = await fsp.open(path, constants.O_RDONLY)
       try {
-        const buffer = Buffer.allocUnsafe(length)
-        let filled = 0
-        while (filled < length) {
-          const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled)
-          if (bytesRead === 0) break
-          filled += bytesRead
-        }
-        return buffer.subarray(0, filled)
+        return await readFully(handle, position, length)
       } finally {
         await handle.close()
       }
@@ -109,6 +110,19 @@ export function createNodeFileSystem(): FileSystem {
       }
     },
   }
+}
+
+/** Up to `length` bytes from `position`, fewer where the file ends first. */
+async function readFully(handle: fsp.FileHandle, position: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.allocUnsafe(length)
+  let filled = 0
+  while (filled < length) {
+    // At most 1 GiB per call: a single read is limited to 2 GiB.
+    const { bytesRead } = await handle.read(buffer, filled, Math.min(length - filled, 1 << 30), position + filled)
+    if (bytesRead === 0) break
+    filled += bytesRead
+  }
+  return buffer.subarray(0, filled)
 }
 
 export function isCode(error: unknown, code: string): boolean {

@@ -84,6 +84,9 @@ export interface Journal {
   onRoll: (() => void) | undefined
 }
 
+/** Records decoded between two turns of the event loop during replay (a few milliseconds' worth). */
+const yieldEvery = 2_048
+
 const segmentFilePattern = /^(\d{8})\.journal$/
 
 export function segmentFileName(segment: number): string {
@@ -217,6 +220,8 @@ export function createJournal(options: JournalOptions): Journal {
             records++
             visit?.(segment, result.record, offset, result.next - offset)
             offset = result.next
+            // Now and then the event loop runs, so the segment read ahead makes progress meanwhile.
+            if (records % yieldEvery === 0) await new Promise((resolve) => setImmediate(resolve))
             continue
           }
           if (isLast && result.reachesEnd) {
