@@ -1,9 +1,10 @@
-/** `node --cpu-prof --import tsx bench/profile-durable.ts [count] [senders]`: the durable hot path alone, for profiling. */
+/** `MAILROOM_PROFILE=out.cpuprofile node --import tsx bench/profile-durable.ts [count] [senders]`: the durable hot path alone, for profiling. */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Type } from '@sinclair/typebox'
 import { createBus, defineEvent, defineModule, handle } from '../src/bus/index.js'
+import { profiled } from './profile-section.js'
 
 const Tick = defineEvent('Tick', Type.Object({ n: Type.Integer() }))
 const dataDir = mkdtempSync(join(tmpdir(), 'mailroom-profile-'))
@@ -13,10 +14,12 @@ const count = Number(process.argv[2] ?? 50_000)
 const senders = Number(process.argv[3] ?? 100)
 let next = 0
 const started = performance.now()
-await Promise.all(Array.from({ length: senders }, async () => {
-  while (next < count) await bus.publish(Tick, { n: next++ })
-}))
-await bus.idle()
+await profiled(async () => {
+  await Promise.all(Array.from({ length: senders }, async () => {
+    while (next < count) await bus.publish(Tick, { n: next++ })
+  }))
+  await bus.idle()
+})
 console.log(`${Math.round((count / (performance.now() - started)) * 1000)} msg/s`)
 await bus.stop()
 rmSync(dataDir, { recursive: true, force: true })

@@ -4,6 +4,19 @@ import type { AppendHandle, FileSystem } from './file-system.js'
  * The in-memory mode's storage: the same journal code runs against it, nothing touches disk and a
  * "sync" costs nothing. Keep one instance to simulate a restart (create a second bus on it).
  */
+/**
+ * Where each chunk of a file starts, kept per chunk list and extended as chunks are appended (a
+ * truncation replaces the list, so a stale entry is never used).
+ */
+const startsByChunks = new WeakMap<Uint8Array[], number[]>()
+
+function chunkStarts(chunks: Uint8Array[]): number[] {
+  let starts = startsByChunks.get(chunks)
+  if (!starts) startsByChunks.set(chunks, (starts = []))
+  for (let i = starts.length; i < chunks.length; i++) starts.push(i === 0 ? 0 : starts[i - 1]! + chunks[i - 1]!.length)
+  return starts
+}
+
 export function createMemoryFileSystem(): FileSystem & { files: Map<string, Uint8Array[]> } {
   const files = new Map<string, Uint8Array[]>()
   const stats = { syncs: 0, appends: 0 }
@@ -29,17 +42,24 @@ export function createMemoryFileSystem(): FileSystem & { files: Map<string, Uint
     async readRange(path, position, length) {
       const chunks = files.get(path)
       if (!chunks) throw enoent(path)
-      // Only the chunks the range touches are copied: a segment is thousands of appended batches.
-      const parts: Uint8Array[] = []
-      let chunkStart = 0
-      const end = position + length
-      for (const chunk of chunks) {
-        const chunkEnd = chunkStart + chunk.length
-        if (chunkEnd > position && chunkStart < end) parts.push(chunk.subarray(Math.max(0, position - chunkStart), Math.min(chunk.length, end - chunkStart)))
-        if (chunkEnd >= end) break
-        chunkStart = chunkEnd
+      // A segment is thousands of appended batches: find the first one the range touches by its start
+      // offset, and copy only the ones it touches.
+      const starts = chunkStarts(chunks)
+      let low = 0
+      let high = chunks.length - 1
+      while (low < high) {
+        const middle = (low + high + 1) >>> 1
+        if (starts[middle]! <= position) low = middle
+        else high = middle - 1
       }
-      return Buffer.concat(parts)
+      const parts: Uint8Array[] = []
+      const end = position + length
+      for (let i = low; i < chunks.length && starts[i]! < end; i++) {
+        const chunk = chunks[i]!
+        const chunkStart = starts[i]!
+        if (chunkStart + chunk.length > position) parts.push(chunk.subarray(Math.max(0, position - chunkStart), Math.min(chunk.length, end - chunkStart)))
+      }
+      return parts.length === 1 ? Buffer.from(parts[0]!) : Buffer.concat(parts)
     },
     async openAppend(path): Promise<AppendHandle> {
       if (!files.has(path)) files.set(path, [])

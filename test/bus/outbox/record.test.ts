@@ -12,6 +12,17 @@ describe('record framing', () => {
     expect(Number(line.split(' ')[0])).toBe(Buffer.byteLength(json))
   })
 
+  it('frames a record whose UTF-8 length has more digits than its length in characters', () => {
+    // {"k":"archived","t":1,"id":"…"} is 29 characters around the id: 70 characters in all, 110 bytes.
+    const wide: JournalRecord = { k: 'archived', t: 1, id: `${'é'.repeat(40)}x` }
+    const line = encodeRecord(wide)
+    const json = JSON.stringify(wide)
+    expect(json.length).toBeLessThan(100)
+    expect(line.toString('utf8')).toMatch(new RegExp(`^${Buffer.byteLength(json)} [0-9a-f]{8} \\{"k":"archived"`))
+    expect(Buffer.byteLength(json)).toBeGreaterThanOrEqual(100)
+    expect(decodeRecordAt(line, 0)).toMatchObject({ ok: true, record: wide, next: line.length })
+  })
+
   it('reads back what it wrote, record after record', () => {
     const data = Buffer.concat([encodeRecord(record), encodeRecord({ k: 'archived', t: 2, id: 'x' })])
     const first = decodeRecordAt(data, 0)
