@@ -2,34 +2,20 @@ import { spawn } from 'node:child_process'
 import { appendFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { createBus, createNodeFileSystem, DataDirLockedError, JournalCorruptError, type FileSystem } from '../../../src/bus/index.js'
+import { createBus, createNodeFileSystem, DataDirLockedError, JournalCorruptError } from '../../../src/bus/index.js'
 import { processIsRunning } from '../../../src/bus/outbox/lock-file.js'
 import { createJournal } from '../../../src/bus/outbox/journal.js'
 import { createMemoryFileSystem } from '../../../src/bus/outbox/memory-file-system.js'
+import { createFaultyFileSystem } from '../support/faulty-file-system.js'
 import { createFixtureModules, TakeOrder } from '../support/shop-fixture.js'
 import { useTempDirs } from '../support/temp-dir.js'
 
 const tempDir = useTempDirs()
 
-/** A memory file system whose file syncs wait until the test settles each one (with an error, or not). */
+/** A memory file system whose syncs of `/j` wait, each on its own, until the test settles them. */
 function createGatedFileSystem() {
-  const base = createMemoryFileSystem()
-  const syncs: { path: string; settle: (error?: Error) => void }[] = []
-  const fs: FileSystem = {
-    ...base,
-    stats: base.stats,
-    async openAppend(path) {
-      const handle = await base.openAppend(path)
-      return {
-        ...handle,
-        async sync() {
-          await new Promise<void>((resolve, reject) => syncs.push({ path, settle: (error) => (error ? reject(error) : resolve()) }))
-          await handle.sync()
-        },
-      }
-    },
-  }
-  return { fs, syncs }
+  const faulty = createFaultyFileSystem()
+  return { fs: faulty.fs, syncs: faulty.holdEach('j') }
 }
 
 /** The first batch of a segment is written and synced alone (it opens the file); gets it out of the way. */
