@@ -22,7 +22,9 @@ async function arrayQueue(count: number): Promise<number> {
 
 /**
  * fsync'd group-commit appends of 200-byte records with 100 writers in flight: the disk's ceiling. With
- * `syncsUnderWay` 2, the next batch is written while the previous one syncs, as the journal does.
+ * `syncsUnderWay` 2, the next batch is written while the previous one syncs: what this disk allows with
+ * that scheme. (The journal tried it and went back to one: its batches halved and CPU-bound runs were
+ * 8-10% slower; see docs/performance.md.)
  */
 async function groupCommit(count: number, syncsUnderWay = 1): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'mailroom-bench-'))
@@ -41,7 +43,7 @@ async function groupCommit(count: number, syncsUnderWay = 1): Promise<number> {
     writing = false
     syncing++
     const synced = file.datasync()
-    // In the order written, as the journal resolves them.
+    // In the order written.
     const before = landed
     landed = (async () => {
       await synced

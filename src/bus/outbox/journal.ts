@@ -87,9 +87,6 @@ export interface Journal {
 /** Records decoded between two turns of the event loop during replay (a few milliseconds' worth). */
 const yieldEvery = 2_048
 
-/** Fsyncs under way at once; a third measured no faster than two on this disk. */
-const maxSyncsInFlight = 2
-
 const segmentFilePattern = /^(\d{8})\.journal$/
 
 export function segmentFileName(segment: number): string {
@@ -144,141 +141,48 @@ export function createJournal(options: JournalOptions): Journal {
     return openSegment
   }
 
-  /** Bytes known to be in each segment's file: written (synced or not). Where the next batch lands. */
-  const writtenSizes = new Map<number, number>()
-  const writtenSizeOf = (segment: number) => writtenSizes.get(segment) ?? 0
+  const syncedSizes = new Map<number, number>()
+  const syncedSizeOf = (segment: number) => syncedSizes.get(segment) ?? 0
 
-  /** The failed bytes were never acknowledged; un-count them so sizes match the disk. */
-  function uncount(batch: PendingBatch): void {
-    for (const range of batch.ranges) sizes.set(range.segment, (sizes.get(range.segment) ?? 0) - (range.end - range.start))
-  }
-
-  /** Writes and syncs every range in turn: the way for a batch that starts or spans a segment. */
-  async function writeAndSync(batch: PendingBatch): Promise<void> {
+  async function writeBatch(batch: PendingBatch): Promise<void> {
     for (const [index, { segment, start, end }] of batch.ranges.entries()) {
       const target = await handleFor(segment)
-      const before = writtenSizeOf(segment)
+      const before = syncedSizeOf(segment)
       batch.bases[index] = before
       try {
         await target.handle.append(batch.lines.bytes(start, end))
-        writtenSizes.set(segment, before + (end - start))
         await target.handle.sync()
       } catch (cause) {
         // Cut the partial write off so the next append starts on a record boundary.
         await target.handle.truncate(before).catch(() => {})
-        writtenSizes.set(segment, before)
         throw new JournalWriteError(fileOf(segment), { cause })
       }
+      syncedSizes.set(segment, before + (end - start))
     }
   }
 
-  /** A batch written to the open segment whose fsync is under way. */
-  interface Syncing {
-    batch: PendingBatch
-    segment: number
-    /** Where its bytes start in the file: a failure cuts the file back to here. */
-    base: number
-    handle: AppendHandle
-    /** Settles with the sync's error, or undefined; never rejects. */
-    done: Promise<unknown>
-  }
-
-  let wake: (() => void) | undefined
-  let wakeScheduled = false
-
-  /**
-   * Writes pending batches and syncs them, with up to two fsyncs under way at once: the next batch is
-   * written while the previous one syncs (its fsync covers both, so it cannot land sooner), which took
-   * this disk from ~124k to ~160k synced 200-byte records a second with 100 writers. Batches resolve in
-   * the order they were written. If a sync fails, that batch and every batch written after it are
-   * rejected and cut off the file, as a failed batch always was.
-   */
   async function flushLoop(): Promise<void> {
     flushScheduled = false
-    const syncing: Syncing[] = []
-    const track = () => {
-      lowestUnsynced = Math.min(syncing[0]?.segment ?? Number.POSITIVE_INFINITY, pending?.ranges[0]?.segment ?? Number.POSITIVE_INFINITY)
-    }
-    while (pending || syncing.length > 0) {
-      if (pending && syncing.length < maxSyncsInFlight) {
-        const batch = pending
-        pending = undefined
-        const only = batch.ranges.length === 1 ? batch.ranges[0]! : undefined
-        if (!only || openSegment?.segment !== only.segment) {
-          // A new segment: let the syncs under way land first (handleFor closes the old file).
-          while (syncing.length > 0) await settleOldest(syncing)
-          try {
-            await writeAndSync(batch)
-            batch.resolve()
-          } catch (error) {
-            uncount(batch)
-            batch.reject(error)
-          }
-          track()
-          continue
-        }
-        const { handle } = openSegment
-        const base = writtenSizeOf(only.segment)
-        batch.bases[0] = base
-        try {
-          await handle.append(batch.lines.bytes(only.start, only.end))
-        } catch (cause) {
-          await handle.truncate(base).catch(() => {})
-          uncount(batch)
-          batch.reject(new JournalWriteError(fileOf(only.segment), { cause }))
-          track()
-          continue
-        }
-        writtenSizes.set(only.segment, base + (only.end - only.start))
-        syncing.push({ batch, segment: only.segment, base, handle, done: handle.sync().then(() => undefined, (error: unknown) => error ?? new Error('sync failed')) })
-        track()
-        continue
+    while (pending) {
+      const batch = pending
+      pending = undefined
+      try {
+        await writeBatch(batch)
+        batch.resolve()
+      } catch (error) {
+        // The failed bytes were never acknowledged; un-count them so sizes match the disk.
+        for (const range of batch.ranges) sizes.set(range.segment, (sizes.get(range.segment) ?? 0) - (range.end - range.start))
+        batch.reject(error)
       }
-      if (syncing.length < maxSyncsInFlight) {
-        // A slot is free: wake for whichever comes first, the oldest sync or the next turn's appends.
-        const woken = new Promise<void>((resolve) => (wake = resolve))
-        const landed = await Promise.race([syncing[0]!.done.then(() => true), woken.then(() => false)])
-        wake = undefined
-        if (!landed) continue
-      }
-      await settleOldest(syncing)
-      track()
+      // `pending` may have been refilled by appends made during the await above.
+      const next = pending as PendingBatch | undefined
+      lowestUnsynced = next?.ranges[0]?.segment ?? Number.POSITIVE_INFINITY
     }
     flushing = undefined
   }
 
-  async function settleOldest(syncing: Syncing[]): Promise<void> {
-    const oldest = syncing[0]!
-    const error = await oldest.done
-    if (error === undefined) {
-      syncing.shift()
-      oldest.batch.resolve()
-      return
-    }
-    // Everything written after the failed batch goes with it: the file is cut back to where it began.
-    const failed = syncing.splice(0)
-    await Promise.all(failed.map(({ done }) => done))
-    await oldest.handle.truncate(oldest.base).catch(() => {})
-    writtenSizes.set(oldest.segment, oldest.base)
-    for (const { batch, segment } of failed) {
-      uncount(batch)
-      batch.reject(new JournalWriteError(fileOf(segment), { cause: error }))
-    }
-  }
-
   function scheduleFlush(): void {
-    if (flushing) {
-      // The loop is running: it takes this turn's appends as one batch, on the next turn.
-      if (!wakeScheduled) {
-        wakeScheduled = true
-        setImmediate(() => {
-          wakeScheduled = false
-          wake?.()
-        })
-      }
-      return
-    }
-    if (flushScheduled) return
+    if (flushScheduled || flushing) return
     flushScheduled = true
     // setImmediate, not a microtask: every append made in this turn of the event loop joins the batch.
     setImmediate(() => {
@@ -329,7 +233,7 @@ export function createJournal(options: JournalOptions): Journal {
         }
         const size = tornTail && isLast ? tornTail.offset : data.length
         sizes.set(segment, size)
-        writtenSizes.set(segment, size)
+        syncedSizes.set(segment, size)
       }
       const last = segments.at(-1)
       if (last !== undefined) active = (sizes.get(last) ?? 0) < maxSegmentBytes ? last : last + 1
@@ -383,7 +287,7 @@ export function createJournal(options: JournalOptions): Journal {
       }
       await fs.syncDir(dir)
       sizes.delete(segment)
-      writtenSizes.delete(segment)
+      syncedSizes.delete(segment)
     },
 
     async flushed() {

@@ -6,34 +6,10 @@ import { createBus, createNodeFileSystem, DataDirLockedError, JournalCorruptErro
 import { processIsRunning } from '../../../src/bus/outbox/lock-file.js'
 import { createJournal } from '../../../src/bus/outbox/journal.js'
 import { createMemoryFileSystem } from '../../../src/bus/outbox/memory-file-system.js'
-import { createFaultyFileSystem } from '../support/faulty-file-system.js'
 import { createFixtureModules, TakeOrder } from '../support/shop-fixture.js'
 import { useTempDirs } from '../support/temp-dir.js'
 
 const tempDir = useTempDirs()
-
-/** A memory file system whose syncs of `/j` wait, each on its own, until the test settles them. */
-function createGatedFileSystem() {
-  const faulty = createFaultyFileSystem()
-  return { fs: faulty.fs, syncs: faulty.holdEach('j') }
-}
-
-/** The first batch of a segment is written and synced alone (it opens the file); gets it out of the way. */
-async function openSegment(journal: ReturnType<typeof createJournal>, syncs: { settle: (error?: Error) => void }[]) {
-  const first = journal.append({ k: 'archived', t: 0, id: 'first' }).committed
-  await until(() => syncs.length === 1)
-  syncs.shift()!.settle()
-  await first
-}
-
-const turns = async (count: number) => {
-  for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve))
-}
-
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 1_000 && !condition(); i++) await turns(1)
-  expect(condition()).toBe(true)
-}
 
 /** A stopped data directory whose `_outside` journal holds two accepted orders. */
 async function journalWithTwoOrders() {
@@ -74,57 +50,6 @@ describe('the journal', () => {
     expect(syncs).toBeLessThan(10)
     expect(bus.admin.module('orders').queueLength).toBe(500)
     await bus.stop()
-  })
-
-  it('writes the next batch while the previous one syncs, two fsyncs at most, and resolves them in order', async () => {
-    const { fs, syncs } = createGatedFileSystem()
-    const journal = createJournal({ fs, dir: '/j', maxSegmentBytes: 1 << 20 })
-    await journal.open()
-    await openSegment(journal, syncs)
-    const resolved: string[] = []
-    const append = (id: string) => journal.append({ k: 'archived', t: 1, id }).committed.then(() => void resolved.push(id))
-    const first = append('a')
-    await until(() => syncs.length === 1)
-    const second = append('b')
-    await until(() => syncs.length === 2)
-    const third = append('c')
-    await turns(5)
-    expect(syncs).toHaveLength(2)
-    syncs[1]!.settle()
-    await turns(5)
-    expect(resolved).toEqual([])
-    syncs[0]!.settle()
-    await Promise.all([first, second])
-    expect(resolved).toEqual(['a', 'b'])
-    await until(() => syncs.length === 3)
-    syncs[2]!.settle()
-    await third
-    expect(resolved).toEqual(['a', 'b', 'c'])
-  })
-
-  it('rejects a batch whose fsync failed and every batch written after it, and cuts them off the file', async () => {
-    const { fs, syncs } = createGatedFileSystem()
-    const journal = createJournal({ fs, dir: '/j', maxSegmentBytes: 1 << 20 })
-    await journal.open()
-    await openSegment(journal, syncs)
-    const outcome = (id: string) => journal.append({ k: 'archived', t: 1, id }).committed.then(() => 'synced', (error: unknown) => (error as { code?: string }).code)
-    const a = outcome('a')
-    await until(() => syncs.length === 1)
-    const b = outcome('b')
-    await until(() => syncs.length === 2)
-    const c = outcome('c')
-    syncs[1]!.settle()
-    syncs[0]!.settle(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }))
-    expect(await a).toBe('MAILROOM_ERR_JOURNAL_WRITE_FAILED')
-    expect(await b).toBe('MAILROOM_ERR_JOURNAL_WRITE_FAILED')
-    await until(() => syncs.length === 3)
-    syncs[2]!.settle()
-    expect(await c).toBe('synced')
-    await journal.close()
-
-    const ids: string[] = []
-    await createJournal({ fs, dir: '/j', maxSegmentBytes: 1 << 20 }).open((_, record) => void (record.k === 'archived' && ids.push(record.id)))
-    expect(ids).toEqual(['first', 'c'])
   })
 
   it('resolves send only after the record is synced', async () => {

@@ -9,9 +9,6 @@ export function createFaultyFileSystem() {
   const base = createMemoryFileSystem()
   const gates = new Map<string, { open: Promise<void>; release: () => void; entered: Promise<void>; enter: () => void }>()
   const failing = new Set<string>()
-  /** Fragments whose every sync waits in `queued` until the test settles it. */
-  const oneByOne = new Set<string>()
-  const queued: { path: string; settle: (error?: Error) => void }[] = []
   const matches = (path: string, fragment: string) => path.includes(`/${fragment}/`)
 
   const fs: FileSystem = {
@@ -22,9 +19,6 @@ export function createFaultyFileSystem() {
       return {
         ...handle,
         async sync() {
-          for (const fragment of oneByOne) {
-            if (matches(path, fragment)) await new Promise<void>((resolve, reject) => queued.push({ path, settle: (error) => (error ? reject(error) : resolve()) }))
-          }
           for (const [fragment, gate] of gates) {
             if (matches(path, fragment)) {
               gate.enter()
@@ -55,14 +49,6 @@ export function createFaultyFileSystem() {
           release()
         },
       }
-    },
-    /**
-     * Holds each sync of the journal directory named `fragment` on its own: they queue up in the list
-     * returned, in the order they began, until the test settles each (with an error, or not).
-     */
-    holdEach(fragment: string) {
-      oneByOne.add(fragment)
-      return queued
     },
     fail(fragment: string) {
       failing.add(fragment)
