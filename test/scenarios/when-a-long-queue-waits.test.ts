@@ -140,20 +140,25 @@ describe('when a long queue waits', () => {
     }
   }, 120_000)
 
-  it('restarts with a long queue without holding its messages in memory (100,000 queued, 1 KiB bodies, 64 MiB of heap)', async () => {
+  // Relayed, each message is two deliveries in the ledger: the gate's consumed mark (kept while the
+  // outside record is on disk) and the depot's pending one; neither holds the 1 KiB body.
+  it.each([
+    ['sent from outside (out records)', '', 400],
+    ["published by a handler (the gate's handled records)", '-relayed', 700],
+  ])('restarts with a long queue of messages %s without holding them in memory (100,000 queued, 1 KiB bodies, 64 MiB of heap)', async (_, relay, bytesBound) => {
     const dataDir = tempDir()
     const script = join(import.meta.dirname, 'fixtures', 'queued-heap.ts')
     const run = async (mode: string, heapMiB: number) => {
       const { stdout } = await promisify(execFile)(process.execPath, [`--max-old-space-size=${heapMiB}`, '--expose-gc', '--import', 'tsx', script, '100000', '1024', '4096', dataDir, mode])
       return JSON.parse(stdout.trim().split('\n').at(-1)!) as { bytesPerMessage: number; recovered: number; queued: number; onDisk: number; handled: number }
     }
-    await run('fill', 512)
+    await run(`fill${relay}`, 512)
     // Replay used to keep every message it read (about 1.4 KiB each here: 140 MiB) until the queue let go of
     // them; in 64 MiB that ran out of heap.
-    const report = await run('restart', 64)
+    const report = await run(`restart${relay}`, 64)
     expect(report).toMatchObject({ recovered: 100_000, queued: 100_000, handled: 100_000 })
     expect(report.onDisk).toBeGreaterThanOrEqual(100_000 - 4_096)
-    expect(report.bytesPerMessage).toBeLessThan(400)
+    expect(report.bytesPerMessage).toBeLessThan(bytesBound)
   }, 180_000)
 })
 

@@ -192,7 +192,11 @@ export function createOutbox(options: OutboxOptions): Outbox {
               return
             }
             for (const state of applyProduced(name, segment, record, offset, size)) state.env = undefined
-            if (record.k !== 'out') destinations.push({ name, segment, record })
+            if (record.k === 'out') return
+            // Kept until every journal is read: without the messages a `handled` record produced, which
+            // the deliveries above already account for (and which could outweigh the heap).
+            const kept: JournalRecord = record.k === 'handled' && record.msgs.length > 0 ? { ...record, msgs: [] } : record
+            destinations.push({ name, segment, record: kept })
           })
           records += result.records
           if (result.tornTail) tornTails.push(result.tornTail)
