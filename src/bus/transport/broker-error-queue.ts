@@ -48,6 +48,21 @@ export function browseBrokerErrorQueue(options: BrokerErrorQueueOptions): Remote
   )
   consumer.on('error', options.onError)
 
+  /**
+   * Acknowledges a taken message once `work` (resending or archiving it) succeeded, and lists its key in
+   * `done`; if the work fails, the message is held and listed again and the error goes to the caller.
+   */
+  async function settleAfter(entry: Held, work: () => Promise<unknown>, done: string[]): Promise<void> {
+    try {
+      await work()
+    } catch (error) {
+      held.add(entry.failed.module, entry.failed.id, entry)
+      throw error
+    }
+    entry.settle(ConsumerStatus.ACK)
+    done.push(entry.failed.key)
+  }
+
   return {
     consumer,
     /** Hands every held message back to the broker (on stop), so the consumer can close. */
@@ -59,35 +74,13 @@ export function browseBrokerErrorQueue(options: BrokerErrorQueueOptions): Remote
     async retry(keys) {
       const { taken, notFound } = held.take(keys)
       const retried: string[] = []
-      await Promise.all(
-        taken.map(async (entry) => {
-          const env = forRetry(entry.failed.envelope)
-          try {
-            await sendTo(options.publisher, options.queueOf(entry.failed.module), env)
-          } catch (error) {
-            // Not sent: it stays held and listed.
-            held.add(entry.failed.module, entry.failed.id, entry)
-            throw error
-          }
-          entry.settle(ConsumerStatus.ACK)
-          retried.push(entry.failed.key)
-        }),
-      )
+      await Promise.all(taken.map((entry) => settleAfter(entry, () => sendTo(options.publisher, options.queueOf(entry.failed.module), forRetry(entry.failed.envelope)), retried)))
       return { retried, notFound }
     },
     async delete(keys) {
       const { taken, notFound } = held.take(keys)
       const deleted: string[] = []
-      for (const entry of taken) {
-        try {
-          await options.archive(entry.failed)
-        } catch (error) {
-          held.add(entry.failed.module, entry.failed.id, entry)
-          throw error
-        }
-        entry.settle(ConsumerStatus.ACK)
-        deleted.push(entry.failed.key)
-      }
+      for (const entry of taken) await settleAfter(entry, () => options.archive(entry.failed), deleted)
       return { deleted, notFound }
     },
   }
