@@ -8,7 +8,7 @@ import type { FileSystem } from './file-system.js'
 import { readEnvelopes, type EnvelopeReaderOptions } from './envelope-reader.js'
 import { createJournal, segmentFileName, type Journal, type TornTail } from './journal.js'
 import { acquireDataDirLock, type DataDirLock } from './lock-file.js'
-import type { FailureRecord, JournalRecord, OutgoingEntry } from './record.js'
+import type { FailureRecord, JournalRecord, OutgoingEntry, ReplayRecord } from './record.js'
 import { parseSagaKey, sagaKey, SagaStore, type SagaChange } from '../sagas/saga-store.js'
 
 /** The journal of messages sent from outside any handler (HTTP routes, scripts). */
@@ -109,6 +109,20 @@ export function createOutbox(options: OutboxOptions): Outbox {
     return states
   }
 
+  /**
+   * Replay's producer role: like applyProduced, but the messages stay on disk and a queue reads them back
+   * when their turn comes (readBack). Keeping a million replayed messages in memory cost most of replay's
+   * time in the garbage collector, and could need more heap than the process has.
+   */
+  function replayProduced(journal: string, segment: number, record: ReplayRecord, offset: number, size: number): void {
+    if (record.k !== 'out' && record.k !== 'out-skimmed' && record.k !== 'handled') return
+    const where = ledger.segment(journal, segment)
+    for (const entry of record.msgs) {
+      const id = 'id' in entry ? entry.id : entry.env.id
+      for (const module of entry.to) ledger.produced(where, id, undefined, module, entry.at, record.t, offset, size)
+    }
+  }
+
   function applySaga(journal: string, where: ReturnType<DeliveryLedger['segment']>, change: SagaChange, t: number): void {
     ledger.recorded(where, sagaKey(change.saga, change.id), journal, change.done ? 'saga-done' : 'saga', t)
     sagas.apply(journal, change)
@@ -183,16 +197,8 @@ export function createOutbox(options: OutboxOptions): Outbox {
       try {
         for (const [name, journal] of journals) {
           const result = await journal.open((segment, record, offset, size) => {
-            // The message stays on disk: a queue reads it back when its turn comes (readBack). Keeping a
-            // million replayed messages in memory cost most of replay's time in the garbage collector, and
-            // could need more heap than the process has.
-            if (record.k === 'out-skimmed') {
-              const where = ledger.segment(name, segment)
-              for (const { id, to, at } of record.msgs) for (const module of to) ledger.produced(where, id, undefined, module, at, record.t, offset, size)
-              return
-            }
-            for (const state of applyProduced(name, segment, record, offset, size)) state.env = undefined
-            if (record.k === 'out') return
+            replayProduced(name, segment, record, offset, size)
+            if (record.k === 'out' || record.k === 'out-skimmed') return
             // Kept until every journal is read: without the messages a `handled` record produced, which
             // the deliveries above already account for (and which could outweigh the heap).
             const kept: JournalRecord = record.k === 'handled' && record.msgs.length > 0 ? { ...record, msgs: [] } : record
