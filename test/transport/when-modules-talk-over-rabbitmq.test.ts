@@ -34,12 +34,18 @@ async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 15
 }
 
 describe.skipIf(!available)('when modules talk over RabbitMQ', () => {
-  it('sends commands to the routed module, events to every subscriber, replies back, each handled once', async () => {
-    const namespace = testNamespace('flow')
+  /** Both processes on a namespace of their own (deleted after the tests), started back first. */
+  async function startedPair(label: string) {
+    const namespace = testNamespace(label)
     namespaces.push(namespace)
-    const { front, back, log } = twoProcesses(namespace)
-    await back.start()
-    await front.start()
+    const pair = twoProcesses(namespace)
+    await pair.back.start()
+    await pair.front.start()
+    return { ...pair, namespace }
+  }
+
+  it('sends commands to the routed module, events to every subscriber, replies back, each handled once', async () => {
+    const { front, back, log } = await startedPair('flow')
     for (let i = 0; i < 200; i++) await front.send(TakeOrder, { orderId: `o-${i}`, amount: i })
     await until(() => log.confirmed.length === 200 && log.notified.length === 200)
     await Promise.all([front.idle(), back.idle()])
@@ -54,11 +60,7 @@ describe.skipIf(!available)('when modules talk over RabbitMQ', () => {
   })
 
   it('keeps a stopped module’s messages in its broker queue, and hands them over once it starts', async () => {
-    const namespace = testNamespace('stopped')
-    namespaces.push(namespace)
-    const { front, back, log } = twoProcesses(namespace)
-    await back.start()
-    await front.start()
+    const { front, back, log, namespace } = await startedPair('stopped')
     back.admin.stopModule('notifications')
     for (let i = 0; i < 300; i++) await front.send(TakeOrder, { orderId: `o-${i}`, amount: i })
     await until(() => log.confirmed.length === 300)
@@ -71,11 +73,7 @@ describe.skipIf(!available)('when modules talk over RabbitMQ', () => {
   })
 
   it('drops a redelivered message by its id, and parks a body it cannot read in the undecodable queue', async () => {
-    const namespace = testNamespace('dedupe')
-    namespaces.push(namespace)
-    const { front, back, log } = twoProcesses(namespace)
-    await back.start()
-    await front.start()
+    const { front, back, log, namespace } = await startedPair('dedupe')
     await front.send(TakeOrder, { orderId: 'o-1', amount: 1 })
     await until(() => log.charged.length === 1)
 
