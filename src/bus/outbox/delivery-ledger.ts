@@ -141,7 +141,7 @@ export function createDeliveryLedger(): DeliveryLedger {
    * counts to match and forgets the delivery once nothing holds it. (Plain arguments, not a callback:
    * this runs several times per message.)
    */
-  function settle(state: DeliveryState, producerBefore: Segment | undefined, destinationBefore: Segment | undefined, destinationWasHome: boolean): void {
+  function settle(state: DeliveryState, producerBefore: Segment | undefined, destinationBefore: Segment | undefined, destinationWasHome: boolean): boolean {
     const producerAfter = producerRoleLive(state) ? state.producer : undefined
     const destinationAfter = destinationRoleLive(state) ? state.destination : undefined
     if (producerBefore) {
@@ -165,7 +165,11 @@ export function createDeliveryLedger(): DeliveryLedger {
       state.env = undefined
       state.failures = undefined
     }
-    if (!producerAfter && !destinationAfter && state.producer === undefined && statesByModule.get(state.module)?.delete(state.id)) count--
+    if (!producerAfter && !destinationAfter && state.producer === undefined && statesByModule.get(state.module)?.delete(state.id)) {
+      count--
+      return false
+    }
+    return true
   }
 
   const liveProducer = (state: DeliveryState) => (producerRoleLive(state) ? state.producer : undefined)
@@ -238,9 +242,10 @@ export function createDeliveryLedger(): DeliveryLedger {
         state.failures = details?.failures
         state.since = since
       }
-      settle(state, producerBefore, destinationBefore, wasHome)
       where.roles++
-      where.deliveries.push(state)
+      // A delivery forgotten at once (a consumed mark whose message's record is gone: replay of a relayed
+      // backlog makes 100,000 of them) is not listed: the list would keep it in memory until the segment goes.
+      if (settle(state, producerBefore, destinationBefore, wasHome)) where.deliveries.push(state)
       return state
     },
     carried(state, role, from, to, offset, size) {

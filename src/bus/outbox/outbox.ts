@@ -217,6 +217,9 @@ export function createOutbox(options: OutboxOptions): Outbox {
         throw error
       }
       for (const { name, segment, record } of destinations) applyDestination(name, segment, record)
+      // The closures made above (onRoll) keep this function's scope, and so this list, alive for as long as
+      // the bus runs: empty it (100,000 replayed consumed marks held ~16 MB after start).
+      destinations.length = 0
       const queued = new Map<string, DeliveryState[]>(options.modules.map((module) => [module, []]))
       const delayed: DeliveryState[] = []
       const failed: DeliveryState[] = []
