@@ -138,6 +138,13 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
     deps.log('error', `Moved ${env.type} to the error queue: ${failure.type}: ${failure.message}`, { messageId: state.id }, state.id)
   }
 
+  // Hoisted, not a closure per message: only a message nothing here takes needs it.
+  function failForNoHandler(state: DeliveryState, env: Envelope, failures: FailureRecord[]): Promise<void> {
+    const error = new NoHandlerError(env.type, module.name)
+    failures.unshift(describeFailure(error, '(routing)', clock.now()))
+    return fail(state, env, error, failures)
+  }
+
   return async function process(state: DeliveryState, release: () => void): Promise<void> {
     const env = state.env
     // Read back from disk and found no longer pending (consumed meanwhile): nothing to do.
@@ -151,12 +158,7 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
       const list = env.headers[Headers.SagaName] === undefined ? (handlers.get(env.type) ?? []) : []
       const definition = topology.definition(env.type)
       const sagasOfType = sagasByType.get(env.type) ?? []
-      const noHandler = async () => {
-        const error = new NoHandlerError(env.type, module.name)
-        failures.unshift(describeFailure(error, '(routing)', clock.now()))
-        return fail(state, env, error, failures)
-      }
-      if ((list.length === 0 && sagasOfType.length === 0) || !definition) return await noHandler()
+      if ((list.length === 0 && sagasOfType.length === 0) || !definition) return await failForNoHandler(state, env, failures)
       let body: unknown
       let runs: SagaRun[]
       try {
@@ -167,7 +169,7 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
         return await fail(state, env, error, failures)
       }
       // A timeout type sent as an ordinary message, or a timeout naming another saga: nothing here takes it.
-      if (list.length === 0 && runs.length === 0) return await noHandler()
+      if (list.length === 0 && runs.length === 0) return await failForNoHandler(state, env, failures)
       if (runs.length > 0) {
         unlock = await locks.acquire(runs.map((run) => sagaKey(run.saga.name, run.correlationId)))
         resolveSagaRuns(outbox.sagas, module.name, env, runs)
