@@ -27,6 +27,19 @@ const inOrder = (count: number) => Array.from({ length: count }, (_, n) => ({ n,
 describe('when a long queue waits', () => {
   const tempDir = useTempDirs()
 
+  it('keeps 4,096 queued messages per module in memory by default on disk, and all of them in memory mode', async () => {
+    for (const [options, onDisk] of [[{ dataDir: tempDir() }, 5_000 - 4_096], [{ storage: 'memory' as const }, 0]] as const) {
+      const bus = createBus({ modules: depotModules([]), ...options })
+      await bus.start()
+      bus.admin.stopModule('depot')
+      await Promise.all(Array.from({ length: 5_000 }, (_, n) => bus.publish(Parcel, { n, label: label(n) })))
+      await bus.idle()
+      // In memory mode the journal is in memory too: reading messages back would only cost time.
+      expect(bus.admin.module('depot')).toMatchObject({ queueLength: 5_000, queuedOnDisk: onDisk })
+      await bus.stop()
+    }
+  })
+
   it('keeps only `queuedInMemory` messages in memory, and hands every one over in order, body intact', async () => {
     const seen: { n: number; label: string }[] = []
     const bus = createBus({ modules: depotModules(seen), storage: 'memory', queuedInMemory: 100 })
