@@ -36,6 +36,26 @@ async function inMemory(count: number, subscribers: number): Promise<number> {
   return rate
 }
 
+/**
+ * In-memory mode, the queue's depth held at `depth`: that many messages queued for a stopped module, then
+ * the module started and timed until its queue is empty, again until `total` messages are handled.
+ */
+async function inMemoryDrain(depth: number, total: number): Promise<number> {
+  const bus = createBus({ modules: tickModules(1), storage: 'memory' })
+  await bus.start()
+  let drainingMs = 0
+  for (let handled = 0; handled < total; handled += depth) {
+    bus.admin.stopModule('worker-1')
+    await sendAll(bus, depth, 1_000)
+    const started = performance.now()
+    bus.admin.startModule('worker-1')
+    await bus.idle()
+    drainingMs += performance.now() - started
+  }
+  await bus.stop()
+  return perSecond(total, drainingMs)
+}
+
 /** Durable (the default): every handled message is one fsync'd journal commit (shared by a group). */
 async function durable(count: number, senders: number): Promise<number> {
   const dataDir = tempDir()
@@ -102,6 +122,15 @@ export const busScenarios: Scenario = async ({ quick, rounds: n }) => {
   const memoryCount = quick ? 100_000 : 1_000_000
   results.push({ name: 'memory: publish -> 1 handler', unit: 'msg/s', rounds: await rounds(n, () => inMemory(memoryCount, 1)), reference: 'ref: JSON line encode, 2 records per msg', target: '>= 1,000,000 msg/s' })
   results.push({ name: 'memory: publish -> 2 handlers', unit: 'msg/s', rounds: await rounds(n, () => inMemory(memoryCount / 2, 2)), reference: 'ref: JSON line encode, 2 records per msg' })
+  const deep = quick ? { depth: 100_000, label: '100,000' } : { depth: 1_000_000, label: '1,000,000' }
+  results.push({ name: 'memory: drain, 1,000 queued', unit: 'msg/s', rounds: await rounds(n, () => inMemoryDrain(1_000, quick ? 50_000 : 200_000)) })
+  results.push({
+    name: `memory: drain, ${deep.label} queued`,
+    unit: 'msg/s',
+    rounds: await rounds(n, () => inMemoryDrain(deep.depth, deep.depth)),
+    reference: 'memory: drain, 1,000 queued',
+    target: 'the same rate as 1,000 queued',
+  })
   for (const senders of [1, 10, 100, 1_000]) {
     const count = quick ? Math.min(5_000, senders * 500) : Math.min(50_000, senders * 2_000)
     results.push({
