@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process'
-import { appendFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { appendFileSync, constants, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs'
+import { open } from 'node:fs/promises'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createBus, createNodeFileSystem, DataDirLockedError, JournalCorruptError } from '../../../src/bus/index.js'
 import { processIsRunning } from '../../../src/bus/outbox/lock-file.js'
 import { createJournal } from '../../../src/bus/outbox/journal.js'
@@ -50,6 +51,38 @@ describe('the journal', () => {
     expect(syncs).toBeLessThan(10)
     expect(bus.admin.module('orders').queueLength).toBe(500)
     await bus.stop()
+  })
+
+  it.runIf(process.platform === 'linux')('writes appends with O_DSYNC, and syncs a truncation with an fdatasync of its own (node file system)', async () => {
+    const path = join(tempDir(), 'segment')
+    const handle = await createNodeFileSystem().openAppend(path)
+    // The open file as the kernel sees it: its flags (octal) in /proc/self/fdinfo.
+    const fd = readdirSync('/proc/self/fd').find((entry) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${entry}`) === path
+      } catch {
+        return false
+      }
+    })
+    const flags = Number.parseInt(/flags:\s+(\d+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8)
+    expect(flags & constants.O_DSYNC).toBe(constants.O_DSYNC)
+    const probe = await open(path)
+    const datasync = vi.spyOn(Object.getPrototypeOf(probe) as { datasync(): Promise<void> }, 'datasync')
+    await probe.close()
+    try {
+      await handle.append(Buffer.from('one\n'))
+      await handle.sync()
+      expect(datasync).not.toHaveBeenCalled()
+      await handle.truncate(2)
+      await handle.sync()
+      expect(datasync).toHaveBeenCalledTimes(1)
+      await handle.sync()
+      expect(datasync).toHaveBeenCalledTimes(1)
+    } finally {
+      datasync.mockRestore()
+      await handle.close()
+    }
+    expect(readFileSync(path, 'utf8')).toBe('on')
   })
 
   it('resolves send only after the record is synced', async () => {
