@@ -46,6 +46,40 @@ async function untilAsync(condition: () => Promise<boolean>, timeoutMs: number):
   }
 }
 
+/**
+ * Reads the console's live stream (/api/stream) as a browser would, keeping the latest `snapshot` event's
+ * module statuses: what the panels show.
+ */
+async function watchStream(url: string) {
+  const abort = new AbortController()
+  const response = await fetch(`${url}/api/stream`, { signal: abort.signal, headers: { accept: 'text/event-stream' } })
+  let latest: { name: string; location: string }[] = []
+  let buffered = ''
+  const reading = (async () => {
+    const decoder = new TextDecoder()
+    for await (const chunk of response.body!) {
+      buffered += decoder.decode(chunk as Uint8Array, { stream: true })
+      let end: number
+      while ((end = buffered.indexOf('\n\n')) >= 0) {
+        const lines = buffered.slice(0, end).split('\n')
+        buffered = buffered.slice(end + 2)
+        // `field:value`, the space after the colon optional (better-sse writes none).
+        const field = (name: string) => lines.filter((line) => line.startsWith(`${name}:`)).map((line) => line.slice(name.length + 1).replace(/^ /, ''))
+        if (field('event')[0] !== 'snapshot') continue
+        const data = field('data').join('\n')
+        latest = (JSON.parse(data) as { modules: { name: string; location: string }[] }).modules
+      }
+    }
+  })().catch(() => {})
+  return {
+    locationOf: (name: string) => latest.find((module) => module.name === name)?.location,
+    async close() {
+      abort.abort()
+      await reading
+    },
+  }
+}
+
 function expectEachOnce(counts: Map<string, number>, ids: readonly string[]): void {
   expect([...counts.keys()].sort()).toEqual([...ids].sort())
   expect([...counts.values()].filter((count) => count !== 1)).toEqual([])
@@ -109,6 +143,21 @@ describe.skipIf(!available)('when the shop runs as four processes over RabbitMQ'
     expect(transport).toMatchObject({ kind: 'amqp', state: 'connected', unconfirmed: 0 })
     expect(transport.lastError).toContain('CONNECTION_FORCED')
   }, 180_000)
+
+  it('keeps the live stream current when a module in another process stops reporting and comes back, with nothing else happening', async () => {
+    const { processes, start } = await startFourProcesses('stream')
+    const stream = await watchStream(processes.web!.url)
+    try {
+      // A module's reports carry no log line while it is idle: only its status says it is there.
+      await until(() => stream.locationOf('sales') === 'elsewhere', 15_000, () => `sales is ${stream.locationOf('sales')}`)
+      await processes.sales!.kill()
+      await until(() => stream.locationOf('sales') === 'stale', 15_000, () => `sales is ${stream.locationOf('sales')}`)
+      await start('sales')
+      await until(() => stream.locationOf('sales') === 'elsewhere', 15_000, () => `sales is ${stream.locationOf('sales')}`)
+    } finally {
+      await stream.close()
+    }
+  }, 60_000)
 
   it('shows every module in the console, parks a poison message in the broker’s error queue, and a retry from the console lets it flow on', async () => {
     const { processes, dataDirOf } = await startFourProcesses('poison')

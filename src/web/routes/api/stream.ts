@@ -92,8 +92,19 @@ export async function streamRoutes(app: FastifyInstance): Promise<void> {
   signals.on('module:reported', markDirty)
   shop.metrics.onSample((latest) => broadcast(latest, 'metrics'))
 
+  // Modules in other processes change with no signal here: their first report, the broker's queue lengths,
+  // a process that stopped reporting, the broker connection itself. What the panels show of them is
+  // compared with what was last sent instead.
+  let remoteShown = ''
+  const remoteNow = () => {
+    const admin = shop.bus.admin
+    return JSON.stringify([admin.modules().filter((module) => module.location !== 'here'), admin.transport()])
+  }
   const timer = setInterval(() => {
-    if (!dirty || channel.sessionCount === 0) return
+    if (channel.sessionCount === 0) return
+    const remote = remoteNow()
+    if (!dirty && remote === remoteShown) return
+    remoteShown = remote
     dirty = false
     const logs = pendingLogs
     pendingLogs = []
