@@ -1,10 +1,6 @@
 import type { AppendHandle, FileSystem } from './file-system.js'
 
 /**
- * The in-memory mode's storage: the same journal code runs against it, nothing touches disk and a
- * "sync" costs nothing. Keep one instance to simulate a restart (create a second bus on it).
- */
-/**
  * Where each chunk of a file starts, kept per chunk list and extended as chunks are appended (a
  * truncation replaces the list, so a stale entry is never used).
  */
@@ -17,6 +13,10 @@ function chunkStarts(chunks: Uint8Array[]): number[] {
   return starts
 }
 
+/**
+ * The in-memory mode's storage: the same journal code runs against it, nothing touches disk and a
+ * "sync" costs nothing. Keep one instance to simulate a restart (create a second bus on it).
+ */
 export function createMemoryFileSystem(): FileSystem & { files: Map<string, Uint8Array[]> } {
   const files = new Map<string, Uint8Array[]>()
   const stats = { syncs: 0, appends: 0 }
