@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { encodeRecord } from '../src/bus/outbox/record.js'
 import { join } from 'node:path'
 
 /** One measured scenario: several rounds of one number, and what to compare it with. */
@@ -64,7 +65,7 @@ export async function withLagProbe<T>(work: () => Promise<T>): Promise<{ result:
 export const perSecond = (count: number, ms: number) => (count / ms) * 1000
 
 /** Writes framed records as journal segments of at most 8 MiB (the bus's default), as a long run leaves them. */
-export function writeSegments(dir: string, lines: readonly Buffer[], maxSegmentBytes = 8 * 1024 * 1024): void {
+function writeSegments(dir: string, lines: readonly Buffer[], maxSegmentBytes = 8 * 1024 * 1024): void {
   let segment = 1
   let batch: Buffer[] = []
   let bytes = 0
@@ -79,4 +80,20 @@ export function writeSegments(dir: string, lines: readonly Buffer[], maxSegmentB
     bytes += line.length
   }
   if (bytes > 0) flush()
+}
+
+/**
+ * A data directory's `_outside` journal holding `count` Tick messages sent to `module` and never handled:
+ * what replay reads after a long run with that module stopped.
+ */
+export function writeOutBacklog(dataDir: string, count: number, module: string): void {
+  const dir = join(dataDir, '_outside')
+  mkdirSync(dir, { recursive: true })
+  const lines: Buffer[] = []
+  const t = Date.now()
+  for (let n = 0; n < count; n++) {
+    const id = `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`
+    lines.push(encodeRecord({ k: 'out', t, msgs: [{ to: [module], env: { id, type: 'Tick', headers: { 'mailroom.message-id': id, 'mailroom.type': 'Tick', 'mailroom.kind': 'event' }, body: { n } } }] }))
+  }
+  writeSegments(dir, lines)
 }

@@ -1,10 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Type } from '@sinclair/typebox'
 import { createBus, defineEvent, defineModule, handle, type Bus } from '../../src/bus/index.js'
-import { encodeRecord } from '../../src/bus/outbox/record.js'
-import { perSecond, rounds, withLagProbe, writeSegments, type Scenario, type ScenarioResult } from '../harness.js'
+import { perSecond, rounds, withLagProbe, writeOutBacklog, type Scenario, type ScenarioResult } from '../harness.js'
 
 const Tick = defineEvent('Tick', Type.Object({ n: Type.Integer() }))
 
@@ -98,14 +97,7 @@ async function backlog(count: number): Promise<{ drainRate: number; bytesPerMess
 /** Start-up with `count` journal records to replay (written straight to the file, as a long run would leave them). */
 async function recovery(count: number): Promise<number> {
   const dataDir = tempDir()
-  mkdirSync(join(dataDir, '_outside'), { recursive: true })
-  const lines: Buffer[] = []
-  const t = Date.now()
-  for (let n = 0; n < count; n++) {
-    const id = `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`
-    lines.push(encodeRecord({ k: 'out', t, msgs: [{ to: ['worker-1'], env: { id, type: 'Tick', headers: { 'mailroom.message-id': id, 'mailroom.type': 'Tick', 'mailroom.kind': 'event' }, body: { n } } }] }))
-  }
-  writeSegments(join(dataDir, '_outside'), lines)
+  writeOutBacklog(dataDir, count, 'worker-1')
   const bus = createBus({ modules: tickModules(1), dataDir })
   bus.admin.stopModule('worker-1')
   const started = performance.now()
