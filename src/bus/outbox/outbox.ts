@@ -141,7 +141,8 @@ export function createOutbox(options: OutboxOptions): Outbox {
     return { k: 'saga', t: state.since, saga: instance.saga, id: instance.id, instance: active.instance, data: active.data }
   }
 
-  function applyDestination(journal: string, segment: number, record: JournalRecord): DeliveryState | undefined {
+  /** `known`: the delivery the record is about, when the caller holds it (a commit); replay has none. */
+  function applyDestination(journal: string, segment: number, record: JournalRecord, known?: DeliveryState): DeliveryState | undefined {
     if (record.k === 'out' || record.k === 'archive') return undefined
     const where = ledger.segment(journal, segment)
     switch (record.k) {
@@ -151,20 +152,20 @@ export function createOutbox(options: OutboxOptions): Outbox {
       case 'handled': {
         for (const change of record.sagas ?? []) applySaga(journal, where, change, record.t)
         const keepUntil = options.holdConsumedMs > 0 ? record.t + options.holdConsumedMs : 0
-        return ledger.recorded(where, record.id, journal, record.k, record.t, keepUntil > clock.now() ? { keepUntil } : undefined)
+        return ledger.recorded(where, record.id, journal, record.k, record.t, keepUntil > clock.now() ? { keepUntil } : undefined, known)
       }
       case 'forwarded':
         for (const { id, to } of record.sent) for (const module of to) ledger.recorded(where, id, module, 'forwarded', record.t)
         return undefined
       case 'archived':
       case 'parked':
-        return ledger.recorded(where, record.id, journal, record.k, record.t)
+        return ledger.recorded(where, record.id, journal, record.k, record.t, undefined, known)
       case 'retried':
-        return ledger.recorded(where, record.id, journal, 'retried', record.t, { env: record.env })
+        return ledger.recorded(where, record.id, journal, 'retried', record.t, { env: record.env }, known)
       case 'delayed':
-        return ledger.recorded(where, record.id, journal, 'delayed', record.t, { env: record.env, at: record.at, failures: record.failures })
+        return ledger.recorded(where, record.id, journal, 'delayed', record.t, { env: record.env, at: record.at, failures: record.failures }, known)
       case 'failed':
-        return ledger.recorded(where, record.id, journal, 'failed', record.t, { env: record.env, failures: record.failures })
+        return ledger.recorded(where, record.id, journal, 'failed', record.t, { env: record.env, failures: record.failures }, known)
     }
   }
 
@@ -177,7 +178,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
     try {
       const appended = journalFor(journal).append(record)
       await appended.committed
-      applyDestination(journal, appended.segment, record)
+      applyDestination(journal, appended.segment, record, state)
       return applyProduced(journal, appended.segment, record, appended.fileOffset(), appended.size)
     } finally {
       if (state) state.writing--

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { Envelope } from '../../../src/bus/messages/envelope.js'
 import { createDeliveryLedger, destinationRoleLive } from '../../../src/bus/outbox/delivery-ledger.js'
 
@@ -48,5 +48,32 @@ describe('the delivery ledger', () => {
     expect(state.env?.id).toBe('m-4')
     ledger.recorded(ledger.segment('billing', 1), 'm-4', 'billing', 'handled', 1_001)
     expect(state.env).toBeUndefined()
+  })
+
+  it('takes a held delivery as it is, without looking it up by id (a commit holds the delivery it writes about)', () => {
+    const ledger = createDeliveryLedger()
+    const sales = ledger.segment('sales', 1)
+    const held = ledger.produced(sales, 'm-5', env('m-5'), 'billing', undefined, 1_000, 0, 100)
+    const lookups = vi.spyOn(Map.prototype, 'get')
+    try {
+      const state = ledger.recorded(ledger.segment('billing', 1), 'm-5', 'billing', 'handled', 1_001, undefined, held)
+      expect(state).toBe(held)
+      // A million queued deliveries make each lookup by id a cache miss: the one this call saves.
+      expect(lookups.mock.calls.filter(([key]) => key === 'm-5')).toEqual([])
+    } finally {
+      lookups.mockRestore()
+    }
+    expect(ledger.get('m-5', 'billing')?.kind).toBe('handled')
+    expect(sales.live).toBe(0)
+  })
+
+  it('looks the delivery up when the held state is about another one', () => {
+    const ledger = createDeliveryLedger()
+    const sales = ledger.segment('sales', 1)
+    const m6 = ledger.produced(sales, 'm-6', env('m-6'), 'billing', undefined, 1_000, 0, 100)
+    const m7 = ledger.produced(sales, 'm-7', env('m-7'), 'billing', undefined, 1_000, 100, 100)
+    expect(ledger.recorded(ledger.segment('billing', 1), 'm-7', 'billing', 'handled', 1_001, undefined, m6)).toBe(m7)
+    expect(m6.kind).toBeUndefined()
+    expect(m7.kind).toBe('handled')
   })
 })
