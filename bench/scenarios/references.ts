@@ -8,6 +8,7 @@ import { defineEvent, defineModule, handle } from '../../src/bus/index.js'
 import { OutsideOrigin } from '../../src/bus/messages/headers.js'
 import { prepareOutgoing } from '../../src/bus/pipeline/outgoing.js'
 import { createTopology } from '../../src/bus/routing/topology.js'
+import { createDeliveryLedger } from '../../src/bus/outbox/delivery-ledger.js'
 import { decodeRecordAt, RecordLines, type JournalRecord } from '../../src/bus/outbox/record.js'
 import { perSecond, rounds, withLagProbe, type Scenario } from '../harness.js'
 
@@ -108,6 +109,36 @@ async function envelopeCeiling(count: number): Promise<number> {
   return rate
 }
 
+/**
+ * The bookkeeping a queued delivery needs, and nothing else of the bus: the ledger (src/bus/outbox/
+ * delivery-ledger.ts) learns of `depth` messages (a state object holding the envelope, a `Map` entry by
+ * id), then each is consumed in arrival order, which looks its state up by id, as the bus does when a
+ * handled record is committed. Repeated until `total` are consumed; only the consuming is timed. With a
+ * million waiting, the states and the map's entries are far from the CPU's caches by the time their turn
+ * comes: the rate at 1,000 against the rate at 1,000,000 is how much of the in-memory drain's depth
+ * target the memory itself takes.
+ */
+async function ledgerDrain(depth: number, total: number): Promise<number> {
+  const topology = createTopology([defineModule({ name: 'worker', handlers: [handle(Tick, async () => {})] })], {})
+  let consumingMs = 0
+  for (let consumed = 0; consumed < total; consumed += depth) {
+    const ledger = createDeliveryLedger()
+    const produced = ledger.segment('_outside', 1)
+    const handled = ledger.segment('worker', 1)
+    const ids: string[] = []
+    for (let n = 0; n < depth; n++) {
+      const { env } = prepareOutgoing(topology, { mode: 'publish', definition: Tick, body: { n }, options: undefined, origin: OutsideOrigin, incoming: undefined, now: Date.now() })
+      ledger.produced(produced, env.id, env, 'worker', undefined, 0, -1, 0)
+      ids.push(env.id)
+    }
+    const started = performance.now()
+    for (const id of ids) ledger.recorded(handled, id, 'worker', 'handled', 0)
+    consumingMs += performance.now() - started
+    if (ledger.get(ids[0]!, 'worker')?.kind !== 'handled') throw new Error('the ledger lost a delivery')
+  }
+  return perSecond(total, consumingMs)
+}
+
 /** A record as the bus writes it for one message sent from outside: full headers, a small body. */
 function outRecord(n: number): JournalRecord {
   const id = randomUUID()
@@ -173,6 +204,13 @@ export const referenceScenarios: Scenario = async ({ quick, rounds: n }) => {
   { name: 'ref: fsync group commit, 100 writers', unit: 'rec/s', ...(await groupCommitRounds(n, quick ? 20_000 : 100_000, false)) },
   { name: 'ref: same, O_DSYNC writes (the journal\'s way)', unit: 'rec/s', ...(await groupCommitRounds(n, quick ? 20_000 : 100_000, true)) },
   { name: 'ref: envelope alone (id, headers, validation)', unit: 'msg/s', rounds: await rounds(n, () => envelopeCeiling(quick ? 200_000 : 1_000_000)) },
+  { name: 'ref: ledger alone, consume with 1,000 queued', unit: 'msg/s', rounds: await rounds(n, () => ledgerDrain(1_000, quick ? 50_000 : 200_000)) },
+  {
+    name: `ref: ledger alone, consume with ${quick ? '100,000' : '1,000,000'} queued`,
+    unit: 'msg/s',
+    rounds: await rounds(n, () => ledgerDrain(quick ? 100_000 : 1_000_000, quick ? 100_000 : 1_000_000)),
+    reference: 'ref: ledger alone, consume with 1,000 queued',
+  },
   { name: 'ref: JSON line encode, 2 records per msg', unit: 'msg/s', rounds: await rounds(n, () => encodeCeiling(quick ? 100_000 : 500_000)) },
   { name: 'ref: JSON line decode (CRC + parse)', unit: 'rec/s', rounds: await rounds(n, () => decodeCeiling(quick ? 100_000 : 500_000)) },
   {

@@ -21,11 +21,13 @@ describe('npm run bench', () => {
       'ref: fsync group commit, 100 writers',
       "ref: same, O_DSYNC writes (the journal's way)",
       'ref: envelope alone (id, headers, validation)',
+      'ref: ledger alone, consume with 1,000 queued',
+      'ref: ledger alone, consume with 100,000 queued',
       'ref: JSON line encode, 2 records per msg',
       'ref: JSON line decode (CRC + parse)',
       'ref: idle event loop, setTimeout(0) late by',
     ])
-    for (const result of report.results.slice(0, 6)) expect(result.rounds[0]).toBeGreaterThan(0)
+    for (const result of report.results.slice(0, 8)) expect(result.rounds[0]).toBeGreaterThan(0)
     // The disk's ceiling batches as the journal does: all 100 writers in each write, not two halves in turn.
     for (const result of report.results.slice(1, 3)) expect(result.extra['records per write']).toBeGreaterThanOrEqual(90)
   })
