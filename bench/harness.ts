@@ -45,6 +45,17 @@ export async function rounds(count: number, run: () => Promise<number>): Promise
   return results
 }
 
+/** Rounds of a measurement that also reports a figure of its own: the rates, and the last round's figure. */
+export async function roundsWithFigure(count: number, name: string, run: () => Promise<{ rate: number; figure: number }>): Promise<{ rounds: number[]; extra: Record<string, number> }> {
+  let figure = 0
+  const measured = await rounds(count, async () => {
+    const round = await run()
+    figure = round.figure
+    return round.rate
+  })
+  return { rounds: measured, extra: { [name]: Number(figure.toFixed(1)) } }
+}
+
 /** Measures how late a setTimeout(0) fires while `work` runs: the event loop's responsiveness. */
 export async function withLagProbe<T>(work: () => Promise<T>): Promise<{ result: T; maxLagMs: number; p99LagMs: number; lags: number[] }> {
   const lags: number[] = []

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Type } from '@sinclair/typebox'
 import { createBus, defineEvent, defineModule, handle, type Bus } from '../../src/bus/index.js'
-import { perSecond, rounds, withLagProbe, writeOutBacklog, type Scenario, type ScenarioResult } from '../harness.js'
+import { perSecond, rounds, roundsWithFigure, withLagProbe, writeOutBacklog, type Scenario, type ScenarioResult } from '../harness.js'
 
 const Tick = defineEvent('Tick', Type.Object({ n: Type.Integer() }))
 
@@ -60,7 +60,7 @@ async function inMemoryDrain(depth: number, total: number): Promise<number> {
  * says how many records each synced write carried on average (two records a message: the send and the
  * consumed mark; compaction's few writes included), which shows how well the group commit batches.
  */
-async function durable(count: number, senders: number): Promise<{ rate: number; recordsPerWrite: number }> {
+async function durable(count: number, senders: number): Promise<{ rate: number; figure: number }> {
   const dataDir = tempDir()
   const bus = createBus({ modules: tickModules(1), dataDir })
   await bus.start()
@@ -72,7 +72,7 @@ async function durable(count: number, senders: number): Promise<{ rate: number; 
   const writes = bus.fileSystem.stats.appends - writesBefore
   await bus.stop()
   rmSync(dataDir, { recursive: true, force: true })
-  return { rate, recordsPerWrite: (2 * count) / writes }
+  return { rate, figure: (2 * count) / writes }
 }
 
 function heapUsed(): number {
@@ -131,19 +131,12 @@ export const busScenarios: Scenario = async ({ quick, rounds: n }) => {
   })
   for (const senders of [1, 10, 100, 1_000]) {
     const count = quick ? Math.min(5_000, senders * 500) : Math.min(50_000, senders * 2_000)
-    let recordsPerWrite = 0
-    const measured = await rounds(n, async () => {
-      const round = await durable(count, senders)
-      recordsPerWrite = round.recordsPerWrite
-      return round.rate
-    })
     results.push({
       name: `durable: send -> handle, ${senders} in flight`,
       unit: 'msg/s',
-      rounds: measured,
+      ...(await roundsWithFigure(n, 'records per write', () => durable(count, senders))),
       reference: 'ref: fsync group commit, 100 writers',
       ...(senders === 100 ? { target: '>= 100,000 msg/s' } : {}),
-      extra: { 'records per write': Number(recordsPerWrite.toFixed(1)) },
     })
   }
   const backlogs = []

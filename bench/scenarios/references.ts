@@ -10,7 +10,7 @@ import { prepareOutgoing } from '../../src/bus/pipeline/outgoing.js'
 import { createTopology } from '../../src/bus/routing/topology.js'
 import { createDeliveryLedger } from '../../src/bus/outbox/delivery-ledger.js'
 import { decodeRecordAt, RecordLines, type JournalRecord } from '../../src/bus/outbox/record.js'
-import { perSecond, rounds, withLagProbe, type Scenario } from '../harness.js'
+import { perSecond, rounds, roundsWithFigure, withLagProbe, type Scenario } from '../harness.js'
 
 const Tick = defineEvent('Tick', Type.Object({ n: Type.Integer() }))
 
@@ -36,7 +36,7 @@ async function arrayQueue(count: number): Promise<number> {
  * reference then measured 0.6x what the disk allows.) `dsync` opens the file with O_DSYNC, as the journal
  * does: each batch is one write that returns once it is on disk, instead of a write and an fdatasync.
  */
-async function groupCommit(count: number, dsync = false): Promise<{ rate: number; recordsPerWrite: number }> {
+async function groupCommit(count: number, dsync = false): Promise<{ rate: number; figure: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'mailroom-bench-'))
   const file = await open(join(dir, 'ceiling.log'), constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | (dsync ? constants.O_DSYNC : 0))
   const record = Buffer.alloc(200, 'x')
@@ -79,31 +79,24 @@ async function groupCommit(count: number, dsync = false): Promise<{ rate: number
   const rate = perSecond(count, performance.now() - started)
   await file.close()
   rmSync(dir, { recursive: true, force: true })
-  return { rate, recordsPerWrite: count / writes }
+  return { rate, figure: count / writes }
 }
 
-/** The rounds of a group-commit reference, with the records a write carried (the last round's). */
-async function groupCommitRounds(n: number, count: number, dsync: boolean): Promise<{ rounds: number[]; extra: Record<string, number> }> {
-  let recordsPerWrite = 0
-  const measured = await rounds(n, async () => {
-    const round = await groupCommit(count, dsync)
-    recordsPerWrite = round.recordsPerWrite
-    return round.rate
-  })
-  return { rounds: measured, extra: { 'records per write': Number(recordsPerWrite.toFixed(1)) } }
-}
+const tickTopology = () => createTopology([defineModule({ name: 'worker', handlers: [handle(Tick, async () => {})] })], {})
+
+/** A Tick published from outside, built by the bus's outgoing pipeline: the envelope and its destinations. */
+const tickFromOutside = (topology: ReturnType<typeof tickTopology>, n: number) =>
+  prepareOutgoing(topology, { mode: 'publish', definition: Tick, body: { n }, options: undefined, origin: OutsideOrigin, incoming: undefined, now: Date.now() })
 
 /**
  * What the bus must build for every message before anything is queued or written: the envelope (a fresh
  * id, the design's headers, the body validated). Any in-memory rate is below this.
  */
 async function envelopeCeiling(count: number): Promise<number> {
-  const topology = createTopology([defineModule({ name: 'worker', handlers: [handle(Tick, async () => {})] })], {})
+  const topology = tickTopology()
   const kept: unknown[] = []
   const started = performance.now()
-  for (let n = 0; n < count; n++) {
-    kept.push(prepareOutgoing(topology, { mode: 'publish', definition: Tick, body: { n }, options: undefined, origin: OutsideOrigin, incoming: undefined, now: Date.now() }))
-  }
+  for (let n = 0; n < count; n++) kept.push(tickFromOutside(topology, n))
   const rate = perSecond(count, performance.now() - started)
   if (kept.length !== count) throw new Error('built too few envelopes')
   return rate
@@ -119,7 +112,7 @@ async function envelopeCeiling(count: number): Promise<number> {
  * target the memory itself takes.
  */
 async function ledgerDrain(depth: number, total: number): Promise<number> {
-  const topology = createTopology([defineModule({ name: 'worker', handlers: [handle(Tick, async () => {})] })], {})
+  const topology = tickTopology()
   let consumingMs = 0
   for (let consumed = 0; consumed < total; consumed += depth) {
     const ledger = createDeliveryLedger()
@@ -127,7 +120,7 @@ async function ledgerDrain(depth: number, total: number): Promise<number> {
     const handled = ledger.segment('worker', 1)
     const ids: string[] = []
     for (let n = 0; n < depth; n++) {
-      const { env } = prepareOutgoing(topology, { mode: 'publish', definition: Tick, body: { n }, options: undefined, origin: OutsideOrigin, incoming: undefined, now: Date.now() })
+      const { env } = tickFromOutside(topology, n)
       ledger.produced(produced, env.id, env, 'worker', undefined, 0, -1, 0)
       ids.push(env.id)
     }
@@ -201,8 +194,8 @@ export const referenceScenarios: Scenario = async ({ quick, rounds: n }) => {
   for (let i = 0; i < n; i++) idle.push(await idleLag(quick ? 500 : 2_000))
   return [
   { name: 'ref: array queue + async handler', unit: 'msg/s', rounds: await rounds(n, () => arrayQueue(quick ? 200_000 : 1_000_000)) },
-  { name: 'ref: fsync group commit, 100 writers', unit: 'rec/s', ...(await groupCommitRounds(n, quick ? 20_000 : 100_000, false)) },
-  { name: 'ref: same, O_DSYNC writes (the journal\'s way)', unit: 'rec/s', ...(await groupCommitRounds(n, quick ? 20_000 : 100_000, true)) },
+  { name: 'ref: fsync group commit, 100 writers', unit: 'rec/s', ...(await roundsWithFigure(n, 'records per write', () => groupCommit(quick ? 20_000 : 100_000))) },
+  { name: 'ref: same, O_DSYNC writes (the journal\'s way)', unit: 'rec/s', ...(await roundsWithFigure(n, 'records per write', () => groupCommit(quick ? 20_000 : 100_000, true))) },
   { name: 'ref: envelope alone (id, headers, validation)', unit: 'msg/s', rounds: await rounds(n, () => envelopeCeiling(quick ? 200_000 : 1_000_000)) },
   { name: 'ref: ledger alone, consume with 1,000 queued', unit: 'msg/s', rounds: await rounds(n, () => ledgerDrain(1_000, quick ? 50_000 : 200_000)) },
   {
