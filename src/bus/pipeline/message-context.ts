@@ -2,7 +2,7 @@ import type { HandlerContext, Logger } from '../endpoint/handler-context.js'
 import type { Envelope } from '../messages/envelope.js'
 import type { OutgoingEntry } from '../outbox/record.js'
 import type { Topology } from '../routing/topology.js'
-import { prepareOutgoing, type SendMode } from './outgoing.js'
+import { prepareOutgoing, type OutgoingRequest, type SendMode } from './outgoing.js'
 
 /** What every context of one module shares. */
 export interface ContextScope {
@@ -64,8 +64,10 @@ export class MessageContext implements HandlerContext {
   /** For the bus's own contexts (a saga's timeouts): stamps and holds one outgoing message. */
   holdOutgoing(mode: SendMode, definition: unknown, body: unknown, options: unknown, delayMs?: number, saga?: { name: string; id: string; instance: string }): void {
     const { topology, module, now } = this.scope
-    const request = { mode, definition, body, options: options as never, origin: module, incoming: this.incoming, now: now() }
-    const withDelay = delayMs === undefined ? request : { ...request, delayMs }
-    this.outgoing.push(prepareOutgoing(topology, saga ? { ...withDelay, saga } : withDelay))
+    // One object, fields added in place: object spread of a fresh object costs ~1–3 µs here (see signals.ts).
+    const request: OutgoingRequest = { mode, definition, body, options: options as never, origin: module, incoming: this.incoming, now: now() }
+    if (delayMs !== undefined) request.delayMs = delayMs
+    if (saga) request.saga = saga
+    this.outgoing.push(prepareOutgoing(topology, request))
   }
 }

@@ -1,4 +1,4 @@
-import type { Bus, BusSignals } from '../../bus/index.js'
+import type { Bus, BusSignals, DeliverySignal } from '../../bus/index.js'
 
 export type FlowOutcome = 'handled' | 'retrying' | 'delayed-retry' | 'error-queue' | 'retried' | 'archived'
 
@@ -35,23 +35,29 @@ export function createConversationLog(bus: Bus, maxConversations = 2_000): Conve
     }
     if (steps.length < 500) steps.push(step)
   }
-  const base = (signal: { at: number; id: string; type: string; kind: string; origin: string; module: string }) => ({
+  // A literal per step, fields added in place: object spread (`{ ...base, outcome }`) cost ~1–3 µs a
+  // message here, and this runs for every message handled while the web app is up.
+  const step = (signal: DeliverySignal, outcome: FlowOutcome): FlowStep => ({
     at: signal.at,
     id: signal.id,
     type: signal.type,
     kind: signal.kind,
     from: signal.origin,
     to: signal.module,
+    outcome,
   })
-  const handled = (s: BusSignals['message:handled']) => add(s.conversationId, s.sagas?.length ? { ...base(s), outcome: 'handled', sagas: s.sagas } : { ...base(s), outcome: 'handled' })
-  const failed = (s: BusSignals['message:failed']) =>
-    add(s.conversationId, {
-      ...base(s),
-      outcome: s.next === 'immediate-retry' ? 'retrying' : s.next,
-      detail: `${s.failure.type}: ${s.failure.message}`,
-    })
-  const retried = (s: BusSignals['message:retried']) => add(s.conversationId, { ...base(s), outcome: 'retried' })
-  const archived = (s: BusSignals['message:archived']) => add(s.conversationId, { ...base(s), outcome: 'archived' })
+  const handled = (s: BusSignals['message:handled']) => {
+    const entry = step(s, 'handled')
+    if (s.sagas?.length) entry.sagas = s.sagas
+    add(s.conversationId, entry)
+  }
+  const failed = (s: BusSignals['message:failed']) => {
+    const entry = step(s, s.next === 'immediate-retry' ? 'retrying' : s.next)
+    entry.detail = `${s.failure.type}: ${s.failure.message}`
+    add(s.conversationId, entry)
+  }
+  const retried = (s: BusSignals['message:retried']) => add(s.conversationId, step(s, 'retried'))
+  const archived = (s: BusSignals['message:archived']) => add(s.conversationId, step(s, 'archived'))
   bus.signals.on('message:handled', handled)
   bus.signals.on('message:failed', failed)
   bus.signals.on('message:retried', retried)
