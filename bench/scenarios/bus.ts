@@ -157,7 +157,7 @@ export const busScenarios: Scenario = async ({ quick, rounds: n }) => {
     name: `recovery: replay ${quick ? '100k' : '1M'} records`,
     unit: 'rec/s',
     rounds: await rounds(n, () => recovery(quick ? 100_000 : 1_000_000)),
-    reference: 'ref: JSON line decode (CRC + parse)',
+    reference: 'ref: replay floor (id, state, Map entry a record)',
     target: '>= 500,000 rec/s',
   })
   return results

@@ -132,6 +132,29 @@ async function ledgerDrain(depth: number, total: number): Promise<number> {
   return perSecond(total, consumingMs)
 }
 
+/**
+ * What replay does per pending message at the least, while each has state of its own: the id read off
+ * the journal's bytes as a string, an object with the ledger's fields (src/bus/outbox/delivery-ledger.ts),
+ * an entry in a `Map` by id and a slot in its segment's list. Plain code, no ledger logic, no decoding:
+ * the ceiling of a replay of `count` records, each one message, that keeps a state per delivery.
+ */
+async function replayFloor(count: number): Promise<number> {
+  const idLength = 36
+  const bytes = Buffer.from(Array.from({ length: count }, (_, n) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`).join(''), 'latin1')
+  const states = new Map<string, { id: string; offset: number }>()
+  const segmentList: object[] = []
+  const started = performance.now()
+  for (let n = 0; n < count; n++) {
+    const id = bytes.toString('latin1', n * idLength, (n + 1) * idLength)
+    const state = { id, module: 'worker', producer: undefined, destination: undefined, older: segmentList, kind: undefined, env: undefined, offset: n * 462, size: 462, at: undefined, failures: undefined, since: 0, writing: 0, keepUntil: 0, settled: undefined }
+    states.set(id, state)
+    segmentList.push(state)
+  }
+  const rate = perSecond(count, performance.now() - started)
+  if (states.size !== count || segmentList.length !== count) throw new Error('kept too few states')
+  return rate
+}
+
 /** A record as the bus writes it for one message sent from outside: full headers, a small body. */
 function outRecord(n: number): JournalRecord {
   const id = randomUUID()
@@ -206,6 +229,11 @@ export const referenceScenarios: Scenario = async ({ quick, rounds: n }) => {
   },
   { name: 'ref: JSON line encode, 2 records per msg', unit: 'msg/s', rounds: await rounds(n, () => encodeCeiling(quick ? 100_000 : 500_000)) },
   { name: 'ref: JSON line decode (CRC + parse)', unit: 'rec/s', rounds: await rounds(n, () => decodeCeiling(quick ? 100_000 : 500_000)) },
+  {
+    name: 'ref: replay floor (id, state, Map entry a record)',
+    unit: 'rec/s',
+    rounds: await rounds(n, () => replayFloor(quick ? 100_000 : 1_000_000)),
+  },
   {
     name: 'ref: idle event loop, setTimeout(0) late by',
     unit: 'ms (max)',

@@ -25,9 +25,10 @@ describe('npm run bench', () => {
       'ref: ledger alone, consume with 100,000 queued',
       'ref: JSON line encode, 2 records per msg',
       'ref: JSON line decode (CRC + parse)',
+      'ref: replay floor (id, state, Map entry a record)',
       'ref: idle event loop, setTimeout(0) late by',
     ])
-    for (const result of report.results.slice(0, 8)) expect(result.rounds[0]).toBeGreaterThan(0)
+    for (const result of report.results.slice(0, 9)) expect(result.rounds[0]).toBeGreaterThan(0)
     // The disk's ceiling batches as the journal does: all 100 writers in each write, not two halves in turn.
     for (const result of report.results.slice(1, 3)) expect(result.extra['records per write']).toBeGreaterThanOrEqual(90)
   })
