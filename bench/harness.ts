@@ -9,6 +9,8 @@ export interface ScenarioResult {
   rounds: number[]
   /** Name of the scenario whose median this one is divided by, for the ratio column. */
   reference?: string
+  /** For a peer: the Mailroom scenario it is measured against; the ratio column says how many times faster that one was. */
+  peerOf?: string
   /** Further measurements worth printing (p99, bytes per message, ...). */
   extra?: Record<string, number | string>
   target?: string

@@ -4,11 +4,12 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { median, spread, type BenchOptions, type Scenario, type ScenarioResult } from './harness.js'
+import { type BenchOptions, type Scenario, type ScenarioResult } from './harness.js'
 import { busScenarios } from './scenarios/bus.js'
 import { httpScenarios } from './scenarios/http.js'
 import { peerScenarios } from './scenarios/peers.js'
 import { referenceScenarios } from './scenarios/references.js'
+import { formatTable } from './table.js'
 
 const { values } = parseArgs({
   options: {
@@ -39,19 +40,7 @@ for (const name of selected) {
   results.push(...(await groups[name]!(options)))
 }
 
-const format = (value: number) => (value >= 100 ? Math.round(value).toLocaleString('en') : value.toFixed(1))
-const byName = new Map(results.map((result) => [result.name, result]))
-const rows = results.map((result) => {
-  const m = median(result.rounds)
-  const reference = result.reference ? byName.get(result.reference) : undefined
-  const ratio = reference ? `${(m / median(reference.rounds)).toFixed(2)}x ${reference.name.replace(/^ref: /, '')}` : ''
-  const extra = Object.entries(result.extra ?? {}).map(([key, value]) => `${key} ${value}`).join(', ')
-  return [result.name, `${format(m)} ${result.unit}`, `±${spread(result.rounds).toFixed(0)}%`, ratio, extra, result.target ?? '']
-})
-const header = ['scenario', 'median', 'spread', 'ratio', 'also', 'target']
-const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)))
-const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`
-const table = [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n')
+const table = formatTable(results)
 console.log(`\nMailroom bench (${options.quick ? 'quick' : 'full'}, ${options.rounds} round${options.rounds === 1 ? '' : 's'}, ${((Date.now() - started) / 1000).toFixed(0)} s, Node ${process.version})\n`)
 console.log(table)
 

@@ -85,22 +85,28 @@ async function bullmq(count: number, port: number): Promise<number> {
   return rate
 }
 
+/** The issue's peer targets are ratios of this row (in the bus group) to the peers' rows. */
+const durableAt100 = 'durable: send -> handle, 100 in flight'
+const bullmqName = 'peer: BullMQ, redis appendfsync always'
+const bullmqTarget = '>= 15x (durable at 100 in flight ÷ this)'
+
 export const peerScenarios: Scenario = async ({ quick, rounds: n }) => {
   const results: ScenarioResult[] = []
-  // @node-ts/bus-core runs at a few thousand messages a second here: 50k keeps a full run within minutes.
+  // @node-ts/bus-core slows as its in-memory queue grows (1.1-1.4k msg/s with 20k published, 170-200 with
+  // 50k, here): 50k keeps a full run within minutes.
   const count = quick ? 20_000 : 50_000
-  results.push({ name: 'peer: @node-ts/bus-core in-memory, 1 handler', unit: 'msg/s', rounds: await rounds(n, () => nodeTsBus(count, 1)) })
-  results.push({ name: 'peer: @node-ts/bus-core in-memory, 2 handlers', unit: 'msg/s', rounds: await rounds(n, () => nodeTsBus(count / 2, 2)) })
+  results.push({ name: 'peer: @node-ts/bus-core in-memory, 1 handler', unit: 'msg/s', rounds: await rounds(n, () => nodeTsBus(count, 1)), peerOf: durableAt100, target: '>= 6x (durable at 100 in flight ÷ this)' })
+  results.push({ name: 'peer: @node-ts/bus-core in-memory, 2 handlers', unit: 'msg/s', rounds: await rounds(n, () => nodeTsBus(count / 2, 2)), peerOf: durableAt100 })
   try {
     const port = 6391
     const stop = await startRedis(port)
     try {
-      results.push({ name: 'peer: BullMQ, redis appendfsync always', unit: 'msg/s', rounds: await rounds(n, () => bullmq(quick ? 2_000 : 10_000, port)) })
+      results.push({ name: bullmqName, unit: 'msg/s', rounds: await rounds(n, () => bullmq(quick ? 2_000 : 10_000, port)), peerOf: durableAt100, target: bullmqTarget })
     } finally {
       await stop()
     }
   } catch (error) {
-    results.push({ name: 'peer: BullMQ, redis appendfsync always', unit: 'msg/s', rounds: [0], extra: { skipped: `redis-server: ${(error as Error).message}` } })
+    results.push({ name: bullmqName, unit: 'msg/s', rounds: [0], peerOf: durableAt100, target: bullmqTarget, extra: { skipped: `redis-server: ${(error as Error).message}` } })
   }
   return results
 }
