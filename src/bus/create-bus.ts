@@ -8,7 +8,9 @@ import { createModuleRuntime, type ModuleRuntime, type QueueSpill } from './endp
 import { createEmbeddedTransport } from './transport/embedded-transport.js'
 import { createTransportHost } from './transport/transport-host.js'
 import type { Transport } from './transport/transport.js'
-import { BusAlreadyStartedError, BusNotStartedError, InvalidOptionError, ModuleNotFoundError } from './errors.js'
+import { BusAlreadyStartedError, BusNotStartedError, InvalidOptionError, ModuleNotFoundError, TableNotHereError } from './errors.js'
+import type { DocumentOf, TableDefinition } from './data/define-table.js'
+import { createTableReader, type TableReader } from './data/table.js'
 import type { BodyOf, CommandDefinition, EventDefinition } from './messages/define-message.js'
 import { Headers, OutsideOrigin } from './messages/headers.js'
 import type { DeliveryState } from './outbox/delivery-ledger.js'
@@ -124,6 +126,11 @@ export interface Bus {
   idle(): Promise<void>
   /** Runs compaction now and waits for it (tests; it also runs by itself as segments fill). */
   compact(): Promise<void>
+  /**
+   * Read-only access to a module's table (`get`, `list`, `count`) from outside any handler: web routes,
+   * scripts. Only handlers write. Throws TableNotHereError for a table of no module this process runs.
+   */
+  table<T extends TableDefinition>(definition: T): TableReader<DocumentOf<T>>
   readonly admin: AdminApi
   readonly signals: BusEmitter
   readonly fileSystem: FileSystem
@@ -163,10 +170,22 @@ export function createBus(options: BusOptions): Bus {
   let activity = 0
   let idleWaiters: (() => void)[] = []
 
+  const tablesByModule = new Map<string, readonly TableDefinition[]>()
+  const tableOwner = new Map<TableDefinition, string>()
+  for (const module of options.modules) {
+    for (const table of module.tables ?? []) {
+      const owner = tableOwner.get(table)
+      if (owner !== undefined) throw new InvalidOptionError(`modules.${module.name}.tables`, `tables of its own (${table.name} belongs to ${owner})`, table.name)
+      tableOwner.set(table, module.name)
+    }
+    if (moduleNames.includes(module.name) && module.tables?.length) tablesByModule.set(module.name, module.tables)
+  }
+
   const outbox = createOutbox({
     fs: fileSystem,
     dataDir,
     modules: moduleNames,
+    tables: tablesByModule,
     maxSegmentBytes,
     compaction: options.journal?.compaction ?? true,
     clock,
@@ -272,6 +291,7 @@ export function createBus(options: BusOptions): Bus {
       runtime: () => runtimeOf(module.name),
       topology,
       outbox,
+      data: outbox.data(module.name),
       clock,
       signals,
       log: (level, text, fields, messageId) => log(module.name, level, text, fields, messageId),
@@ -448,6 +468,12 @@ export function createBus(options: BusOptions): Bus {
         // Compaction writes too: idle means nothing is being written.
         await outbox.compactor.idle()
       } while (!isQuiet())
+    },
+    table<T extends TableDefinition>(definition: T): TableReader<DocumentOf<T>> {
+      const owner = tableOwner.get(definition)
+      const data = owner === undefined ? undefined : outbox.data(owner)
+      if (!data) throw new TableNotHereError(definition?.name ?? String(definition), [...tablesByModule].flatMap(([module, tables]) => tables.map((table) => `${module}.${table.name}`)))
+      return createTableReader<DocumentOf<T>>(data, definition)
     },
     async compact() {
       requireRunning('compact')

@@ -31,6 +31,10 @@ export const ErrorCodes = {
   MAILROOM_ERR_HANDLER_FAULT_INJECTED: 'A person switched on fault injection for the module (admin.setFault); retried like any failure.',
   MAILROOM_ERR_SAGA_DATA_INVALID: "A saga handler left the instance's data not matching the saga's schema; the message goes to the error queue and the data stays as it was.",
   MAILROOM_ERR_SAGA_CORRELATION_INVALID: "A saga's correlation function returned no usable id (not a non-empty string) for a message.",
+  MAILROOM_ERR_DATA_INVALID: "A document (or its key) put into a module's table does not match the table; the message goes to the error queue and nothing is committed.",
+  MAILROOM_ERR_DATA_UNDECLARED_TABLE: "A handler used a table its module does not list in defineModule({ tables }).",
+  MAILROOM_ERR_DATA_NOT_HERE: 'bus.table() named a table of no module this process runs.',
+  MAILROOM_ERR_DATA_CONFLICT: 'Another message changed the same document first; the handlers run again with the new data.',
 } as const
 
 export type MailroomErrorCode = keyof typeof ErrorCodes
@@ -157,12 +161,14 @@ export class BusAlreadyStartedError extends MailroomError {
 }
 
 export class JournalCorruptError extends MailroomError {
-  constructor(readonly file: string, readonly offset: number, reason: string, found: 'at start' | 'reading a queued message back' = 'at start') {
+  constructor(readonly file: string, readonly offset: number, reason: string, found: 'at start' | 'reading a queued message back' | 'reading a document back' = 'at start') {
     super(
       'MAILROOM_ERR_JOURNAL_CORRUPT',
       found === 'at start'
         ? `Journal '${file}' is corrupt at byte offset ${offset}: ${reason}. Mailroom refuses to start rather than drop data; move the file aside or repair it by hand.`
-        : `Journal '${file}' is corrupt at byte offset ${offset}: ${reason}. The module's queue waits at that message and the read is tried again; nothing is dropped. Repair the file by hand.`,
+        : found === 'reading a document back'
+          ? `Journal '${file}' is corrupt at byte offset ${offset}: ${reason}. The document cannot be read (the read fails, and a handler reading it is retried); nothing is dropped. Repair the file by hand.`
+          : `Journal '${file}' is corrupt at byte offset ${offset}: ${reason}. The module's queue waits at that message and the read is tried again; nothing is dropped. Repair the file by hand.`,
     )
   }
 }
@@ -232,5 +238,33 @@ function describeValue(value: unknown): string {
     return JSON.stringify(value) ?? String(value)
   } catch {
     return String(value)
+  }
+}
+
+export class DataInvalidError extends MailroomError {
+  constructor(
+    readonly table: string,
+    readonly key: string,
+    readonly problem: string,
+  ) {
+    super('MAILROOM_ERR_DATA_INVALID', `Table ${table}, key '${key}': ${problem}. Nothing was committed.`)
+  }
+}
+
+export class UndeclaredTableError extends MailroomError {
+  constructor(readonly table: string, readonly moduleName: string) {
+    super('MAILROOM_ERR_DATA_UNDECLARED_TABLE', `Module '${moduleName}' has no table '${table}'. List it in defineModule({ name: '${moduleName}', tables: [...] }).`)
+  }
+}
+
+export class TableNotHereError extends MailroomError {
+  constructor(readonly table: string, known: readonly string[]) {
+    super('MAILROOM_ERR_DATA_NOT_HERE', `No module run by this process has the table '${table}'. Tables here: ${known.join(', ') || '(none)'}.`)
+  }
+}
+
+export class DataConflictError extends MailroomError {
+  constructor(readonly table: string, readonly key: string) {
+    super('MAILROOM_ERR_DATA_CONFLICT', `Table ${table}, key '${key}' was changed by another message while this one was handled; run again with the new data.`)
   }
 }

@@ -7,6 +7,8 @@ export { handle, type Handler, type HandlerFunction } from './endpoint/handle.js
 export type { HandlerContext, Logger, SendOptions } from './endpoint/handler-context.js'
 export { defineSaga, correlate, type SagaDefinition, type SagaOptions, type SagaHandler, type SagaHandlerBuilder } from './sagas/define-saga.js'
 export type { SagaContext } from './sagas/saga-context.js'
+export { defineTable, type TableDefinition, type DocumentOf } from './data/define-table.js'
+export type { Table, TableReader, ListOptions, Page } from './data/table.js'
 export type { AdminApi, DeleteResult, ModuleStatus, RetryResult, SagaInstanceView } from './admin/admin-api.js'
 export type { FailedMessage } from './recoverability/error-queue.js'
 export { defaultRecoverability, describeSchedule, type RecoverabilityOptions, type RetrySchedule } from './recoverability/policy.js'

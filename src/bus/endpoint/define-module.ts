@@ -3,6 +3,7 @@ import type { EventDefinition, MessageDefinition } from '../messages/define-mess
 import { isMessageDefinition } from '../messages/define-message.js'
 import { requireWhole, resolveRecoverability, type RecoverabilityConfig, type RecoverabilityOptions } from '../recoverability/policy.js'
 import type { SagaDefinition } from '../sagas/define-saga.js'
+import { isTableDefinition, type TableDefinition } from '../data/define-table.js'
 import type { Handler } from './handle.js'
 
 export interface ModuleOptions {
@@ -12,6 +13,13 @@ export interface ModuleOptions {
   handlers?: readonly Handler<any>[]
   /** Long-running workflows with durable state (defineSaga). Their messages subscribe the module like handlers do. */
   sagas?: readonly SagaDefinition<any>[]
+  /**
+   * The module's own durable data: tables made with defineTable, reached in handlers with
+   * `context.table(Table)` and outside them, read-only, with `bus.table(Table)`.
+   * @default []
+   * @example { tables: [Orders] }
+   */
+  tables?: readonly TableDefinition<any>[]
   /** Events this module publishes without handling them itself; publishing an undeclared, unhandled event is an error. */
   publishes?: readonly EventDefinition[]
   /**
@@ -34,6 +42,7 @@ export interface ModuleDefinition {
   readonly name: string
   readonly handlers: readonly Handler<MessageDefinition>[]
   readonly sagas: readonly SagaDefinition[]
+  readonly tables: readonly TableDefinition[]
   readonly publishes: readonly EventDefinition[]
   readonly concurrency: number
   readonly maxPerSecond: number | undefined
@@ -64,6 +73,14 @@ export function defineModule(options: ModuleOptions): ModuleDefinition {
     if (sagaNames.has(saga.name)) throw new InvalidOptionError(`${prefix}.sagas[${index}]`, 'a saga name not used twice in the module', saga.name)
     sagaNames.add(saga.name)
   }
+  const tables = options.tables ?? []
+  if (!Array.isArray(tables)) throw new InvalidOptionError(`${prefix}.tables`, 'an array of defineTable(...) results', tables)
+  const tableNames = new Set<string>()
+  for (const [index, table] of tables.entries()) {
+    if (!isTableDefinition(table)) throw new InvalidOptionError(`${prefix}.tables[${index}]`, 'made with defineTable(name, schema)', table)
+    if (tableNames.has(table.name)) throw new InvalidOptionError(`${prefix}.tables[${index}]`, 'a table name not used twice in the module', table.name)
+    tableNames.add(table.name)
+  }
   const concurrency = options.concurrency ?? 4
   requireWhole(`${prefix}.concurrency`, concurrency, 1)
   if (options.maxPerSecond !== undefined && (typeof options.maxPerSecond !== 'number' || !(options.maxPerSecond > 0) || !Number.isFinite(options.maxPerSecond))) {
@@ -79,6 +96,7 @@ export function defineModule(options: ModuleOptions): ModuleDefinition {
     name: options.name,
     handlers: [...handlers],
     sagas: [...sagas],
+    tables: [...tables],
     publishes: [...publishes],
     concurrency,
     maxPerSecond: options.maxPerSecond,

@@ -1,3 +1,5 @@
+import type { DocumentOf, TableDefinition } from '../data/define-table.js'
+import type { Table } from '../data/table.js'
 import type { BodyOf, CommandDefinition, EventDefinition, MessageDefinition } from '../messages/define-message.js'
 import type { LogLevel } from '../signals.js'
 
@@ -28,6 +30,11 @@ export interface HandlerContext {
   reply<D extends MessageDefinition>(message: D, body: BodyOf<D>, options?: SendOptions): Promise<void>
   /** Sends (a command) or publishes (an event) after `delayMs`; durable across restarts. */
   defer<D extends MessageDefinition>(delayMs: number, message: D, body: BodyOf<D>, options?: SendOptions): Promise<void>
+  /**
+   * One of the module's tables (listed in `defineModule({ tables })`): read, put, delete and list. Writes
+   * commit with the outgoing messages, in one journal record, or not at all.
+   */
+  table<T extends TableDefinition>(definition: T): Table<DocumentOf<T>>
 }
 
 type LogWriter = (level: LogLevel, text: string, fields?: Record<string, unknown>) => void

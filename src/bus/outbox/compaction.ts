@@ -2,6 +2,7 @@ import type { Appended, Journal } from './journal.js'
 import { destinationRoleLive, producerRoleLive, type DeliveryLedger, type DeliveryState, type Segment } from './delivery-ledger.js'
 import type { Envelope } from '../messages/envelope.js'
 import type { JournalRecord } from './record.js'
+import type { DocumentRole, ModuleData } from '../data/module-data.js'
 
 export interface Compactor {
   /** Asks for a pass soon; passes never overlap. Called when a journal starts a new segment. */
@@ -23,6 +24,8 @@ export interface CompactorOptions {
   ledger: DeliveryLedger
   /** The record that carries a saga instance's role forward (its data, or that it completed). */
   sagaRecord: (state: DeliveryState) => JournalRecord
+  /** Per journal (module), its tables: their live documents are carried forward too. */
+  documents?: ReadonlyMap<string, ModuleData>
   /** Reads back the messages a long queue keeps on disk only (they must be copied too). */
   readBack: (states: readonly DeliveryState[]) => Promise<Map<DeliveryState, Envelope>>
   /** The bus clock: consumed marks held for a broker's redeliveries are released when their time is up. */
@@ -50,6 +53,7 @@ interface CarriedRole {
  */
 export function createCompactor(options: CompactorOptions): Compactor {
   const { journals, ledger, sagaRecord, readBack, now, onError } = options
+  const documents = options.documents ?? new Map<string, ModuleData>()
   const stats = { segmentsDeleted: 0, recordsCarried: 0, passes: 0 }
   let running: Promise<void> | undefined
   let again = false
@@ -70,12 +74,18 @@ export function createCompactor(options: CompactorOptions): Compactor {
       }
       candidates.sort((a, b) => a.number - b.number)
       const roles: CarriedRole[] = []
+      const data = documents.get(name)
+      const docRoles: DocumentRole[] = []
       for (const segment of candidates) {
         if (segment.live === 0 || !worthCarrying(segment)) continue
         const live = await liveRoles(segment)
         if (live.some(({ state }) => state.writing > 0)) continue
+        const docs = data ? data.liveIn(segment.number) : []
+        if (docs === 'busy') continue
         roles.push(...live)
+        docRoles.push(...docs)
       }
+      if (data && docRoles.length > 0) progressed = (await carryDocuments(journal, data, docRoles)) || progressed
       if (roles.length > 0) {
         const appended: { role: CarriedRole; append: Appended }[] = []
         for (let i = 0; i < roles.length; i += carryChunk) {
@@ -107,6 +117,7 @@ export function createCompactor(options: CompactorOptions): Compactor {
       for (const segment of candidates) {
         if (segment.live !== 0) continue
         await journal.deleteSegment(segment.number)
+        data?.segmentDeleted(segment.number)
         // A segment can hold 100,000 deliveries: forget them in chunks, yielding between.
         const forgetting = ledger.deleted(segment, carryChunk)
         while (!forgetting.next().done) await new Promise((resolve) => setImmediate(resolve))
@@ -115,6 +126,30 @@ export function createCompactor(options: CompactorOptions): Compactor {
       }
     }
     return progressed
+  }
+
+  /** Copies live documents (and needed tombstones) into the active segment, a chunk at a time. */
+  async function carryDocuments(journal: Journal, data: ModuleData, roles: DocumentRole[]): Promise<boolean> {
+    const appended: { role: DocumentRole; append: Appended }[] = []
+    for (let i = 0; i < roles.length; i += carryChunk) {
+      if (i > 0) await new Promise((resolve) => setImmediate(resolve))
+      const chunk = roles.slice(i, i + carryChunk)
+      const records = await Promise.all(chunk.map((role) => data.carryRecord(role, now())))
+      appending = true
+      try {
+        chunk.forEach((role, at) => {
+          const record = records[at]
+          // Checked right before the append, in the same synchronous step: no newer write slips in between.
+          if (record && data.stillCarriable(role)) appended.push({ role, append: journal.append(record) })
+        })
+      } finally {
+        appending = false
+      }
+    }
+    await Promise.all(appended.map(({ append }) => append.committed))
+    for (const { role, append } of appended) data.carried(role, append.segment, append.fileOffset(), append.size)
+    stats.recordsCarried += appended.length
+    return appended.length > 0
   }
 
   async function loop(): Promise<void> {

@@ -10,6 +10,8 @@ import { createJournal, segmentFileName, type Journal, type TornTail } from './j
 import { acquireDataDirLock, type DataDirLock } from './lock-file.js'
 import type { FailureRecord, JournalRecord, OutgoingEntry, ReplayRecord } from './record.js'
 import { parseSagaKey, sagaKey, SagaStore, type SagaChange } from '../sagas/saga-store.js'
+import type { TableDefinition } from '../data/define-table.js'
+import { ModuleData, type Reservation } from '../data/module-data.js'
 
 /** The journal of messages sent from outside any handler (HTTP routes, scripts). */
 export const outsideJournal = `_${OutsideOrigin}`
@@ -18,6 +20,8 @@ export interface OutboxOptions {
   fs: FileSystem
   dataDir: string
   modules: readonly string[]
+  /** Per module, the tables it declares (defineModule({ tables })). */
+  tables?: ReadonlyMap<string, readonly TableDefinition[]>
   maxSegmentBytes: number
   /** false keeps every record (audits, crash tests that count records). */
   compaction: boolean
@@ -54,13 +58,18 @@ export interface Outbox {
   readonly compactor: Compactor
   /** Active saga instances, as synced records say. */
   readonly sagas: SagaStore
+  /** A module's tables, or undefined when it declares none (or does not run here). */
+  data(module: string): ModuleData | undefined
   open(): Promise<Recovered>
   /** Reads queued messages back from their producer records (see envelope-reader.ts). */
   readBack(states: readonly DeliveryState[]): Promise<Map<DeliveryState, Envelope>>
   /** Sends from outside a handler; resolves with the new deliveries once synced. */
   commitOutside(msgs: OutgoingEntry[]): Promise<DeliveryState[]>
-  /** One record: `id` consumed by `module`, everything its handlers sent and the saga instances they changed. Resolves with the new deliveries. */
-  commitHandled(module: string, state: DeliveryState, msgs: OutgoingEntry[], sagas?: SagaChange[]): Promise<DeliveryState[]>
+  /**
+   * One record: `id` consumed by `module`, everything its handlers sent, the saga instances and the
+   * documents they changed. Resolves with the new deliveries. The reservation is settled either way.
+   */
+  commitHandled(module: string, state: DeliveryState, msgs: OutgoingEntry[], sagas?: SagaChange[], data?: Reservation): Promise<DeliveryState[]>
   commitDelayed(module: string, state: DeliveryState, env: Envelope, at: number, failures: FailureRecord[]): Promise<void>
   commitFailed(module: string, state: DeliveryState, env: Envelope, failures: FailureRecord[]): Promise<void>
   commitRetried(module: string, state: DeliveryState, env: Envelope): Promise<void>
@@ -88,9 +97,16 @@ export function createOutbox(options: OutboxOptions): Outbox {
   for (const name of options.modules) {
     archives.set(name, createJournal({ fs, dir: join(dataDir, name, 'archive'), maxSegmentBytes: options.maxSegmentBytes }))
   }
+  const dataByModule = new Map<string, ModuleData>()
+  for (const name of options.modules) {
+    const tables = options.tables?.get(name) ?? []
+    if (tables.length === 0) continue
+    const dir = join(dataDir, name)
+    dataByModule.set(name, new ModuleData({ module: name, tables, fs, fileOf: (segment) => join(dir, segmentFileName(segment)), segmentOf: (segment) => ledger.segment(name, segment) }))
+  }
   const reader: EnvelopeReaderOptions = { fs, fileOf: (segment) => join(journalFor(segment.journal).dir, segmentFileName(segment.number)) }
   const readBack = (states: readonly DeliveryState[]) => readEnvelopes(reader, states)
-  const compactor = createCompactor({ journals, ledger, sagaRecord, readBack, now: () => clock.now(), onError: (error) => options.onError(error, 'compaction') })
+  const compactor = createCompactor({ journals, ledger, sagaRecord, readBack, documents: dataByModule, now: () => clock.now(), onError: (error) => options.onError(error, 'compaction') })
   // Made here, not in open(): a closure made there would keep open()'s scope, and replay's list of
   // records in it (~160 B a replayed consumed mark), alive for as long as the bus runs.
   const requestCompaction = () => compactor.request()
@@ -143,7 +159,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
 
   /** `known`: the delivery the record is about, when the caller holds it (a commit); replay has none. */
   function applyDestination(journal: string, segment: number, record: JournalRecord, known?: DeliveryState): DeliveryState | undefined {
-    if (record.k === 'out' || record.k === 'archive') return undefined
+    if (record.k === 'out' || record.k === 'archive' || record.k === 'doc') return undefined
     const where = ledger.segment(journal, segment)
     switch (record.k) {
       case 'saga':
@@ -170,8 +186,8 @@ export function createOutbox(options: OutboxOptions): Outbox {
   }
 
   /** Appends, waits for the fsync, then tells the ledger: nothing is known (or dispatched) before it is durable. */
-  async function commit(journal: string, record: JournalRecord, state?: DeliveryState): Promise<DeliveryState[]> {
-    // Compaction leaves alone whatever has a record on its way to disk.
+  async function commit(journal: string, record: JournalRecord, state?: DeliveryState, data?: Reservation): Promise<DeliveryState[]> {
+    // Compaction leaves alone whatever has a record on its way to disk (documents: their reservation).
     const writing = record.k === 'handled' && record.sagas ? record.sagas.map((change) => ledger.get(sagaKey(change.saga, change.id), journal)) : undefined
     if (state) state.writing++
     if (writing) for (const saga of writing) if (saga) saga.writing++
@@ -179,10 +195,12 @@ export function createOutbox(options: OutboxOptions): Outbox {
       const appended = journalFor(journal).append(record)
       await appended.committed
       applyDestination(journal, appended.segment, record, state)
+      if (data) dataByModule.get(journal)?.apply(appended.segment, data.changes, appended.fileOffset(), appended.size)
       return applyProduced(journal, appended.segment, record, appended.fileOffset(), appended.size)
     } finally {
       if (state) state.writing--
       if (writing) for (const saga of writing) if (saga) saga.writing--
+      data?.settle()
     }
   }
 
@@ -190,6 +208,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
     ledger,
     compactor,
     sagas,
+    data: (module) => dataByModule.get(module),
     readBack,
     async open() {
       lock = await acquireDataDirLock(fs, dataDir)
@@ -200,12 +219,24 @@ export function createOutbox(options: OutboxOptions): Outbox {
       let records = 0
       try {
         for (const [name, journal] of journals) {
+          const data = dataByModule.get(name)
           const result = await journal.open((segment, record, offset, size) => {
             replayProduced(name, segment, record, offset, size)
             if (record.k === 'out' || record.k === 'out-skimmed') return
+            // Documents take their records in journal order, as they are read: only where each lies is kept.
+            if (record.k === 'doc') {
+              if (data) data.apply(segment, [record], offset, size)
+              else ledger.segment(name, segment).roles++
+              return
+            }
+            if (record.k === 'handled' && record.data) {
+              if (data) data.apply(segment, record.data, offset, size)
+              else ledger.segment(name, segment).roles++
+            }
             // Kept until every journal is read: without the messages a `handled` record produced, which
-            // the deliveries above already account for (and which could outweigh the heap).
-            const kept: JournalRecord = record.k === 'handled' && record.msgs.length > 0 ? { ...record, msgs: [] } : record
+            // the deliveries above already account for, or the documents (either could outweigh the heap).
+            const kept: JournalRecord =
+              record.k === 'handled' && (record.msgs.length > 0 || record.data) ? (record.sagas ? { k: 'handled', t: record.t, id: record.id, msgs: [], sagas: record.sagas } : { k: 'handled', t: record.t, id: record.id, msgs: [] }) : record
             destinations.push({ name, segment, record: kept })
           })
           records += result.records
@@ -248,8 +279,11 @@ export function createOutbox(options: OutboxOptions): Outbox {
       return { queued, delayed, failed, elsewhere, orphaned, tornTails, records }
     },
     commitOutside: (msgs) => commit(outsideJournal, { k: 'out', t: clock.now(), msgs }),
-    commitHandled: (module, state, msgs, changes) =>
-      commit(module, changes && changes.length > 0 ? { k: 'handled', t: clock.now(), id: state.id, msgs, sagas: changes } : { k: 'handled', t: clock.now(), id: state.id, msgs }, state),
+    commitHandled(module, state, msgs, changes, data) {
+      const record: JournalRecord = changes && changes.length > 0 ? { k: 'handled', t: clock.now(), id: state.id, msgs, sagas: changes } : { k: 'handled', t: clock.now(), id: state.id, msgs }
+      if (data) record.data = data.changes
+      return commit(module, record, state, data)
+    },
     async commitDelayed(module, state, env, at, failures) {
       await commit(module, { k: 'delayed', t: clock.now(), id: state.id, at, env, failures }, state)
     },

@@ -15,18 +15,25 @@
  *     Recovery: each (env.id, to[i]) is a delivery that is pending unless module to[i]'s journal holds a
  *     record about env.id. `at` (ms) delays it.
  *
- * - `handled` { id, msgs: [...], sagas?: [{ saga, id, data } | { saga, id, done: true }] }
+ * - `handled` { id, msgs: [...], sagas?: [{ saga, id, data } | { saga, id, done: true }],
+ *               data?: [{ table, key, seq, doc } | { table, key, del: true }] }
  *     Written: by module M's journal when M's handlers for delivery (id, M) succeeded. One record holds
  *     the consumed mark, every message the handlers sent, published, replied, deferred or asked for as a
- *     saga timeout, and the new data of every saga instance they changed, so they commit together (the
- *     transactional outbox). Nothing in `msgs` is dispatched before it is synced.
+ *     saga timeout, the new data of every saga instance they changed, and every document they put into or
+ *     deleted from M's tables, so they commit together (the transactional outbox). Nothing in `msgs` is
+ *     dispatched, and no document is visible, before it is synced.
  *     Also written with empty `msgs` when compaction carries a consumed mark forward.
  *     Recovery: delivery (id, M) is done (deduplication); `msgs` are deliveries as in `out`; each saga
- *     instance takes the data of its latest record, and `done` ends it.
+ *     instance takes the data of its latest record, and `done` ends it; each document takes its latest
+ *     record (`seq`, its place in the table's order, is kept from the key's first put), and `del` ends it.
  *
  * - `saga` { saga, id, data } or { saga, id, done: true }
  *     Written: by M's journal when compaction carries an active instance's data (or the mark that it
  *     completed) forward. Recovery: as a `sagas` entry of `handled`.
+ *
+ * - `doc` { table, key, seq, doc } or { table, key, del: true }
+ *     Written: by M's journal when compaction carries a document (or the mark that it was deleted, while
+ *     an older record of it is still on disk) forward. Recovery: as a `data` entry of `handled`.
  *
  * - `delayed` { id, at, env, failures }
  *     Written: by M when delivery (id, M) failed its immediate retries and a delayed retry is due at `at`.
@@ -82,10 +89,14 @@ export interface OutgoingEntry {
   env: Envelope
 }
 
+/** One document put into (or deleted from) a module's table, as `handled` and `doc` records hold it. */
+export type DataChange = { table: string; key: string; seq: number; doc: unknown; del?: undefined } | { table: string; key: string; del: true; seq?: undefined; doc?: undefined }
+
 export type JournalRecord =
   | { k: 'out'; t: number; msgs: OutgoingEntry[] }
-  | { k: 'handled'; t: number; id: string; msgs: OutgoingEntry[]; sagas?: SagaChange[] }
+  | { k: 'handled'; t: number; id: string; msgs: OutgoingEntry[]; sagas?: SagaChange[]; data?: DataChange[] }
   | ({ k: 'saga'; t: number } & SagaChange)
+  | ({ k: 'doc'; t: number } & DataChange)
   | { k: 'delayed'; t: number; id: string; at: number; env: Envelope; failures: FailureRecord[] }
   | { k: 'failed'; t: number; id: string; env: Envelope; failures: FailureRecord[] }
   | { k: 'retried'; t: number; id: string; env: Envelope }

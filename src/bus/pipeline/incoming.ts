@@ -1,6 +1,7 @@
 import pRetry from 'p-retry'
 import type { Clock } from '../clock.js'
-import { BrokerUnavailableError, InjectedFaultError, JournalWriteError, NoHandlerError } from '../errors.js'
+import type { ModuleData, Reservation } from '../data/module-data.js'
+import { BrokerUnavailableError, DataConflictError, InjectedFaultError, JournalWriteError, NoHandlerError } from '../errors.js'
 import type { ModuleDefinition } from '../endpoint/define-module.js'
 import type { Handler } from '../endpoint/handle.js'
 import { createLogger } from '../endpoint/handler-context.js'
@@ -27,6 +28,8 @@ export interface IncomingDeps {
   runtime: () => ModuleRuntime
   topology: Topology
   outbox: Outbox
+  /** The module's tables; undefined when it declares none. */
+  data: ModuleData | undefined
   clock: Clock
   signals: BusEmitter
   log: (level: LogLevel, text: string, fields: Record<string, unknown> | undefined, messageId: string | undefined) => void
@@ -51,7 +54,16 @@ class AttemptFailed extends Error {
 interface Attempt {
   outgoing: OutgoingEntry[]
   sagas: SagaChange[]
+  /** The documents the attempt wrote, claimed until its record is synced. */
+  data: Reservation | undefined
 }
+
+/**
+ * How often one attempt runs its handlers again because another message changed a document it read
+ * first, before the conflict counts as a failed attempt. Each run waits for the other writer's commit,
+ * so a run only conflicts again if yet another writer got in first.
+ */
+const maxConflictRuns = 10
 
 /**
  * The incoming pipeline: validate → invoke the handlers (with immediate retries) → commit the consumed
@@ -67,32 +79,40 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
     module: module.name,
     now: () => clock.now(),
     loggerFor: (messageId) => createLogger((level, text, fields) => deps.log(level, text, fields, messageId)),
+    data: deps.data,
   }
 
   const locks = new InstanceLocks()
   const sagasByType = topology.sagas.get(module.name) ?? new Map<string, readonly SagaDefinition[]>()
 
   async function invoke(env: Envelope, body: unknown, list: readonly Handler[], runs: readonly SagaRun[]): Promise<Attempt> {
-    const outgoing: OutgoingEntry[] = []
-    const sagas: SagaChange[] = []
-    const context = new MessageContext(scope, env, outgoing)
-    let current = list[0]?.name ?? runs[0]?.saga.name ?? '(saga)'
-    try {
-      const runtime = deps.runtime()
-      if (runtime.faultInjected || (runtime.faultRate > 0 && Math.random() < runtime.faultRate)) throw new InjectedFaultError(module.name)
-      for (const handler of list) {
-        current = handler.name
-        await handler.fn(body as never, context)
+    for (let run = 1; ; run++) {
+      const outgoing: OutgoingEntry[] = []
+      const sagas: SagaChange[] = []
+      const context = new MessageContext(scope, env, outgoing)
+      let current = list[0]?.name ?? runs[0]?.saga.name ?? '(saga)'
+      try {
+        const runtime = deps.runtime()
+        if (runtime.faultInjected || (runtime.faultRate > 0 && Math.random() < runtime.faultRate)) throw new InjectedFaultError(module.name)
+        for (const handler of list) {
+          current = handler.name
+          await handler.fn(body as never, context)
+        }
+        for (const saga of runs) {
+          current = `${saga.saga.name}: ${saga.handler?.name ?? env.type}`
+          const change = await attemptSagaRun(saga, env, body, context)
+          if (change) sagas.push(change)
+        }
+        // Last, and synchronously up to the append: what was read is unchanged, what was written is claimed.
+        return { outgoing, sagas, data: context.reserveData() }
+      } catch (error) {
+        if (error instanceof DataConflictError && run < maxConflictRuns) {
+          await context.dataSettled()
+          continue
+        }
+        throw new AttemptFailed(error, current)
       }
-      for (const run of runs) {
-        current = `${run.saga.name}: ${run.handler?.name ?? env.type}`
-        const change = await attemptSagaRun(run, env, body, context)
-        if (change) sagas.push(change)
-      }
-    } catch (error) {
-      throw new AttemptFailed(error, current)
     }
-    return { outgoing, sagas }
   }
 
   function recordAttemptFailure(state: DeliveryState, env: Envelope, attempt: AttemptFailed, failures: FailureRecord[], retriesLeft: number): void {
@@ -180,7 +200,7 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
       } catch (error) {
         return await fail(state, env, error instanceof AttemptFailed ? error.failure : error, failures)
       }
-      const committing = outbox.commitHandled(module.name, state, attempt.outgoing, attempt.sagas)
+      const committing = outbox.commitHandled(module.name, state, attempt.outgoing, attempt.sagas, attempt.data)
       // The handlers are done: the slot is free while the record waits for its group's fsync.
       release()
       const produced = await committing

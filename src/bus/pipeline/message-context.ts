@@ -1,4 +1,8 @@
+import type { DocumentOf, TableDefinition } from '../data/define-table.js'
+import type { ModuleData, Reservation } from '../data/module-data.js'
+import { DataAttempt, type Table } from '../data/table.js'
 import type { HandlerContext, Logger } from '../endpoint/handler-context.js'
+import { UndeclaredTableError } from '../errors.js'
 import type { Envelope } from '../messages/envelope.js'
 import type { OutgoingEntry } from '../outbox/record.js'
 import type { Topology } from '../routing/topology.js'
@@ -11,6 +15,8 @@ export interface ContextScope {
   now: () => number
   /** A logger whose lines name the message being handled. */
   loggerFor: (messageId: string) => Logger
+  /** The module's tables; undefined when it declares none. */
+  data: ModuleData | undefined
 }
 
 /**
@@ -20,6 +26,7 @@ export interface ContextScope {
  */
 export class MessageContext implements HandlerContext {
   #log: Logger | undefined
+  #data: DataAttempt | undefined
 
   constructor(
     private readonly scope: ContextScope,
@@ -54,6 +61,26 @@ export class MessageContext implements HandlerContext {
 
   get defer(): HandlerContext['defer'] {
     return (delayMs, definition, body, options) => this.#hold('defer', definition, body, options, delayMs)
+  }
+
+  get table(): HandlerContext['table'] {
+    return <T extends TableDefinition>(definition: T): Table<DocumentOf<T>> => {
+      const data = this.scope.data
+      if (!data) throw new UndeclaredTableError(definition?.name ?? String(definition), this.scope.module)
+      return (this.#data ??= new DataAttempt(data)).table(definition)
+    }
+  }
+
+  /** Checks what the attempt read and claims what it wrote (see ModuleData.reserve); throws DataConflictError. */
+  reserveData(): Reservation | undefined {
+    return this.#data && this.scope.data ? this.scope.data.reserve(this.#data) : undefined
+  }
+
+  /** After a conflict: waits until every key the attempt touched is no longer being written. */
+  async dataSettled(): Promise<void> {
+    const data = this.scope.data
+    if (!this.#data || !data) return
+    for (const [state, keys] of this.#data.observed) for (const key of keys.keys()) await data.settled(state, key)
   }
 
   #hold(mode: SendMode, definition: unknown, body: unknown, options: unknown, delayMs?: number): Promise<void> {

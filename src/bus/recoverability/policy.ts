@@ -65,6 +65,8 @@ const deterministicCodes = new Set<string>([
   'MAILROOM_ERR_HANDLER_UNRECOVERABLE',
   'MAILROOM_ERR_SAGA_DATA_INVALID',
   'MAILROOM_ERR_SAGA_CORRELATION_INVALID',
+  'MAILROOM_ERR_DATA_INVALID',
+  'MAILROOM_ERR_DATA_UNDECLARED_TABLE',
 ])
 
 export function isUnrecoverable(error: unknown): boolean {

@@ -59,6 +59,10 @@ export class SagaAttemptContext<Data> implements SagaContext<Data> {
     return this.base.defer
   }
 
+  get table(): HandlerContext['table'] {
+    return this.base.table
+  }
+
   get requestTimeout(): SagaContext<Data>['requestTimeout'] {
     return (delayMs, message, body) => {
       if (!this.saga.timeouts.some((handler) => handler.message === message)) {

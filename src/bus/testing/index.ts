@@ -2,3 +2,4 @@ export { createRecordingContext, type RecordingContext, type RecordedMessage, ty
 export { invoke } from './invoke.js'
 export { createVirtualClock, type VirtualClock } from './virtual-clock.js'
 export { sagaScenario, type SagaScenario, type SagaStep, type RequestedTimeout } from './saga-scenario.js'
+export { MemoryTables, type RecordedWrite } from './memory-tables.js'

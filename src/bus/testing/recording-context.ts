@@ -5,6 +5,8 @@ import { InvalidOptionError } from '../errors.js'
 import { isMessageDefinition, type MessageDefinition } from '../messages/define-message.js'
 import { Headers } from '../messages/headers.js'
 import type { LogLevel } from '../signals.js'
+import type { DocumentOf, TableDefinition } from '../data/define-table.js'
+import { MemoryTables, type RecordedWrite } from './memory-tables.js'
 
 export interface RecordedMessage {
   type: string
@@ -29,11 +31,19 @@ export interface RecordingContext extends HandlerContext {
   readonly replied: RecordedMessage[]
   readonly deferred: RecordedDeferral[]
   readonly logs: RecordedLog[]
+  /** Every put and delete the handler made in the module's tables, in order. */
+  readonly written: RecordedWrite[]
+  /** Puts documents into a table before the handler runs. */
+  seed<T extends TableDefinition>(table: T, docs: Readonly<Record<string, DocumentOf<T>>>): void
+  /** A table's documents now, by key. */
+  documents<T extends TableDefinition>(table: T): Record<string, DocumentOf<T>>
 }
 
 export interface RecordingContextOptions {
   messageId?: string
   headers?: Record<string, string>
+  /** The tables the handler sees; share one between contexts to carry data from one message to the next. @default new MemoryTables() */
+  tables?: MemoryTables
 }
 
 /**
@@ -47,6 +57,7 @@ export function createRecordingContext(options: RecordingContextOptions = {}): R
   const replied: RecordedMessage[] = []
   const deferred: RecordedDeferral[] = []
   const logs: RecordedLog[] = []
+  const tables = options.tables ?? new MemoryTables()
 
   const record = (definition: unknown, body: unknown, sendOptions: SendOptions | undefined): RecordedMessage => {
     if (!isMessageDefinition(definition)) throw new InvalidOptionError('message', 'a definition made with defineCommand or defineEvent', definition)
@@ -67,6 +78,10 @@ export function createRecordingContext(options: RecordingContextOptions = {}): R
     replied,
     deferred,
     logs,
+    written: tables.written,
+    seed: (table, docs) => tables.seed(table, docs),
+    documents: (table) => tables.documents(table),
+    table: (definition) => tables.table(definition),
     async send(definition, body, sendOptions) {
       requireKind(definition, 'command')
       sent.push(record(definition, body, sendOptions))

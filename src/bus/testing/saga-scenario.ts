@@ -5,6 +5,8 @@ import { isMessageDefinition } from '../messages/define-message.js'
 import type { SagaDefinition } from '../sagas/define-saga.js'
 import type { SagaContext } from '../sagas/saga-context.js'
 import { createRecordingContext, type RecordedMessage, type RecordingContext } from './recording-context.js'
+import type { DocumentOf, TableDefinition } from '../data/define-table.js'
+import { MemoryTables, type RecordedWrite } from './memory-tables.js'
 
 export interface RequestedTimeout extends RecordedMessage {
   delayMs: number
@@ -34,6 +36,12 @@ export interface SagaScenario<Data> {
   /** Everything published, sent, replied and deferred over all steps. */
   readonly published: RecordedMessage[]
   readonly sent: RecordedMessage[]
+  /** Every put and delete in the module's tables over all steps. */
+  readonly written: RecordedWrite[]
+  /** Puts documents into a module table before the messages come. */
+  seed<T extends TableDefinition>(table: T, docs: Readonly<Record<string, DocumentOf<T>>>): void
+  /** A module table's documents now, by key. */
+  documents<T extends TableDefinition>(table: T): Record<string, DocumentOf<T>>
   /** Timeouts requested and not yet delivered. */
   readonly pendingTimeouts: readonly RequestedTimeout[]
   readonly nowMs: number
@@ -57,9 +65,10 @@ export function sagaScenario<Data>(saga: SagaDefinition<Data>): SagaScenario<Dat
   let pending: Pending[] = []
   let nowMs = 0
   let lastCorrelationId: string | undefined
+  const tables = new MemoryTables()
 
   async function run(message: MessageDefinition, body: unknown, correlationId: string, timeoutFor: string | undefined): Promise<SagaStep> {
-    const context = createRecordingContext()
+    const context = createRecordingContext({ tables })
     const timeouts: RequestedTimeout[] = []
     const step = (outcome: SagaStep['outcome'], completed = false): SagaStep => {
       const done = { type: message.type, outcome, context, timeouts, completed }
@@ -87,6 +96,7 @@ export function sagaScenario<Data>(saga: SagaDefinition<Data>): SagaScenario<Dat
       publish: context.publish,
       reply: context.reply,
       defer: context.defer,
+      table: context.table,
       correlationId,
       data: existing ? structuredClone(existing.data) : saga.create(correlationId),
       async requestTimeout(delayMs, timeout, timeoutBody) {
@@ -139,6 +149,9 @@ export function sagaScenario<Data>(saga: SagaDefinition<Data>): SagaScenario<Dat
     steps,
     published,
     sent,
+    written: tables.written,
+    seed: (table, docs) => tables.seed(table, docs),
+    documents: (table) => tables.documents(table),
     get pendingTimeouts() {
       return pending.map(({ type, body, delayMs, dueAtMs }) => ({ type, body, delayMs, dueAtMs }))
     },
