@@ -1,0 +1,265 @@
+import { DataConflictError, JournalCorruptError, UndeclaredTableError } from '../errors.js'
+import type { Segment } from '../outbox/delivery-ledger.js'
+import { isCode, type FileSystem } from '../outbox/file-system.js'
+import { decodeRecordAt, type DataChange, type JournalRecord } from '../outbox/record.js'
+import type { TableDefinition } from './define-table.js'
+import { DocumentIndex } from './document-index.js'
+
+export interface ModuleDataOptions {
+  module: string
+  tables: readonly TableDefinition[]
+  fs: FileSystem
+  /** The file of one of the module's journal segments. */
+  fileOf: (segment: number) => string
+  /** The delivery ledger's segment, whose live counts compaction reads. */
+  segmentOf: (segment: number) => Segment
+}
+
+/** A commit on its way to disk: reads of its keys wait for it, compaction leaves them alone. */
+interface PendingWrite {
+  done: Promise<void>
+  resolve: () => void
+}
+
+export interface TableState {
+  readonly definition: TableDefinition
+  readonly index: DocumentIndex
+  readonly pending: Map<string, PendingWrite>
+}
+
+/** What one attempt staged for one table: a document per key, or `deleted`. */
+export type StagedWrites = Map<string, { doc: unknown } | { deleted: true }>
+
+/** One attempt's reads and writes, checked and claimed at once before its record is appended. */
+export interface AttemptData {
+  /** The version each key had when the attempt first read or wrote it. */
+  observed: Map<TableState, Map<string, number>>
+  staged: Map<TableState, StagedWrites>
+}
+
+/** Claimed writes: the `data` of the attempt's `handled` record, and the claim's end. */
+export interface Reservation {
+  readonly changes: DataChange[]
+  /** Called once the record is synced and applied, or failed: frees the keys for the next writer. */
+  settle(): void
+}
+
+/** A document role compaction may carry forward. */
+export interface DocumentRole {
+  table: TableState
+  slot: number
+  key: string
+  from: number
+}
+
+const maxReadAttempts = 5
+
+/**
+ * A module's tables: where each document lies (DocumentIndex), reading documents back from the journal,
+ * and the claim that keeps two writers of one key from losing an update.
+ *
+ * Concurrency is optimistic (version check), not a lock: a handler discovers the keys it touches as it
+ * runs, so a lock would be taken in whatever order handlers happen to read, and two handlers reading the
+ * same keys in opposite orders would deadlock. Instead each attempt notes the version of every key it
+ * reads or writes; right before its record is appended (synchronously, so nothing slips in between) the
+ * versions are checked and the written keys claimed. A key claimed by another attempt, or changed since
+ * it was read, is a DataConflictError: the handlers run again, and their reads wait for the claim to
+ * be synced, so the second run sees the first writer's data (as NServiceBus sagas and Marten documents
+ * do with optimistic concurrency).
+ */
+export class ModuleData {
+  readonly module: string
+  readonly #tables = new Map<string, TableState>()
+  readonly #byDefinition = new Map<TableDefinition, TableState>()
+  readonly #options: ModuleDataOptions
+
+  constructor(options: ModuleDataOptions) {
+    this.module = options.module
+    this.#options = options
+    for (const definition of options.tables) {
+      const state: TableState = { definition, index: new DocumentIndex(options.segmentOf), pending: new Map() }
+      this.#tables.set(definition.name, state)
+      this.#byDefinition.set(definition, state)
+    }
+  }
+
+  get tableNames(): string[] {
+    return [...this.#tables.keys()]
+  }
+
+  tables(): IterableIterator<TableState> {
+    return this.#tables.values()
+  }
+
+  /** The table of this module for `definition`; UndeclaredTableError when the module does not list it. */
+  table(definition: TableDefinition): TableState {
+    const state = this.#byDefinition.get(definition)
+    if (!state) throw new UndeclaredTableError(definition?.name ?? String(definition), this.module)
+    return state
+  }
+
+  has(definition: TableDefinition): boolean {
+    return this.#byDefinition.has(definition)
+  }
+
+  /** Waits until no commit of the key is on its way to disk. */
+  async settled(state: TableState, key: string): Promise<void> {
+    for (let pending = state.pending.get(key); pending; pending = state.pending.get(key)) await pending.done
+  }
+
+  /** The key's committed document, read back from the journal; undefined when there is none. */
+  async read(state: TableState, key: string): Promise<unknown> {
+    for (let attempt = 1; ; attempt++) {
+      const slot = state.index.documentSlot(key)
+      if (slot === -1) return undefined
+      const found = await this.#readSlot(state, slot, key)
+      if (found.ok) return found.doc
+      // Compaction moved the record (and deleted its old segment) while it was read: look again.
+      if (attempt === maxReadAttempts) throw new Error(`document ${key} of table ${state.definition.name} kept moving while it was read`)
+    }
+  }
+
+  /** Up to `limit` documents in table order after `cursor` (the seq of the last one seen). */
+  async page(state: TableState, direction: 'oldest' | 'newest', cursor: number | undefined, limit: number): Promise<{ items: { key: string; doc: unknown; seq: number }[]; next: number | undefined }> {
+    const slots = state.index.page(direction, cursor, limit + 1)
+    const more = slots.length > limit
+    if (more) slots.length = limit
+    const items: { key: string; doc: unknown; seq: number }[] = []
+    for (const slot of slots) {
+      const key = state.index.keyOf(slot)
+      const seq = state.index.seqOf(slot)
+      const doc = await this.read(state, key)
+      if (doc !== undefined) items.push({ key, doc, seq })
+    }
+    return { items, next: more && items.length > 0 ? items[items.length - 1]!.seq : undefined }
+  }
+
+  /**
+   * Checks an attempt's reads and claims its writes, synchronously: throws DataConflictError when a key
+   * changed (or is being changed) since the attempt read it. Returns undefined when nothing was staged.
+   */
+  reserve(attempt: AttemptData): Reservation | undefined {
+    for (const [state, observed] of attempt.observed) {
+      for (const [key, version] of observed) {
+        if (state.pending.has(key) || state.index.version(key) !== version) throw new DataConflictError(state.definition.name, key)
+      }
+    }
+    const changes: DataChange[] = []
+    const claimed: { state: TableState; key: string; pending: PendingWrite }[] = []
+    for (const [state, staged] of attempt.staged) {
+      const { index, definition } = state
+      for (const [key, write] of staged) {
+        const slot = index.documentSlot(key)
+        if ('deleted' in write) {
+          if (slot === -1) continue
+          changes.push({ table: definition.name, key, del: true })
+        } else {
+          // Checked again: the handler may have changed the object after put().
+          const doc = definition.validate(key, write.doc)
+          changes.push({ table: definition.name, key, seq: slot === -1 ? index.nextSeq++ : index.seqOf(slot), doc })
+        }
+        let resolve!: () => void
+        const done = new Promise<void>((r) => (resolve = r))
+        const pending = { done, resolve }
+        state.pending.set(key, pending)
+        claimed.push({ state, key, pending })
+      }
+    }
+    if (changes.length === 0) return undefined
+    return {
+      changes,
+      settle() {
+        for (const { state, key, pending } of claimed) {
+          if (state.pending.get(key) === pending) state.pending.delete(key)
+          pending.resolve()
+        }
+      },
+    }
+  }
+
+  /** A synced record at (segment, offset, size) holds these changes: commit and replay alike. */
+  apply(segment: number, changes: readonly DataChange[], offset: number, size: number): void {
+    for (const change of changes) {
+      const state = this.#tables.get(change.table)
+      // A table the module no longer lists: its records stay on disk until compaction drops them.
+      if (!state) continue
+      if (change.del) state.index.delete(change.key, segment, offset, size)
+      else state.index.put(change.key, change.seq, segment, offset, size)
+    }
+  }
+
+  // --- compaction ---
+
+  /** Document roles live in `segment`, unless one of their keys is being written (then none: try later). */
+  liveIn(segment: number): DocumentRole[] | 'busy' {
+    const roles: DocumentRole[] = []
+    for (const table of this.#tables.values()) {
+      for (const slot of table.index.liveIn(segment)) {
+        const key = table.index.keyOf(slot)
+        if (table.pending.has(key)) return 'busy'
+        roles.push({ table, slot, key, from: segment })
+      }
+    }
+    return roles
+  }
+
+  stillCarriable(role: DocumentRole): boolean {
+    const { table, slot, key, from } = role
+    return !table.pending.has(key) && table.index.keyOf(slot) === key && table.index.location(slot).segment === from
+  }
+
+  /** The record that carries a role forward; reads the document back first. */
+  async carryRecord(role: DocumentRole, t: number): Promise<JournalRecord | undefined> {
+    const { table, slot, key } = role
+    if (table.index.isTombstone(slot)) return { k: 'doc', t, table: table.definition.name, key, del: true }
+    const found = await this.#readSlot(table, slot, key)
+    if (!found.ok) return undefined
+    return { k: 'doc', t, table: table.definition.name, key, seq: table.index.seqOf(slot), doc: found.doc }
+  }
+
+  carried(role: DocumentRole, segment: number, offset: number, size: number): void {
+    role.table.index.carried(role.slot, role.from, segment, offset, size)
+  }
+
+  segmentDeleted(segment: number): void {
+    for (const table of this.#tables.values()) table.index.segmentDeleted(segment)
+  }
+
+  async #readSlot(state: TableState, slot: number, key: string): Promise<{ ok: true; doc: unknown } | { ok: false }> {
+    const { segment, offset, size } = state.index.location(slot)
+    const file = this.#options.fileOf(segment)
+    let bytes: Uint8Array
+    try {
+      bytes = await this.#options.fs.readRange(file, offset, size)
+    } catch (error) {
+      if (isCode(error, 'ENOENT')) return { ok: false }
+      throw error
+    }
+    const moved = () => state.index.keyOf(slot) !== key || state.index.location(slot).segment !== segment || state.index.location(slot).offset !== offset
+    if (bytes.length < size) {
+      if (moved()) return { ok: false }
+      throw new JournalCorruptError(file, offset, `the file ends before the record of document ${key}`, 'reading a document back')
+    }
+    const decoded = decodeRecordAt(bytes, 0)
+    if (!decoded.ok) {
+      if (moved()) return { ok: false }
+      throw new JournalCorruptError(file, offset, decoded.reason, 'reading a document back')
+    }
+    const change = changeIn(decoded.record, state.definition.name, key)
+    if (!change) {
+      if (moved()) return { ok: false }
+      throw new JournalCorruptError(file, offset, `the record there does not hold document ${key}`, 'reading a document back')
+    }
+    return { ok: true, doc: change.doc }
+  }
+}
+
+function changeIn(record: JournalRecord, table: string, key: string): DataChange | undefined {
+  if (record.k === 'doc') return record.table === table && record.key === key && !record.del ? record : undefined
+  if (record.k !== 'handled' || !record.data) return undefined
+  for (let i = record.data.length - 1; i >= 0; i--) {
+    const change = record.data[i]!
+    if (change.table === table && change.key === key) return change.del ? undefined : change
+  }
+  return undefined
+}
