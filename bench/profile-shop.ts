@@ -8,7 +8,7 @@ import { createShop } from '../src/shop.js'
 const count = Number(process.argv[2] ?? 20_000)
 const dataDir = mkdtempSync(join(tmpdir(), 'mailroom-profile-'))
 const shop = createShop({ dataDir, gatewayLimitPerSecond: undefined, billingMaxPerSecond: undefined, buyersRemorseMs: 0 })
-await shop.bus.start()
+await shop.start()
 const started = performance.now()
 let next = 0
 await Promise.all(
@@ -18,5 +18,5 @@ await Promise.all(
 )
 await shop.bus.idle()
 console.log(`${Math.round((count / (performance.now() - started)) * 1000)} orders/s through all modules`)
-await shop.bus.stop()
+await shop.stop()
 rmSync(dataDir, { recursive: true, force: true })

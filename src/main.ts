@@ -36,7 +36,7 @@ const shop = createShop({
   ...(config.transport ? { transport: createAmqpTransport({ url: config.transport, namespace: config.amqpNamespace, console: config.parts.includes('web'), connectionName: `${config.amqpNamespace} ${config.parts.join('+')} (pid ${process.pid})` }) } : {}),
 })
 shop.bus.signals.on('bus:error', ({ error, during }) => console.error(`Error ${during}: ${error instanceof Error ? error.message : String(error)}`))
-const report = await shop.bus.start()
+const report = await shop.start()
 for (const torn of report.tornTails) {
   console.warn(`Dropped a torn record at the end of ${torn.file} (offset ${torn.offset}, ${torn.droppedBytes} bytes): ${torn.reason}`)
 }
@@ -46,7 +46,7 @@ const transport = shop.bus.admin.transport()
 const where = transport.kind === 'embedded' ? '' : ` over ${transport.address}`
 let app: Awaited<ReturnType<typeof buildApp>> | undefined
 if (config.parts.includes('web')) {
-  app = await buildApp({ bus: shop.bus, order: shop.order })
+  app = await buildApp({ bus: shop.bus, order: shop.order, orders: shop.orders, gateway: shop.gateway })
   const address = await app.listen({ host: config.host, port: config.port })
   console.log(`Mailroom is running: ${address.replace('127.0.0.1', 'localhost')}${where}  (data in ${shop.bus.dataDir})`)
 } else {
@@ -59,7 +59,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (stopping) return
     stopping = true
     void (app ? app.close() : Promise.resolve())
-      .then(() => shop.bus.stop())
+      .then(() => shop.stop())
       .then(() => process.exit(0))
   })
 }

@@ -1,8 +1,11 @@
+import { join } from 'node:path'
 import { createBus, type Bus, type BusOptions, type RecoverabilityOptions } from './bus/index.js'
-import { createBilling } from './modules/billing/index.js'
-import { createSales } from './modules/sales/index.js'
-import { createShipping } from './modules/shipping/index.js'
-import type { OrderView } from './web/context.js'
+import { billingView, createBilling } from './modules/billing/index.js'
+import type { GatewayCounts } from './modules/billing/payment-gateway.js'
+import { createSales, salesView } from './modules/sales/index.js'
+import type { Order } from './modules/sales/orders.js'
+import { createShipping, shippingView } from './modules/shipping/index.js'
+import type { OrderSummary, OrderView } from './web/context.js'
 
 export interface ShopOptions extends Omit<BusOptions, 'modules' | 'routes'> {
   recoverability?: RecoverabilityOptions
@@ -16,12 +19,19 @@ export interface ShopOptions extends Omit<BusOptions, 'modules' | 'routes'> {
   billingWaitMs?: number
 }
 
-export type { OrderView }
+export type { OrderSummary, OrderView }
 
 export interface Shop {
   bus: Bus
-  /** The order as each module knows it. */
-  order(orderId: string): OrderView
+  /** Opens the payment gateway's memory, then starts the bus. */
+  start(): ReturnType<Bus['start']>
+  stop(): Promise<void>
+  /** The order as each module knows it (undefined when no module knows it). */
+  order(orderId: string): Promise<OrderView | undefined>
+  /** Sales' orders, newest first, a page at a time; undefined when Sales runs in another process. */
+  orders(options: { cursor?: string; limit: number }): Promise<{ items: OrderSummary[]; next?: string } | undefined>
+  /** The simulated gateway's counts, when Billing runs in this process. */
+  gateway(): GatewayCounts | undefined
 }
 
 /** The shop's modules, the central routes table and the bus: what `npm start` and the tests run. */
@@ -33,15 +43,61 @@ export function createShop(options: ShopOptions = {}): Shop {
     ...shared,
     ...('gatewayLimitPerSecond' in options ? { gatewayLimitPerSecond } : {}),
     ...('billingMaxPerSecond' in options ? { maxPerSecond: billingMaxPerSecond } : {}),
+    // The gateway plays an outside service: it keeps what it remembers in a folder of its own.
+    gatewayStore: () => ({ fileSystem: bus.fileSystem, dir: join(bus.dataDir, 'payment-gateway') }),
   })
   const shipping = createShipping({ ...shared, ...(billingWaitMs !== undefined ? { billingWaitMs } : {}) })
-  const views = { sales: sales.orderState, billing: billing.orderState, shipping: shipping.orderState }
-  const bus = createBus({ ...busOptions, modules: [sales.module, billing.module, shipping.module], routes: { PlaceOrder: 'sales', CancelOrder: 'sales' }, views })
+  const views = {
+    sales: async (orderId: string) => salesView(await bus.table(sales.Orders).get(orderId)),
+    billing: async (orderId: string) => billingView(await bus.table(billing.Charges).get(orderId)),
+    shipping: async (orderId: string) => shippingView(await bus.table(shipping.Shipments).get(orderId)),
+  }
+  const bus: Bus = createBus({ ...busOptions, modules: [sales.module, billing.module, shipping.module], routes: { PlaceOrder: 'sales', CancelOrder: 'sales' }, views })
+  const runsHere = (module: string) => bus.moduleNames.includes(module)
   // A module in another process (with a broker) reports its view of the orders the console shows.
-  const viewOf = (module: keyof typeof views, orderId: string): Record<string, unknown> =>
-    bus.moduleNames.includes(module) ? views[module](orderId) : ((bus.admin.view(module, orderId) as Record<string, unknown> | undefined) ?? {})
+  const viewOf = async (module: keyof typeof views, orderId: string): Promise<Record<string, unknown>> =>
+    runsHere(module) ? views[module](orderId) : ((bus.admin.view(module, orderId) as Record<string, unknown> | undefined) ?? {})
+
+  async function order(orderId: string): Promise<OrderView | undefined> {
+    const [salesSide, billingSide, shippingSide] = await Promise.all([viewOf('sales', orderId), viewOf('billing', orderId), viewOf('shipping', orderId)])
+    const known = salesSide.placed || salesSide.inWindow || salesSide.cancelled || billingSide.billed || shippingSide.placed || shippingSide.billed
+    if (!known) return undefined
+    const view: OrderView = { orderId, sales: salesSide, billing: billingSide, shipping: shippingSide }
+    if (typeof salesSide.conversationId === 'string') view.conversationId = salesSide.conversationId
+    return view
+  }
+
+  async function summary(key: string, doc: Order): Promise<OrderSummary> {
+    const [billingSide, shippingSide] = await Promise.all([viewOf('billing', key), viewOf('shipping', key)])
+    return {
+      orderId: key,
+      conversationId: doc.conversationId,
+      receivedAt: doc.receivedAt,
+      sales: doc.status,
+      placed: doc.status === 'placed',
+      billed: billingSide.billed === true,
+      shipped: shippingSide.shipped === true,
+      delayed: shippingSide.delayed === true,
+    }
+  }
+
   return {
     bus,
-    order: (orderId) => ({ orderId, sales: viewOf('sales', orderId), billing: viewOf('billing', orderId), shipping: viewOf('shipping', orderId) }),
+    async start() {
+      if (runsHere('billing')) await billing.gateway.open()
+      return bus.start()
+    },
+    async stop() {
+      await bus.stop()
+      await billing.gateway.close()
+    },
+    order,
+    async orders({ cursor, limit }) {
+      if (!runsHere('sales')) return undefined
+      const page = await bus.table(sales.Orders).list({ order: 'newest', limit, ...(cursor ? { cursor } : {}) })
+      const items = await Promise.all(page.items.map(({ key, doc }) => summary(key, doc)))
+      return page.next === undefined ? { items } : { items, next: page.next }
+    },
+    gateway: () => (runsHere('billing') ? { charged: billing.gateway.charged, duplicates: billing.gateway.duplicates, chargedTwice: billing.gateway.chargedTwice } : undefined),
   }
 }

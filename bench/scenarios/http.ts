@@ -63,9 +63,9 @@ function durableShop() {
  */
 async function shopOverHttp(seconds: number, acceptOnly = false) {
   const { shop, dataDir } = durableShop()
-  await shop.bus.start()
+  await shop.start()
   if (acceptOnly) for (const module of shop.bus.moduleNames) shop.bus.admin.stopModule(module)
-  const app = await buildApp({ bus: shop.bus, order: shop.order })
+  const app = await buildApp({ bus: shop.bus, order: shop.order, orders: shop.orders, gateway: shop.gateway })
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
   const { result, busyMs } = await loopBusy(async () => {
     const answered = await load(`${url}/api/orders`, seconds, '{"items":["book"]}')
@@ -73,7 +73,7 @@ async function shopOverHttp(seconds: number, acceptOnly = false) {
     return answered
   })
   await app.close()
-  await shop.bus.stop()
+  await shop.stop()
   rmSync(dataDir, { recursive: true, force: true })
   return { ...result, busyMicros: microsEach(busyMs, result.requests) }
 }
@@ -81,7 +81,7 @@ async function shopOverHttp(seconds: number, acceptOnly = false) {
 /** Orders through all three modules, durable, gateway limit off: shipped per second and critical time. */
 async function fullyShipped(count: number) {
   const { shop, dataDir } = durableShop()
-  await shop.bus.start()
+  await shop.start()
   const sentAt = new Map<string, number>()
   const shippingSeen = new Map<string, number>()
   const latencies: number[] = []
@@ -108,7 +108,7 @@ async function fullyShipped(count: number) {
   })
   const rate = perSecond(latencies.length, performance.now() - started)
   const busyMicros = microsEach(busyMs, count)
-  await shop.bus.stop()
+  await shop.stop()
   rmSync(dataDir, { recursive: true, force: true })
   if (latencies.length !== count) throw new Error(`${latencies.length} of ${count} orders shipped`)
   return { rate, p50: percentile(latencies, 50), p99: percentile(latencies, 99), busyMicros }

@@ -94,7 +94,7 @@ export interface BusOptions {
    * Per module, what it can tell about a key (the shop: an order's state by id), for the console: with
    * a broker, a console in another process reads these through `admin.view`.
    */
-  views?: Readonly<Record<string, (key: string) => unknown>>
+  views?: Readonly<Record<string, (key: string) => unknown | Promise<unknown>>>
 }
 
 export interface SendResult {

@@ -5,7 +5,7 @@ import { Eta } from 'eta'
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
 import { MailroomError, type Bus } from '../bus/index.js'
 import { CancelOrder, PlaceOrder } from '../modules/sales/messages.js'
-import type { ConsoleContext, OrderView } from './context.js'
+import type { ConsoleContext, OrderSummary, ShopReads } from './context.js'
 import { ConflictError, InternalServerError, NotFoundError, WebError } from './errors.js'
 import { createConversationLog } from './observers/conversation-log.js'
 import { createMetricsSampler } from './observers/metrics-sampler.js'
@@ -22,10 +22,8 @@ import { streamRoutes } from './routes/api/stream.js'
 import { metricsRoutes } from './routes/metrics.js'
 import { pageRoutes } from './routes/pages.js'
 
-export interface AppOptions {
+export interface AppOptions extends ShopReads {
   bus: Bus
-  /** The order as each module knows it (the composition root wires the modules' read side in). */
-  order: (orderId: string) => OrderView
   logger?: boolean
   /** @default 1000 */
   maxBatch?: number
@@ -52,7 +50,38 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const recentOrders = createRecentOrders()
   const context: ConsoleContext = {
     bus,
-    order: options.order,
+    order: (orderId) => options.order(orderId),
+    orders: (page) => options.orders(page),
+    gateway: () => options.gateway(),
+    async orderPage(page) {
+      const fromData = await options.orders(page)
+      if (fromData && page.cursor) return fromData
+      // The first page also shows orders placed here that Sales has not received yet (it may be stopped:
+      // the messages wait in its queue), and when Sales runs in another process, all orders placed here.
+      const listed = new Set(fromData?.items.map((item) => item.orderId))
+      const waiting: OrderSummary[] = []
+      for (const order of recentOrders.list(page.limit)) {
+        if (listed.has(order.orderId)) continue
+        const view = await options.order(order.orderId)
+        if (fromData && view) continue
+        const sales = view?.sales ?? {}
+        waiting.push({
+          orderId: order.orderId,
+          conversationId: order.conversationId,
+          receivedAt: order.at,
+          sales: sales.inWindow ? 'in-window' : sales.cancelled ? 'cancelled' : sales.placed ? 'placed' : 'unknown',
+          placed: sales.placed === true,
+          billed: view?.billing.billed === true,
+          shipped: view?.shipping.shipped === true,
+          delayed: view?.shipping.delayed === true,
+        })
+      }
+      if (!fromData) return { items: waiting }
+      if (waiting.length === 0) return fromData
+      // Not cut back to the limit: the cursor continues after the last order of the data page.
+      const items = [...waiting, ...fromData.items].sort((a, b) => b.receivedAt - a.receivedAt)
+      return fromData.next === undefined ? { items } : { items, next: fromData.next }
+    },
     recentOrders,
     conversations: createConversationLog(bus),
     metrics: createMetricsSampler(bus, options.metricsIntervalMs === undefined ? {} : { intervalMs: options.metricsIntervalMs }),
@@ -65,7 +94,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return { orderId, messageId: sent.messageId, conversationId: sent.conversationId }
     },
     async cancelOrder(orderId) {
-      const sales = options.order(orderId).sales
+      const sales = (await options.order(orderId))?.sales ?? {}
       if (!sales.inWindow && !sales.placed && !sales.cancelled) throw new NotFoundError('order', orderId)
       if (!sales.inWindow) throw new ConflictError(`Order '${orderId}' can no longer be cancelled: it is ${sales.cancelled ? 'already cancelled' : 'placed'}.`)
       const sent = await bus.send(CancelOrder, { orderId })

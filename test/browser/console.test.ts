@@ -64,7 +64,7 @@ describe.runIf(available)('the console in a real browser', { timeout: 60_000 }, 
     await panel('sales').locator('[data-log] li', { hasText: `Cancelled order ${orderId} inside its window` }).waitFor()
     await panel('sales').locator('[data-sagas] [data-saga-count]', { hasText: /^0$/ }).waitFor()
     await running!.shop.bus.idle()
-    const view = running!.shop.order(orderId)
+    const view = (await running!.shop.order(orderId))!
     expect(view.sales).toMatchObject({ cancelled: true, placed: false })
     expect(view.shipping).toEqual({ shipped: false })
     expect(await field('billing', 'handled').textContent()).toBe('0')

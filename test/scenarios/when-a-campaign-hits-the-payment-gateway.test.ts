@@ -10,11 +10,11 @@ async function campaign(billingMaxPerSecond: number | undefined) {
     buyersRemorseMs: 0,
     recoverability: { immediateRetries: 0, delayedRetries: { count: 0 } },
   })
-  await shop.bus.start()
+  await shop.start()
   await Promise.all(Array.from({ length: 600 }, (_, i) => shop.bus.send(PlaceOrder, { orderId: `c-${i}`, items: ['x'] })))
   while (shop.bus.admin.module('billing').queueLength + shop.bus.admin.module('billing').inFlight + shop.bus.admin.module('sales').queueLength > 0) await shop.bus.idle()
   const billing = shop.bus.admin.module('billing')
-  await shop.bus.stop()
+  await shop.stop()
   return billing
 }
 

@@ -14,24 +14,25 @@ describe('when the shop restarts while orders are in their window', () => {
     const clock = createVirtualClock()
     const options = { storage: 'memory' as const, fileSystem, clock, buyersRemorseMs: 10_000, gatewayLimitPerSecond: undefined, billingMaxPerSecond: undefined }
     const first = createShop(options)
-    await first.bus.start()
+    await first.start()
     await first.bus.send(PlaceOrder, { orderId: 'o-1', items: ['lamp'] })
     await first.bus.idle()
-    expect(first.order('o-1').sales).toMatchObject({ inWindow: true })
-    await first.bus.stop()
+    expect((await first.order('o-1'))?.sales).toMatchObject({ inWindow: true })
+    await first.stop()
 
-    // A new process: the modules' in-memory views start empty; the journal has the saga and its timeout.
+    // A new process: the journal has the saga, its timeout and Sales' order (module data).
     const second = createShop(options)
-    await second.bus.start()
+    await second.start()
+    expect((await second.order('o-1'))?.sales).toMatchObject({ inWindow: true })
     expect(second.bus.admin.sagas('sales')).toEqual([{ saga: 'buyers-remorse', id: 'o-1', data: { orderId: 'o-1', items: ['lamp'] } }])
     clock.advance(10_000)
     await turns(5)
     await second.bus.idle()
-    const view = second.order('o-1')
+    const view = (await second.order('o-1'))!
     expect(view.sales).toMatchObject({ placed: true, items: ['lamp'] })
     expect(view.billing).toMatchObject({ billed: true })
     expect(view.shipping).toMatchObject({ shipped: true })
     expect(second.bus.admin.sagas('sales')).toEqual([])
-    await second.bus.stop()
+    await second.stop()
   })
 })

@@ -228,7 +228,7 @@ describe('the failed-message API', () => {
     const retried = (await app.inject(json('/api/failed/retry', { group: key }))).json()
     expect(retried.retried).toHaveLength(2)
     await shop.bus.idle()
-    for (const order of [a, b]) expect(shop.order(order.orderId).shipping).toMatchObject({ shipped: true })
+    for (const order of [a, b]) expect((await shop.order(order.orderId))?.shipping).toMatchObject({ shipped: true })
     expect((await app.inject({ method: 'GET', url: '/api/failed' })).json().groups).toEqual([])
   })
 

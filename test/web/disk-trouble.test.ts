@@ -30,7 +30,7 @@ describe('when the disk fails under the API', () => {
     const after = (await app.inject(post('/api/orders', {}))).json()
     await shop.bus.idle()
     // The orders acknowledged with 202 all ship; the refused ones were never accepted and never appear.
-    for (const order of [before, after]) expect(shop.order(order.orderId).shipping).toMatchObject({ shipped: true })
+    for (const order of [before, after]) expect((await shop.order(order.orderId))?.shipping).toMatchObject({ shipped: true })
     expect(shop.bus.admin.module('sales').handled).toBe(2)
   })
 })

@@ -110,7 +110,7 @@ describe('hostile input to the web', () => {
     }
     await shop.bus.idle()
     expect(footprint(running)).toBe(before)
-    expect(shop.order(orderId).sales).toMatchObject({ inWindow: true })
+    expect((await shop.order(orderId))?.sales).toMatchObject({ inWindow: true })
   })
 
   it('shows markup sent in an order as text wherever it appears', async () => {

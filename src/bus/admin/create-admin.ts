@@ -26,7 +26,7 @@ export interface AdminDeps {
   tracked: <T>(work: () => Promise<T>) => Promise<T>
   now: () => number
   transport: Transport
-  views: Readonly<Record<string, (key: string) => unknown>>
+  views: Readonly<Record<string, (key: string) => unknown | Promise<unknown>>>
   log: (module: string, level: LogLevel, text: string, fields?: Record<string, unknown>, messageId?: string) => void
 }
 

@@ -26,7 +26,7 @@ export interface TransportHostDeps {
   admin: () => AdminApi
   isRunning: () => boolean
   /** Per module, what it can tell about a key (the shop: an order id) for a console in another process. */
-  views: Readonly<Record<string, (key: string) => unknown>>
+  views: Readonly<Record<string, (key: string) => unknown | Promise<unknown>>>
   /** Wakes bus.idle() waiters if nothing is pending any more. */
   notifyIfQuiet: () => void
 }
@@ -48,6 +48,24 @@ export function createTransportHost(deps: TransportHostDeps): TransportHost & {
   const awaitingOutcome = new Set<DeliveryState>()
   /** Per local module, the keys a console asked to see. */
   const watchedKeys = new Map<string, string[]>()
+  /** Views read for the last report: a view may read from disk (module data), a report is made at once. */
+  const viewValues = new Map<string, Map<string, unknown>>()
+  let readingViews = false
+  function readViews(): void {
+    if (readingViews) return
+    readingViews = true
+    void Promise.all(
+      moduleNames.map(async (name) => {
+        const view = deps.views[name]
+        if (!view) return
+        const values = new Map<string, unknown>()
+        for (const key of watchedKeys.get(name) ?? []) values.set(key, await view(key))
+        viewValues.set(name, values)
+      }),
+    )
+      .catch((error: unknown) => signals.emit('bus:error', { error, during: 'reading the views the console asked for' }))
+      .finally(() => (readingViews = false))
+  }
   /**
    * The delivery signals since the last report, for a console in another process (its conversation
    * diagrams). Bounded: under a flood the oldest are dropped, and the diagram then has gaps.
@@ -127,6 +145,7 @@ export function createTransportHost(deps: TransportHostDeps): TransportHost & {
     drained: () => deps.notifyIfQuiet(),
     onError: (error, during) => signals.emit('bus:error', { error, during }),
     report: () => {
+      readViews()
       const admin = deps.admin()
       return {
         modules: admin.modules().filter((module) => moduleNames.includes(module.name)),
@@ -134,8 +153,8 @@ export function createTransportHost(deps: TransportHostDeps): TransportHost & {
         signals: signalsToReport.splice(0),
         views: Object.fromEntries(
           moduleNames.map((name) => {
-            const view = deps.views[name]
-            return [name, view ? Object.fromEntries((watchedKeys.get(name) ?? []).map((key) => [key, view(key)])) : {}]
+            const values = viewValues.get(name)
+            return [name, values ? Object.fromEntries((watchedKeys.get(name) ?? []).filter((key) => values.has(key)).map((key) => [key, values.get(key)])) : {}]
           }),
         ),
       }

@@ -1,11 +1,13 @@
-import { defineModule, type RecoverabilityOptions } from '../../bus/index.js'
+import { defineModule, type FileSystem, type RecoverabilityOptions } from '../../bus/index.js'
+import { Charges, type Charge } from './charges.js'
 import { chargeForOrder } from './handlers/charge-for-order.js'
-import { createBillingLedger } from './ledger.js'
 import { createPaymentGateway } from './payment-gateway.js'
 
 export interface BillingOptions {
   /** The simulated gateway's limit. @default 50 */
   gatewayLimitPerSecond?: number | undefined
+  /** Where the simulated gateway remembers the idempotency keys it has seen; in memory only without it. */
+  gatewayStore?: () => { fileSystem: FileSystem; dir: string }
   /** Billing's own pace, kept under the gateway's limit: load levelling, not luck. @default 40 */
   maxPerSecond?: number | undefined
   recoverability?: RecoverabilityOptions
@@ -13,22 +15,23 @@ export interface BillingOptions {
 
 /** Billing charges placed orders through a rate-limited payment gateway and publishes OrderBilled. */
 export function createBilling(options: BillingOptions = {}) {
-  const gateway = createPaymentGateway({ limitPerSecond: 'gatewayLimitPerSecond' in options ? options.gatewayLimitPerSecond : 50 })
-  const ledger = createBillingLedger()
+  const gateway = createPaymentGateway({
+    limitPerSecond: 'gatewayLimitPerSecond' in options ? options.gatewayLimitPerSecond : 50,
+    ...(options.gatewayStore ? { store: options.gatewayStore } : {}),
+  })
   const maxPerSecond = 'maxPerSecond' in options ? options.maxPerSecond : 40
   const module = defineModule({
     name: 'billing',
     concurrency: 4,
     ...(maxPerSecond !== undefined ? { maxPerSecond } : {}),
-    handlers: [chargeForOrder(gateway, ledger)],
+    tables: [Charges],
+    handlers: [chargeForOrder(gateway)],
     ...(options.recoverability ? { recoverability: options.recoverability } : {}),
   })
-  return {
-    module,
-    gateway,
-    orderState: (orderId: string) => {
-      const billedAt = ledger.billedAt(orderId)
-      return billedAt === undefined ? { billed: false } : { billed: true, billedAt }
-    },
-  }
+  return { module, gateway, Charges }
+}
+
+/** Billing's side of an order, as the console shows it. */
+export function billingView(charge: Charge | undefined): Record<string, unknown> {
+  return charge ? { billed: true, billedAt: charge.billedAt, chargeId: charge.chargeId } : { billed: false }
 }

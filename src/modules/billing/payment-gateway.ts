@@ -1,3 +1,7 @@
+import { randomUUID } from 'node:crypto'
+import { join } from 'node:path'
+import type { FileSystem } from '../../bus/index.js'
+
 /** The payment provider's answer when it is asked too often: transient, so the bus retries it. */
 export class GatewayRateLimitedError extends Error {
   constructor(limitPerSecond: number) {
@@ -6,21 +10,123 @@ export class GatewayRateLimitedError extends Error {
   }
 }
 
-export interface PaymentGateway {
-  charge(orderId: string): void
-  readonly charged: number
+export interface ChargeResult {
+  chargeId: string
+  /** The gateway had seen this idempotency key before: it answered from memory and took no money. */
+  duplicate: boolean
+}
+
+export interface GatewayCounts {
+  /** Charges taken (money moved). */
+  charged: number
+  /** Requests answered from memory because their idempotency key was already used. */
+  duplicates: number
+  /** Orders charged more than once: what the idempotency key exists to keep at 0. */
+  chargedTwice: number
+}
+
+export interface PaymentGateway extends GatewayCounts {
+  /** Reads back the keys it has seen (its own memory, not the bus's). */
+  open(): Promise<void>
+  /**
+   * Charges an order once per idempotency key: a repeated key (a redelivered message, a retry after a
+   * timeout) gets the first charge's answer and moves no money, as real gateways do.
+   */
+  charge(idempotencyKey: string, orderId: string): Promise<ChargeResult>
+  close(): Promise<void>
+}
+
+export interface PaymentGatewayOptions {
+  /** Charges per second it takes at most; undefined turns the limit off (benchmarks). */
+  limitPerSecond: number | undefined
+  now?: () => number
+  /**
+   * Where it remembers the keys it has seen, so it still recognises them after a restart: a file of its
+   * own, one JSON line per charge, synced before it answers. Without it, it remembers in memory only.
+   */
+  store?: () => { fileSystem: FileSystem; dir: string }
+}
+
+interface Remembered {
+  key: string
+  orderId: string
+  chargeId: string
 }
 
 /**
- * A simulated payment gateway that, like real ones, refuses more than `limitPerSecond` charges in any
- * one-second window. `limitPerSecond: undefined` turns the limit off (benchmarks).
+ * A simulated payment gateway: an outside service, so its memory is its own (not the bus's journal).
+ * Like real ones it refuses more than `limitPerSecond` requests in any one-second window, and takes an
+ * idempotency key with each charge.
  */
-export function createPaymentGateway(options: { limitPerSecond: number | undefined; now?: () => number }): PaymentGateway {
+export function createPaymentGateway(options: PaymentGatewayOptions): PaymentGateway {
   const now = options.now ?? Date.now
   const recent: number[] = []
-  let charged = 0
+  const byKey = new Map<string, string>()
+  const chargesPerOrder = new Map<string, number>()
+  const counts: GatewayCounts = { charged: 0, duplicates: 0, chargedTwice: 0 }
+  let handle: Awaited<ReturnType<FileSystem['openAppend']>> | undefined
+  // Lines wait here for the next write; one write and one sync answer every charge in it (group commit).
+  let waiting: { line: string; resolve: () => void; reject: (error: unknown) => void }[] = []
+  let writing: Promise<void> | undefined
+
+  function remember({ key, orderId, chargeId }: Remembered): void {
+    byKey.set(key, chargeId)
+    const times = (chargesPerOrder.get(orderId) ?? 0) + 1
+    chargesPerOrder.set(orderId, times)
+    counts.charged++
+    if (times === 2) counts.chargedTwice++
+  }
+
+  async function flush(): Promise<void> {
+    while (waiting.length > 0) {
+      const batch = waiting
+      waiting = []
+      try {
+        await handle!.append(Buffer.from(batch.map((entry) => entry.line).join('')))
+        await handle!.sync()
+        for (const entry of batch) entry.resolve()
+      } catch (error) {
+        for (const entry of batch) entry.reject(error)
+      }
+    }
+    writing = undefined
+  }
+
+  function persist(entry: Remembered): Promise<void> {
+    if (!handle) return Promise.resolve()
+    return new Promise<void>((resolve, reject) => {
+      waiting.push({ line: `${JSON.stringify(entry)}\n`, resolve, reject })
+      writing ??= Promise.resolve().then(flush)
+    })
+  }
+
   return {
-    charge() {
+    get charged() {
+      return counts.charged
+    },
+    get duplicates() {
+      return counts.duplicates
+    },
+    get chargedTwice() {
+      return counts.chargedTwice
+    },
+    async open() {
+      if (!options.store) return
+      const { fileSystem, dir } = options.store()
+      const file = join(dir, 'charges.jsonl')
+      await fileSystem.mkdir(dir)
+      const text = new TextDecoder().decode(await fileSystem.readFile(file).catch(() => new Uint8Array()))
+      for (const line of text.split('\n')) {
+        if (line === '') continue
+        try {
+          remember(JSON.parse(line) as Remembered)
+        } catch {
+          // A line torn by a crash mid-write: that charge was never answered, so it was never taken.
+        }
+      }
+      handle = await fileSystem.openAppend(file)
+    },
+    async charge(idempotencyKey, orderId) {
       const limit = options.limitPerSecond
       if (limit !== undefined) {
         const at = now()
@@ -28,10 +134,21 @@ export function createPaymentGateway(options: { limitPerSecond: number | undefin
         if (recent.length >= limit) throw new GatewayRateLimitedError(limit)
         recent.push(at)
       }
-      charged++
+      const known = byKey.get(idempotencyKey)
+      if (known !== undefined) {
+        counts.duplicates++
+        return { chargeId: known, duplicate: true }
+      }
+      const entry = { key: idempotencyKey, orderId, chargeId: `ch-${randomUUID().slice(0, 12)}` }
+      // Remembered before the answer, so a second request with the key while this one is written is a duplicate.
+      remember(entry)
+      await persist(entry)
+      return { chargeId: entry.chargeId, duplicate: false }
     },
-    get charged() {
-      return charged
+    async close() {
+      await writing
+      await handle?.close()
+      handle = undefined
     },
   }
 }

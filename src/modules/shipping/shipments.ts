@@ -1,39 +1,24 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { defineTable, type Table } from '../../bus/index.js'
+
 /**
- * Shipping's view of its orders for the console: what it heard, whether it told the client about a
- * delay, when it shipped. In memory, a projection of what the saga did; the saga's data is durable.
+ * Shipping's own data: what it heard of each order, whether it told the client about a delay, when it
+ * shipped. Module data: it commits with the saga's messages and outlives a restart.
  */
-export interface ShipmentState {
-  placed: boolean
-  billed: boolean
-  delayed: boolean
-  shippedAt?: number
-}
+export const Shipments = defineTable(
+  'shipments',
+  Type.Object(
+    { orderId: Type.String(), placed: Type.Boolean(), billed: Type.Boolean(), delayed: Type.Boolean(), shippedAt: Type.Optional(Type.Number()) },
+    { additionalProperties: false },
+  ),
+)
 
-export interface Shipments {
-  note(orderId: string, what: 'placed' | 'billed'): void
-  markDelayed(orderId: string): void
-  markShipped(orderId: string, at: number): void
-  find(orderId: string): ShipmentState | undefined
-}
+export type Shipment = Static<typeof Shipments.schema>
 
-export function createShipments(): Shipments {
-  const shipments = new Map<string, ShipmentState>()
-  const stateOf = (orderId: string) => {
-    let state = shipments.get(orderId)
-    if (!state) shipments.set(orderId, (state = { placed: false, billed: false, delayed: false }))
-    return state
-  }
-  return {
-    note(orderId, what) {
-      stateOf(orderId)[what] = true
-    },
-    markDelayed(orderId) {
-      stateOf(orderId).delayed = true
-    },
-    markShipped(orderId, at) {
-      const state = stateOf(orderId)
-      if (state.shippedAt === undefined) state.shippedAt = at
-    },
-    find: (orderId) => shipments.get(orderId),
-  }
+/** Changes an order's shipment (made when first heard of); `shippedAt` is set once. */
+export async function updateShipment(shipments: Table<Shipment>, orderId: string, change: Partial<Omit<Shipment, 'orderId'>>): Promise<void> {
+  const known = (await shipments.get(orderId)) ?? { orderId, placed: false, billed: false, delayed: false }
+  const next: Shipment = { ...known, ...change }
+  if (known.shippedAt !== undefined) next.shippedAt = known.shippedAt
+  shipments.put(orderId, next)
 }

@@ -12,7 +12,7 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
 
   app.get('/', async (_request, reply) => {
     const csrfToken = await reply.generateCsrf()
-    const now = snapshot(shop, [])
+    const now = await snapshot(shop, [])
     const logs = Object.fromEntries(shop.bus.admin.moduleNames().map((name) => [name, admin.logs(name).slice(-12)]))
     return reply.view('shop.eta', { title: 'Shop', page: 'shop', csrfToken, snapshot: now, logs, maxBatch: shop.maxBatch, transportText: describeTransport(now.transport) })
   })

@@ -12,7 +12,7 @@ const errorClasses = [...Object.values(errors as Record<string, unknown>), ...Ob
 describe('the error catalogue', () => {
   it('names every code MAILROOM_ERR_<AREA>_<WHAT> with a known area', () => {
     for (const code of Object.keys(errors.ErrorCodes)) {
-      expect(code).toMatch(/^MAILROOM_ERR_(ROUTE|MESSAGE|JOURNAL|MODULE|SAGA|TRANSPORT|WEB|BUS|HANDLER)_[A-Z_]+$/)
+      expect(code).toMatch(/^MAILROOM_ERR_(ROUTE|MESSAGE|JOURNAL|MODULE|SAGA|DATA|TRANSPORT|WEB|BUS|HANDLER)_[A-Z_]+$/)
     }
   })
 
@@ -39,6 +39,10 @@ describe('the error catalogue', () => {
       new errors.InjectedFaultError('sales'),
       new errors.SagaDataInvalidError('shipping-policy', 'o-1', '/placed: Expected boolean'),
       new errors.SagaCorrelationError('shipping-policy', 'OrderPlaced', undefined),
+      new errors.DataInvalidError('orders', 'o-1', "field '/items' must be array"),
+      new errors.UndeclaredTableError('orders', 'billing'),
+      new errors.TableNotHereError('orders', []),
+      new errors.DataConflictError('orders', 'o-1'),
       new webErrors.InvalidRequestError('body/count must be <= 1000'),
       new webErrors.NotFoundError('module', 'x'),
       new webErrors.CrossOriginError('https://evil.example'),

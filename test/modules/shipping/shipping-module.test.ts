@@ -20,7 +20,7 @@ describe('the Shipping module', () => {
     expect(new Set(shipped).size).toBe(1_000)
     expect(bus.admin.sagas('shipping')).toEqual([])
     expect(bus.admin.module('shipping')).toMatchObject({ handled: 2_000, failed: 0, activeSagas: 0 })
-    expect(shipping.orderState('o-999')).toMatchObject({ placed: true, billed: true, shipped: true })
+    expect(await bus.table(shipping.Shipments).get('o-999')).toMatchObject({ placed: true, billed: true, shippedAt: expect.any(Number) })
     await bus.stop()
   })
 })

@@ -18,8 +18,8 @@ export async function startConsole(options: ShopOptions & { listen?: boolean; ma
     buyersRemorseMs: 0,
     ...shopOptions,
   })
-  await shop.bus.start()
-  const app = await buildApp({ bus: shop.bus, order: shop.order, metricsIntervalMs: 250, ...(maxBatch ? { maxBatch } : {}), ...(streamMaxBufferedBytes ? { streamMaxBufferedBytes } : {}) })
+  await shop.start()
+  const app = await buildApp({ bus: shop.bus, order: shop.order, orders: shop.orders, gateway: shop.gateway, metricsIntervalMs: 250, ...(maxBatch ? { maxBatch } : {}), ...(streamMaxBufferedBytes ? { streamMaxBufferedBytes } : {}) })
   const url = listen ? await app.listen({ host: '127.0.0.1', port: 0 }) : 'http://localhost'
   return {
     shop,
@@ -27,7 +27,7 @@ export async function startConsole(options: ShopOptions & { listen?: boolean; ma
     url,
     async close() {
       await app.close()
-      await shop.bus.stop()
+      await shop.stop()
     },
   }
 }

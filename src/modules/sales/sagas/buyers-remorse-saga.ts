@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
-import { correlate, defineCommand, defineSaga } from '../../../bus/index.js'
+import { correlate, defineCommand, defineSaga, Headers } from '../../../bus/index.js'
 import { CancelOrder, OrderCancelled, OrderPlaced, PlaceOrder } from '../messages.js'
-import type { OrderBook } from '../order-book.js'
+import { Orders, settleOrder } from '../orders.js'
 
 /** The window closed: Sales' own timeout, never sent by anyone else. */
 export const BuyersRemorseIsOver = defineCommand('BuyersRemorseIsOver', Type.Object({ orderId: Type.String() }))
@@ -12,7 +12,7 @@ const RemorseData = Type.Object({ orderId: Type.String(), items: Type.Array(Type
  * Buyer's remorse: an order is announced only once its window has passed, so a client may still cancel
  * it and nobody downstream ever hears of it (the NServiceBus tutorial's saga).
  */
-export function buyersRemorseSaga(orders: OrderBook, options: { windowMs: number; now?: () => number }) {
+export function buyersRemorseSaga(options: { windowMs: number; now?: () => number }) {
   const now = options.now ?? Date.now
   return defineSaga({
     name: 'buyers-remorse',
@@ -24,15 +24,17 @@ export function buyersRemorseSaga(orders: OrderBook, options: { windowMs: number
       on(
         PlaceOrder,
         async (order, context) => {
-          orders.receive(order.orderId, order.items, now(), now() + options.windowMs)
+          const orders = context.table(Orders)
+          const received = { orderId: order.orderId, items: order.items, receivedAt: now(), conversationId: context.headers[Headers.ConversationId] ?? context.messageId }
           if (options.windowMs === 0) {
             // No window: announce at once, and the instance ends before it was ever stored.
             context.log.info(`Received PlaceOrder, OrderId = ${order.orderId}`)
             await context.publish(OrderPlaced, { orderId: order.orderId, items: order.items })
-            orders.settle(order.orderId, 'placed', order.items, now())
+            orders.put(order.orderId, { ...received, status: 'placed' })
             context.markAsComplete()
             return
           }
+          orders.put(order.orderId, { ...received, status: 'in-window', windowEndsAt: received.receivedAt + options.windowMs })
           context.log.info(`Received PlaceOrder, OrderId = ${order.orderId}; it may be cancelled for ${options.windowMs / 1000} s`)
           context.data.items = order.items
           await context.requestTimeout(options.windowMs, BuyersRemorseIsOver, { orderId: order.orderId })
@@ -44,7 +46,7 @@ export function buyersRemorseSaga(orders: OrderBook, options: { windowMs: number
         async (order, context) => {
           context.log.info(`Cancelled order ${order.orderId} inside its window`)
           await context.publish(OrderCancelled, { orderId: order.orderId })
-          orders.settle(order.orderId, 'cancelled', context.data.items, now())
+          await settleOrder(context.table(Orders), { orderId: order.orderId, items: context.data.items, receivedAt: now(), conversationId: context.headers[Headers.ConversationId] ?? context.messageId }, 'cancelled')
           context.markAsComplete()
         },
         { name: 'cancelOrder' },
@@ -56,7 +58,7 @@ export function buyersRemorseSaga(orders: OrderBook, options: { windowMs: number
         async (timeout, context) => {
           context.log.info(`Order ${timeout.orderId} is past its window: publishing OrderPlaced`)
           await context.publish(OrderPlaced, { orderId: timeout.orderId, items: context.data.items })
-          orders.settle(timeout.orderId, 'placed', context.data.items, now())
+          await settleOrder(context.table(Orders), { orderId: timeout.orderId, items: context.data.items, receivedAt: now(), conversationId: context.headers[Headers.ConversationId] ?? context.messageId }, 'placed')
           context.markAsComplete()
         },
         { name: 'placeOrderForGood' },

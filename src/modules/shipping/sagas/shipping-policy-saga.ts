@@ -3,7 +3,7 @@ import { correlate, defineCommand, defineSaga, type SagaContext } from '../../..
 import { OrderBilled } from '../../billing/messages.js'
 import { OrderPlaced } from '../../sales/messages.js'
 import { OrderShipped, OrderShippingDelayed } from '../messages.js'
-import type { Shipments } from '../shipments.js'
+import { Shipments, updateShipment } from '../shipments.js'
 
 /** Shipping's own reminder that billing is late; never sent by anyone else. */
 export const BillingIsLate = defineCommand('BillingIsLate', Type.Object({ orderId: Type.String() }))
@@ -15,7 +15,7 @@ const PolicyData = Type.Object({ orderId: Type.String(), placed: Type.Boolean(),
  * the talk's last step). Asks for a reminder when the order is placed: if billing has not arrived by
  * then, it tells the client the shipment is delayed, and keeps waiting.
  */
-export function shippingPolicySaga(shipments: Shipments, options: { billingWaitMs: number; now?: () => number }) {
+export function shippingPolicySaga(options: { billingWaitMs: number; now?: () => number }) {
   const now = options.now ?? Date.now
   return defineSaga({
     name: 'shipping-policy',
@@ -29,7 +29,7 @@ export function shippingPolicySaga(shipments: Shipments, options: { billingWaitM
         async (order, context) => {
           context.log.info(`Received OrderPlaced, OrderId = ${order.orderId} - should we ship now?`)
           context.data.placed = true
-          shipments.note(order.orderId, 'placed')
+          await updateShipment(context.table(Shipments), order.orderId, { placed: true })
           if (!context.data.billed) await context.requestTimeout(options.billingWaitMs, BillingIsLate, { orderId: order.orderId })
           await shipIfReady(context)
         },
@@ -40,7 +40,7 @@ export function shippingPolicySaga(shipments: Shipments, options: { billingWaitM
         async (order, context) => {
           context.log.info(`Received OrderBilled, OrderId = ${order.orderId} - should we ship now?`)
           context.data.billed = true
-          shipments.note(order.orderId, 'billed')
+          await updateShipment(context.table(Shipments), order.orderId, { billed: true })
           await shipIfReady(context)
         },
         { name: 'noteBilledOrder' },
@@ -53,7 +53,7 @@ export function shippingPolicySaga(shipments: Shipments, options: { billingWaitM
           if (context.data.billed) return
           context.log.warn(`Order ${timeout.orderId} is still not billed: telling the client its shipment is delayed`)
           context.data.delayed = true
-          shipments.markDelayed(timeout.orderId)
+          await updateShipment(context.table(Shipments), timeout.orderId, { delayed: true })
           await context.publish(OrderShippingDelayed, { orderId: timeout.orderId })
         },
         { name: 'reportLateBilling' },
@@ -68,7 +68,7 @@ export function shippingPolicySaga(shipments: Shipments, options: { billingWaitM
       return
     }
     await context.publish(OrderShipped, { orderId })
-    shipments.markShipped(orderId, now())
+    await updateShipment(context.table(Shipments), orderId, { shippedAt: now() })
     context.log.info(`Shipping order ${orderId}`)
     context.markAsComplete()
   }

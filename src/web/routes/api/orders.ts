@@ -4,6 +4,8 @@ import { NotFoundError } from '../../errors.js'
 
 const Items = Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { minItems: 1, maxItems: 50 })
 const OrderId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' })
+/** The `next` of an earlier page. */
+const Cursor = Type.String({ pattern: '^[0-9]{1,15}$' })
 
 /** Place orders and read them back as each module knows them. */
 export async function orderRoutes(app: FastifyInstance): Promise<void> {
@@ -32,11 +34,19 @@ export async function orderRoutes(app: FastifyInstance): Promise<void> {
     return shop.cancelOrder(id)
   })
 
+  app.get(
+    '/orders',
+    { schema: { querystring: Type.Object({ cursor: Type.Optional(Cursor), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })) }, { additionalProperties: false }) } },
+    async (request) => {
+      const { cursor, limit = 50 } = request.query as { cursor?: string; limit?: number }
+      return shop.orderPage({ limit, ...(cursor ? { cursor } : {}) })
+    },
+  )
+
   app.get('/orders/:id', { schema: { params: Type.Object({ id: OrderId }) } }, async (request) => {
     const { id } = request.params as { id: string }
-    const view = shop.order(id)
-    const known = view.sales.placed || view.sales.inWindow || view.sales.cancelled || view.billing.billed || view.shipping.placed || view.shipping.billed
-    if (!known) throw new NotFoundError('order', id)
+    const view = await shop.order(id)
+    if (!view) throw new NotFoundError('order', id)
     return view
   })
 }

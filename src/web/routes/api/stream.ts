@@ -1,23 +1,16 @@
 import { createChannel, createSession, type Session } from 'better-sse'
 import type { FastifyInstance } from 'fastify'
 import type { LogLine } from '../../../bus/index.js'
-import type { ConsoleContext } from '../../context.js'
+import type { ConsoleContext, GatewayCounts, OrderSummary } from '../../context.js'
 import { dropSlowClients, type BufferedResponse } from '../../observers/slow-clients.js'
 
 /** What the panels show, as one SSE event. */
 export interface ConsoleSnapshot {
   modules: ReturnType<ConsoleContext['bus']['admin']['modules']>
-  orders: {
-    orderId: string
-    conversationId: string
-    /** Sales' side: in its buyer's-remorse window (cancellable), placed, or cancelled. */
-    sales: 'in-window' | 'placed' | 'cancelled' | 'unknown'
-    placed: boolean
-    billed: boolean
-    shipped: boolean
-    /** Shipping told the client billing is late. */
-    delayed: boolean
-  }[]
+  /** The newest orders. */
+  orders: OrderSummary[]
+  /** The payment gateway's counts (charged, duplicates answered from memory, charged twice), when Billing is here. */
+  gateway: GatewayCounts | undefined
   /** Per module: its active saga instances (the first few) and how many there are. */
   sagas: Record<string, { count: number; instances: { saga: string; id: string; data: unknown }[] }>
   logs: LogLine[]
@@ -26,23 +19,12 @@ export interface ConsoleSnapshot {
   transport: ReturnType<ConsoleContext['bus']['admin']['transport']>
 }
 
-export function snapshot(shop: ConsoleContext, logs: LogLine[]): ConsoleSnapshot {
+export async function snapshot(shop: ConsoleContext, logs: LogLine[]): Promise<ConsoleSnapshot> {
   const modules = shop.bus.admin.modules()
   return {
     modules,
-    orders: shop.recentOrders.list(20).map((order) => {
-      const view = shop.order(order.orderId)
-      const sales = view.sales.inWindow ? 'in-window' : view.sales.cancelled ? 'cancelled' : view.sales.placed ? 'placed' : 'unknown'
-      return {
-        orderId: order.orderId,
-        conversationId: order.conversationId,
-        sales,
-        placed: view.sales.placed === true,
-        billed: view.billing.billed === true,
-        shipped: view.shipping.shipped === true,
-        delayed: view.shipping.delayed === true,
-      }
-    }),
+    orders: (await shop.orderPage({ limit: ordersShown })).items,
+    gateway: shop.gateway(),
     sagas: Object.fromEntries(
       modules.map((module) => {
         const instances = shop.bus.admin.sagas(module.name)
@@ -56,6 +38,7 @@ export function snapshot(shop: ConsoleContext, logs: LogLine[]): ConsoleSnapshot
 }
 
 const tickMs = 250
+const ordersShown = 20
 const sagasShown = 5
 const logsPerTick = 100
 
@@ -100,15 +83,21 @@ export async function streamRoutes(app: FastifyInstance): Promise<void> {
     const admin = shop.bus.admin
     return JSON.stringify([admin.modules().filter((module) => module.location !== 'here'), admin.transport()])
   }
+  let building = false
   const timer = setInterval(() => {
-    if (channel.sessionCount === 0) return
+    if (channel.sessionCount === 0 || building) return
     const remote = remoteNow()
     if (!dirty && remote === remoteShown) return
     remoteShown = remote
     dirty = false
     const logs = pendingLogs
     pendingLogs = []
-    broadcast(snapshot(shop, logs), 'snapshot')
+    // Orders are read from the modules' data (on disk): one snapshot at a time.
+    building = true
+    snapshot(shop, logs)
+      .then((data) => broadcast(data, 'snapshot'))
+      .catch((error: unknown) => app.log.error(error))
+      .finally(() => (building = false))
   }, tickMs)
   timer.unref()
   app.addHook('onClose', async () => {
@@ -127,7 +116,7 @@ export async function streamRoutes(app: FastifyInstance): Promise<void> {
     const headers = Object.fromEntries(Object.entries(reply.getHeaders()).map(([name, value]) => [name, value === undefined ? undefined : String(value)]))
     reply.hijack()
     const session = await createSession(request.raw, reply.raw, { headers, keepAlive: 15_000 })
-    session.push(snapshot(shop, []), 'snapshot')
+    session.push(await snapshot(shop, []), 'snapshot')
     channel.register(session)
     responses.set(session, reply.raw)
     stats.clients = responses.size

@@ -3,7 +3,7 @@ import { sagaScenario } from '../../../../src/bus/testing/index.js'
 import { OrderBilled } from '../../../../src/modules/billing/messages.js'
 import { OrderPlaced } from '../../../../src/modules/sales/messages.js'
 import { shippingPolicySaga } from '../../../../src/modules/shipping/sagas/shipping-policy-saga.js'
-import { createShipments } from '../../../../src/modules/shipping/shipments.js'
+import { Shipments } from '../../../../src/modules/shipping/shipments.js'
 
 const placed = { orderId: 'o-1', items: ['book'] }
 
@@ -12,8 +12,7 @@ describe('the shipping policy saga', () => {
     ['placed, then billed', true],
     ['billed, then placed', false],
   ])('ships once both events have arrived (%s), and completes', async (_name, placedFirst) => {
-    const shipments = createShipments()
-    const scenario = sagaScenario(shippingPolicySaga(shipments, { billingWaitMs: 30_000, now: () => 5 }))
+    const scenario = sagaScenario(shippingPolicySaga({ billingWaitMs: 30_000, now: () => 5 }))
     if (placedFirst) await scenario.given(OrderPlaced, placed)
     else await scenario.given(OrderBilled, { orderId: 'o-1' })
     expect(scenario.published).toEqual([])
@@ -21,12 +20,11 @@ describe('the shipping policy saga', () => {
     const second = placedFirst ? await scenario.given(OrderBilled, { orderId: 'o-1' }) : await scenario.given(OrderPlaced, placed)
     expect(second.completed).toBe(true)
     expect(scenario.published).toEqual([{ type: 'OrderShipped', body: { orderId: 'o-1' } }])
-    expect(shipments.find('o-1')).toMatchObject({ shippedAt: 5 })
+    expect(scenario.documents(Shipments)['o-1']).toMatchObject({ shippedAt: 5 })
   })
 
   it('tells the client the shipment is delayed when billing is late, then ships when it comes', async () => {
-    const shipments = createShipments()
-    const scenario = sagaScenario(shippingPolicySaga(shipments, { billingWaitMs: 30_000 }))
+    const scenario = sagaScenario(shippingPolicySaga({ billingWaitMs: 30_000 }))
     const first = await scenario.given(OrderPlaced, placed)
     expect(first.timeouts).toMatchObject([{ type: 'BillingIsLate', delayMs: 30_000 }])
     const [late] = await scenario.advanceTime(30_000)
@@ -37,7 +35,7 @@ describe('the shipping policy saga', () => {
   })
 
   it('drops the reminder when the order shipped before it fell due', async () => {
-    const scenario = sagaScenario(shippingPolicySaga(createShipments(), { billingWaitMs: 30_000 }))
+    const scenario = sagaScenario(shippingPolicySaga({ billingWaitMs: 30_000 }))
     await scenario.given(OrderPlaced, placed)
     await scenario.given(OrderBilled, { orderId: 'o-1' })
     expect(await scenario.advanceTime(30_000)).toMatchObject([{ type: 'BillingIsLate', outcome: 'dropped' }])
