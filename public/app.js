@@ -115,6 +115,14 @@ function renderSagas(sagas) {
 }
 
 let knownFailed
+function showGateway(gateway) {
+  const line = $('[data-gateway]')
+  if (!line) return
+  line.hidden = !gateway
+  if (!gateway) return
+  for (const key of ['charged', 'duplicates', 'chargedTwice']) setText($(`[data-gateway-field="${key}"]`, line), gateway[key])
+}
+
 function showFailedCount(count) {
   for (const pill of $$('[data-failed-count]')) {
     pill.textContent = count > 0 ? String(count) : ''
@@ -155,6 +163,7 @@ function connect() {
     for (const status of data.modules) updatePanel(status)
     appendLogs(data.logs)
     renderOrders(data.orders)
+    showGateway(data.gateway)
     renderSagas(data.sagas)
     showFailedCount(data.failedCount)
     showTransport(data.transport)

@@ -41,11 +41,19 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
     return reply.view('conversation.eta', { title: 'Conversation', page: '', id, diagram: layoutSequence(steps, shop.bus.admin.moduleNames()), steps })
   })
 
+  app.get('/orders', { schema: { querystring: Type.Object({ cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })) }, { additionalProperties: false }) } }, async (request, reply) => {
+    const { cursor } = request.query as { cursor?: string }
+    const page = await shop.orderPage({ limit: ordersPerPage, ...(cursor ? { cursor } : {}) })
+    return reply.view('orders.eta', { title: 'All orders', page: 'orders', limit: ordersPerPage, cursor, orders: page })
+  })
+
   app.get('/monitoring', async (_request, reply) => {
     return reply.view('monitoring.eta', { title: 'Monitoring', page: 'monitoring', modules: admin.modules(), history: shop.metrics.history() })
   })
 
 }
+
+const ordersPerPage = 50
 
 /** One line for people: how messages travel (the page script keeps it current with the same words). */
 export function describeTransport(transport: { kind: string; state: string; address: string; unconfirmed: number }): string {

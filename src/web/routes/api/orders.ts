@@ -6,6 +6,8 @@ const Items = Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { minIte
 const OrderId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' })
 /** The `next` of an earlier page. */
 const Cursor = Type.String({ pattern: '^[0-9]{1,15}$' })
+/** 1 to 200 (a query string is text: the pattern says the range, so a 400 names the field). */
+const Limit = Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|1[0-9][0-9]|200)$' })
 
 /** Place orders and read them back as each module knows them. */
 export async function orderRoutes(app: FastifyInstance): Promise<void> {
@@ -36,10 +38,10 @@ export async function orderRoutes(app: FastifyInstance): Promise<void> {
 
   app.get(
     '/orders',
-    { schema: { querystring: Type.Object({ cursor: Type.Optional(Cursor), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })) }, { additionalProperties: false }) } },
+    { schema: { querystring: Type.Object({ cursor: Type.Optional(Cursor), limit: Type.Optional(Limit) }, { additionalProperties: false }) } },
     async (request) => {
-      const { cursor, limit = 50 } = request.query as { cursor?: string; limit?: number }
-      return shop.orderPage({ limit, ...(cursor ? { cursor } : {}) })
+      const { cursor, limit = '50' } = request.query as { cursor?: string; limit?: string }
+      return shop.orderPage({ limit: Number(limit), ...(cursor ? { cursor } : {}) })
     },
   )
 
