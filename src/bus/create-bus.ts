@@ -11,6 +11,7 @@ import type { Transport } from './transport/transport.js'
 import { BusAlreadyStartedError, BusNotStartedError, InvalidOptionError, ModuleNotFoundError, TableNotHereError } from './errors.js'
 import type { DocumentOf, TableDefinition } from './data/define-table.js'
 import { createTableReader, type TableReader } from './data/table.js'
+import { auditSweepEveryMs, createAuditRetention } from './audit/retention.js'
 import type { BodyOf, CommandDefinition, EventDefinition } from './messages/define-message.js'
 import { Headers, OutsideOrigin } from './messages/headers.js'
 import type { DeliveryState } from './outbox/delivery-ledger.js'
@@ -95,6 +96,16 @@ export interface BusOptions {
    * a broker, a console in another process reads these through `admin.view`.
    */
   views?: Readonly<Record<string, (key: string) => unknown | Promise<unknown>>>
+  /**
+   * The audit of conversations: each message's outcome at each module (handled, delayed retry, error
+   * queue, retried, deleted), committed in the same journal record as the outcome itself, so a
+   * conversation's diagram is complete after a crash and outlives restarts (`admin.conversation(id)`).
+   * Kept per module: at most `maxConversations` conversations, none older than `maxAgeMs`. `false` keeps
+   * none. Costs about 120 bytes of memory per conversation and module, and the audit document's bytes in
+   * each record.
+   * @default { maxConversations: 100_000, maxAgeMs: 604_800_000 } (7 days)
+   */
+  audit?: false | { maxConversations?: number; maxAgeMs?: number }
 }
 
 export interface SendResult {
@@ -124,7 +135,7 @@ export interface Bus {
   publish<D extends EventDefinition>(message: D, body: BodyOf<D>, options?: SendOptions): Promise<SendResult>
   /** Resolves when every running module's queue is empty and nothing is in flight or being written (compaction included). */
   idle(): Promise<void>
-  /** Runs compaction now and waits for it (tests; it also runs by itself as segments fill). */
+  /** Runs the audit's retention and compaction now and waits for them (tests; both also run by themselves). */
   compact(): Promise<void>
   /**
    * Read-only access to a module's table (`get`, `list`, `count`) from outside any handler: web routes,
@@ -170,6 +181,11 @@ export function createBus(options: BusOptions): Bus {
   let activity = 0
   let idleWaiters: (() => void)[] = []
 
+  const audit = options.audit === false ? undefined : { maxConversations: options.audit?.maxConversations ?? 100_000, maxAgeMs: options.audit?.maxAgeMs ?? 7 * 24 * 3_600_000 }
+  if (audit) {
+    requireWhole('audit.maxConversations', audit.maxConversations, 1)
+    requireWhole('audit.maxAgeMs', audit.maxAgeMs, 1)
+  }
   const tablesByModule = new Map<string, readonly TableDefinition[]>()
   const tableOwner = new Map<TableDefinition, string>()
   for (const module of options.modules) {
@@ -186,12 +202,18 @@ export function createBus(options: BusOptions): Bus {
     dataDir,
     modules: moduleNames,
     tables: tablesByModule,
+    audit: audit !== undefined,
     maxSegmentBytes,
     compaction: options.journal?.compaction ?? true,
     clock,
     holdConsumedMs,
     onError: (error, during) => signals.emit('bus:error', { error, during }),
   })
+
+  const retention = audit
+    ? createAuditRetention({ outbox, modules: moduleNames, ...audit, clock, onError: (error) => signals.emit('bus:error', { error, during: "keeping the audit within its retention" }) })
+    : undefined
+  let retentionTimer: ReturnType<typeof setInterval> | undefined
 
   const runtimes = new Map<string, ModuleRuntime>()
   const runtimeOf = (name: string): ModuleRuntime => {
@@ -438,6 +460,11 @@ export function createBus(options: BusOptions): Bus {
       state = 'running'
       for (const runtime of runtimes.values()) if (!heldModules.has(runtime.name)) runtime.start()
       if (options.journal?.compaction !== false) outbox.compactor.request()
+      if (retention) {
+        retention.request()
+        retentionTimer = setInterval(() => retention.request(), auditSweepEveryMs)
+        retentionTimer.unref()
+      }
       return {
         records: recovered.records,
         queued,
@@ -456,6 +483,8 @@ export function createBus(options: BusOptions): Bus {
       host.releaseAwaiting()
       while (activity > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve))
       scheduler.stop()
+      clearInterval(retentionTimer)
+      await retention?.idle()
       await transport.stop()
       await outbox.close()
       state = 'stopped'
@@ -477,6 +506,11 @@ export function createBus(options: BusOptions): Bus {
     },
     async compact() {
       requireRunning('compact')
+      if (retention) {
+        await retention.idle()
+        retention.request()
+        await retention.idle()
+      }
       if (options.journal?.compaction === false) return
       await outbox.compactor.runNow()
     },

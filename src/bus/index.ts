@@ -9,6 +9,7 @@ export { defineSaga, correlate, type SagaDefinition, type SagaOptions, type Saga
 export type { SagaContext } from './sagas/saga-context.js'
 export { defineTable, type TableDefinition, type DocumentOf } from './data/define-table.js'
 export type { Table, TableReader, ListOptions, Page } from './data/table.js'
+export type { ConversationStep, StepOutcome } from './audit/conversation-step.js'
 export type { AdminApi, DeleteResult, ModuleStatus, RetryResult, SagaInstanceView } from './admin/admin-api.js'
 export type { FailedMessage } from './recoverability/error-queue.js'
 export { defaultRecoverability, describeSchedule, type RecoverabilityOptions, type RetrySchedule } from './recoverability/policy.js'

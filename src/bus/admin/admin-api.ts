@@ -55,6 +55,8 @@ export interface SagaInstanceView {
   data: unknown
 }
 
+import type { ConversationStep } from '../audit/conversation-step.js'
+
 export interface AdminApi {
   modules(): ModuleStatus[]
   module(name: string): ModuleStatus
@@ -66,6 +68,11 @@ export interface AdminApi {
   retryAllFailed(): Promise<RetryResult>
   deleteFailed(idsOrKeys: readonly string[]): Promise<DeleteResult>
   retrySchedule(module: string): RetrySchedule
+  /**
+   * A conversation's steps at the modules this process runs, from their audit (durable: it outlives a
+   * restart within the audit's retention), in time order; [] when none of them saw it or the audit is off.
+   */
+  conversation(conversationId: string): Promise<ConversationStep[]>
   /** The module's last log lines, oldest first. */
   logs(module: string): readonly LogLine[]
   /** Every module the console can show: this process's, and with a broker, those other processes report. */

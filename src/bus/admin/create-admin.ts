@@ -221,6 +221,10 @@ export function createAdmin(deps: AdminDeps): AdminApi {
       runtime.faultRate = rate
       log(name, rate > 0 ? 'warn' : 'info', rate > 0 ? `Fault rate set: ${Math.round(rate * 100)}% of handler attempts now fail` : 'Fault rate removed')
     },
+    async conversation(conversationId) {
+      const steps = await Promise.all([...runtimes.keys()].map((name) => outbox.data(name)?.auditSteps(conversationId) ?? []))
+      return steps.flat().sort((a, b) => a.at - b.at)
+    },
     journalBytes: () => outbox.totalBytes(),
     transport: () => deps.transport.status(),
     view(name, key) {

@@ -27,6 +27,15 @@ export function defineTable<S extends TSchema>(name: string, schema: S): TableDe
   if (typeof name !== 'string' || !tableNamePattern.test(name)) {
     throw new InvalidOptionError('defineTable(name)', 'a lower-case table name like orders or charges', name)
   }
+  return makeTable(name, schema)
+}
+
+/** The bus's own tables (the audit): a name starting with `@`, which no module's table can have. */
+export function defineInternalTable<S extends TSchema>(name: `@${string}`, schema: S): TableDefinition<S> {
+  return makeTable(name, schema)
+}
+
+function makeTable<S extends TSchema>(name: string, schema: S): TableDefinition<S> {
   const check: TypeCheck<S> = TypeCompiler.Compile(schema)
   return Object.freeze({
     [tableBrand]: true as const,

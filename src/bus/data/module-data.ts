@@ -4,6 +4,7 @@ import { isCode, type FileSystem } from '../outbox/file-system.js'
 import { decodeRecordAt, type DataChange, type JournalRecord } from '../outbox/record.js'
 import type { TableDefinition } from './define-table.js'
 import { DocumentIndex } from './document-index.js'
+import { conversationsTable, maxStepsPerConversation, type AuditDoc, type ConversationStep } from '../audit/conversation-step.js'
 
 export interface ModuleDataOptions {
   module: string
@@ -13,12 +14,19 @@ export interface ModuleDataOptions {
   fileOf: (segment: number) => string
   /** The delivery ledger's segment, whose live counts compaction reads. */
   segmentOf: (segment: number) => Segment
+  /** Keep the module's audit of conversations (a table of the bus's own). @default false */
+  audit?: boolean
 }
+
+/** Audit documents kept in memory after their commit, so the next step of a conversation needs no read: at most this many steps in all. */
+const recentAuditSteps = 4_096
 
 /** A commit on its way to disk: reads of its keys wait for it, compaction leaves them alone. */
 interface PendingWrite {
   done: Promise<void>
   resolve: () => void
+  /** The document it writes (kept for the audit, whose next step builds on it). */
+  doc?: unknown
 }
 
 export interface TableState {
@@ -54,6 +62,9 @@ export interface DocumentRole {
 
 const maxReadAttempts = 5
 
+/** A claim that writes nothing (an audit document that is full). */
+const noChange: Reservation = { changes: [], settle() {} }
+
 /**
  * A module's tables: where each document lies (DocumentIndex), reading documents back from the journal,
  * and the claim that keeps two writers of one key from losing an update.
@@ -72,6 +83,10 @@ export class ModuleData {
   readonly #tables = new Map<string, TableState>()
   readonly #byDefinition = new Map<TableDefinition, TableState>()
   readonly #options: ModuleDataOptions
+  /** The audit's table (not in #byDefinition: handlers cannot reach it). */
+  readonly #audit: TableState | undefined
+  readonly #recentAudit = new Map<string, { version: number; doc: AuditDoc }>()
+  #recentAuditSteps = 0
 
   constructor(options: ModuleDataOptions) {
     this.module = options.module
@@ -81,10 +96,14 @@ export class ModuleData {
       this.#tables.set(definition.name, state)
       this.#byDefinition.set(definition, state)
     }
+    if (options.audit) {
+      this.#audit = { definition: conversationsTable, index: new DocumentIndex(options.segmentOf), pending: new Map() }
+      this.#tables.set(conversationsTable.name, this.#audit)
+    }
   }
 
   get tableNames(): string[] {
-    return [...this.#tables.keys()]
+    return [...this.#byDefinition.keys()].map((definition) => definition.name)
   }
 
   tables(): IterableIterator<TableState> {
@@ -177,6 +196,34 @@ export class ModuleData {
     }
   }
 
+  /**
+   * Claims the deletion of these keys of a table by the bus itself (the audit's retention), skipping any
+   * being written now. Synchronous, like reserve.
+   */
+  claimDeletes(state: TableState, keys: readonly string[]): Reservation | undefined {
+    const changes: DataChange[] = []
+    const claimed: PendingWrite[] = []
+    for (const key of keys) {
+      if (state.pending.has(key) || state.index.documentSlot(key) === -1) continue
+      let resolve!: () => void
+      const done = new Promise<void>((r) => (resolve = r))
+      const pending: PendingWrite = { done, resolve }
+      state.pending.set(key, pending)
+      claimed.push(pending)
+      changes.push({ table: state.definition.name, key, del: true })
+    }
+    if (changes.length === 0) return undefined
+    return {
+      changes,
+      settle() {
+        changes.forEach((change, at) => {
+          if (state.pending.get(change.key) === claimed[at]) state.pending.delete(change.key)
+          claimed[at]!.resolve()
+        })
+      },
+    }
+  }
+
   /** A synced record at (segment, offset, size) holds these changes: commit and replay alike. */
   apply(segment: number, changes: readonly DataChange[], offset: number, size: number): void {
     for (const change of changes) {
@@ -184,8 +231,93 @@ export class ModuleData {
       // A table the module no longer lists: its records stay on disk until compaction drops them.
       if (!state) continue
       if (change.del) state.index.delete(change.key, segment, offset, size)
-      else state.index.put(change.key, change.seq, segment, offset, size)
+      else {
+        state.index.put(change.key, change.seq, segment, offset, size)
+        if (state === this.#audit) this.#rememberAudit(change.key, change.doc as AuditDoc)
+      }
     }
+  }
+
+  // --- the audit of conversations ---
+
+  get hasAudit(): boolean {
+    return this.#audit !== undefined
+  }
+
+  /** The audit table, for its retention (list and delete) and the admin's reads. */
+  get auditTable(): TableState | undefined {
+    return this.#audit
+  }
+
+  /** The steps of a conversation that happened at this module (read back from the journal if need be). */
+  async auditSteps(conversationId: string): Promise<ConversationStep[]> {
+    const audit = this.#audit
+    if (!audit) return []
+    await this.settled(audit, conversationId)
+    const doc = (await this.read(audit, conversationId)) as AuditDoc | undefined
+    return doc?.steps ?? []
+  }
+
+  /**
+   * Claims the audit document of `conversationId` with `step` added, synchronously (right before the
+   * record that holds it is appended). It builds on the last claimed or committed document; undefined
+   * when that one is on disk only (call loadAudit, then claim again).
+   */
+  claimAuditStep(conversationId: string, step: ConversationStep): Reservation | undefined {
+    const audit = this.#audit
+    if (!audit) return undefined
+    const pending = audit.pending.get(conversationId)
+    let base: AuditDoc | undefined
+    if (pending) base = pending.doc as AuditDoc
+    else {
+      const version = audit.index.version(conversationId)
+      if (version === 0) base = { steps: [] }
+      else {
+        const recent = this.#recentAudit.get(conversationId)
+        if (recent?.version === version) base = recent.doc
+      }
+    }
+    if (!base) return undefined
+    // Full: nothing more is written for this conversation here (see maxStepsPerConversation).
+    if (base.steps.length >= maxStepsPerConversation) return noChange
+    const doc: AuditDoc = { steps: [...base.steps, step] }
+    const slot = audit.index.documentSlot(conversationId)
+    const change: DataChange = { table: conversationsTable.name, key: conversationId, seq: slot === -1 ? audit.index.nextSeq++ : audit.index.seqOf(slot), doc }
+    let resolve!: () => void
+    const done = new Promise<void>((r) => (resolve = r))
+    const mine: PendingWrite = { done, resolve, doc }
+    audit.pending.set(conversationId, mine)
+    return {
+      changes: [change],
+      settle() {
+        if (audit.pending.get(conversationId) === mine) audit.pending.delete(conversationId)
+        resolve()
+      },
+    }
+  }
+
+  /** Reads a conversation's committed audit document into memory, so the next claim finds it. */
+  async loadAudit(conversationId: string): Promise<void> {
+    const audit = this.#audit
+    if (!audit) return
+    const version = audit.index.version(conversationId)
+    const doc = (await this.read(audit, conversationId)) as AuditDoc | undefined
+    if (doc && audit.index.version(conversationId) === version) this.#rememberAudit(conversationId, doc)
+  }
+
+  #rememberAudit(conversationId: string, doc: AuditDoc): void {
+    const audit = this.#audit!
+    this.#forgetAudit(conversationId)
+    this.#recentAudit.set(conversationId, { version: audit.index.version(conversationId), doc })
+    this.#recentAuditSteps += doc.steps.length
+    while (this.#recentAuditSteps > recentAuditSteps) this.#forgetAudit(this.#recentAudit.keys().next().value!)
+  }
+
+  #forgetAudit(conversationId: string): void {
+    const known = this.#recentAudit.get(conversationId)
+    if (!known) return
+    this.#recentAudit.delete(conversationId)
+    this.#recentAuditSteps -= known.doc.steps.length
   }
 
   // --- compaction ---

@@ -8,10 +8,18 @@ import type { FileSystem } from './file-system.js'
 import { readEnvelopes, type EnvelopeReaderOptions } from './envelope-reader.js'
 import { createJournal, segmentFileName, type Journal, type TornTail } from './journal.js'
 import { acquireDataDirLock, type DataDirLock } from './lock-file.js'
-import type { FailureRecord, JournalRecord, OutgoingEntry, ReplayRecord } from './record.js'
+import type { DataChange, FailureRecord, JournalRecord, OutgoingEntry, ReplayRecord } from './record.js'
 import { parseSagaKey, sagaKey, SagaStore, type SagaChange } from '../sagas/saga-store.js'
 import type { TableDefinition } from '../data/define-table.js'
-import { ModuleData, type Reservation } from '../data/module-data.js'
+import { ModuleData, type Reservation, type TableState } from '../data/module-data.js'
+import { maxFailuresPerStep, type ConversationStep, type StepOutcome } from '../audit/conversation-step.js'
+import { deliverySignal } from '../signals.js'
+
+/** An audit step and the conversation it belongs to. */
+interface AuditedStep {
+  conversationId: string
+  step: ConversationStep
+}
 
 /** The journal of messages sent from outside any handler (HTTP routes, scripts). */
 export const outsideJournal = `_${OutsideOrigin}`
@@ -22,6 +30,8 @@ export interface OutboxOptions {
   modules: readonly string[]
   /** Per module, the tables it declares (defineModule({ tables })). */
   tables?: ReadonlyMap<string, readonly TableDefinition[]>
+  /** Keep every module's audit of conversations (see audit/). @default false */
+  audit?: boolean
   maxSegmentBytes: number
   /** false keeps every record (audits, crash tests that count records). */
   compaction: boolean
@@ -69,7 +79,7 @@ export interface Outbox {
    * One record: `id` consumed by `module`, everything its handlers sent, the saga instances and the
    * documents they changed. Resolves with the new deliveries. The reservation is settled either way.
    */
-  commitHandled(module: string, state: DeliveryState, msgs: OutgoingEntry[], sagas?: SagaChange[], data?: Reservation): Promise<DeliveryState[]>
+  commitHandled(module: string, state: DeliveryState, msgs: OutgoingEntry[], sagas?: SagaChange[], data?: Reservation, audit?: { failures?: readonly FailureRecord[]; sagas?: readonly string[] }): Promise<DeliveryState[]>
   commitDelayed(module: string, state: DeliveryState, env: Envelope, at: number, failures: FailureRecord[]): Promise<void>
   commitFailed(module: string, state: DeliveryState, env: Envelope, failures: FailureRecord[]): Promise<void>
   commitRetried(module: string, state: DeliveryState, env: Envelope): Promise<void>
@@ -79,6 +89,8 @@ export interface Outbox {
   commitParked(module: string, state: DeliveryState): Promise<void>
   /** The broker confirmed it took these messages, produced by `journal`: they are no longer pending here. */
   commitForwarded(journal: string, states: readonly DeliveryState[]): Promise<void>
+  /** The bus's own deletions of documents (the audit's retention): `doc` records, skipping keys being written. */
+  commitDeletes(module: string, table: TableState, keys: readonly string[]): Promise<number>
   /** Bytes of all journal segments (archives excluded). */
   totalBytes(): number
   flushed(): Promise<void>
@@ -100,9 +112,12 @@ export function createOutbox(options: OutboxOptions): Outbox {
   const dataByModule = new Map<string, ModuleData>()
   for (const name of options.modules) {
     const tables = options.tables?.get(name) ?? []
-    if (tables.length === 0) continue
+    if (tables.length === 0 && !options.audit) continue
     const dir = join(dataDir, name)
-    dataByModule.set(name, new ModuleData({ module: name, tables, fs, fileOf: (segment) => join(dir, segmentFileName(segment)), segmentOf: (segment) => ledger.segment(name, segment) }))
+    dataByModule.set(
+      name,
+      new ModuleData({ module: name, tables, audit: options.audit === true, fs, fileOf: (segment) => join(dir, segmentFileName(segment)), segmentOf: (segment) => ledger.segment(name, segment) }),
+    )
   }
   const reader: EnvelopeReaderOptions = { fs, fileOf: (segment) => join(journalFor(segment.journal).dir, segmentFileName(segment.number)) }
   const readBack = (states: readonly DeliveryState[]) => readEnvelopes(reader, states)
@@ -186,22 +201,58 @@ export function createOutbox(options: OutboxOptions): Outbox {
   }
 
   /** Appends, waits for the fsync, then tells the ledger: nothing is known (or dispatched) before it is durable. */
-  async function commit(journal: string, record: JournalRecord, state?: DeliveryState, data?: Reservation): Promise<DeliveryState[]> {
+  /**
+   * Claims the module's audit document of the record's conversation, with the step it describes, right
+   * before the append (see ModuleData.claimAuditStep): reads it back first when it is on disk only.
+   */
+  async function claimAudit(journal: string, step: AuditedStep | undefined): Promise<Reservation | undefined> {
+    const data = step ? dataByModule.get(journal) : undefined
+    if (!step || !data?.hasAudit) return undefined
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const claim = data.claimAuditStep(step.conversationId, step.step)
+      if (claim) return claim
+      await data.loadAudit(step.conversationId)
+    }
+    options.onError(new Error(`the audit of conversation ${step.conversationId} kept changing while ${step.step.type} was committed; this step is left out of it`), `auditing ${journal}`)
+    return undefined
+  }
+
+  /** Appends, waits for the fsync, then tells the ledger: nothing is known (or dispatched) before it is durable. */
+  async function commit(journal: string, record: JournalRecord, state?: DeliveryState, data?: Reservation, audited?: AuditedStep): Promise<DeliveryState[]> {
     // Compaction leaves alone whatever has a record on its way to disk (documents: their reservation).
     const writing = record.k === 'handled' && record.sagas ? record.sagas.map((change) => ledger.get(sagaKey(change.saga, change.id), journal)) : undefined
     if (state) state.writing++
     if (writing) for (const saga of writing) if (saga) saga.writing++
+    let audit: Reservation | undefined
     try {
+      audit = await claimAudit(journal, audited)
+      const changes = audit && audit.changes.length > 0 ? [...(data?.changes ?? []), ...audit.changes] : data?.changes
+      if (changes && (record.k === 'handled' || record.k === 'delayed' || record.k === 'failed' || record.k === 'retried' || record.k === 'archived')) record.data = changes
       const appended = journalFor(journal).append(record)
       await appended.committed
       applyDestination(journal, appended.segment, record, state)
-      if (data) dataByModule.get(journal)?.apply(appended.segment, data.changes, appended.fileOffset(), appended.size)
+      if (changes) dataByModule.get(journal)?.apply(appended.segment, changes, appended.fileOffset(), appended.size)
       return applyProduced(journal, appended.segment, record, appended.fileOffset(), appended.size)
     } finally {
       if (state) state.writing--
       if (writing) for (const saga of writing) if (saga) saga.writing--
       data?.settle()
+      audit?.settle()
     }
+  }
+
+  /** The audit step a record about `env` at `module` stands for. */
+  function stepOf(module: string, env: Envelope | undefined, outcome: StepOutcome, extra?: { failures?: readonly FailureRecord[]; sagas?: readonly string[] }): AuditedStep | undefined {
+    if (!env || !options.audit) return undefined
+    const signal = deliverySignal(module, env, clock.now())
+    const step: ConversationStep = { at: signal.at, id: signal.id, type: signal.type, kind: signal.kind, from: signal.origin, to: module, outcome }
+    const failures = extra?.failures
+    if (failures && failures.length > 0) {
+      step.failures = failures.slice(0, maxFailuresPerStep).map((failure) => ({ at: failure.at, detail: `${failure.type}: ${failure.message}` }))
+      if (outcome !== 'handled') step.detail = step.failures[0]!.detail
+    }
+    if (extra?.sagas && extra.sagas.length > 0) step.sagas = [...extra.sagas]
+    return { conversationId: signal.conversationId, step }
   }
 
   return {
@@ -229,14 +280,16 @@ export function createOutbox(options: OutboxOptions): Outbox {
               else ledger.segment(name, segment).roles++
               return
             }
-            if (record.k === 'handled' && record.data) {
-              if (data) data.apply(segment, record.data, offset, size)
+            const changes = dataOf(record)
+            if (changes) {
+              if (data) data.apply(segment, changes, offset, size)
               else ledger.segment(name, segment).roles++
             }
             // Kept until every journal is read: without the messages a `handled` record produced, which
             // the deliveries above already account for, or the documents (either could outweigh the heap).
-            const kept: JournalRecord =
-              record.k === 'handled' && (record.msgs.length > 0 || record.data) ? (record.sagas ? { k: 'handled', t: record.t, id: record.id, msgs: [], sagas: record.sagas } : { k: 'handled', t: record.t, id: record.id, msgs: [] }) : record
+            let kept: JournalRecord = record
+            if (record.k === 'handled' && (record.msgs.length > 0 || record.data)) kept = record.sagas ? { k: 'handled', t: record.t, id: record.id, msgs: [], sagas: record.sagas } : { k: 'handled', t: record.t, id: record.id, msgs: [] }
+            else if (changes) kept = { ...record, data: undefined } as JournalRecord
             destinations.push({ name, segment, record: kept })
           })
           records += result.records
@@ -279,19 +332,18 @@ export function createOutbox(options: OutboxOptions): Outbox {
       return { queued, delayed, failed, elsewhere, orphaned, tornTails, records }
     },
     commitOutside: (msgs) => commit(outsideJournal, { k: 'out', t: clock.now(), msgs }),
-    commitHandled(module, state, msgs, changes, data) {
+    commitHandled(module, state, msgs, changes, data, audit) {
       const record: JournalRecord = changes && changes.length > 0 ? { k: 'handled', t: clock.now(), id: state.id, msgs, sagas: changes } : { k: 'handled', t: clock.now(), id: state.id, msgs }
-      if (data) record.data = data.changes
-      return commit(module, record, state, data)
+      return commit(module, record, state, data, stepOf(module, state.env, 'handled', audit))
     },
     async commitDelayed(module, state, env, at, failures) {
-      await commit(module, { k: 'delayed', t: clock.now(), id: state.id, at, env, failures }, state)
+      await commit(module, { k: 'delayed', t: clock.now(), id: state.id, at, env, failures }, state, undefined, stepOf(module, env, 'delayed-retry', { failures }))
     },
     async commitFailed(module, state, env, failures) {
-      await commit(module, { k: 'failed', t: clock.now(), id: state.id, env, failures }, state)
+      await commit(module, { k: 'failed', t: clock.now(), id: state.id, env, failures }, state, undefined, stepOf(module, env, 'error-queue', { failures }))
     },
     async commitRetried(module, state, env) {
-      await commit(module, { k: 'retried', t: clock.now(), id: state.id, env }, state)
+      await commit(module, { k: 'retried', t: clock.now(), id: state.id, env }, state, undefined, stepOf(module, env, 'retried'))
     },
     async commitArchived(module, state) {
       const archive = archives.get(module)
@@ -302,7 +354,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
       } finally {
         state.writing--
       }
-      await commit(module, { k: 'archived', t: clock.now(), id: state.id }, state)
+      await commit(module, { k: 'archived', t: clock.now(), id: state.id }, state, undefined, stepOf(module, state.env, 'archived'))
     },
     async commitParked(module, state) {
       await commit(module, { k: 'parked', t: clock.now(), id: state.id }, state)
@@ -321,6 +373,19 @@ export function createOutbox(options: OutboxOptions): Outbox {
         for (const state of states) state.writing--
       }
     },
+    async commitDeletes(module, table, keys) {
+      const data = dataByModule.get(module)
+      const claim = data?.claimDeletes(table, keys)
+      if (!data || !claim) return 0
+      try {
+        const appended = claim.changes.map((change) => ({ change, append: journalFor(module).append({ k: 'doc', t: clock.now(), ...change } as JournalRecord) }))
+        await Promise.all(appended.map(({ append }) => append.committed))
+        for (const { change, append } of appended) data.apply(append.segment, [change], append.fileOffset(), append.size)
+        return appended.length
+      } finally {
+        claim.settle()
+      }
+    },
     totalBytes() {
       let total = 0
       for (const journal of journals.values()) total += journal.totalBytes()
@@ -335,5 +400,19 @@ export function createOutbox(options: OutboxOptions): Outbox {
       await lock?.release()
       lock = undefined
     },
+  }
+}
+
+/** The documents a record changes (its `data`), if any. */
+function dataOf(record: ReplayRecord): DataChange[] | undefined {
+  switch (record.k) {
+    case 'handled':
+    case 'delayed':
+    case 'failed':
+    case 'retried':
+    case 'archived':
+      return record.data
+    default:
+      return undefined
   }
 }

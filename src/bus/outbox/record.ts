@@ -35,6 +35,11 @@
  *     Written: by M's journal when compaction carries a document (or the mark that it was deleted, while
  *     an older record of it is still on disk) forward. Recovery: as a `data` entry of `handled`.
  *
+ * Audit: `handled`, `delayed`, `failed`, `retried` and `archived` records may hold, in `data`, the module's
+ * audit document of the message's conversation (table `@conversations`, keyed by conversation id): its
+ * steps at this module so far, this one included. It commits with the outcome it describes, so the
+ * conversation diagram is complete after any crash. Recovery: as any document.
+ *
  * - `delayed` { id, at, env, failures }
  *     Written: by M when delivery (id, M) failed its immediate retries and a delayed retry is due at `at`.
  *     `env` carries the delayed-retry count; `failures` every attempt so far, newest first.
@@ -97,10 +102,10 @@ export type JournalRecord =
   | { k: 'handled'; t: number; id: string; msgs: OutgoingEntry[]; sagas?: SagaChange[]; data?: DataChange[] }
   | ({ k: 'saga'; t: number } & SagaChange)
   | ({ k: 'doc'; t: number } & DataChange)
-  | { k: 'delayed'; t: number; id: string; at: number; env: Envelope; failures: FailureRecord[] }
-  | { k: 'failed'; t: number; id: string; env: Envelope; failures: FailureRecord[] }
-  | { k: 'retried'; t: number; id: string; env: Envelope }
-  | { k: 'archived'; t: number; id: string }
+  | { k: 'delayed'; t: number; id: string; at: number; env: Envelope; failures: FailureRecord[]; data?: DataChange[] }
+  | { k: 'failed'; t: number; id: string; env: Envelope; failures: FailureRecord[]; data?: DataChange[] }
+  | { k: 'retried'; t: number; id: string; env: Envelope; data?: DataChange[] }
+  | { k: 'archived'; t: number; id: string; data?: DataChange[] }
   | { k: 'forwarded'; t: number; sent: { id: string; to: string[] }[] }
   | { k: 'parked'; t: number; id: string }
   | { k: 'archive'; t: number; module: string; env: Envelope; failures: FailureRecord[] }

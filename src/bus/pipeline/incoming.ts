@@ -200,7 +200,8 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
       } catch (error) {
         return await fail(state, env, error instanceof AttemptFailed ? error.failure : error, failures)
       }
-      const committing = outbox.commitHandled(module.name, state, attempt.outgoing, attempt.sagas, attempt.data)
+      const sagaNames = runs.length > 0 ? runs.filter((run) => run.outcome === 'run' || run.outcome === 'start').map((run) => run.saga.name) : undefined
+      const committing = outbox.commitHandled(module.name, state, attempt.outgoing, attempt.sagas, attempt.data, sagaNames || failures.length > 0 ? { failures, ...(sagaNames ? { sagas: sagaNames } : {}) } : undefined)
       // The handlers are done: the slot is free while the record waits for its group's fsync.
       release()
       const produced = await committing
@@ -213,7 +214,7 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
       counters.criticalTimeMsTotal += criticalTimeMs
       if (isListened(signals, 'message:handled')) {
         const signal: BusSignals['message:handled'] = withFields(deliverySignal(module.name, env, clock.now()), { durationMs, criticalTimeMs })
-        if (runs.length > 0) signal.sagas = runs.filter((run) => run.outcome === 'run' || run.outcome === 'start').map((run) => run.saga.name)
+        if (sagaNames) signal.sagas = sagaNames
         signals.emit('message:handled', signal)
       }
       deps.dispatch(produced)

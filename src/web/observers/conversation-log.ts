@@ -1,4 +1,4 @@
-import type { Bus, BusSignals, DeliverySignal } from '../../bus/index.js'
+import type { Bus, BusSignals, ConversationStep, DeliverySignal } from '../../bus/index.js'
 
 export type FlowOutcome = 'handled' | 'retrying' | 'delayed-retry' | 'error-queue' | 'retried' | 'archived'
 
@@ -17,17 +17,22 @@ export interface FlowStep {
 }
 
 export interface ConversationLog {
-  get(conversationId: string): FlowStep[] | undefined
+  /** The conversation's steps in time order; undefined when no module here or elsewhere reported any. */
+  get(conversationId: string): Promise<FlowStep[] | undefined>
   stop(): void
 }
 
 /**
- * Keeps the message flow of the most recent conversations, from the bus's signals, for the sequence
- * diagram. In memory and bounded: the oldest conversations are forgotten first.
+ * A conversation's steps for the sequence diagram. Those at the modules of this process come from the
+ * bus's audit (durable, committed with each outcome: they outlive a restart). Those at modules in other
+ * processes (with a broker) come from the delivery signals they report, kept here in memory for the most
+ * recent conversations, the oldest forgotten first.
  */
 export function createConversationLog(bus: Bus, maxConversations = 2_000): ConversationLog {
+  const local = new Set(bus.moduleNames)
   const conversations = new Map<string, FlowStep[]>()
   const add = (conversationId: string, step: FlowStep) => {
+    if (local.has(step.to)) return
     let steps = conversations.get(conversationId)
     if (!steps) {
       if (conversations.size >= maxConversations) conversations.delete(conversations.keys().next().value!)
@@ -63,7 +68,12 @@ export function createConversationLog(bus: Bus, maxConversations = 2_000): Conve
   bus.signals.on('message:retried', retried)
   bus.signals.on('message:archived', archived)
   return {
-    get: (conversationId) => conversations.get(conversationId),
+    async get(conversationId) {
+      const durable = flowOf(await bus.admin.conversation(conversationId))
+      const reported = conversations.get(conversationId) ?? []
+      if (durable.length === 0 && reported.length === 0) return undefined
+      return [...durable, ...reported].sort((a, b) => a.at - b.at)
+    },
     stop() {
       bus.signals.off('message:handled', handled)
       bus.signals.off('message:failed', failed)
@@ -71,4 +81,26 @@ export function createConversationLog(bus: Bus, maxConversations = 2_000): Conve
       bus.signals.off('message:archived', archived)
     },
   }
+}
+
+/**
+ * The audit's steps as the diagram draws them: each failed attempt before an outcome becomes a `retrying`
+ * step of its own (the attempt that led to a delayed retry or the error queue is that step itself).
+ */
+export function flowOf(steps: readonly ConversationStep[]): FlowStep[] {
+  const flow: FlowStep[] = []
+  const lastAt = new Map<string, number>()
+  for (const step of steps) {
+    const delivery = `${step.id} ${step.to}`
+    const since = lastAt.get(delivery) ?? Number.NEGATIVE_INFINITY
+    const failures = (step.failures ?? []).filter((failure) => failure.at > since).reverse()
+    if (step.outcome !== 'handled') failures.pop()
+    for (const failure of failures) flow.push({ at: failure.at, id: step.id, type: step.type, kind: step.kind, from: step.from, to: step.to, outcome: 'retrying', detail: failure.detail })
+    const entry: FlowStep = { at: step.at, id: step.id, type: step.type, kind: step.kind, from: step.from, to: step.to, outcome: step.outcome }
+    if (step.detail) entry.detail = step.detail
+    if (step.sagas?.length) entry.sagas = step.sagas
+    flow.push(entry)
+    lastAt.set(delivery, step.at)
+  }
+  return flow
 }

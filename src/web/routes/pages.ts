@@ -36,7 +36,7 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
 
   app.get('/conversations/:id', { schema: { params: ConversationParams } }, async (request, reply) => {
     const { id } = request.params as { id: string }
-    const steps = shop.conversations.get(id)
+    const steps = await shop.conversations.get(id)
     if (!steps) return reply.code(404).view('not-found.eta', { title: 'Not found', page: '', what: `conversation ${id}` })
     return reply.view('conversation.eta', { title: 'Conversation', page: '', id, diagram: layoutSequence(steps, shop.bus.admin.moduleNames()), steps })
   })

@@ -8,7 +8,7 @@ export const ConversationParams = Type.Object({ id: Type.String({ pattern: '^[0-
 export async function conversationRoutes(app: FastifyInstance): Promise<void> {
   app.get('/conversations/:id', { schema: { params: ConversationParams } }, async (request) => {
     const { id } = request.params as { id: string }
-    const steps = app.console.conversations.get(id)
+    const steps = await app.console.conversations.get(id)
     if (!steps) throw new NotFoundError('conversation', id)
     return { conversationId: id, messages: steps }
   })
