@@ -39,9 +39,19 @@ Chaos run: ${summary.ok ? 'CLEAN' : 'DISCREPANCIES'}
   delayed-retry rounds         ${summary.delayedRetryRounds}
   module stops and starts      ${summary.moduleRestarts}
   kills survived               ${summary.kills}
+  after a last restart, over HTTP:
+    not in the order list      ${summary.seen.unlisted.length}
+    not shown billed, shipped  ${summary.seen.wrongState.length}
+    conversation incomplete    ${summary.seen.incompleteConversations.length}
+    orders billed              ${summary.seen.billed}
+    gateway: charged           ${summary.seen.gateway.charged} (duplicate requests answered from memory: ${summary.seen.gateway.duplicates})
+    charged twice              ${summary.seen.gateway.chargedTwice}
   duration                     ${(summary.durationMs / 1000).toFixed(1)} s`)
 if (!summary.ok) {
   if (summary.missing.length) console.log(`missing: ${summary.missing.slice(0, 20).join(', ')}`)
   if (summary.doubled.length) console.log(`doubled: ${summary.doubled.slice(0, 20).join(', ')}`)
+  for (const [what, list] of [['unlisted', summary.seen.unlisted], ['wrong state', summary.seen.wrongState], ['conversation incomplete', summary.seen.incompleteConversations]] as const) {
+    if (list.length) console.log(`${what}: ${list.slice(0, 20).join(', ')}`)
+  }
   process.exit(1)
 }

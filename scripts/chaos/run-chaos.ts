@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort, startApp, type AppProcess } from './app-process.js'
 import { delayedRounds, errorQueue, shippedCounts, type FailedEntry } from './reconcile.js'
+import { checkWhatPeopleSee, type WhatPeopleSee } from './what-people-see.js'
 
 export interface ChaosOptions {
   orders: number
@@ -13,6 +14,8 @@ export interface ChaosOptions {
   faultRate: number
   /** Give up waiting for the last orders to ship after this long. */
   drainTimeoutMs: number
+  /** `even`: kills spread evenly over the orders; `random`: at random points of the run. @default 'even' */
+  killsAt?: 'even' | 'random'
   log?: (line: string) => void
 }
 
@@ -29,6 +32,8 @@ export interface ChaosSummary {
   delayedRetryRounds: number
   moduleRestarts: number
   kills: number
+  /** After one more restart, through the HTTP API: the order list, each order, its conversation, its charge. */
+  seen: WhatPeopleSee
   durationMs: number
   ok: boolean
 }
@@ -81,7 +86,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     }
   }
 
-  const killAt = new Set(Array.from({ length: options.kills }, (_, i) => Math.floor(((i + 1) * options.orders) / (options.kills + 1))))
+  const killAt = new Set(
+    Array.from({ length: options.kills }, (_, i) =>
+      options.killsAt === 'random' ? Math.floor(Math.random() * options.orders) : Math.floor(((i + 1) * options.orders) / (options.kills + 1)),
+    ),
+  )
   const tickMs = 20
   const perTick = Math.max(1, Math.round((options.ratePerSecond * tickMs) / 1000))
   let nextModuleFault = performance.now() + 500
@@ -132,6 +141,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
   const shipped = shippedCounts(dataDir)
   const failed = errorQueue(dataDir, modules)
   const failedOrders = new Set(failed.map((entry) => entry.orderId))
+  // One more start, then look as a person would: everything shipped is listed, in its state, with its
+  // whole conversation, and charged once.
+  app = await startApp({ port, dataDir, env })
+  const seen = await checkWhatPeopleSee(app.url, [...shipped.keys()].filter((orderId) => !failedOrders.has(orderId)))
+  await app.stop()
   const summary: ChaosSummary = {
     accepted: accepted.size,
     refused,
@@ -143,10 +157,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     delayedRetryRounds: delayedRounds(dataDir, modules),
     moduleRestarts,
     kills,
+    seen,
     durationMs: performance.now() - started,
     ok: false,
   }
-  summary.ok = summary.missing.length === 0 && summary.doubled.length === 0 && summary.kills === options.kills
+  summary.ok =
+    summary.missing.length === 0 &&
+    summary.doubled.length === 0 &&
+    summary.kills === options.kills &&
+    seen.unlisted.length === 0 &&
+    seen.wrongState.length === 0 &&
+    seen.incompleteConversations.length === 0 &&
+    seen.gateway.chargedTwice === 0 &&
+    seen.gateway.charged === seen.billed
   if (summary.ok) rmSync(dataDir, { recursive: true, force: true })
   else log(`journals kept for inspection in ${dataDir}`)
   return summary

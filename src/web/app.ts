@@ -16,6 +16,7 @@ import { actionRoutes } from './routes/actions.js'
 import { assetRoutes } from './routes/assets.js'
 import { conversationRoutes } from './routes/api/conversations.js'
 import { failedRoutes } from './routes/api/failed.js'
+import { gatewayRoutes } from './routes/api/gateway.js'
 import { moduleRoutes } from './routes/api/modules.js'
 import { orderRoutes } from './routes/api/orders.js'
 import { streamRoutes } from './routes/api/stream.js'
@@ -132,6 +133,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await api.register(moduleRoutes)
     await api.register(failedRoutes)
     await api.register(conversationRoutes)
+    await api.register(gatewayRoutes)
     await api.register(streamRoutes)
   }, { prefix: '/api' })
   await app.register(pageRoutes)
