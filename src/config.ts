@@ -16,6 +16,8 @@ export interface AppConfig {
   billingWaitMs: number
   /** false keeps every journal record (chaos runs count them). */
   compaction: boolean
+  /** The audit's retention: conversations kept per module, and for how long. */
+  audit: { maxConversations: number; maxAgeMs: number }
   /** The parts this process runs (`--modules`); all of them by default. */
   parts: ProcessPart[]
   /** A broker URL (`--transport` or MAILROOM_TRANSPORT), or undefined for the embedded transport. */
@@ -62,7 +64,7 @@ function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean
  * PORT (3000), HOST (127.0.0.1), MAILROOM_DATA_DIR (./data), MAILROOM_IMMEDIATE_RETRIES (3),
  * MAILROOM_DELAYED_RETRIES (3), MAILROOM_RETRY_BASE_MS (2000), MAILROOM_GATEWAY_LIMIT (50 or off),
  * MAILROOM_BILLING_RATE (40 or off), MAILROOM_BUYERS_REMORSE_MS (10000), MAILROOM_BILLING_WAIT_MS (30000),
- * MAILROOM_COMPACTION (on or off), MAILROOM_TRANSPORT (an amqp:// URL; unset: embedded),
+ * MAILROOM_COMPACTION (on or off), MAILROOM_AUDIT_CONVERSATIONS (100000), MAILROOM_AUDIT_DAYS (7), MAILROOM_TRANSPORT (an amqp:// URL; unset: embedded),
  * MAILROOM_AMQP_NAMESPACE (mailroom).
  */
 export function readConfig(env: NodeJS.ProcessEnv = process.env, args: readonly string[] = process.argv.slice(2)): AppConfig {
@@ -85,6 +87,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, args: readonly 
     buyersRemorseMs: wholeNumber(env, 'MAILROOM_BUYERS_REMORSE_MS', 0) ?? 10_000,
     billingWaitMs: wholeNumber(env, 'MAILROOM_BILLING_WAIT_MS', 0) ?? 30_000,
     compaction: onOff(env, 'MAILROOM_COMPACTION', true),
+    audit: {
+      maxConversations: wholeNumber(env, 'MAILROOM_AUDIT_CONVERSATIONS', 1) ?? 100_000,
+      maxAgeMs: (wholeNumber(env, 'MAILROOM_AUDIT_DAYS', 1) ?? 7) * 24 * 3_600_000,
+    },
     parts,
     transport,
     amqpNamespace: namespace(env),

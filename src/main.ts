@@ -32,6 +32,7 @@ const shop = createShop({
   buyersRemorseMs: config.buyersRemorseMs,
   billingWaitMs: config.billingWaitMs,
   journal: { compaction: config.compaction },
+  audit: config.audit,
   runHere: modulesHere,
   ...(config.transport ? { transport: createAmqpTransport({ url: config.transport, namespace: config.amqpNamespace, console: config.parts.includes('web'), connectionName: `${config.amqpNamespace} ${config.parts.join('+')} (pid ${process.pid})` }) } : {}),
 })
