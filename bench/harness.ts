@@ -78,7 +78,7 @@ export async function withLagProbe<T>(work: () => Promise<T>): Promise<{ result:
 export const perSecond = (count: number, ms: number) => (count / ms) * 1000
 
 /** Writes framed records as journal segments of at most 8 MiB (the bus's default), as a long run leaves them. */
-function writeSegments(dir: string, lines: readonly Buffer[], maxSegmentBytes = 8 * 1024 * 1024): void {
+export function writeSegments(dir: string, lines: readonly Buffer[], maxSegmentBytes = 8 * 1024 * 1024): void {
   let segment = 1
   let batch: Buffer[] = []
   let bytes = 0

@@ -52,7 +52,8 @@ export function createShop(options: ShopOptions = {}): Shop {
     billing: async (orderId: string) => billingView(await bus.table(billing.Charges).get(orderId)),
     shipping: async (orderId: string) => shippingView(await bus.table(shipping.Shipments).get(orderId)),
   }
-  const bus: Bus = createBus({ ...busOptions, modules: [sales.module, billing.module, shipping.module], routes: { PlaceOrder: 'sales', CancelOrder: 'sales' }, views })
+  // The console draws conversations from the audit: on unless the caller says otherwise.
+  const bus: Bus = createBus({ audit: true, ...busOptions, modules: [sales.module, billing.module, shipping.module], routes: { PlaceOrder: 'sales', CancelOrder: 'sales' }, views })
   const runsHere = (module: string) => bus.moduleNames.includes(module)
   // A module in another process (with a broker) reports its view of the orders the console shows.
   const viewOf = async (module: keyof typeof views, orderId: string): Promise<Record<string, unknown>> =>

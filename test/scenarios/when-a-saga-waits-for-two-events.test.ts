@@ -150,8 +150,7 @@ describe('when saga records are compacted', () => {
     const clock = createVirtualClock()
     // Pending timeouts keep their records until they are due (a completed instance's too, then dropped).
     const first = createSagaModules({ overdueMs: 1_000 })
-    // Sagas alone: the audit (off here) is data kept within its own retention.
-    const bus = createBus({ modules: first.modules, storage: 'memory', fileSystem, clock, journal: { maxSegmentBytes: 4096 }, audit: false })
+    const bus = createBus({ modules: first.modules, storage: 'memory', fileSystem, clock, journal: { maxSegmentBytes: 4096 } })
     await bus.start()
     for (let round = 0; round < 20; round++) {
       // Each round starts 50 instances and completes the 50 of the round before.
@@ -171,7 +170,7 @@ describe('when saga records are compacted', () => {
     await bus.stop()
 
     const second = createSagaModules({ overdueMs: 1_000 })
-    const again = createBus({ modules: second.modules, storage: 'memory', fileSystem, clock, journal: { maxSegmentBytes: 4096 }, audit: false })
+    const again = createBus({ modules: second.modules, storage: 'memory', fileSystem, clock, journal: { maxSegmentBytes: 4096 } })
     await again.start()
     expect(again.admin.sagas('shipping').map((instance) => instance.id)).toEqual(active)
     await again.publish(OrderBilled, { orderId: 'o-0-0' })

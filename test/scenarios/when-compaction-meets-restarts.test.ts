@@ -31,7 +31,7 @@ describe('when compaction meets restarts, stopped modules, failures and retries'
           if (next() < faultRate) throw new Error('random fault')
         },
       })
-      return createBus({ modules: fixture.modules, routes: fixture.routes, storage: 'memory', fileSystem, clock, journal: { maxSegmentBytes: 2048 }, audit: false })
+      return createBus({ modules: fixture.modules, routes: fixture.routes, storage: 'memory', fileSystem, clock, journal: { maxSegmentBytes: 2048 } })
     }
     let bus = build()
     await bus.start()
@@ -81,7 +81,6 @@ describe('when compaction meets restarts, stopped modules, failures and retries'
       expect([...log[key]].sort(), `${key} (seed ${seed})`).toEqual(expected)
     }
     await bus.compact()
-    // Messages only: the audit (off here) is data kept within its own retention.
     expect(bus.admin.journalBytes()).toBeLessThan(64 * 1024)
     await bus.stop()
   })

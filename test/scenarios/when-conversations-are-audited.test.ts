@@ -10,7 +10,7 @@ const Pong = defineCommand('Pong', Type.Object({ n: Type.Integer() }))
 function build(fileSystem: FileSystem, clock: VirtualClock, audit?: { maxConversations?: number; maxAgeMs?: number }) {
   const pinger = defineModule({ name: 'pinger', handlers: [handle(Ping, async ({ n }, context) => context.send(Pong, { n }))] })
   const ponger = defineModule({ name: 'ponger', handlers: [handle(Pong, async () => {})] })
-  return createBus({ modules: [pinger, ponger], routes: { Ping: 'pinger', Pong: 'ponger' }, storage: 'memory', fileSystem, clock, ...(audit ? { audit } : {}) })
+  return createBus({ modules: [pinger, ponger], routes: { Ping: 'pinger', Pong: 'ponger' }, storage: 'memory', fileSystem, clock, audit: audit ?? true })
 }
 
 describe('when conversations are audited', () => {
@@ -65,6 +65,16 @@ describe('when conversations are audited', () => {
     await bus.start()
     expect(await bus.admin.conversation(old.conversationId)).toEqual([])
     expect(await bus.admin.conversation(young.conversationId)).toHaveLength(2)
+    await bus.stop()
+  })
+
+  it('keeps nothing unless asked for', async () => {
+    const pinger = defineModule({ name: 'pinger', handlers: [handle(Ping, async () => {})] })
+    const bus = createBus({ modules: [pinger], routes: { Ping: 'pinger' }, storage: 'memory' })
+    await bus.start()
+    const { conversationId } = await bus.send(Ping, { n: 1 })
+    await bus.idle()
+    expect(await bus.admin.conversation(conversationId)).toEqual([])
     await bus.stop()
   })
 

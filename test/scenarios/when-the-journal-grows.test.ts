@@ -7,7 +7,7 @@ const segmentBytes = 64 * 1024
 describe('when the journal grows', () => {
   it('stays bounded over 50,000 messages, because settled segments are compacted away', async () => {
     const { modules, routes, log } = createFixtureModules()
-    const bus = createBus({ modules, routes, storage: 'memory', journal: { maxSegmentBytes: segmentBytes }, audit: false })
+    const bus = createBus({ modules, routes, storage: 'memory', journal: { maxSegmentBytes: segmentBytes } })
     await bus.start()
     const sizes: number[] = []
     // 12,500 orders make 50,000 messages: TakeOrder, OrderTaken, ChargeCard, CardCharged.
@@ -31,7 +31,7 @@ describe('when the journal grows', () => {
 
   it('compacts what a burst left behind once the bus goes quiet, without waiting for the next segment', async () => {
     const { modules, routes } = createFixtureModules()
-    const bus = createBus({ modules, routes, storage: 'memory', journal: { maxSegmentBytes: segmentBytes }, audit: false })
+    const bus = createBus({ modules, routes, storage: 'memory', journal: { maxSegmentBytes: segmentBytes } })
     await bus.start()
     // One burst of 2,000 messages seals segments while their messages are still pending.
     await Promise.all(Array.from({ length: 500 }, (_, i) => bus.send(TakeOrder, { orderId: `o-${i}`, amount: 1 })))
@@ -46,7 +46,7 @@ describe('when the journal grows', () => {
 
   it('loses nothing and doubles nothing when restarted after compaction', async () => {
     const fixture = createFixtureModules()
-    const bus = createBus({ modules: fixture.modules, routes: fixture.routes, storage: 'memory', journal: { maxSegmentBytes: 4096 }, audit: false })
+    const bus = createBus({ modules: fixture.modules, routes: fixture.routes, storage: 'memory', journal: { maxSegmentBytes: 4096 } })
     await bus.start()
     bus.admin.stopModule('notifications')
     for (let round = 0; round < 10; round++) {
@@ -58,7 +58,7 @@ describe('when the journal grows', () => {
     await bus.stop()
 
     const again = createFixtureModules()
-    const second = createBus({ modules: again.modules, routes: again.routes, storage: 'memory', journal: { maxSegmentBytes: 4096 }, fileSystem: bus.fileSystem, audit: false })
+    const second = createBus({ modules: again.modules, routes: again.routes, storage: 'memory', journal: { maxSegmentBytes: 4096 }, fileSystem: bus.fileSystem })
     const report = await second.start()
     expect(report.queued).toBe(500)
     await second.idle()

@@ -103,6 +103,7 @@ export class DocumentIndex {
       } else {
         fromSegment.live--
         fromSegment.liveHomes--
+        fromSegment.liveDocs--
         this.#documents--
         if (from !== segment) this.#addOlder(slot, from)
       }
@@ -130,6 +131,7 @@ export class DocumentIndex {
     const fromSegment = this.#segmentOf(from)
     fromSegment.live--
     fromSegment.liveHomes--
+    fromSegment.liveDocs--
     this.#documents--
     this.#changes++
     if (from !== segment) this.#addOlder(slot, from)
@@ -156,7 +158,10 @@ export class DocumentIndex {
     const isDocument = (this.#flags[slot]! & tombstone) === 0
     const fromSegment = this.#segmentOf(from)
     fromSegment.live--
-    if (isDocument) fromSegment.liveHomes--
+    if (isDocument) {
+      fromSegment.liveHomes--
+      fromSegment.liveDocs--
+    }
     this.#addOlder(slot, from)
     this.#place(slot, segment, offset, size, isDocument)
   }
@@ -208,7 +213,10 @@ export class DocumentIndex {
   #place(slot: number, segment: number, offset: number, size: number, isDocument: boolean): void {
     const to = this.#segmentOf(segment)
     to.live++
-    if (isDocument) to.liveHomes++
+    if (isDocument) {
+      to.liveHomes++
+      to.liveDocs++
+    }
     to.roles++
     this.#segment[slot] = segment
     this.#offset[slot] = offset

@@ -21,12 +21,26 @@ export interface ModuleDataOptions {
 /** Audit documents kept in memory after their commit, so the next step of a conversation needs no read: at most this many steps in all. */
 const recentAuditSteps = 4_096
 
-/** A commit on its way to disk: reads of its keys wait for it, compaction leaves them alone. */
-interface PendingWrite {
-  done: Promise<void>
-  resolve: () => void
-  /** The document it writes (kept for the audit, whose next step builds on it). */
-  doc?: unknown
+/**
+ * A commit on its way to disk: reads of its keys wait for it, compaction leaves them alone. (No promise
+ * of its own: most claims are never waited for, and a promise per claim was a visible share of a profile.)
+ */
+class PendingWrite {
+  #waiters: (() => void)[] | undefined
+  constructor(
+    /** The document it writes (kept for the audit, whose next step builds on it). */
+    readonly doc?: unknown,
+  ) {}
+
+  done(): Promise<void> {
+    return new Promise<void>((resolve) => (this.#waiters ??= []).push(resolve))
+  }
+
+  resolve(): void {
+    const waiters = this.#waiters
+    this.#waiters = undefined
+    if (waiters) for (const wake of waiters) wake()
+  }
 }
 
 export interface TableState {
@@ -35,14 +49,16 @@ export interface TableState {
   readonly pending: Map<string, PendingWrite>
 }
 
-/** What one attempt staged for one table: a document per key, or `deleted`. */
-export type StagedWrites = Map<string, { doc: unknown } | { deleted: true }>
+/** A key an attempt read or wrote: the version it had when first touched, and what the attempt staged. */
+export interface TouchedKey {
+  version: number
+  /** undefined: only read. */
+  write: { doc: unknown } | { deleted: true } | undefined
+}
 
 /** One attempt's reads and writes, checked and claimed at once before its record is appended. */
 export interface AttemptData {
-  /** The version each key had when the attempt first read or wrote it. */
-  observed: Map<TableState, Map<string, number>>
-  staged: Map<TableState, StagedWrites>
+  touched: Map<TableState, Map<string, TouchedKey>>
 }
 
 /** Claimed writes: the `data` of the attempt's `handled` record, and the claim's end. */
@@ -123,7 +139,7 @@ export class ModuleData {
 
   /** Waits until no commit of the key is on its way to disk. */
   async settled(state: TableState, key: string): Promise<void> {
-    for (let pending = state.pending.get(key); pending; pending = state.pending.get(key)) await pending.done
+    for (let pending = state.pending.get(key); pending; pending = state.pending.get(key)) await pending.done()
   }
 
   /** The key's committed document, read back from the journal; undefined when there is none. */
@@ -158,16 +174,17 @@ export class ModuleData {
    * changed (or is being changed) since the attempt read it. Returns undefined when nothing was staged.
    */
   reserve(attempt: AttemptData): Reservation | undefined {
-    for (const [state, observed] of attempt.observed) {
-      for (const [key, version] of observed) {
+    for (const [state, touched] of attempt.touched) {
+      for (const [key, { version }] of touched) {
         if (state.pending.has(key) || state.index.version(key) !== version) throw new DataConflictError(state.definition.name, key)
       }
     }
     const changes: DataChange[] = []
     const claimed: { state: TableState; key: string; pending: PendingWrite }[] = []
-    for (const [state, staged] of attempt.staged) {
+    for (const [state, touched] of attempt.touched) {
       const { index, definition } = state
-      for (const [key, write] of staged) {
+      for (const [key, { write }] of touched) {
+        if (!write) continue
         const slot = index.documentSlot(key)
         if ('deleted' in write) {
           if (slot === -1) continue
@@ -177,9 +194,7 @@ export class ModuleData {
           const doc = definition.validate(key, write.doc)
           changes.push({ table: definition.name, key, seq: slot === -1 ? index.nextSeq++ : index.seqOf(slot), doc })
         }
-        let resolve!: () => void
-        const done = new Promise<void>((r) => (resolve = r))
-        const pending = { done, resolve }
+        const pending = new PendingWrite()
         state.pending.set(key, pending)
         claimed.push({ state, key, pending })
       }
@@ -205,9 +220,7 @@ export class ModuleData {
     const claimed: PendingWrite[] = []
     for (const key of keys) {
       if (state.pending.has(key) || state.index.documentSlot(key) === -1) continue
-      let resolve!: () => void
-      const done = new Promise<void>((r) => (resolve = r))
-      const pending: PendingWrite = { done, resolve }
+      const pending = new PendingWrite()
       state.pending.set(key, pending)
       claimed.push(pending)
       changes.push({ table: state.definition.name, key, del: true })
@@ -283,15 +296,13 @@ export class ModuleData {
     const doc: AuditDoc = { steps: [...base.steps, step] }
     const slot = audit.index.documentSlot(conversationId)
     const change: DataChange = { table: conversationsTable.name, key: conversationId, seq: slot === -1 ? audit.index.nextSeq++ : audit.index.seqOf(slot), doc }
-    let resolve!: () => void
-    const done = new Promise<void>((r) => (resolve = r))
-    const mine: PendingWrite = { done, resolve, doc }
+    const mine = new PendingWrite(doc)
     audit.pending.set(conversationId, mine)
     return {
       changes: [change],
       settle() {
         if (audit.pending.get(conversationId) === mine) audit.pending.delete(conversationId)
-        resolve()
+        mine.resolve()
       },
     }
   }
@@ -344,6 +355,9 @@ export class ModuleData {
   async carryRecord(role: DocumentRole, t: number): Promise<JournalRecord | undefined> {
     const { table, slot, key } = role
     if (table.index.isTombstone(slot)) return { k: 'doc', t, table: table.definition.name, key, del: true }
+    // An audit document still in memory needs no read.
+    const recent = table === this.#audit ? this.#recentAudit.get(key) : undefined
+    if (recent && recent.version === table.index.version(key)) return { k: 'doc', t, table: table.definition.name, key, seq: table.index.seqOf(slot), doc: recent.doc }
     const found = await this.#readSlot(table, slot, key)
     if (!found.ok) return undefined
     return { k: 'doc', t, table: table.definition.name, key, seq: table.index.seqOf(slot), doc: found.doc }

@@ -202,9 +202,16 @@ export function createCompactor(options: CompactorOptions): Compactor {
  * Carry only where it frees something (some role is dead) and costs little (at most half the roles
  * hold a message). A segment made of copies is all live, so it is not copied again until part of it dies:
  * that is what keeps compaction from copying the same records round and round.
+ *
+ * A segment holding module documents waits until at most a third of its roles are live homes: a
+ * document is read back from disk and decoded with its whole record to be carried, and a handler's
+ * record of a new document is exactly half live (the document; its consumed mark dies). Carried at a
+ * half, writing one document a message ran at 0.52-0.74x of writing none (in memory, 100 in flight);
+ * at a third, 0.87-1.0x. The price is space: such a segment may keep up to two thirds of dead roles.
  */
 function worthCarrying(segment: Segment): boolean {
-  return segment.live < segment.roles && segment.liveHomes * 2 <= segment.roles
+  const share = segment.liveDocs > 0 ? 3 : 2
+  return segment.live < segment.roles && segment.liveHomes * share <= segment.roles
 }
 
 /**

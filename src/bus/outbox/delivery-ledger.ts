@@ -32,6 +32,8 @@ export interface Segment {
   live: number
   /** Live roles that hold a message (not tombstones): what makes carrying a segment forward expensive. */
   liveHomes: number
+  /** Of those, module documents (see data/document-index.ts): carrying one means reading it back. */
+  liveDocs: number
   /** Roles ever placed here. */
   roles: number
   /** Deliveries with a role here; may hold stale entries, check `producer`/`destination` before use. */
@@ -138,7 +140,7 @@ export function createDeliveryLedger(): DeliveryLedger {
     let byNumber = segmentsByJournal.get(journal)
     if (!byNumber) segmentsByJournal.set(journal, (byNumber = new Map()))
     let found = byNumber.get(number)
-    if (!found) byNumber.set(number, (found = { journal, number, live: 0, liveHomes: 0, roles: 0, deliveries: [] }))
+    if (!found) byNumber.set(number, (found = { journal, number, live: 0, liveHomes: 0, liveDocs: 0, roles: 0, deliveries: [] }))
     return found
   }
 

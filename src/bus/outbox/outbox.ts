@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import type { Clock } from '../clock.js'
 import type { Envelope } from '../messages/envelope.js'
-import { OutsideOrigin } from '../messages/headers.js'
+import { Headers, OutsideOrigin } from '../messages/headers.js'
 import { createCompactor, type Compactor } from './compaction.js'
 import { createDeliveryLedger, type DeliveryLedger, type DeliveryState } from './delivery-ledger.js'
 import type { FileSystem } from './file-system.js'
@@ -13,7 +13,6 @@ import { parseSagaKey, sagaKey, SagaStore, type SagaChange } from '../sagas/saga
 import type { TableDefinition } from '../data/define-table.js'
 import { ModuleData, type Reservation, type TableState } from '../data/module-data.js'
 import { maxFailuresPerStep, type ConversationStep, type StepOutcome } from '../audit/conversation-step.js'
-import { deliverySignal } from '../signals.js'
 
 /** An audit step and the conversation it belongs to. */
 interface AuditedStep {
@@ -244,15 +243,15 @@ export function createOutbox(options: OutboxOptions): Outbox {
   /** The audit step a record about `env` at `module` stands for. */
   function stepOf(module: string, env: Envelope | undefined, outcome: StepOutcome, extra?: { failures?: readonly FailureRecord[]; sagas?: readonly string[] }): AuditedStep | undefined {
     if (!env || !options.audit) return undefined
-    const signal = deliverySignal(module, env, clock.now())
-    const step: ConversationStep = { at: signal.at, id: signal.id, type: signal.type, kind: signal.kind, from: signal.origin, to: module, outcome }
+    const headers = env.headers
+    const step: ConversationStep = { at: clock.now(), id: env.id, type: env.type, kind: headers[Headers.Kind] ?? 'command', from: headers[Headers.OriginModule] ?? OutsideOrigin, to: module, outcome }
     const failures = extra?.failures
     if (failures && failures.length > 0) {
       step.failures = failures.slice(0, maxFailuresPerStep).map((failure) => ({ at: failure.at, detail: `${failure.type}: ${failure.message}` }))
       if (outcome !== 'handled') step.detail = step.failures[0]!.detail
     }
     if (extra?.sagas && extra.sagas.length > 0) step.sagas = [...extra.sagas]
-    return { conversationId: signal.conversationId, step }
+    return { conversationId: headers[Headers.ConversationId] ?? env.id, step }
   }
 
   return {

@@ -80,7 +80,7 @@ export class MessageContext implements HandlerContext {
   async dataSettled(): Promise<void> {
     const data = this.scope.data
     if (!this.#data || !data) return
-    for (const [state, keys] of this.#data.observed) for (const key of keys.keys()) await data.settled(state, key)
+    for (const [state, keys] of this.#data.touched) for (const key of keys.keys()) await data.settled(state, key)
   }
 
   #hold(mode: SendMode, definition: unknown, body: unknown, options: unknown, delayMs?: number): Promise<void> {
