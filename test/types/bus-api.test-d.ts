@@ -1,9 +1,10 @@
 import { Type } from '@sinclair/typebox'
 import { describe, expectTypeOf, it } from 'vitest'
-import { createBus, defineCommand, defineEvent, handle, type BodyOf } from '../../src/bus/index.js'
+import { createBus, defineCommand, defineEvent, defineTable, handle, type BodyOf, type DocumentOf } from '../../src/bus/index.js'
 
 const PlaceOrder = defineCommand('PlaceOrder', Type.Object({ orderId: Type.String(), items: Type.Array(Type.String()) }))
 const OrderPlaced = defineEvent('OrderPlaced', Type.Object({ orderId: Type.String() }))
+const Orders = defineTable('orders', Type.Object({ orderId: Type.String(), total: Type.Number() }))
 
 describe('types from one declaration', () => {
   it('derives the body type from the schema', () => {
@@ -32,5 +33,25 @@ describe('types from one declaration', () => {
     void (() => bus.send(PlaceOrder, { orderId: 'o', items: [1] }))
     // @ts-expect-error an event is published, not sent
     void (() => bus.send(OrderPlaced, { orderId: 'o' }))
+  })
+
+  it('types a table’s documents from its schema, in handlers and outside them', () => {
+    expectTypeOf<DocumentOf<typeof Orders>>().toEqualTypeOf<{ orderId: string; total: number }>()
+    handle(PlaceOrder, async (order, context) => {
+      const orders = context.table(Orders)
+      const known = await orders.get(order.orderId)
+      expectTypeOf(known).toEqualTypeOf<{ orderId: string; total: number } | undefined>()
+      orders.put(order.orderId, { orderId: order.orderId, total: 1 })
+      // @ts-expect-error total must be a number
+      orders.put(order.orderId, { orderId: order.orderId, total: '1' })
+      // @ts-expect-error no such field on the document
+      void known?.customerId
+      const page = await orders.list({ order: 'newest', limit: 10 })
+      expectTypeOf(page.items[0]!.doc.total).toBeNumber()
+    })
+    const bus = createBus({ modules: [], storage: 'memory' } as never)
+    const reader = bus.table(Orders)
+    // @ts-expect-error read-only outside handlers
+    void reader.put
   })
 })
