@@ -143,4 +143,41 @@ describe('when a module keeps data in its tables', () => {
     await expect(bus.table(Notes).list({ limit: 0 })).rejects.toThrow(/limit/)
     await bus.stop()
   })
+
+  it('refuses to start on a damaged document record before the tail, naming the file and offset', async () => {
+    const fileSystem = createMemoryFileSystem()
+    let bus = createNotesBus({ fileSystem })
+    await bus.start()
+    await bus.send(PutNote, { key: 'a', text: 'kept' })
+    await bus.send(PutNote, { key: 'b', text: 'after it' })
+    await bus.idle()
+    await bus.stop()
+    const file = '/mailroom-memory/notes/00000001.journal'
+    const bytes = Buffer.concat(fileSystem.files.get(file)!)
+    const at = bytes.indexOf('"text":"kept"')
+    const recordStart = bytes.lastIndexOf(0x0a, at) + 1
+    bytes[at + 9] = 'X'.charCodeAt(0)
+    fileSystem.files.set(file, [bytes])
+    bus = createNotesBus({ fileSystem })
+    await expect(bus.start()).rejects.toMatchObject({ code: 'MAILROOM_ERR_JOURNAL_CORRUPT', file, offset: recordStart })
+  })
+
+  it('names the file and offset when a document’s record is damaged after the start, and drops nothing', async () => {
+    const fileSystem = createMemoryFileSystem()
+    const bus = createNotesBus({ fileSystem })
+    await bus.start()
+    await bus.send(PutNote, { key: 'a', text: 'kept' })
+    await bus.idle()
+    const file = '/mailroom-memory/notes/00000001.journal'
+    const bytes = Buffer.concat(fileSystem.files.get(file)!)
+    const at = bytes.indexOf('"text":"kept"')
+    const recordStart = bytes.lastIndexOf(0x0a, at) + 1
+    const damaged = Buffer.from(bytes)
+    damaged[at + 9] = 'X'.charCodeAt(0)
+    fileSystem.files.set(file, [damaged])
+    await expect(bus.table(Notes).get('a')).rejects.toMatchObject({ code: 'MAILROOM_ERR_JOURNAL_CORRUPT', file, offset: recordStart })
+    fileSystem.files.set(file, [bytes])
+    expect(await bus.table(Notes).get('a')).toEqual({ text: 'kept', count: 0 })
+    await bus.stop()
+  })
 })

@@ -88,13 +88,22 @@ function expectEachOnce(counts: Map<string, number>, ids: readonly string[]): vo
 describe.skipIf(!available)('when the shop runs as four processes over RabbitMQ', () => {
   it('ships 2,000 orders placed through the HTTP API, each exactly once, every buyer’s-remorse timeout waiting at the broker', async () => {
     // Sales announces each order when its saga's timeout comes back from the broker's delay queue.
-    const { processes, dataDirOf } = await startFourProcesses('four', { MAILROOM_BUYERS_REMORSE_MS: '500' })
-    const ids = await placeOrders(processes.web!.url, 2_000)
+    const { processes, dataDirOf, start } = await startFourProcesses('four', { MAILROOM_BUYERS_REMORSE_MS: '500' })
+    const first = (await (await fetch(`${processes.web!.url}/api/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as { orderId: string; conversationId: string }
+    const ids = [first.orderId, ...(await placeOrders(processes.web!.url, 1_999))]
     const shipped = () => published(dataDirOf('shipping'), 'shipping', 'OrderShipped')
     await until(() => shipped().size === 2_000, 120_000, () => `${shipped().size} of 2000 shipped`)
     expectEachOnce(published(dataDirOf('sales'), 'sales', 'OrderPlaced'), ids)
     expectEachOnce(published(dataDirOf('billing'), 'billing', 'OrderBilled'), ids)
     expectEachOnce(shipped(), ids)
+
+    // The console killed and started again: an order's conversation still comes whole, from the modules' audits.
+    await processes.web!.kill()
+    running.splice(running.indexOf(processes.web!), 1)
+    const web = await start('web')
+    const conversation = (await (await fetch(`${web.url}/api/conversations/${first.conversationId}`)).json()) as { messages: { type: string; to: string; outcome: string }[] }
+    const handled = conversation.messages.filter((step) => step.outcome === 'handled').map((step) => `${step.type} ${step.to}`)
+    expect(handled.sort()).toEqual(['BuyersRemorseIsOver sales', 'OrderBilled shipping', 'OrderPlaced billing', 'OrderPlaced shipping', 'PlaceOrder sales'])
   }, 180_000)
 
   it('loses and doubles nothing when Billing is SIGKILLed mid-stream, three times, and started again', async () => {

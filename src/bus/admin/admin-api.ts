@@ -69,8 +69,10 @@ export interface AdminApi {
   deleteFailed(idsOrKeys: readonly string[]): Promise<DeleteResult>
   retrySchedule(module: string): RetrySchedule
   /**
-   * A conversation's steps at the modules this process runs, from their audit (durable: it outlives a
-   * restart within the audit's retention), in time order; [] when none of them saw it or the audit is off.
+   * A conversation's steps, in time order, from the modules' audit (durable: it outlives restarts within
+   * the audit's retention): those of this process's modules as they are, those of modules in other
+   * processes (with a broker) as they last reported them (asking starts the reports: a second behind).
+   * [] when no module has it or the audit is off.
    */
   conversation(conversationId: string): Promise<ConversationStep[]>
   /** The module's last log lines, oldest first. */

@@ -8,6 +8,7 @@ import { describeSchedule } from '../recoverability/policy.js'
 import type { Transport } from '../transport/transport.js'
 import type { Topology } from '../routing/topology.js'
 import { deliverySignal, type BusEmitter, type LogLevel } from '../signals.js'
+import { conversationViewPrefix, type ConversationStep } from '../audit/conversation-step.js'
 import type { AdminApi, DeleteResult, ModuleStatus, RetryResult } from './admin-api.js'
 
 export interface AdminDeps {
@@ -223,6 +224,14 @@ export function createAdmin(deps: AdminDeps): AdminApi {
     },
     async conversation(conversationId) {
       const steps = await Promise.all([...runtimes.keys()].map((name) => outbox.data(name)?.auditSteps(conversationId) ?? []))
+      const elsewhere = remote()
+      if (elsewhere) {
+        for (const name of topology.modules.keys()) {
+          if (runtimes.has(name)) continue
+          const reported = elsewhere.view(name, `${conversationViewPrefix}${conversationId}`)
+          if (Array.isArray(reported)) steps.push(reported as ConversationStep[])
+        }
+      }
       return steps.flat().sort((a, b) => a.at - b.at)
     },
     journalBytes: () => outbox.totalBytes(),

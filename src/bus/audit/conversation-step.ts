@@ -53,3 +53,9 @@ export const conversationsTable = defineInternalTable('@conversations', AuditDoc
 export const maxStepsPerConversation = 50
 /** Failed attempts kept with a step. */
 export const maxFailuresPerStep = 20
+
+/**
+ * The view key under which a module in another process reports its steps of a conversation (the
+ * console asks for it like any view of the module, see transport-host.ts).
+ */
+export const conversationViewPrefix = '@conversation:'

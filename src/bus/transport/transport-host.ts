@@ -10,6 +10,7 @@ import type { FailureRecord } from '../outbox/record.js'
 import type { FailedMessage } from '../recoverability/error-queue.js'
 import type { Topology } from '../routing/topology.js'
 import type { BusEmitter } from '../signals.js'
+import { conversationViewPrefix } from '../audit/conversation-step.js'
 import type { ForwardedSignal, ReceiveOutcome, Transport, TransportHost } from './transport.js'
 
 export interface TransportHostDeps {
@@ -57,9 +58,14 @@ export function createTransportHost(deps: TransportHostDeps): TransportHost & {
     void Promise.all(
       moduleNames.map(async (name) => {
         const view = deps.views[name]
-        if (!view) return
         const values = new Map<string, unknown>()
-        for (const key of watchedKeys.get(name) ?? []) values.set(key, await view(key))
+        for (const key of watchedKeys.get(name) ?? []) {
+          // A conversation the console shows: this module's steps of it, from its durable audit.
+          if (key.startsWith(conversationViewPrefix)) {
+            const steps = await deps.admin().conversation(key.slice(conversationViewPrefix.length))
+            values.set(key, steps.filter((step) => step.to === name))
+          } else if (view) values.set(key, await view(key))
+        }
         viewValues.set(name, values)
       }),
     )
