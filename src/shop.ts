@@ -28,11 +28,19 @@ export interface Shop {
   stop(): Promise<void>
   /** The order as each module knows it (undefined when no module knows it). */
   order(orderId: string): Promise<OrderView | undefined>
-  /** Sales' orders, newest first, a page at a time; undefined when Sales runs in another process. */
+  /** Sales' orders, newest first, a page at a time (from Sales' process when it runs elsewhere; undefined if it does not answer). */
   orders(options: { cursor?: string; limit: number }): Promise<{ items: OrderSummary[]; next?: string } | undefined>
   /** The simulated gateway's counts, when Billing runs in this process. */
   gateway(): GatewayCounts | undefined
 }
+
+interface RemotePage {
+  items: { key: string; doc: Order }[]
+  next?: string
+}
+
+/** The view key of a page of Sales' orders: `@orders-page:<cursor>:<limit>`. */
+const pageKeyPattern = /^@orders-page:(\d*):(\d+)$/
 
 /** The shop's modules, the central routes table and the bus: what `npm start` and the tests run. */
 export function createShop(options: ShopOptions = {}): Shop {
@@ -47,8 +55,16 @@ export function createShop(options: ShopOptions = {}): Shop {
     gatewayStore: () => ({ fileSystem: bus.fileSystem, dir: join(bus.dataDir, 'payment-gateway') }),
   })
   const shipping = createShipping({ ...shared, ...(billingWaitMs !== undefined ? { billingWaitMs } : {}) })
+  /** A page of Sales' orders, newest first: for the console here, and as a view for a console in another process. */
+  const salesPage = async (cursor: string | undefined, limit: number): Promise<RemotePage> => {
+    const page = await bus.table(sales.Orders).list({ order: 'newest', limit, ...(cursor ? { cursor } : {}) })
+    return page.next === undefined ? { items: page.items } : { items: page.items, next: page.next }
+  }
   const views = {
-    sales: async (orderId: string) => salesView(await bus.table(sales.Orders).get(orderId)),
+    sales: async (key: string) => {
+      const page = pageKeyPattern.exec(key)
+      return page ? salesPage(page[1] || undefined, Number(page[2])) : salesView(await bus.table(sales.Orders).get(key))
+    },
     billing: async (orderId: string) => billingView(await bus.table(billing.Charges).get(orderId)),
     shipping: async (orderId: string) => shippingView(await bus.table(shipping.Shipments).get(orderId)),
   }
@@ -57,7 +73,20 @@ export function createShop(options: ShopOptions = {}): Shop {
   const runsHere = (module: string) => bus.moduleNames.includes(module)
   // A module in another process (with a broker) reports its view of the orders the console shows.
   const viewOf = async (module: keyof typeof views, orderId: string): Promise<Record<string, unknown>> =>
-    runsHere(module) ? views[module](orderId) : ((bus.admin.view(module, orderId) as Record<string, unknown> | undefined) ?? {})
+    ((runsHere(module) ? await views[module](orderId) : bus.admin.view(module, orderId)) as Record<string, unknown> | undefined) ?? {}
+
+  /**
+   * Sales in another process: the page as its process last reported it. Asking starts the reports; the
+   * first answer comes with the next one (a second), waited for here up to 2.5 s.
+   */
+  async function remotePage(cursor: string | undefined, limit: number): Promise<RemotePage | undefined> {
+    const key = `@orders-page:${cursor ?? ''}:${limit}`
+    for (let waited = 0; ; waited += 250) {
+      const page = bus.admin.view('sales', key) as RemotePage | undefined
+      if (page || waited >= 2_500) return page
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+  }
 
   async function order(orderId: string): Promise<OrderView | undefined> {
     const [salesSide, billingSide, shippingSide] = await Promise.all([viewOf('sales', orderId), viewOf('billing', orderId), viewOf('shipping', orderId)])
@@ -94,8 +123,8 @@ export function createShop(options: ShopOptions = {}): Shop {
     },
     order,
     async orders({ cursor, limit }) {
-      if (!runsHere('sales')) return undefined
-      const page = await bus.table(sales.Orders).list({ order: 'newest', limit, ...(cursor ? { cursor } : {}) })
+      const page = runsHere('sales') ? await salesPage(cursor, limit) : await remotePage(cursor, limit)
+      if (!page) return undefined
       const items = await Promise.all(page.items.map(({ key, doc }) => summary(key, doc)))
       return page.next === undefined ? { items } : { items, next: page.next }
     },

@@ -104,6 +104,16 @@ describe.skipIf(!available)('when the shop runs as four processes over RabbitMQ'
     const conversation = (await (await fetch(`${web.url}/api/conversations/${first.conversationId}`)).json()) as { messages: { type: string; to: string; outcome: string }[] }
     const handled = conversation.messages.filter((step) => step.outcome === 'handled').map((step) => `${step.type} ${step.to}`)
     expect(handled.sort()).toEqual(['BuyersRemorseIsOver sales', 'OrderBilled shipping', 'OrderPlaced billing', 'OrderPlaced shipping', 'PlaceOrder sales'])
+    // And the order list pages over Sales' table, in Sales' process: all 2,000, newest first.
+    const listed: string[] = []
+    let cursor: string | undefined
+    do {
+      const page = (await (await fetch(`${web.url}/api/orders?limit=200${cursor ? `&cursor=${cursor}` : ''}`)).json()) as { items: { orderId: string }[]; next?: string }
+      listed.push(...page.items.map((item) => item.orderId))
+      cursor = page.next
+    } while (cursor)
+    expect(new Set(listed)).toEqual(new Set(ids))
+    expect(listed.at(-1)).toBe(first.orderId)
   }, 180_000)
 
   it('loses and doubles nothing when Billing is SIGKILLed mid-stream, three times, and started again', async () => {

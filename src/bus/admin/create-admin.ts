@@ -32,6 +32,9 @@ export interface AdminDeps {
 }
 
 /** The operations people (through the web console) and scripts perform on a running bus. */
+/** How long admin.conversation waits for modules in other processes to report a conversation first asked for. */
+const remoteAnswerWaitMs = 2_500
+
 export function createAdmin(deps: AdminDeps): AdminApi {
   const { topology, outbox, signals, errorQueue, runtimes, runtimeOf, heldModules, delayedCount, isRunning, requireRunning, tracked, log, now } = deps
 
@@ -225,10 +228,15 @@ export function createAdmin(deps: AdminDeps): AdminApi {
     async conversation(conversationId) {
       const steps = await Promise.all([...runtimes.keys()].map((name) => outbox.data(name)?.auditSteps(conversationId) ?? []))
       const elsewhere = remote()
-      if (elsewhere) {
-        for (const name of topology.modules.keys()) {
-          if (runtimes.has(name)) continue
-          const reported = elsewhere.view(name, `${conversationViewPrefix}${conversationId}`)
+      const others = [...topology.modules.keys()].filter((name) => !runtimes.has(name))
+      if (elsewhere && others.length > 0) {
+        const key = `${conversationViewPrefix}${conversationId}`
+        // Asking starts the reports; each answers in its process's next one (a second): wait that long once.
+        for (let waited = 0; waited < remoteAnswerWaitMs && others.some((name) => elsewhere.view(name, key) === undefined); waited += 250) {
+          await new Promise((resolve) => setTimeout(resolve, 250))
+        }
+        for (const name of others) {
+          const reported = elsewhere.view(name, key)
           if (Array.isArray(reported)) steps.push(reported as ConversationStep[])
         }
       }

@@ -28,8 +28,6 @@ export interface ConversationLog {
  * processes (with a broker) come from the delivery signals they report, kept here in memory for the most
  * recent conversations, the oldest forgotten first.
  */
-const reportWaitMs = 2_500
-
 export function createConversationLog(bus: Bus, maxConversations = 2_000): ConversationLog {
   const local = new Set(bus.moduleNames)
   const conversations = new Map<string, FlowStep[]>()
@@ -71,14 +69,7 @@ export function createConversationLog(bus: Bus, maxConversations = 2_000): Conve
   bus.signals.on('message:archived', archived)
   return {
     async get(conversationId) {
-      let audited = await bus.admin.conversation(conversationId)
-      // Modules in other processes answer in their next report (a second): wait for it once, rather than
-      // call a conversation unknown that they know.
-      const remote = bus.admin.moduleNames().some((name) => !local.has(name))
-      for (let waited = 0; remote && audited.every((step) => local.has(step.to)) && waited < reportWaitMs; waited += 250) {
-        await new Promise((resolve) => setTimeout(resolve, 250))
-        audited = await bus.admin.conversation(conversationId)
-      }
+      const audited = await bus.admin.conversation(conversationId)
       // The signals a module in another process reported while this console ran, for those whose audit has not answered.
       const answered = new Set(audited.map((step) => step.to))
       const reported = (conversations.get(conversationId) ?? []).filter((step) => !answered.has(step.to))
