@@ -3,6 +3,17 @@ import { createMemoryFileSystem } from '../../src/bus/outbox/memory-file-system.
 import { createVirtualClock } from '../../src/bus/testing/index.js'
 import { CountUp, createNotesBus, DeleteNote, Notes, PutBadNote, PutNote, PutNotes, PutThenFail } from '../bus/support/data-fixture.js'
 
+/** Changes one byte inside the JSON of the notes journal's record that holds `text`: its checksum no longer matches. */
+function damageTheRecordOf(fileSystem: ReturnType<typeof createMemoryFileSystem>, text: string) {
+  const file = '/mailroom-memory/notes/00000001.journal'
+  const intact = Buffer.concat(fileSystem.files.get(file)!)
+  const at = intact.indexOf(text)
+  const damaged = Buffer.from(intact)
+  damaged[at + text.length - 2] = 'X'.charCodeAt(0)
+  fileSystem.files.set(file, [damaged])
+  return { file, recordStart: intact.lastIndexOf(0x0a, at) + 1, intact }
+}
+
 describe('when a module keeps data in its tables', () => {
   it('commits a handler’s document with its message and keeps it across a restart', async () => {
     const fileSystem = createMemoryFileSystem()
@@ -152,12 +163,7 @@ describe('when a module keeps data in its tables', () => {
     await bus.send(PutNote, { key: 'b', text: 'after it' })
     await bus.idle()
     await bus.stop()
-    const file = '/mailroom-memory/notes/00000001.journal'
-    const bytes = Buffer.concat(fileSystem.files.get(file)!)
-    const at = bytes.indexOf('"text":"kept"')
-    const recordStart = bytes.lastIndexOf(0x0a, at) + 1
-    bytes[at + 9] = 'X'.charCodeAt(0)
-    fileSystem.files.set(file, [bytes])
+    const { file, recordStart } = damageTheRecordOf(fileSystem, '"text":"kept"')
     bus = createNotesBus({ fileSystem })
     await expect(bus.start()).rejects.toMatchObject({ code: 'MAILROOM_ERR_JOURNAL_CORRUPT', file, offset: recordStart })
   })
@@ -168,15 +174,9 @@ describe('when a module keeps data in its tables', () => {
     await bus.start()
     await bus.send(PutNote, { key: 'a', text: 'kept' })
     await bus.idle()
-    const file = '/mailroom-memory/notes/00000001.journal'
-    const bytes = Buffer.concat(fileSystem.files.get(file)!)
-    const at = bytes.indexOf('"text":"kept"')
-    const recordStart = bytes.lastIndexOf(0x0a, at) + 1
-    const damaged = Buffer.from(bytes)
-    damaged[at + 9] = 'X'.charCodeAt(0)
-    fileSystem.files.set(file, [damaged])
+    const { file, recordStart, intact } = damageTheRecordOf(fileSystem, '"text":"kept"')
     await expect(bus.table(Notes).get('a')).rejects.toMatchObject({ code: 'MAILROOM_ERR_JOURNAL_CORRUPT', file, offset: recordStart })
-    fileSystem.files.set(file, [bytes])
+    fileSystem.files.set(file, [intact])
     expect(await bus.table(Notes).get('a')).toEqual({ text: 'kept', count: 0 })
     await bus.stop()
   })

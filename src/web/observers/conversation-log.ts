@@ -2,18 +2,9 @@ import type { Bus, BusSignals, ConversationStep, DeliverySignal } from '../../bu
 
 export type FlowOutcome = 'handled' | 'retrying' | 'delayed-retry' | 'error-queue' | 'retried' | 'archived'
 
-/** One step of a conversation: a message reaching a module, and what came of it. */
-export interface FlowStep {
-  at: number
-  id: string
-  type: string
-  kind: string
-  from: string
-  to: string
+/** One step of a conversation as the diagram draws it: the audit's step, or one failed attempt (`retrying`). */
+export interface FlowStep extends Omit<ConversationStep, 'outcome' | 'failures'> {
   outcome: FlowOutcome
-  detail?: string
-  /** The sagas whose instances this step changed. */
-  sagas?: string[]
 }
 
 export interface ConversationLog {
