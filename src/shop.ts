@@ -77,13 +77,13 @@ export function createShop(options: ShopOptions = {}): Shop {
 
   /**
    * Sales in another process: the page as its process last reported it. Asking starts the reports; the
-   * first answer comes with the next one (a second), waited for here up to 2.5 s.
+   * first answer comes with the next one (a second), waited for here up to 5 s.
    */
   async function remotePage(cursor: string | undefined, limit: number): Promise<RemotePage | undefined> {
     const key = `@orders-page:${cursor ?? ''}:${limit}`
     for (let waited = 0; ; waited += 250) {
       const page = bus.admin.view('sales', key) as RemotePage | undefined
-      if (page || waited >= 2_500) return page
+      if (page || waited >= 5_000) return page
       await new Promise((resolve) => setTimeout(resolve, 250))
     }
   }

@@ -33,7 +33,7 @@ export interface AdminDeps {
 
 /** The operations people (through the web console) and scripts perform on a running bus. */
 /** How long admin.conversation waits for modules in other processes to report a conversation first asked for. */
-const remoteAnswerWaitMs = 2_500
+const remoteAnswerWaitMs = 5_000
 
 export function createAdmin(deps: AdminDeps): AdminApi {
   const { topology, outbox, signals, errorQueue, runtimes, runtimeOf, heldModules, delayedCount, isRunning, requireRunning, tracked, log, now } = deps

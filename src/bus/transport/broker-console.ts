@@ -117,7 +117,7 @@ export function connectBrokerConsole(options: BrokerConsoleOptions): { remote: R
     }, options.reportEveryMs ?? 1_000)
     poll.unref()
     pollers.push(poll)
-    const ask = setInterval(() => {
+    const sendWatched = () => {
       if (!connection.ready || watched.size === 0) return
       const now = Date.now()
       for (const [key, at] of watched) if (now - at > 60_000) watched.delete(key)
@@ -126,7 +126,10 @@ export function connectBrokerConsole(options: BrokerConsoleOptions): { remote: R
         if (host.localModules.includes(module)) continue
         publisher.send({ exchange: options.controlExchange, routingKey: module, durable: false, expiration: String(staleAfterMs) }, { module, action: 'watch', keys }).catch(() => {})
       }
-    }, options.reportEveryMs ?? 1_000)
+    }
+    /** A key asked for the first time is sent at once (on the next turn, with whatever else came), not on the next tick. */
+    let askSoon = false
+    const ask = setInterval(sendWatched, options.reportEveryMs ?? 1_000)
     ask.unref()
     pollers.push(ask)
     remote = {
@@ -134,8 +137,16 @@ export function connectBrokerConsole(options: BrokerConsoleOptions): { remote: R
       statuses: () => [...latest.values()].map(({ status, at }) => ({ ...status, reporting: Date.now() - at < staleAfterMs })),
       logs: (module) => latest.get(module)?.logs ?? [],
       view(module, key) {
+        const isNew = !watched.has(key)
         watched.delete(key)
         watched.set(key, Date.now())
+        if (isNew && !askSoon) {
+          askSoon = true
+          setImmediate(() => {
+            askSoon = false
+            sendWatched()
+          })
+        }
         return views.get(module)?.get(key)
       },
       async control(command) {

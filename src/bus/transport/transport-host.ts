@@ -52,8 +52,12 @@ export function createTransportHost(deps: TransportHostDeps): TransportHost & {
   /** Views read for the last report: a view may read from disk (module data), a report is made at once. */
   const viewValues = new Map<string, Map<string, unknown>>()
   let readingViews = false
+  let readAgain = false
   function readViews(): void {
-    if (readingViews) return
+    if (readingViews) {
+      readAgain = true
+      return
+    }
     readingViews = true
     void Promise.all(
       moduleNames.map(async (name) => {
@@ -70,7 +74,13 @@ export function createTransportHost(deps: TransportHostDeps): TransportHost & {
       }),
     )
       .catch((error: unknown) => signals.emit('bus:error', { error, during: 'reading the views the console asked for' }))
-      .finally(() => (readingViews = false))
+      .finally(() => {
+        readingViews = false
+        if (readAgain) {
+          readAgain = false
+          readViews()
+        }
+      })
   }
   /**
    * The delivery signals since the last report, for a console in another process (its conversation
@@ -170,7 +180,11 @@ export function createTransportHost(deps: TransportHostDeps): TransportHost & {
     remoteViewChanged: (module) => signals.emit('module:reported', { module }),
     control(command) {
       const admin = deps.admin()
-      if (command.action === 'watch') watchedKeys.set(command.module, Array.isArray(command.keys) ? command.keys.filter((key) => typeof key === 'string').slice(0, 200) : [])
+      if (command.action === 'watch') {
+        watchedKeys.set(command.module, Array.isArray(command.keys) ? command.keys.filter((key) => typeof key === 'string').slice(0, 200) : [])
+        // Read now, so the next report (within a second) carries the answer.
+        readViews()
+      }
       else if (command.action === 'stop') admin.stopModule(command.module)
       else if (command.action === 'start') admin.startModule(command.module)
       else if (command.action === 'fault') admin.setFault(command.module, command.on === true)

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { handle, InvalidMessageError, InvalidOptionError } from '../../../src/bus/index.js'
+import { handle, InvalidMessageError, InvalidOptionError, DataInvalidError } from '../../../src/bus/index.js'
+import { CountUp, DeleteNote, Notes, PutBadNote } from '../support/data-fixture.js'
 import { createRecordingContext, invoke } from '../../../src/bus/testing/index.js'
 import { CardCharged, ChargeCard, OrderTaken, SendReminder, TakeOrder } from '../support/shop-fixture.js'
 
@@ -36,5 +37,25 @@ describe('the recording context', () => {
       await context.publish(ChargeCard as never, { orderId: order.orderId, amount: 1 } as never)
     })
     await expect(invoke(wrong, { orderId: 'o-1', amount: 1 })).rejects.toThrow(InvalidOptionError)
+  })
+
+  it('holds the module’s tables in memory: a test seeds documents and sees what the handler wrote', async () => {
+    const countUp = handle(CountUp, async ({ key }, context) => {
+      const notes = context.table(Notes)
+      const before = await notes.get(key)
+      notes.put(key, { text: before?.text ?? '', count: (before?.count ?? 0) + 1 })
+    })
+    const context = createRecordingContext()
+    context.seed(Notes, { a: { text: 'seeded', count: 41 }, b: { text: 'other', count: 0 } })
+    await invoke(countUp, { key: 'a' }, context)
+    await invoke(handle(DeleteNote, async ({ key }, c) => c.table(Notes).delete(key)), { key: 'b' }, context)
+    expect(context.documents(Notes)).toEqual({ a: { text: 'seeded', count: 42 } })
+    expect(context.written).toEqual([
+      { table: 'notes', key: 'a', doc: { text: 'seeded', count: 42 } },
+      { table: 'notes', key: 'b', deleted: true },
+    ])
+    expect((await context.table(Notes).list({ order: 'newest' })).items.map((item) => item.key)).toEqual(['a'])
+    // A document that breaks the schema is refused as the bus would refuse it.
+    await expect(invoke(handle(PutBadNote, async ({ key }, c) => c.table(Notes).put(key, { text: 'x', count: -1 })), { key: 'c' }, context)).rejects.toThrow(DataInvalidError)
   })
 })
