@@ -4,6 +4,7 @@ import { isCode, type FileSystem } from '../outbox/file-system.js'
 import { decodeRecordAt, type DataChange, type JournalRecord } from '../outbox/record.js'
 import type { TableDefinition } from './define-table.js'
 import { DocumentIndex } from './document-index.js'
+import { RecentDocs } from './recent-docs.js'
 import { conversationsTable, maxStepsPerConversation, type AuditDoc, type ConversationStep } from '../audit/conversation-step.js'
 
 export interface ModuleDataOptions {
@@ -18,8 +19,10 @@ export interface ModuleDataOptions {
   audit?: boolean
 }
 
+/** Documents of a table kept in memory after their commit or read. */
+const recentDocuments = 8_192
 /** Audit documents kept in memory after their commit, so the next step of a conversation needs no read: at most this many steps in all. */
-const recentAuditSteps = 4_096
+const recentAuditSteps = 32_768
 
 /**
  * A commit on its way to disk: reads of its keys wait for it, compaction leaves them alone. (No promise
@@ -47,6 +50,8 @@ export interface TableState {
   readonly definition: TableDefinition
   readonly index: DocumentIndex
   readonly pending: Map<string, PendingWrite>
+  /** Documents recently committed or read, so most reads need no disk. */
+  readonly recent: RecentDocs
 }
 
 /** A key an attempt read or wrote: the version it had when first touched, and what the attempt staged. */
@@ -101,19 +106,22 @@ export class ModuleData {
   readonly #options: ModuleDataOptions
   /** The audit's table (not in #byDefinition: handlers cannot reach it). */
   readonly #audit: TableState | undefined
-  readonly #recentAudit = new Map<string, { version: number; doc: AuditDoc }>()
-  #recentAuditSteps = 0
 
   constructor(options: ModuleDataOptions) {
     this.module = options.module
     this.#options = options
     for (const definition of options.tables) {
-      const state: TableState = { definition, index: new DocumentIndex(options.segmentOf), pending: new Map() }
+      const state: TableState = { definition, index: new DocumentIndex(options.segmentOf), pending: new Map(), recent: new RecentDocs(recentDocuments) }
       this.#tables.set(definition.name, state)
       this.#byDefinition.set(definition, state)
     }
     if (options.audit) {
-      this.#audit = { definition: conversationsTable, index: new DocumentIndex(options.segmentOf), pending: new Map() }
+      this.#audit = {
+        definition: conversationsTable,
+        index: new DocumentIndex(options.segmentOf),
+        pending: new Map(),
+        recent: new RecentDocs(recentAuditSteps, (doc) => (doc as AuditDoc).steps.length),
+      }
       this.#tables.set(conversationsTable.name, this.#audit)
     }
   }
@@ -147,8 +155,15 @@ export class ModuleData {
     for (let attempt = 1; ; attempt++) {
       const slot = state.index.documentSlot(key)
       if (slot === -1) return undefined
+      const version = state.index.version(key)
+      const known = state.recent.get(key, version)
+      // A copy: the caller may change what it gets, and the kept one must stay what was committed.
+      if (known !== undefined) return state === this.#audit ? known : structuredClone(known)
       const found = await this.#readSlot(state, slot, key)
-      if (found.ok) return found.doc
+      if (found.ok) {
+        if (state.index.version(key) === version) state.recent.set(key, version, found.doc)
+        return state === this.#audit ? found.doc : structuredClone(found.doc)
+      }
       // Compaction moved the record (and deleted its old segment) while it was read: look again.
       if (attempt === maxReadAttempts) throw new Error(`document ${key} of table ${state.definition.name} kept moving while it was read`)
     }
@@ -243,10 +258,12 @@ export class ModuleData {
       const state = this.#tables.get(change.table)
       // A table the module no longer lists: its records stay on disk until compaction drops them.
       if (!state) continue
-      if (change.del) state.index.delete(change.key, segment, offset, size)
-      else {
+      if (change.del) {
+        state.index.delete(change.key, segment, offset, size)
+        state.recent.delete(change.key)
+      } else {
         state.index.put(change.key, change.seq, segment, offset, size)
-        if (state === this.#audit) this.#rememberAudit(change.key, change.doc as AuditDoc)
+        state.recent.set(change.key, state.index.version(change.key), change.doc)
       }
     }
   }
@@ -284,11 +301,7 @@ export class ModuleData {
     if (pending) base = pending.doc as AuditDoc
     else {
       const version = audit.index.version(conversationId)
-      if (version === 0) base = { steps: [] }
-      else {
-        const recent = this.#recentAudit.get(conversationId)
-        if (recent?.version === version) base = recent.doc
-      }
+      base = version === 0 ? { steps: [] } : (audit.recent.get(conversationId, version) as AuditDoc | undefined)
     }
     if (!base) return undefined
     // Full: nothing more is written for this conversation here (see maxStepsPerConversation).
@@ -309,26 +322,7 @@ export class ModuleData {
 
   /** Reads a conversation's committed audit document into memory, so the next claim finds it. */
   async loadAudit(conversationId: string): Promise<void> {
-    const audit = this.#audit
-    if (!audit) return
-    const version = audit.index.version(conversationId)
-    const doc = (await this.read(audit, conversationId)) as AuditDoc | undefined
-    if (doc && audit.index.version(conversationId) === version) this.#rememberAudit(conversationId, doc)
-  }
-
-  #rememberAudit(conversationId: string, doc: AuditDoc): void {
-    const audit = this.#audit!
-    this.#forgetAudit(conversationId)
-    this.#recentAudit.set(conversationId, { version: audit.index.version(conversationId), doc })
-    this.#recentAuditSteps += doc.steps.length
-    while (this.#recentAuditSteps > recentAuditSteps) this.#forgetAudit(this.#recentAudit.keys().next().value!)
-  }
-
-  #forgetAudit(conversationId: string): void {
-    const known = this.#recentAudit.get(conversationId)
-    if (!known) return
-    this.#recentAudit.delete(conversationId)
-    this.#recentAuditSteps -= known.doc.steps.length
+    if (this.#audit) await this.read(this.#audit, conversationId)
   }
 
   // --- compaction ---
@@ -355,9 +349,9 @@ export class ModuleData {
   async carryRecord(role: DocumentRole, t: number): Promise<JournalRecord | undefined> {
     const { table, slot, key } = role
     if (table.index.isTombstone(slot)) return { k: 'doc', t, table: table.definition.name, key, del: true }
-    // An audit document still in memory needs no read.
-    const recent = table === this.#audit ? this.#recentAudit.get(key) : undefined
-    if (recent && recent.version === table.index.version(key)) return { k: 'doc', t, table: table.definition.name, key, seq: table.index.seqOf(slot), doc: recent.doc }
+    // A document still in memory needs no read.
+    const known = table.recent.get(key, table.index.version(key))
+    if (known !== undefined) return { k: 'doc', t, table: table.definition.name, key, seq: table.index.seqOf(slot), doc: known }
     const found = await this.#readSlot(table, slot, key)
     if (!found.ok) return undefined
     return { k: 'doc', t, table: table.definition.name, key, seq: table.index.seqOf(slot), doc: found.doc }

@@ -1,3 +1,4 @@
+import { createReadHandles } from './read-handles.js'
 import { constants } from 'node:fs'
 import * as fsp from 'node:fs/promises'
 
@@ -21,8 +22,11 @@ export interface FileSystem {
   readFile(path: string): Promise<Uint8Array>
   /** `length` bytes from `position`, fewer only where the file ends first. */
   readRange(path: string, position: number, length: number): Promise<Uint8Array>
-  /** Opens for appending, creating the file when missing. */
-  openAppend(path: string): Promise<AppendHandle>
+  /**
+   * Opens for appending, creating the file when missing. `synced: false` leaves each write to the
+   * operating system (it survives the process's crash, not a power cut) until `sync()`.
+   */
+  openAppend(path: string, options?: { synced?: boolean }): Promise<AppendHandle>
   /** Creates a file that must not exist yet; rejects with code EEXIST otherwise. */
   createExclusive(path: string, content: string): Promise<void>
   truncate(path: string, length: number): Promise<void>
@@ -31,6 +35,8 @@ export interface FileSystem {
   syncDir(path: string): Promise<void>
   /** Counters for tests: group commit is proved by counting syncs, never by timing. */
   readonly stats: { syncs: number; appends: number }
+  /** Closes the read handles kept open for readRange (the outbox calls it when it closes). */
+  closeReads?(): void
 }
 
 /** O_DSYNC where the platform has it (not on Windows): 0 means appends need an fdatasync of their own. */
@@ -38,6 +44,7 @@ const syncedWrites = constants.O_DSYNC ?? 0
 
 export function createNodeFileSystem(): FileSystem {
   const stats = { syncs: 0, appends: 0 }
+  const readers = createReadHandles()
   return {
     stats,
     async mkdir(path) {
@@ -62,19 +69,15 @@ export function createNodeFileSystem(): FileSystem {
         await handle.close()
       }
     },
-    async readRange(path, position, length) {
-      const handle = await fsp.open(path, constants.O_RDONLY)
-      try {
-        return await readFully(handle, position, length)
-      } finally {
-        await handle.close()
-      }
+    readRange(path, position, length) {
+      return readers.use(path, (handle) => readFully(handle, position, length))
     },
-    async openAppend(path) {
+    async openAppend(path, options) {
       // O_DSYNC: a write returns once its bytes and the file's new size are on disk, one trip to libuv's
       // threads where write + fdatasync took two (10-20% more synced appends a second here). Where the
       // platform lacks it, sync() does the fdatasync.
-      const handle = await fsp.open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | syncedWrites, 0o644)
+      const synced = options?.synced === false ? 0 : syncedWrites
+      const handle = await fsp.open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | synced, 0o644)
       // A truncation is not a write: the next sync() makes it durable.
       let truncated = false
       return {
@@ -88,7 +91,7 @@ export function createNodeFileSystem(): FileSystem {
         },
         async sync() {
           stats.syncs++
-          if (syncedWrites !== 0 && !truncated) return
+          if (synced !== 0 && !truncated) return
           truncated = false
           // fdatasync flushes the file's size too, which is all an append changes.
           await handle.datasync()
@@ -108,7 +111,11 @@ export function createNodeFileSystem(): FileSystem {
     async truncate(path, length) {
       await fsp.truncate(path, length)
     },
+    closeReads() {
+      readers.closeAll()
+    },
     async unlink(path) {
+      readers.forget(path)
       await fsp.unlink(path)
     },
     async syncDir(path) {

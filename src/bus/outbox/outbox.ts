@@ -396,6 +396,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
     async close() {
       await compactor.idle()
       await Promise.all([...journals.values(), ...archives.values()].map((journal) => journal.close()))
+      fs.closeReads?.()
       await lock?.release()
       lock = undefined
     },

@@ -42,7 +42,7 @@ export interface PaymentGatewayOptions {
   now?: () => number
   /**
    * Where it remembers the keys it has seen, so it still recognises them after a restart: a file of its
-   * own, one JSON line per charge, synced before it answers. Without it, it remembers in memory only.
+   * own, one JSON line per charge, written before it answers. Without it, it remembers in memory only.
    */
   store?: () => { fileSystem: FileSystem; dir: string }
 }
@@ -65,7 +65,10 @@ export function createPaymentGateway(options: PaymentGatewayOptions): PaymentGat
   const chargesPerOrder = new Map<string, number>()
   const counts: GatewayCounts = { charged: 0, duplicates: 0, chargedTwice: 0 }
   let handle: Awaited<ReturnType<FileSystem['openAppend']>> | undefined
-  // Lines wait here for the next write; one write and one sync answer every charge in it (group commit).
+  // Lines wait here for the next write; one write answers every charge in it. Written, not synced: what
+  // it remembers outlives a crash of this process (the operating system holds the bytes), which is all a
+  // simulated outside service needs. Synced, Billing waited for the disk at every charge and the shop
+  // shipped 1.7k orders a second instead of 5.6k (npm run bench -- --quick --only http).
   let waiting: { line: string; resolve: () => void; reject: (error: unknown) => void }[] = []
   let writing: Promise<void> | undefined
 
@@ -83,7 +86,6 @@ export function createPaymentGateway(options: PaymentGatewayOptions): PaymentGat
       waiting = []
       try {
         await handle!.append(Buffer.from(batch.map((entry) => entry.line).join('')))
-        await handle!.sync()
         for (const entry of batch) entry.resolve()
       } catch (error) {
         for (const entry of batch) entry.reject(error)
@@ -124,7 +126,7 @@ export function createPaymentGateway(options: PaymentGatewayOptions): PaymentGat
           // A line torn by a crash mid-write: that charge was never answered, so it was never taken.
         }
       }
-      handle = await fileSystem.openAppend(file)
+      handle = await fileSystem.openAppend(file, { synced: false })
     },
     async charge(idempotencyKey, orderId) {
       const limit = options.limitPerSecond

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { defineTable, type Table } from '../../bus/index.js'
+import { defineTable, type SagaContext } from '../../bus/index.js'
 
 /**
  * Shipping's own data: what it heard of each order, whether it told the client about a delay, when it
@@ -15,10 +15,23 @@ export const Shipments = defineTable(
 
 export type Shipment = Static<typeof Shipments.schema>
 
-/** Changes an order's shipment (made when first heard of); `shippedAt` is set once. */
-export async function updateShipment(shipments: Table<Shipment>, orderId: string, change: Partial<Omit<Shipment, 'orderId'>>): Promise<void> {
-  const known = (await shipments.get(orderId)) ?? { orderId, placed: false, billed: false, delayed: false }
-  const next: Shipment = { ...known, ...change }
-  if (known.shippedAt !== undefined) next.shippedAt = known.shippedAt
-  shipments.put(orderId, next)
+/**
+ * Writes the order's shipment as the shipping-policy saga knows it: the saga's data says what was heard,
+ * so nothing is read back first (a read of a document written thousands of messages ago goes to the
+ * disk: the shop shipped a third fewer orders a second while every step read its shipment). Only an
+ * instance's first message looks, in case an instance long completed shipped the order already: that
+ * shipment stays as it is.
+ */
+export async function recordShipment(context: SagaContext<ShippingData>, options: { first?: boolean; shippedAt?: number } = {}): Promise<void> {
+  const { orderId, placed, billed, delayed } = context.data
+  const shipments = context.table(Shipments)
+  if (options.first && (await shipments.get(orderId))?.shippedAt !== undefined) return
+  shipments.put(orderId, { orderId, placed, billed, delayed, ...(options.shippedAt !== undefined ? { shippedAt: options.shippedAt } : {}) })
+}
+
+interface ShippingData {
+  orderId: string
+  placed: boolean
+  billed: boolean
+  delayed: boolean
 }

@@ -3,7 +3,7 @@ import { correlate, defineCommand, defineSaga, type SagaContext } from '../../..
 import { OrderBilled } from '../../billing/messages.js'
 import { OrderPlaced } from '../../sales/messages.js'
 import { OrderShipped, OrderShippingDelayed } from '../messages.js'
-import { Shipments, updateShipment } from '../shipments.js'
+import { recordShipment } from '../shipments.js'
 
 /** Shipping's own reminder that billing is late; never sent by anyone else. */
 export const BillingIsLate = defineCommand('BillingIsLate', Type.Object({ orderId: Type.String() }))
@@ -28,10 +28,10 @@ export function shippingPolicySaga(options: { billingWaitMs: number; now?: () =>
         OrderPlaced,
         async (order, context) => {
           context.log.info(`Received OrderPlaced, OrderId = ${order.orderId} - should we ship now?`)
+          const first = !context.data.billed
           context.data.placed = true
-          await updateShipment(context.table(Shipments), order.orderId, { placed: true })
           if (!context.data.billed) await context.requestTimeout(options.billingWaitMs, BillingIsLate, { orderId: order.orderId })
-          await shipIfReady(context)
+          await shipIfReady(context, first)
         },
         { name: 'notePlacedOrder' },
       ),
@@ -39,9 +39,9 @@ export function shippingPolicySaga(options: { billingWaitMs: number; now?: () =>
         OrderBilled,
         async (order, context) => {
           context.log.info(`Received OrderBilled, OrderId = ${order.orderId} - should we ship now?`)
+          const first = !context.data.placed
           context.data.billed = true
-          await updateShipment(context.table(Shipments), order.orderId, { billed: true })
-          await shipIfReady(context)
+          await shipIfReady(context, first)
         },
         { name: 'noteBilledOrder' },
       ),
@@ -53,7 +53,7 @@ export function shippingPolicySaga(options: { billingWaitMs: number; now?: () =>
           if (context.data.billed) return
           context.log.warn(`Order ${timeout.orderId} is still not billed: telling the client its shipment is delayed`)
           context.data.delayed = true
-          await updateShipment(context.table(Shipments), timeout.orderId, { delayed: true })
+          await recordShipment(context)
           await context.publish(OrderShippingDelayed, { orderId: timeout.orderId })
         },
         { name: 'reportLateBilling' },
@@ -61,14 +61,16 @@ export function shippingPolicySaga(options: { billingWaitMs: number; now?: () =>
     ],
   })
 
-  async function shipIfReady(context: SagaContext<Static<typeof PolicyData>>) {
+  /** `first`: the instance's first message (a shipment of the order may exist from an instance long completed). */
+  async function shipIfReady(context: SagaContext<Static<typeof PolicyData>>, first: boolean) {
     const { orderId, placed, billed } = context.data
     if (!placed || !billed) {
       context.log.info(`Order ${orderId} waits for ${placed ? 'billing' : 'its placement'}`)
+      await recordShipment(context, { first })
       return
     }
     await context.publish(OrderShipped, { orderId })
-    await updateShipment(context.table(Shipments), orderId, { shippedAt: now() })
+    await recordShipment(context, { first, shippedAt: now() })
     context.log.info(`Shipping order ${orderId}`)
     context.markAsComplete()
   }
