@@ -173,8 +173,8 @@ describe('when a module keeps data in its tables', () => {
     const bus = createNotesBus({ fileSystem })
     await bus.start()
     await bus.send(PutNote, { key: 'a', text: 'kept' })
-    // Enough documents after it that it is no longer kept in memory (the last 1,024 written or read are).
-    for (let batch = 0; batch < 11; batch++) await bus.send(PutNotes, { keys: Array.from({ length: 100 }, (_, i) => `filler-${batch}-${i}`), text: 'f' })
+    // Enough documents after it that it is no longer kept in memory (the last 8,192 written or read are).
+    for (let batch = 0; batch < 17; batch++) await bus.send(PutNotes, { keys: Array.from({ length: 500 }, (_, i) => `filler-${batch}-${i}`), text: 'f' })
     await bus.idle()
     const { file, recordStart, intact } = damageTheRecordOf(fileSystem, '"text":"kept"')
     await expect(bus.table(Notes).get('a')).rejects.toMatchObject({ code: 'MAILROOM_ERR_JOURNAL_CORRUPT', file, offset: recordStart })
