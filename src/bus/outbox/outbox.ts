@@ -275,13 +275,13 @@ export function createOutbox(options: OutboxOptions): Outbox {
             if (record.k === 'out' || record.k === 'out-skimmed') return
             // Documents take their records in journal order, as they are read: only where each lies is kept.
             if (record.k === 'doc') {
-              if (data) data.apply(segment, [record], offset, size)
+              if (data) data.apply(segment, [record], offset, size, false)
               else ledger.segment(name, segment).roles++
               return
             }
             const changes = dataOf(record)
             if (changes) {
-              if (data) data.apply(segment, changes, offset, size)
+              if (data) data.apply(segment, changes, offset, size, false)
               else ledger.segment(name, segment).roles++
             }
             // Kept until every journal is read: without the messages a `handled` record produced, which
