@@ -102,7 +102,7 @@ export interface BusOptions {
    * conversation's steps are complete after a crash and outlive restarts (`admin.conversation(id)`; the
    * shop's console draws its diagrams from it). Kept per module: at most `maxConversations`
    * conversations, none older than `maxAgeMs`. Off unless asked for, as NServiceBus's auditing is: it
-   * writes a document with every message, and the durable path ran at 0.56-0.79x of its rate without it
+   * writes a document with every message, and the durable path ran at 0.71-0.89x of its rate without it
    * (docs/performance.md). Costs about 150 bytes of memory per conversation and module.
    * @default false; `true` means { maxConversations: 100_000, maxAgeMs: 604_800_000 } (7 days)
    * @example { audit: { maxConversations: 10_000 } }
