@@ -331,16 +331,26 @@ export class ModuleData {
 
   // --- compaction ---
 
-  /** Document roles live in `segment`, unless one of their keys is being written (then none: try later). */
-  liveIn(segment: number): DocumentRole[] | 'busy' {
-    const roles: DocumentRole[] = []
+  /**
+   * Document roles live in each of `segments`; a segment one of whose keys is being written is left out
+   * (try it later). One pass over each table.
+   */
+  async liveIn(segments: ReadonlySet<number>): Promise<Map<number, DocumentRole[]>> {
+    const roles = new Map<number, DocumentRole[]>()
+    const busy = new Set<number>()
     for (const table of this.#tables.values()) {
-      for (const slot of table.index.liveIn(segment)) {
-        const key = table.index.keyOf(slot)
-        if (table.pending.has(key)) return 'busy'
-        roles.push({ table, slot, key, from: segment })
+      for (const [segment, slots] of await table.index.liveIn(segments)) {
+        let list = roles.get(segment)
+        if (!list) roles.set(segment, (list = []))
+        for (const slot of slots) {
+          const key = table.index.keyOf(slot)
+          if (table.pending.has(key)) busy.add(segment)
+          list.push({ table, slot, key, from: segment })
+        }
       }
     }
+    for (const segment of busy) roles.delete(segment)
+    for (const segment of segments) if (!busy.has(segment) && !roles.has(segment)) roles.set(segment, [])
     return roles
   }
 

@@ -76,12 +76,14 @@ export function createCompactor(options: CompactorOptions): Compactor {
       const roles: CarriedRole[] = []
       const data = documents.get(name)
       const docRoles: DocumentRole[] = []
-      for (const segment of candidates) {
-        if (segment.live === 0 || !worthCarrying(segment)) continue
+      const worth = candidates.filter((segment) => segment.live > 0 && worthCarrying(segment))
+      // Documents by segment, in one pass over the tables; a segment left out has a document being written.
+      const docsBySegment = data && worth.length > 0 ? await data.liveIn(new Set(worth.map((segment) => segment.number))) : undefined
+      for (const segment of worth) {
         const live = await liveRoles(segment)
         if (live.some(({ state }) => state.writing > 0)) continue
-        const docs = data ? data.liveIn(segment.number) : []
-        if (docs === 'busy') continue
+        const docs = docsBySegment ? docsBySegment.get(segment.number) : []
+        if (!docs) continue
         roles.push(...live)
         docRoles.push(...docs)
       }
