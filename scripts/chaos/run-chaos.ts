@@ -137,6 +137,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     await sleep(250)
   }
   await app.stop()
+  if (app.errors()) log(`the app's standard error:\n${app.errors().slice(-4_000)}`)
 
   const shipped = shippedCounts(dataDir)
   const failed = errorQueue(dataDir, modules)

@@ -29,6 +29,34 @@ describe('when conversations are audited', () => {
     await bus.stop()
   })
 
+  it('keeps the failed attempts, the delayed retry and the move to the error queue, read back from disk after a restart', async () => {
+    const fileSystem = createMemoryFileSystem()
+    const clock = createVirtualClock()
+    const failing = () =>
+      createBus({
+        modules: [defineModule({ name: 'pinger', recoverability: { immediateRetries: 1, delayedRetries: { count: 1, baseDelayMs: 100 } }, handlers: [handle(Ping, async () => Promise.reject(new Error('always')))] })],
+        routes: { Ping: 'pinger' },
+        storage: 'memory',
+        fileSystem,
+        clock,
+        audit: true,
+      })
+    let bus = failing()
+    await bus.start()
+    const { conversationId } = await bus.send(Ping, { n: 1 })
+    await bus.idle()
+    clock.advance(100)
+    await bus.idle()
+    await bus.stop()
+    // A new process: nothing of the audit in memory, every document read back from its record.
+    bus = failing()
+    await bus.start()
+    const steps = await bus.admin.conversation(conversationId)
+    expect(steps.map((step) => step.outcome)).toEqual(['delayed-retry', 'error-queue'])
+    expect(steps[1]).toMatchObject({ detail: 'Error: always', failures: [{ detail: 'Error: always' }, { detail: 'Error: always' }, { detail: 'Error: always' }, { detail: 'Error: always' }] })
+    await bus.stop()
+  })
+
   it('keeps at most maxConversations per module, the newest', async () => {
     const fileSystem = createMemoryFileSystem()
     const clock = createVirtualClock()

@@ -410,9 +410,12 @@ export class ModuleData {
 
 function changeIn(record: JournalRecord, table: string, key: string): DataChange | undefined {
   if (record.k === 'doc') return record.table === table && record.key === key && !record.del ? record : undefined
-  if (record.k !== 'handled' || !record.data) return undefined
-  for (let i = record.data.length - 1; i >= 0; i--) {
-    const change = record.data[i]!
+  // Every kind that holds documents: `handled` (a handler's writes, the audit), and the outcomes the audit
+  // records (`delayed`, `failed`, `retried`, `archived`).
+  const data = record.k === 'handled' || record.k === 'delayed' || record.k === 'failed' || record.k === 'retried' || record.k === 'archived' ? record.data : undefined
+  if (!data) return undefined
+  for (let i = data.length - 1; i >= 0; i--) {
+    const change = data[i]!
     if (change.table === table && change.key === key) return change.del ? undefined : change
   }
   return undefined

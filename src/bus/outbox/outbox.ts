@@ -207,13 +207,18 @@ export function createOutbox(options: OutboxOptions): Outbox {
   async function claimAudit(journal: string, step: AuditedStep | undefined): Promise<Reservation | undefined> {
     const data = step ? dataByModule.get(journal) : undefined
     if (!step || !data?.hasAudit) return undefined
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const claim = data.claimAuditStep(step.conversationId, step.step)
-      if (claim) return claim
-      await data.loadAudit(step.conversationId)
+    try {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const claim = data.claimAuditStep(step.conversationId, step.step)
+        if (claim) return claim
+        await data.loadAudit(step.conversationId)
+      }
+      throw new Error(`the audit of conversation ${step.conversationId} kept changing while ${step.step.type} was committed`)
+    } catch (error) {
+      // The message matters more than its audit: it commits without this step, and the cause is reported.
+      options.onError(error, `auditing ${step.step.type} in ${journal} (the step is left out of the conversation's audit)`)
+      return undefined
     }
-    options.onError(new Error(`the audit of conversation ${step.conversationId} kept changing while ${step.step.type} was committed; this step is left out of it`), `auditing ${journal}`)
-    return undefined
   }
 
   /** Appends, waits for the fsync, then tells the ledger: nothing is known (or dispatched) before it is durable. */
