@@ -1,9 +1,8 @@
 import { parseArgs } from 'node:util'
 import type { RecoverabilityOptions } from './bus/index.js'
 
-/** What `npm start` can run in one process: the shop's modules and the console. */
-export const processParts = ['sales', 'billing', 'shipping', 'web'] as const
-export type ProcessPart = (typeof processParts)[number]
+/** The console's name among `--modules`; every other name is one of the shop's modules (src/shop-modules.ts). */
+export const consolePart = 'web'
 
 export interface AppConfig {
   host: string
@@ -18,8 +17,15 @@ export interface AppConfig {
   compaction: boolean
   /** The audit's retention: conversations kept per module, and for how long. */
   audit: { maxConversations: number; maxAgeMs: number }
-  /** The parts this process runs (`--modules`); all of them by default. */
-  parts: ProcessPart[]
+  /**
+   * The shop's modules this process runs (`--modules`, less `web`); undefined: all of them (the composition
+   * root's list, src/shop-modules.ts), which createBus checks the names against.
+   */
+  modules: string[] | undefined
+  /** Whether this process serves the console (`web` in `--modules`, or no `--modules`). */
+  web: boolean
+  /** What `--modules` said, for names of data directories and connections; undefined without it. */
+  parts: string[] | undefined
   /** A broker URL (`--transport` or MAILROOM_TRANSPORT), or undefined for the embedded transport. */
   transport: string | undefined
   /** Prefix of the broker's queues and exchanges (MAILROOM_AMQP_NAMESPACE). */
@@ -69,6 +75,7 @@ function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean
  */
 export function readConfig(env: NodeJS.ProcessEnv = process.env, args: readonly string[] = process.argv.slice(2)): AppConfig {
   const { parts, transport } = readCommandLine(env, args)
+  const modules = parts?.filter((part) => part !== consolePart)
   const immediateRetries = wholeNumber(env, 'MAILROOM_IMMEDIATE_RETRIES', 0)
   const count = wholeNumber(env, 'MAILROOM_DELAYED_RETRIES', 0)
   const baseDelayMs = wholeNumber(env, 'MAILROOM_RETRY_BASE_MS', 0)
@@ -91,6 +98,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, args: readonly 
       maxConversations: wholeNumber(env, 'MAILROOM_AUDIT_CONVERSATIONS', 1) ?? 100_000,
       maxAgeMs: (wholeNumber(env, 'MAILROOM_AUDIT_DAYS', 1) ?? 7) * 24 * 3_600_000,
     },
+    modules,
+    web: parts === undefined || parts.includes(consolePart),
     parts,
     transport,
     amqpNamespace: namespace(env),
@@ -105,10 +114,11 @@ function namespace(env: NodeJS.ProcessEnv): string {
 }
 
 /**
- * `--modules sales,billing` (any of sales, billing, shipping, web) and `--transport amqp://...`
- * (or MAILROOM_TRANSPORT). Running only some parts needs a broker: the others run in other processes.
+ * `--modules sales,billing` (any of the shop's modules, and `web` for the console) and `--transport
+ * amqp://...` (or MAILROOM_TRANSPORT). Which names are modules, and whether the ones left out can be
+ * reached (they need a broker), the bus decides: it knows the composition root's list.
  */
-function readCommandLine(env: NodeJS.ProcessEnv, args: readonly string[]): { parts: ProcessPart[]; transport: string | undefined } {
+function readCommandLine(env: NodeJS.ProcessEnv, args: readonly string[]): { parts: string[] | undefined; transport: string | undefined } {
   let values: { modules?: string | undefined; transport?: string | undefined }
   try {
     ;({ values } = parseArgs({ args: [...args], options: { modules: { type: 'string' }, transport: { type: 'string' } }, strict: true, allowPositionals: false }))
@@ -117,13 +127,10 @@ function readCommandLine(env: NodeJS.ProcessEnv, args: readonly string[]): { par
   }
   const transport = values.transport || env.MAILROOM_TRANSPORT || undefined
   if (transport !== undefined && !/^amqps?:\/\//.test(transport)) throw new ConfigError('--transport (or MAILROOM_TRANSPORT)', 'an amqp:// or amqps:// URL', transport)
-  if (values.modules === undefined) return { parts: [...processParts], transport }
-  const names = values.modules.split(',').map((name) => name.trim()).filter((name) => name !== '')
-  const unknown = names.find((name) => !(processParts as readonly string[]).includes(name))
-  if (unknown !== undefined || names.length === 0) throw new ConfigError('--modules', `a comma-separated list of ${processParts.join(', ')}`, values.modules)
-  const parts = processParts.filter((part) => names.includes(part))
-  if (parts.length < processParts.length && transport === undefined) {
-    throw new ConfigError('--transport (or MAILROOM_TRANSPORT)', 'a broker URL when --modules runs only some of the shop (the others run in processes of their own)', '(unset)')
+  if (values.modules === undefined) return { parts: undefined, transport }
+  const names = [...new Set(values.modules.split(',').map((name) => name.trim()).filter((name) => name !== ''))]
+  if (names.length === 0 || names.some((name) => !/^[a-z][a-z0-9-]{0,62}$/.test(name))) {
+    throw new ConfigError('--modules', `a comma-separated list of module names (lower-case) and ${consolePart}`, values.modules)
   }
-  return { parts, transport }
+  return { parts: names, transport }
 }

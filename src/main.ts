@@ -1,6 +1,6 @@
 import { join } from 'node:path'
-import { createAmqpTransport } from './bus/index.js'
-import { ConfigError, processParts, readConfig } from './config.js'
+import { createAmqpTransport, MailroomError } from './bus/index.js'
+import { ConfigError, readConfig } from './config.js'
 import { createShop } from './shop.js'
 import { buildApp } from './web/app.js'
 
@@ -19,25 +19,39 @@ try {
   throw error
 }
 
-const wholeShop = config.parts.length === processParts.length
-const modulesHere = config.parts.filter((part) => part !== 'web')
+/** An expected start-up failure (a module the bus does not have, one it cannot reach, a locked or damaged journal): one line, no stack. */
+function exitWith(error: unknown): never {
+  if (error instanceof MailroomError) {
+    console.error(error.message)
+    process.exit(2)
+  }
+  throw error
+}
+
+const parts = config.parts
 // One data directory per process (each holds the lock on its own): ./data for the whole shop,
 // ./data/processes/<parts> for a share of it (apart from the whole shop's module directories).
-const dataDir = config.dataDir ?? (wholeShop ? undefined : join('data', 'processes', config.parts.join('+')))
-const shop = createShop({
-  ...(dataDir ? { dataDir } : {}),
-  recoverability: config.recoverability,
-  gatewayLimitPerSecond: config.gatewayLimitPerSecond,
-  billingMaxPerSecond: config.billingMaxPerSecond,
-  buyersRemorseMs: config.buyersRemorseMs,
-  billingWaitMs: config.billingWaitMs,
-  journal: { compaction: config.compaction },
-  audit: config.audit,
-  runHere: modulesHere,
-  ...(config.transport ? { transport: createAmqpTransport({ url: config.transport, namespace: config.amqpNamespace, console: config.parts.includes('web'), connectionName: `${config.amqpNamespace} ${config.parts.join('+')} (pid ${process.pid})` }) } : {}),
-})
+const dataDir = config.dataDir ?? (parts ? join('data', 'processes', parts.join('+')) : undefined)
+const partsText = parts?.join('+') ?? 'all'
+let shop: ReturnType<typeof createShop>
+try {
+  shop = createShop({
+    ...(dataDir ? { dataDir } : {}),
+    recoverability: config.recoverability,
+    gatewayLimitPerSecond: config.gatewayLimitPerSecond,
+    billingMaxPerSecond: config.billingMaxPerSecond,
+    buyersRemorseMs: config.buyersRemorseMs,
+    billingWaitMs: config.billingWaitMs,
+    journal: { compaction: config.compaction },
+    audit: config.audit,
+    ...(config.modules ? { runHere: config.modules } : {}),
+    ...(config.transport ? { transport: createAmqpTransport({ url: config.transport, namespace: config.amqpNamespace, console: config.web, connectionName: `${config.amqpNamespace} ${partsText} (pid ${process.pid})` }) } : {}),
+  })
+} catch (error) {
+  exitWith(error)
+}
 shop.bus.signals.on('bus:error', ({ error, during }) => console.error(`Error ${during}: ${error instanceof Error ? error.message : String(error)}`))
-const report = await shop.start()
+const report = await shop.start().catch(exitWith)
 for (const torn of report.tornTails) {
   console.warn(`Dropped a torn record at the end of ${torn.file} (offset ${torn.offset}, ${torn.droppedBytes} bytes): ${torn.reason}`)
 }
@@ -46,12 +60,12 @@ if (report.records > 0) console.log(`Recovered ${report.queued} queued, ${report
 const transport = shop.bus.admin.transport()
 const where = transport.kind === 'embedded' ? '' : ` over ${transport.address}`
 let app: Awaited<ReturnType<typeof buildApp>> | undefined
-if (config.parts.includes('web')) {
+if (config.web) {
   app = await buildApp({ bus: shop.bus, order: shop.order, orders: shop.orders, gateway: shop.gateway })
   const address = await app.listen({ host: config.host, port: config.port })
   console.log(`Mailroom is running: ${address.replace('127.0.0.1', 'localhost')}${where}  (data in ${shop.bus.dataDir})`)
 } else {
-  console.log(`Mailroom is running ${modulesHere.join(', ')}${where}  (data in ${shop.bus.dataDir})`)
+  console.log(`Mailroom is running ${shop.bus.moduleNames.join(', ')}${where}  (data in ${shop.bus.dataDir})`)
 }
 
 let stopping = false

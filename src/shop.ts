@@ -1,10 +1,11 @@
 import { join } from 'node:path'
-import { createBus, type Bus, type BusOptions, type RecoverabilityOptions } from './bus/index.js'
-import { billingView, createBilling } from './modules/billing/index.js'
+import { createBus, InvalidOptionError, type Bus, type BusOptions, type ModuleDefinition, type RecoverabilityOptions } from './bus/index.js'
+import { billingView } from './modules/billing/index.js'
 import type { GatewayCounts } from './modules/billing/payment-gateway.js'
-import { createSales, salesView } from './modules/sales/index.js'
+import { salesView } from './modules/sales/index.js'
 import type { Order } from './modules/sales/orders.js'
-import { createShipping, shippingView } from './modules/shipping/index.js'
+import { shippingView } from './modules/shipping/index.js'
+import * as shopModules from './shop-modules.js'
 import type { OrderSummary, OrderView } from './web/context.js'
 
 export interface ShopOptions extends Omit<BusOptions, 'modules' | 'routes'> {
@@ -34,6 +35,17 @@ export interface Shop {
   gateway(): GatewayCounts | undefined
 }
 
+/** The modules src/shop-modules.ts lists beside the shop's own three: each must be a defineModule(...) result. */
+function addedModules(added: Record<string, unknown>): ModuleDefinition[] {
+  return Object.entries(added).map(([name, module]) => {
+    const candidate = module as Partial<ModuleDefinition> | undefined
+    if (typeof candidate?.name !== 'string' || !Array.isArray(candidate.handlers)) {
+      throw new InvalidOptionError(`src/shop-modules.ts: ${name}`, 'a module made with defineModule({ name, handlers })', module)
+    }
+    return candidate as ModuleDefinition
+  })
+}
+
 interface RemotePage {
   items: { key: string; doc: Order }[]
   next?: string
@@ -46,6 +58,7 @@ const pageKeyPattern = /^@orders-page:(\d*):(\d+)$/
 export function createShop(options: ShopOptions = {}): Shop {
   const { recoverability, gatewayLimitPerSecond, billingMaxPerSecond, buyersRemorseMs, billingWaitMs, ...busOptions } = options
   const shared = recoverability ? { recoverability } : {}
+  const { sales: createSales, billing: createBilling, shipping: createShipping, ...added } = shopModules
   const sales = createSales({ ...shared, ...(buyersRemorseMs !== undefined ? { buyersRemorseMs } : {}) })
   const billing = createBilling({
     ...shared,
@@ -69,7 +82,8 @@ export function createShop(options: ShopOptions = {}): Shop {
     shipping: async (orderId: string) => shippingView(await bus.table(shipping.Shipments).get(orderId)),
   }
   // The console draws conversations from the audit: on unless the caller says otherwise.
-  const bus: Bus = createBus({ audit: true, ...busOptions, modules: [sales.module, billing.module, shipping.module], routes: { PlaceOrder: 'sales', CancelOrder: 'sales' }, views })
+  const modules = [sales.module, billing.module, shipping.module, ...addedModules(added)]
+  const bus: Bus = createBus({ audit: true, ...busOptions, modules, routes: { PlaceOrder: 'sales', CancelOrder: 'sales' }, views })
   const runsHere = (module: string) => bus.moduleNames.includes(module)
   // A module in another process (with a broker) reports its view of the orders the console shows.
   const viewOf = async (module: keyof typeof views, orderId: string): Promise<Record<string, unknown>> =>

@@ -8,7 +8,7 @@ import { createModuleRuntime, type ModuleRuntime, type QueueSpill } from './endp
 import { createEmbeddedTransport } from './transport/embedded-transport.js'
 import { createTransportHost } from './transport/transport-host.js'
 import type { Transport } from './transport/transport.js'
-import { BusAlreadyStartedError, BusNotStartedError, InvalidOptionError, ModuleNotFoundError, TableNotHereError } from './errors.js'
+import { BusAlreadyStartedError, BusNotStartedError, InvalidOptionError, ModuleNotFoundError, ModulesUnreachableError, TableNotHereError } from './errors.js'
 import type { DocumentOf, TableDefinition } from './data/define-table.js'
 import { createTableReader, type TableReader } from './data/table.js'
 import { auditSweepEveryMs, createAuditRetention } from './audit/retention.js'
@@ -173,6 +173,9 @@ export function createBus(options: BusOptions): Bus {
   const allNames = options.modules.map((module) => module.name)
   for (const name of options.runHere ?? []) if (!allNames.includes(name)) throw new ModuleNotFoundError(name, allNames)
   const moduleNames = options.runHere ? allNames.filter((name) => options.runHere!.includes(name)) : allNames
+  // A module left out of this process runs nowhere unless a broker carries its messages to another one.
+  const unreachable = allNames.filter((name) => !moduleNames.includes(name))
+  if (transport.kind === 'embedded' && unreachable.length > 0) throw new ModulesUnreachableError(unreachable)
   const holdConsumedMs = transport.kind === 'embedded' ? 0 : (options.holdConsumedMs ?? 600_000)
   requireWhole('holdConsumedMs', holdConsumedMs, 0)
   const errorQueue = createErrorQueue()

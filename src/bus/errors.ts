@@ -14,6 +14,7 @@ export const ErrorCodes = {
   MAILROOM_ERR_MODULE_INVALID_OPTION: 'A module or bus option has a wrong value.',
   MAILROOM_ERR_MODULE_NOT_FOUND: 'An admin call named a module the bus does not have.',
   MAILROOM_ERR_MODULE_DUPLICATE: 'Two modules share one name.',
+  MAILROOM_ERR_MODULE_UNREACHABLE: 'createBus({ runHere }) leaves modules out that the embedded transport cannot reach: they would never run.',
   MAILROOM_ERR_BUS_NOT_STARTED: 'The bus was used before `await bus.start()` or after `bus.stop()`.',
   MAILROOM_ERR_BUS_ALREADY_STARTED: 'bus.start() was called twice.',
   MAILROOM_ERR_JOURNAL_CORRUPT: 'A journal record before the tail fails its checksum or framing.',
@@ -266,5 +267,14 @@ export class TableNotHereError extends MailroomError {
 export class DataConflictError extends MailroomError {
   constructor(readonly table: string, readonly key: string) {
     super('MAILROOM_ERR_DATA_CONFLICT', `Table ${table}, key '${key}' was changed by another message while this one was handled; run again with the new data.`)
+  }
+}
+
+export class ModulesUnreachableError extends MailroomError {
+  constructor(readonly moduleNames: readonly string[]) {
+    super(
+      'MAILROOM_ERR_MODULE_UNREACHABLE',
+      `Module${moduleNames.length === 1 ? '' : 's'} ${moduleNames.join(', ')} would never run: runHere leaves ${moduleNames.length === 1 ? 'it' : 'them'} out, and the embedded transport reaches no other process. Run ${moduleNames.length === 1 ? 'it' : 'them'} here too (add to runHere, or drop runHere), or use a broker transport (createAmqpTransport; npm start: MAILROOM_TRANSPORT or --transport).`,
+    )
   }
 }

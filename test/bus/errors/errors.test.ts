@@ -29,6 +29,7 @@ describe('the error catalogue', () => {
       new errors.InvalidOptionError('concurrency', 'an integer ≥ 1', 0),
       new errors.ModuleNotFoundError('x', ['sales']),
       new errors.DuplicateModuleError('x'),
+      new errors.ModulesUnreachableError(['email']),
       new errors.BusNotStartedError('send'),
       new errors.BusAlreadyStartedError(),
       new errors.JournalCorruptError('/f', 10, 'checksum mismatch'),

@@ -13,6 +13,7 @@ import {
   InvalidOptionError,
   InvalidRouteError,
   MessageKindMismatchError,
+  ModulesUnreachableError,
   RouteNotFoundError,
   UnknownMessageTypeError,
 } from '../../../src/bus/index.js'
@@ -116,5 +117,27 @@ describe('admin calls on a bus that is not running', () => {
     await bus.stop()
     await expect(bus.admin.retryFailed([messageId])).rejects.toThrow(BusNotStartedError)
     expect(bus.admin.failedMessages().map((m) => m.id)).toEqual([messageId])
+  })
+})
+
+describe('createBus({ runHere })', () => {
+  it('refuses, with the embedded transport, to leave out a module it could never reach, naming it', () => {
+    const { modules, routes } = createFixtureModules()
+    const names = modules.map((module) => module.name)
+    const attempt = () => createBus({ modules, routes, storage: 'memory', runHere: names.slice(0, 1) })
+    expect(attempt).toThrow(ModulesUnreachableError)
+    expect(attempt).toThrow(new RegExp(`${names.slice(1).join(', ')} would never run`))
+    try {
+      attempt()
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'MAILROOM_ERR_MODULE_UNREACHABLE', moduleNames: names.slice(1) })
+    }
+    // Every module here: nothing is left out.
+    expect(() => createBus({ modules, routes, storage: 'memory', runHere: names })).not.toThrow()
+  })
+
+  it('names the modules it has when runHere names one it does not', () => {
+    const { modules, routes } = createFixtureModules()
+    expect(() => createBus({ modules, routes, storage: 'memory', runHere: ['warehouse'] })).toThrow(/No module named 'warehouse'/)
   })
 })
