@@ -26,9 +26,9 @@ export interface AppProcess {
   readonly errors: () => string
 }
 
-/** Starts `npm start`'s entry point as a child process on loopback; resolves once it listens. */
-export async function startApp(options: { port: number; dataDir: string; env?: Record<string, string>; args?: readonly string[] }): Promise<AppProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', mainScript, ...(options.args ?? [])], {
+/** Starts `npm start`'s entry point (or `main`, a copy's) as a child process on loopback; resolves once it listens. */
+export async function startApp(options: { port: number; dataDir: string; env?: Record<string, string>; args?: readonly string[]; main?: string }): Promise<AppProcess> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', options.main ?? mainScript, ...(options.args ?? [])], {
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(options.port), MAILROOM_DATA_DIR: options.dataDir, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

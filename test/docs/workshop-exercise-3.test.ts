@@ -1,0 +1,69 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, appendFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { mkdirSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { freePort, startApp } from '../../scripts/chaos/app-process.js'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+
+/** The code blocks of docs/workshop.md's exercise 3, as a student reads them. */
+function exerciseThree(): { file: string; text: string; mode: 'file' | 'add' }[] {
+  const doc = readFileSync(join(root, 'docs/workshop.md'), 'utf8')
+  const section = doc.slice(doc.indexOf('## 3. '), doc.indexOf('## 4. '))
+  return [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => {
+    const lines = match[1]!.split('\n').map((line) => line.replace(/^ {2}/, ''))
+    const head = /^\/\/ (file|add to): (\S+)$/.exec(lines[0]!)
+    if (!head) throw new Error(`a code block of exercise 3 does not say its file: ${lines[0]}`)
+    return { mode: head[1] === 'file' ? 'file' : 'add', file: head[2]!, text: lines.slice(1).join('\n') }
+  })
+}
+
+describe('docs/workshop.md, exercise 3: add a subscriber without touching the publisher', () => {
+  it('runs the new module as the text tells it: a new file, one line in the composition root, npm start, orders flow into it', { timeout: 90_000 }, async () => {
+    const steps = exerciseThree()
+    expect(steps.map((step) => `${step.mode} ${step.file}`)).toEqual(['file src/modules/email/index.ts', 'add src/shop-modules.ts'])
+    expect(steps[1]!.text.trim().split('\n')).toHaveLength(1)
+
+    // A copy of the project, as a student's checkout, with the exercise done to it.
+    const copy = mkdtempSync(join(tmpdir(), 'mailroom-exercise-3-'))
+    try {
+      for (const part of ['src', 'views', 'public', 'package.json', 'tsconfig.json']) cpSync(join(root, part), join(copy, part), { recursive: true })
+      symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'))
+      for (const step of steps) {
+        const target = join(copy, step.file)
+        if (step.mode === 'file') {
+          mkdirSync(dirname(target), { recursive: true })
+          writeFileSync(target, step.text)
+        } else appendFileSync(target, step.text)
+      }
+
+      const app = await startApp({
+        port: await freePort(),
+        dataDir: join(copy, 'data'),
+        main: join(copy, 'src/main.ts'),
+        env: { MAILROOM_BUYERS_REMORSE_MS: '0', MAILROOM_GATEWAY_LIMIT: 'off', MAILROOM_BILLING_RATE: 'off' },
+      })
+      try {
+        const placed = (await (await fetch(`${app.url}/api/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as { orderId: string }
+        // A fourth panel, and the receipt in its log.
+        let page = ''
+        for (let tries = 0; tries < 100 && !page.includes(`Sending receipt for ${placed.orderId}`); tries++) {
+          await new Promise((resolve) => setTimeout(resolve, 100))
+          page = await (await fetch(`${app.url}/`)).text()
+        }
+        expect(page).toContain('data-module="email"')
+        expect(page).toContain(`Sending receipt for ${placed.orderId}`)
+        const modules = (await (await fetch(`${app.url}/api/modules`)).json()) as { name: string; handled: number }[]
+        expect(modules.find((module) => module.name === 'email')).toMatchObject({ handled: 1 })
+        // Sales and Billing did not change: the same files as in the project.
+        for (const file of ['src/modules/sales/index.ts', 'src/modules/billing/index.ts']) expect(readFileSync(join(copy, file), 'utf8')).toBe(readFileSync(join(root, file), 'utf8'))
+      } finally {
+        await app.stop()
+      }
+    } finally {
+      rmSync(copy, { recursive: true, force: true })
+    }
+  })
+})
