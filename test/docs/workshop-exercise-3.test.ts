@@ -57,6 +57,8 @@ describe('docs/workshop.md, exercise 3: add a subscriber without touching the pu
         expect(page).toContain(`Sending receipt for ${placed.orderId}`)
         const modules = (await (await fetch(`${app.url}/api/modules`)).json()) as { name: string; handled: number }[]
         expect(modules.find((module) => module.name === 'email')).toMatchObject({ handled: 1 })
+        // Its monitoring row too, with no change to src/web.
+        expect(await (await fetch(`${app.url}/monitoring`)).text()).toContain('email')
         // Sales and Billing did not change: the same files as in the project.
         for (const file of ['src/modules/sales/index.ts', 'src/modules/billing/index.ts']) expect(readFileSync(join(copy, file), 'utf8')).toBe(readFileSync(join(root, file), 'utf8'))
       } finally {
