@@ -31,7 +31,11 @@ function appendLogs(lines) {
   for (const line of lines) {
     const list = $(`[data-module="${CSS.escape(line.module)}"] [data-log]`)
     if (!list) continue
+    // The page may already show it: rendered with the page, and sent again by the stream's first tick.
+    const shown = [...list.children].some((item) => item.dataset.at === String(line.at) && item.textContent.endsWith(` ${line.text}`))
+    if (shown) continue
     const item = document.createElement('li')
+    item.dataset.at = String(line.at)
     item.className = line.level
     const time = document.createElement('time')
     time.textContent = new Date(line.at).toISOString().slice(11, 23)

@@ -49,6 +49,29 @@ describe.runIf(available)('the console in a real browser', { timeout: 60_000 }, 
     expect(errors).toEqual([])
   })
 
+  it('shows each log line once when the page is loaded after lines were logged with no page open', async () => {
+    // 1. Orders flow while nobody watches: the stream has lines to send and no one to send them to.
+    running = await startConsole({ listen: true })
+    const first = (await (await fetch(`${running.url}/api/orders`, { method: 'POST', headers: { 'content-type': 'application/json', origin: running.url }, body: '{}' })).json()) as { orderId: string }
+    await running.shop.bus.idle()
+    // 2. The page renders the latest lines; the stream starts with the page open.
+    const { errors } = await open('/')
+    await panel('shipping').locator('[data-log] li', { hasText: `Shipping order ${first.orderId}` }).waitFor()
+    // 3. A second order: once its lines are in, the stream has sent whatever it was going to.
+    await page.getByRole('button', { name: 'Place order' }).click()
+    await page.locator('[data-orders] tr').nth(1).waitFor()
+    const second = (await page.locator('[data-orders] tr code').first().textContent())!
+    expect(second).not.toBe(first.orderId)
+    await panel('shipping').locator('[data-log] li', { hasText: `Shipping order ${second}` }).waitFor()
+    for (const module of ['sales', 'billing', 'shipping']) {
+      const lines = await panel(module).locator('[data-log] li').allTextContents()
+      expect(lines.length, module).toBeGreaterThan(0)
+      expect(new Set(lines).size, `${module}: ${lines.join(' | ')}`).toBe(lines.length)
+    }
+    await screenshot('logs-once')
+    expect(errors).toEqual([])
+  })
+
   it("cancels an order inside its buyer's-remorse window: it shows cancelled and is never shipped", async () => {
     const { errors } = await open('/', { buyersRemorseMs: 60_000 })
     await page.getByRole('button', { name: 'Place order' }).click()

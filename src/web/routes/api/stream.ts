@@ -85,7 +85,12 @@ export async function streamRoutes(app: FastifyInstance): Promise<void> {
   }
   let building = false
   const timer = setInterval(() => {
-    if (channel.sessionCount === 0 || building) return
+    if (channel.sessionCount === 0) {
+      // Nobody to send them to: a page loaded later renders the latest lines itself.
+      pendingLogs = []
+      return
+    }
+    if (building) return
     const remote = remoteNow()
     if (!dirty && remote === remoteShown) return
     remoteShown = remote
