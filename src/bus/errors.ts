@@ -28,6 +28,7 @@ export const ErrorCodes = {
   MAILROOM_ERR_WEB_UNSUPPORTED_MEDIA_TYPE: 'A JSON API request did not send application/json.',
   MAILROOM_ERR_WEB_CSRF: 'A form was posted without a valid CSRF token.',
   MAILROOM_ERR_WEB_CONFLICT: 'The request does not fit what the thing is now, e.g. cancelling an order whose window has passed.',
+  MAILROOM_ERR_WEB_TOO_MANY_STREAMS: 'The live stream has as many clients as it takes (streamMaxClients); try again shortly.',
   MAILROOM_ERR_WEB_INTERNAL: 'The server failed; the details are in its log, not in the response.',
   MAILROOM_ERR_HANDLER_FAULT_INJECTED: 'A person switched on fault injection for the module (admin.setFault); retried like any failure.',
   MAILROOM_ERR_SAGA_DATA_INVALID: "A saga handler left the instance's data not matching the saga's schema; the message goes to the error queue and the data stays as it was.",

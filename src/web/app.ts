@@ -32,6 +32,12 @@ export interface AppOptions extends ShopReads {
   metricsIntervalMs?: number
   /** A live-stream client with more than this many bytes waiting has stopped reading and is dropped. @default 1 MiB */
   streamMaxBufferedBytes?: number
+  /**
+   * Live-stream clients at once; one more is refused with 503 and `Retry-After` (each costs a snapshot
+   * four times a second).
+   * @default 100
+   */
+  streamMaxClients?: number
 }
 
 const defaultItems = ['Mailroom T-shirt']
@@ -87,7 +93,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     conversations: createConversationLog(bus),
     metrics: createMetricsSampler(bus, options.metricsIntervalMs === undefined ? {} : { intervalMs: options.metricsIntervalMs }),
     maxBatch: options.maxBatch ?? 1_000,
-    stream: { maxBufferedBytes: options.streamMaxBufferedBytes ?? 1024 * 1024, clients: 0, dropped: 0 },
+    stream: { maxBufferedBytes: options.streamMaxBufferedBytes ?? 1024 * 1024, maxClients: options.streamMaxClients ?? 100, clients: 0, dropped: 0, refused: 0 },
     async placeOrder(items) {
       const orderId = `ord-${randomUUID().slice(0, 8)}`
       const sent = await bus.send(PlaceOrder, { orderId, items: items ?? defaultItems })
@@ -111,8 +117,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const { statusCode, body } = describeError(error)
     if (statusCode >= 500) request.log.error(error)
-    // A full or failing disk, or a bus not yet started: worth trying again shortly, and nothing was accepted.
-    if (statusCode === 503) reply.header('retry-after', '1')
+    // A full or failing disk, a bus not yet started, a full live stream: worth trying again shortly.
+    if (statusCode === 503) reply.header('retry-after', body.code === 'MAILROOM_ERR_WEB_TOO_MANY_STREAMS' ? '5' : '1')
     reply.code(statusCode).send(body)
   })
   app.setNotFoundHandler((request, reply) => {

@@ -66,7 +66,7 @@ export interface ConsoleContext extends ShopReads {
   /** The largest `count` POST /api/orders/batch accepts. */
   maxBatch: number
   /** The live stream (/api/stream): its limit per client, and its clients now and dropped so far. */
-  stream: { readonly maxBufferedBytes: number; clients: number; dropped: number }
+  stream: { readonly maxBufferedBytes: number; readonly maxClients: number; clients: number; dropped: number; refused: number }
 }
 
 declare module 'fastify' {

@@ -10,11 +10,18 @@ export class WebError extends MailroomError {
       | 'MAILROOM_ERR_WEB_UNSUPPORTED_MEDIA_TYPE'
       | 'MAILROOM_ERR_WEB_CSRF'
       | 'MAILROOM_ERR_WEB_CONFLICT'
+      | 'MAILROOM_ERR_WEB_TOO_MANY_STREAMS'
       | 'MAILROOM_ERR_WEB_INTERNAL',
     readonly statusCode: number,
     message: string,
   ) {
     super(code, message)
+  }
+}
+
+export class TooManyStreamsError extends WebError {
+  constructor(max: number) {
+    super('MAILROOM_ERR_WEB_TOO_MANY_STREAMS', 503, `The live stream takes ${max} clients at a time and has them; try again in a few seconds.`)
   }
 }
 

@@ -45,6 +45,15 @@ export async function metricsRoutes(app: FastifyInstance): Promise<void> {
     },
   })
 
+  new Gauge({
+    name: 'mailroom_console_stream_refused_total',
+    help: 'Live-stream clients refused (503) because the stream had as many as it takes',
+    registers: [registry],
+    collect() {
+      this.set(stream.refused)
+    },
+  })
+
   app.get('/metrics', async (_request, reply) => {
     reply.type(registry.contentType)
     return registry.metrics()

@@ -50,6 +50,7 @@ describe('the error catalogue', () => {
       new webErrors.UnsupportedMediaTypeError('text/plain'),
       new webErrors.CsrfError(),
       new webErrors.ConflictError('no'),
+      new webErrors.TooManyStreamsError(100),
       new webErrors.InternalServerError(),
     ]
     expect(samples.map((error) => error.constructor)).toEqual(expect.arrayContaining(errorClasses))

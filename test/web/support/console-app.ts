@@ -9,8 +9,8 @@ export interface ConsoleUnderTest {
 }
 
 /** The whole shop in memory with fast retries, and its console; `listen` for a browser, or `inject`. */
-export async function startConsole(options: ShopOptions & { listen?: boolean; maxBatch?: number; streamMaxBufferedBytes?: number } = {}): Promise<ConsoleUnderTest & { url: string }> {
-  const { listen, maxBatch, streamMaxBufferedBytes, ...shopOptions } = options
+export async function startConsole(options: ShopOptions & { listen?: boolean; maxBatch?: number; streamMaxBufferedBytes?: number; streamMaxClients?: number } = {}): Promise<ConsoleUnderTest & { url: string }> {
+  const { listen, maxBatch, streamMaxBufferedBytes, streamMaxClients, ...shopOptions } = options
   const shop = createShop({
     storage: 'memory',
     recoverability: { immediateRetries: 1, delayedRetries: { count: 1, baseDelayMs: 50 } },
@@ -19,7 +19,7 @@ export async function startConsole(options: ShopOptions & { listen?: boolean; ma
     ...shopOptions,
   })
   await shop.start()
-  const app = await buildApp({ bus: shop.bus, order: shop.order, orders: shop.orders, gateway: shop.gateway, metricsIntervalMs: 250, ...(maxBatch ? { maxBatch } : {}), ...(streamMaxBufferedBytes ? { streamMaxBufferedBytes } : {}) })
+  const app = await buildApp({ bus: shop.bus, order: shop.order, orders: shop.orders, gateway: shop.gateway, metricsIntervalMs: 250, ...(maxBatch ? { maxBatch } : {}), ...(streamMaxBufferedBytes ? { streamMaxBufferedBytes } : {}), ...(streamMaxClients ? { streamMaxClients } : {}) })
   const url = listen ? await app.listen({ host: '127.0.0.1', port: 0 }) : 'http://localhost'
   return {
     shop,

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { LogLine } from '../../../bus/index.js'
 import type { ConsoleContext, GatewayCounts, OrderSummary } from '../../context.js'
 import { dropSlowClients, type BufferedResponse } from '../../observers/slow-clients.js'
+import { TooManyStreamsError } from '../../errors.js'
 
 /** What the panels show, as one SSE event. */
 export interface ConsoleSnapshot {
@@ -117,6 +118,10 @@ export async function streamRoutes(app: FastifyInstance): Promise<void> {
   })
 
   app.get('/stream', async (request, reply) => {
+    if (responses.size >= stats.maxClients) {
+      stats.refused++
+      throw new TooManyStreamsError(stats.maxClients)
+    }
     // better-sse writes the response head itself; hand it the security headers set so far.
     const headers = Object.fromEntries(Object.entries(reply.getHeaders()).map(([name, value]) => [name, value === undefined ? undefined : String(value)]))
     reply.hijack()
