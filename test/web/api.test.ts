@@ -266,7 +266,7 @@ describe('the failed-message API', () => {
 })
 
 describe('GET /api/conversations/:id', () => {
-  it("lists an order's messages with kind, from, to and outcome", async () => {
+  it("lists an order's messages with kind, from, to and outcome, ending with OrderShipped published to no subscribers", async () => {
     const { app, shop } = await start()
     const { conversationId } = (await app.inject(json('/api/orders', {}))).json()
     await shop.bus.idle()
@@ -278,8 +278,11 @@ describe('GET /api/conversations/:id', () => {
         'OrderPlaced sales->billing handled',
         'OrderPlaced sales->shipping handled',
         'OrderBilled billing->shipping handled',
+        'OrderShipped shipping->(no subscribers) published',
       ].sort(),
     )
+    // The flow's last step: shipping's handling of the second event, then the event nobody takes.
+    expect(body.messages.at(-1)).toMatchObject({ type: 'OrderShipped', kind: 'event', outcome: 'published' })
   })
 
   it('lists each failed attempt with what comes next and why, then the retry from the error queue', async () => {

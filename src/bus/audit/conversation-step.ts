@@ -2,7 +2,10 @@ import { Type } from '@sinclair/typebox'
 import { defineInternalTable } from '../data/define-table.js'
 
 /** What became of a message at a module, as the audit keeps it. */
-export type StepOutcome = 'handled' | 'delayed-retry' | 'error-queue' | 'retried' | 'archived'
+export type StepOutcome = 'handled' | 'delayed-retry' | 'error-queue' | 'retried' | 'archived' | 'published'
+
+/** The `to` of a `published` step: an event that no module subscribes to (the flow goes no further). */
+export const noSubscribers = '(no subscribers)'
 
 /** One step of a conversation: a message reaching a module, and what came of it. */
 export interface ConversationStep {
@@ -15,6 +18,7 @@ export interface ConversationStep {
   /** The module (or `outside`) that sent it. */
   from: string
   to: string
+  /** `published`: an event the step's `from` published that no module subscribes to (`to` is `(no subscribers)`). */
   outcome: StepOutcome
   /** For a failure: the exception type and message. */
   detail?: string

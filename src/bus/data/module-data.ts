@@ -297,7 +297,7 @@ export class ModuleData {
    * record that holds it is appended). It builds on the last claimed or committed document; undefined
    * when that one is on disk only (call loadAudit, then claim again).
    */
-  claimAuditStep(conversationId: string, step: ConversationStep): Reservation | undefined {
+  claimAuditStep(conversationId: string, steps: readonly ConversationStep[]): Reservation | undefined {
     const audit = this.#audit
     if (!audit) return undefined
     const pending = audit.pending.get(conversationId)
@@ -310,7 +310,7 @@ export class ModuleData {
     if (!base) return undefined
     // Full: nothing more is written for this conversation here (see maxStepsPerConversation).
     if (base.steps.length >= maxStepsPerConversation) return noChange
-    const doc: AuditDoc = { steps: [...base.steps, step] }
+    const doc: AuditDoc = { steps: [...base.steps, ...steps].slice(0, maxStepsPerConversation) }
     const slot = audit.index.documentSlot(conversationId)
     const change: DataChange = { table: conversationsTable.name, key: conversationId, seq: slot === -1 ? audit.index.nextSeq++ : audit.index.seqOf(slot), doc }
     const mine = new PendingWrite(doc)

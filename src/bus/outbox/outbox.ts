@@ -12,12 +12,13 @@ import type { DataChange, FailureRecord, JournalRecord, OutgoingEntry, ReplayRec
 import { parseSagaKey, sagaKey, SagaStore, type SagaChange } from '../sagas/saga-store.js'
 import type { TableDefinition } from '../data/define-table.js'
 import { ModuleData, type Reservation, type TableState } from '../data/module-data.js'
-import { maxFailuresPerStep, type ConversationStep, type StepOutcome } from '../audit/conversation-step.js'
+import { maxFailuresPerStep, noSubscribers, type ConversationStep, type StepOutcome } from '../audit/conversation-step.js'
 
 /** An audit step and the conversation it belongs to. */
 interface AuditedStep {
   conversationId: string
-  step: ConversationStep
+  /** The outcome's step, then one `published` step per event the handler published to nobody. */
+  steps: ConversationStep[]
 }
 
 /** The journal of messages sent from outside any handler (HTTP routes, scripts). */
@@ -209,14 +210,14 @@ export function createOutbox(options: OutboxOptions): Outbox {
     if (!step || !data?.hasAudit) return undefined
     try {
       for (let attempt = 0; attempt < 5; attempt++) {
-        const claim = data.claimAuditStep(step.conversationId, step.step)
+        const claim = data.claimAuditStep(step.conversationId, step.steps)
         if (claim) return claim
         await data.loadAudit(step.conversationId)
       }
-      throw new Error(`the audit of conversation ${step.conversationId} kept changing while ${step.step.type} was committed`)
+      throw new Error(`the audit of conversation ${step.conversationId} kept changing while ${step.steps[0]!.type} was committed`)
     } catch (error) {
       // The message matters more than its audit: it commits without this step, and the cause is reported.
-      options.onError(error, `auditing ${step.step.type} in ${journal} (the step is left out of the conversation's audit)`)
+      options.onError(error, `auditing ${step.steps[0]!.type} in ${journal} (the step is left out of the conversation's audit)`)
       return undefined
     }
   }
@@ -246,7 +247,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
   }
 
   /** The audit step a record about `env` at `module` stands for. */
-  function stepOf(module: string, env: Envelope | undefined, outcome: StepOutcome, extra?: { failures?: readonly FailureRecord[]; sagas?: readonly string[] }): AuditedStep | undefined {
+  function stepOf(module: string, env: Envelope | undefined, outcome: StepOutcome, extra?: { failures?: readonly FailureRecord[]; sagas?: readonly string[]; published?: readonly OutgoingEntry[] }): AuditedStep | undefined {
     if (!env || !options.audit) return undefined
     const headers = env.headers
     const step: ConversationStep = { at: clock.now(), id: env.id, type: env.type, kind: headers[Headers.Kind] ?? 'command', from: headers[Headers.OriginModule] ?? OutsideOrigin, to: module, outcome }
@@ -256,7 +257,12 @@ export function createOutbox(options: OutboxOptions): Outbox {
       if (outcome !== 'handled') step.detail = step.failures[0]!.detail
     }
     if (extra?.sagas && extra.sagas.length > 0) step.sagas = [...extra.sagas]
-    return { conversationId: headers[Headers.ConversationId] ?? env.id, step }
+    const steps = [step]
+    // An event nobody subscribes to ends the flow here: the audit says so, so a diagram never seems to stop short.
+    for (const entry of extra?.published ?? []) {
+      if (entry.to.length === 0) steps.push({ at: step.at, id: entry.env.id, type: entry.env.type, kind: entry.env.headers[Headers.Kind] ?? 'event', from: module, to: noSubscribers, outcome: 'published' })
+    }
+    return { conversationId: headers[Headers.ConversationId] ?? env.id, steps }
   }
 
   return {
@@ -338,7 +344,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
     commitOutside: (msgs) => commit(outsideJournal, { k: 'out', t: clock.now(), msgs }),
     commitHandled(module, state, msgs, changes, data, audit) {
       const record: JournalRecord = changes && changes.length > 0 ? { k: 'handled', t: clock.now(), id: state.id, msgs, sagas: changes } : { k: 'handled', t: clock.now(), id: state.id, msgs }
-      return commit(module, record, state, data, stepOf(module, state.env, 'handled', audit))
+      return commit(module, record, state, data, stepOf(module, state.env, 'handled', { ...audit, published: msgs }))
     },
     async commitDelayed(module, state, env, at, failures) {
       await commit(module, { k: 'delayed', t: clock.now(), id: state.id, at, env, failures }, state, undefined, stepOf(module, env, 'delayed-retry', { failures }))

@@ -1,6 +1,6 @@
 import type { Bus, BusSignals, ConversationStep, DeliverySignal } from '../../bus/index.js'
 
-export type FlowOutcome = 'handled' | 'retrying' | 'delayed-retry' | 'error-queue' | 'retried' | 'archived'
+export type FlowOutcome = 'handled' | 'retrying' | 'delayed-retry' | 'error-queue' | 'retried' | 'archived' | 'published'
 
 /** One step of a conversation as the diagram draws it: the audit's step, or one failed attempt (`retrying`). */
 export interface FlowStep extends Omit<ConversationStep, 'outcome' | 'failures'> {
