@@ -30,6 +30,8 @@ export interface AppConfig {
   transport: string | undefined
   /** Prefix of the broker's queues and exchanges (MAILROOM_AMQP_NAMESPACE). */
   amqpNamespace: string
+  /** How long `npm start` waits for the broker before it gives up with one line (MAILROOM_BROKER_WAIT_MS). */
+  brokerWaitMs: number
 }
 
 export class ConfigError extends Error {
@@ -71,7 +73,7 @@ function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean
  * MAILROOM_DELAYED_RETRIES (3), MAILROOM_RETRY_BASE_MS (2000), MAILROOM_GATEWAY_LIMIT (50 or off),
  * MAILROOM_BILLING_RATE (40 or off), MAILROOM_BUYERS_REMORSE_MS (10000), MAILROOM_BILLING_WAIT_MS (30000),
  * MAILROOM_COMPACTION (on or off), MAILROOM_AUDIT_CONVERSATIONS (100000), MAILROOM_AUDIT_DAYS (7), MAILROOM_TRANSPORT (an amqp:// URL; unset: embedded),
- * MAILROOM_AMQP_NAMESPACE (mailroom).
+ * MAILROOM_AMQP_NAMESPACE (mailroom), MAILROOM_BROKER_WAIT_MS (10000).
  */
 export function readConfig(env: NodeJS.ProcessEnv = process.env, args: readonly string[] = process.argv.slice(2)): AppConfig {
   const { parts, transport } = readCommandLine(env, args)
@@ -103,6 +105,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, args: readonly 
     parts,
     transport,
     amqpNamespace: namespace(env),
+    brokerWaitMs: wholeNumber(env, 'MAILROOM_BROKER_WAIT_MS', 0) ?? 10_000,
   }
 }
 

@@ -57,6 +57,19 @@ for (const torn of report.tornTails) {
 }
 if (report.records > 0) console.log(`Recovered ${report.queued} queued, ${report.delayed} delayed and ${report.failed} failed messages from ${shop.bus.dataDir}`)
 
+// A broker that does not answer at start is a misconfiguration until shown otherwise: say so and stop,
+// rather than run modules that cannot receive anything. (Once running, a lost connection is retried.)
+if (shop.bus.admin.transport().kind !== 'embedded') {
+  const deadline = Date.now() + config.brokerWaitMs
+  while (shop.bus.admin.transport().state !== 'connected' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
+  const broker = shop.bus.admin.transport()
+  if (broker.state !== 'connected') {
+    console.error(`Cannot reach the broker at ${broker.address} (waited ${config.brokerWaitMs / 1000} s). Start RabbitMQ (rabbitmq-server -detached) or point MAILROOM_TRANSPORT (--transport) at one.`)
+    // Not shop.stop(): it would wait for the connection it cannot get. Nothing was handled; the lock is the pid's.
+    process.exit(2)
+  }
+}
+
 const transport = shop.bus.admin.transport()
 const where = transport.kind === 'embedded' ? '' : ` over ${transport.address}`
 let app: Awaited<ReturnType<typeof buildApp>> | undefined
