@@ -10,6 +10,20 @@ function setText(element, text) {
   if (element && element.textContent !== String(text)) element.textContent = String(text)
 }
 
+// The same words as views/shop.eta: one line per process running the module, shown when there are two or more.
+function showInstances(list, instances) {
+  if (!list) return
+  list.hidden = instances.length < 2
+  const lines = instances.map((i) => ({ text: `${i.id}: ${i.running ? 'running' : 'stopped'}, handled ${i.handled}${i.reporting ? '' : ', not reporting'}`, quiet: !i.reporting }))
+  if ([...list.children].map((item) => item.textContent).join('\n') === lines.map((line) => line.text).join('\n')) return
+  list.replaceChildren(...lines.map((line) => {
+    const item = document.createElement('li')
+    item.textContent = line.text
+    if (line.quiet) item.className = 'quiet'
+    return item
+  }))
+}
+
 function updatePanel(status) {
   const panel = $(`[data-module="${CSS.escape(status.name)}"]`)
   if (!panel) return
@@ -22,6 +36,7 @@ function updatePanel(status) {
     setText(where, status.location === 'stale' ? 'not reporting' : 'in another process')
   }
   panel.classList.toggle('stopped', !status.running)
+  showInstances($('[data-instances]', panel), status.instances ?? [])
   panel.classList.toggle('faulty', status.faultInjected)
   const show = { running: status.running, stopped: !status.running, healthy: !status.faultInjected, faulty: status.faultInjected }
   for (const form of $$('form[data-show-when]', panel)) $('button', form).hidden = !show[form.dataset.showWhen]

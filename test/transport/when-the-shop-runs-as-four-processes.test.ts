@@ -213,4 +213,33 @@ describe.skipIf(!available)('when the shop runs as four processes over RabbitMQ'
     expectEachOnce(published(dataDirOf('billing'), 'billing', 'OrderBilled'), ids)
     expect(await failedCount()).toBe(0)
   }, 120_000)
+
+  it('shows each process of a module that runs twice, and the module’s totals over them', async () => {
+    const { processes, dataDirOf, start } = await startFourProcesses('twice')
+    await start('billing', 'billing-2')
+    const ids = await placeOrders(processes.web!.url, 200)
+    const shipped = () => published(dataDirOf('shipping'), 'shipping', 'OrderShipped')
+    await until(() => shipped().size === 200, 60_000, () => `${shipped().size} of 200 shipped`)
+    // Both Billing processes compete on one queue: their OrderBilled together bill each order once.
+    const billed = new Map<string, number>()
+    for (const dir of ['billing', 'billing-2']) for (const [orderId, count] of published(dataDirOf(dir), 'billing', 'OrderBilled')) billed.set(orderId, (billed.get(orderId) ?? 0) + count)
+    expectEachOnce(billed, ids)
+    type Status = { name: string; handled: number; instances?: { id: string; handled: number; reporting: boolean }[] }
+    let billing: Status | undefined
+    await untilAsync(async () => {
+      const modules = (await (await fetch(`${processes.web!.url}/api/modules`)).json()) as Status[]
+      billing = modules.find((module) => module.name === 'billing')
+      return billing?.instances?.length === 2 && billing.handled === 200
+    }, 20_000).catch(() => undefined)
+    expect(billing?.instances).toHaveLength(2)
+    expect(billing?.instances?.every((instance) => instance.reporting)).toBe(true)
+    expect(billing?.handled).toBe(200)
+    expect(billing!.instances!.reduce((total, instance) => total + instance.handled, 0)).toBe(200)
+    // The panel lists both.
+    const page = await (await fetch(`${processes.web!.url}/`)).text()
+    const panel = page.slice(page.indexOf('data-module="billing"'), page.indexOf('</article>', page.indexOf('data-module="billing"')))
+    const list = /<ul class="instances"([^>]*)>([\s\S]*?)<\/ul>/.exec(panel)
+    expect(list?.[1]).not.toContain('hidden')
+    expect(list?.[2].match(/<li/g)).toHaveLength(2)
+  }, 120_000)
 })

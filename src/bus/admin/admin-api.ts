@@ -33,6 +33,25 @@ export interface ModuleStatus {
   activeSagas: number
   /** Where it runs: `here`, or in another process (its status comes over the broker; `stale` once its reports stopped). */
   location: 'here' | 'elsewhere' | 'stale'
+  /**
+   * For a module in other processes: each process that runs it (competing consumers on its queue), as it
+   * last reported; the figures above are the module's totals over them.
+   */
+  instances?: ModuleInstance[]
+}
+
+/** One process running a module, as the console last heard from it. */
+export interface ModuleInstance {
+  /** Which process: host and pid. */
+  id: string
+  running: boolean
+  handled: number
+  failed: number
+  inFlight: number
+  /** When its last report came (ms since epoch). */
+  lastSeen: number
+  /** false once its reports stopped. */
+  reporting: boolean
 }
 
 export interface RetryResult {

@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import type { Connection, Consumer, Publisher } from 'rabbitmq-client'
-import type { ModuleStatus } from '../admin/admin-api.js'
+import { hostname } from 'node:os'
+import type { ModuleInstance, ModuleStatus } from '../admin/admin-api.js'
 import type { LogLine } from '../signals.js'
 import { readQueueLengths } from './amqp-wire.js'
 import type { ForwardedSignal, ModuleCommand, RemoteModules, TransportHost } from './transport.js'
 
 interface StatusReport {
+  /** The reporting process (host and pid): several may run one module. */
+  instance?: string
   modules: ModuleStatus[]
   logs: Record<string, LogLine[]>
   signals?: ForwardedSignal[]
@@ -45,12 +48,13 @@ export function connectBrokerConsole(options: BrokerConsoleOptions): { remote: R
   const consumers: Consumer[] = []
   const ownQueue = (purpose: string) => `${options.queuePrefix}.${purpose}.${randomUUID().slice(0, 8)}`
   let timer: NodeJS.Timeout | undefined
+  const thisInstance = `${hostname()} pid ${process.pid}`
   const pollers: NodeJS.Timeout[] = []
 
   if (host.localModules.length > 0) {
     timer = setInterval(() => {
       if (!connection.ready) return
-      const report: StatusReport = host.report()
+      const report: StatusReport = { ...host.report(), instance: thisInstance }
       publisher.send({ exchange: options.statusExchange, routingKey: '', durable: false, expiration: String(staleAfterMs) }, report).catch(() => {})
     }, options.reportEveryMs ?? 1_000)
     timer.unref()
@@ -71,7 +75,8 @@ export function connectBrokerConsole(options: BrokerConsoleOptions): { remote: R
 
   let remote: RemoteModules | undefined
   if (options.isConsole) {
-    const latest = new Map<string, { status: ModuleStatus; logs: LogLine[]; at: number }>()
+    /** Per module, the latest report of each process that runs it. */
+    const latest = new Map<string, Map<string, { status: ModuleStatus; logs: LogLine[]; at: number }>>()
     const views = new Map<string, Map<string, unknown>>()
     /** Keys people looked at lately (the recent orders), asked of every module once a second; forgotten after a minute. */
     const watched = new Map<string, number>()
@@ -83,13 +88,15 @@ export function connectBrokerConsole(options: BrokerConsoleOptions): { remote: R
         for (const signal of Array.isArray(report.signals) ? report.signals : []) {
           if (signal?.payload && !host.localModules.includes(signal.payload.module)) host.remoteSignal(signal)
         }
+        const instance = typeof report.instance === 'string' ? report.instance : 'unknown'
         for (const status of report.modules) {
           if (host.localModules.includes(status.name)) continue
           const logs = report.logs?.[status.name] ?? []
+          const instances = latest.get(status.name) ?? latest.set(status.name, new Map()).get(status.name)!
           // Reports overlap (the latest 50 lines each time): only lines newer than the last one seen are new.
-          const seenUpTo = latest.get(status.name)?.logs.at(-1)?.at ?? 0
+          const seenUpTo = instances.get(instance)?.logs.at(-1)?.at ?? 0
           for (const line of logs) if (line.at > seenUpTo) host.remoteLog(line)
-          latest.set(status.name, { status, logs, at: Date.now() })
+          instances.set(instance, { status, logs, at: Date.now() })
           const reported = report.views?.[status.name]
           if (reported) {
             const known = views.get(status.name) ?? views.set(status.name, new Map()).get(status.name)!
@@ -134,8 +141,12 @@ export function connectBrokerConsole(options: BrokerConsoleOptions): { remote: R
     pollers.push(ask)
     remote = {
       brokerQueueLength: (module) => lengths[module] ?? 0,
-      statuses: () => [...latest.values()].map(({ status, at }) => ({ ...status, reporting: Date.now() - at < staleAfterMs })),
-      logs: (module) => latest.get(module)?.logs ?? [],
+      statuses: () => [...latest.values()].map((instances) => moduleTotals([...instances], Date.now())),
+      logs: (module) =>
+        [...(latest.get(module)?.values() ?? [])]
+          .flatMap((instance) => instance.logs)
+          .sort((a, b) => a.at - b.at)
+          .slice(-50),
       view(module, key) {
         const isNew = !watched.has(key)
         watched.delete(key)
@@ -163,5 +174,38 @@ export function connectBrokerConsole(options: BrokerConsoleOptions): { remote: R
       await Promise.all(consumers.map((consumer) => consumer.close()))
       await publisher.close()
     },
+  }
+}
+
+/**
+ * A module as the console shows it when one process or several run it: the totals over its processes,
+ * and each one. A process gone quiet still counts in the totals of what it did (handled, failed), not
+ * in what it does now (running, in flight).
+ */
+function moduleTotals(instances: [string, { status: ModuleStatus; at: number }][], now: number): ModuleStatus & { reporting: boolean } {
+  const fresh = instances.filter(([, { at }]) => now - at < staleAfterMs)
+  const newest = [...instances].sort((a, b) => b[1].at - a[1].at)[0]![1].status
+  const sum = (list: typeof instances, field: 'handled' | 'failed' | 'retries' | 'inFlight' | 'queueLength' | 'queuedOnDisk' | 'delayed' | 'activeSagas') =>
+    list.reduce((total, [, { status }]) => total + status[field], 0)
+  const handled = sum(instances, 'handled')
+  const weighted = (field: 'averageProcessingTimeMs' | 'averageCriticalTimeMs') =>
+    handled === 0 ? 0 : instances.reduce((total, [, { status }]) => total + status[field] * status.handled, 0) / handled
+  const each: ModuleInstance[] = instances.map(([id, { status, at }]) => ({ id, running: status.running, handled: status.handled, failed: status.failed, inFlight: status.inFlight, lastSeen: at, reporting: now - at < staleAfterMs }))
+  return {
+    ...newest,
+    running: fresh.some(([, { status }]) => status.running),
+    faultInjected: fresh.some(([, { status }]) => status.faultInjected),
+    handled,
+    failed: sum(instances, 'failed'),
+    retries: sum(instances, 'retries'),
+    inFlight: sum(fresh, 'inFlight'),
+    queueLength: sum(fresh, 'queueLength'),
+    queuedOnDisk: sum(fresh, 'queuedOnDisk'),
+    delayed: sum(fresh, 'delayed'),
+    activeSagas: sum(fresh, 'activeSagas'),
+    averageProcessingTimeMs: weighted('averageProcessingTimeMs'),
+    averageCriticalTimeMs: weighted('averageCriticalTimeMs'),
+    instances: each,
+    reporting: fresh.length > 0,
   }
 }

@@ -39,8 +39,9 @@ export async function startFourProcesses(label: string, extraEnv: Record<string,
     ...extraEnv,
   }
   const dataDirOf = (part: string) => join(root, part)
-  const start = async (part: string) => {
-    const app = await startApp({ port: part === 'web' ? await freePort() : 0, dataDir: dataDirOf(part), env, args: ['--modules', part] })
+  /** `dir`: the process's data directory under the run's root (a second process of one module needs its own). */
+  const start = async (part: string, dir = part) => {
+    const app = await startApp({ port: part === 'web' ? await freePort() : 0, dataDir: dataDirOf(dir), env, args: ['--modules', part] })
     running.push(app)
     return app
   }
