@@ -1,3 +1,4 @@
+import type { ConversationStep } from '../audit/conversation-step.js'
 import type { BusEmitter, LogLine } from '../signals.js'
 import type { TransportStatus } from '../transport/transport.js'
 import type { FailedMessage } from '../recoverability/error-queue.js'
@@ -73,8 +74,6 @@ export interface SagaInstanceView {
   id: string
   data: unknown
 }
-
-import type { ConversationStep } from '../audit/conversation-step.js'
 
 export interface AdminApi {
   modules(): ModuleStatus[]

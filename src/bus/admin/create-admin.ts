@@ -31,10 +31,10 @@ export interface AdminDeps {
   log: (module: string, level: LogLevel, text: string, fields?: Record<string, unknown>, messageId?: string) => void
 }
 
-/** The operations people (through the web console) and scripts perform on a running bus. */
 /** How long admin.conversation waits for modules in other processes to report a conversation first asked for. */
 const remoteAnswerWaitMs = 5_000
 
+/** The operations people (through the web console) and scripts perform on a running bus. */
 export function createAdmin(deps: AdminDeps): AdminApi {
   const { topology, outbox, signals, errorQueue, runtimes, runtimeOf, heldModules, delayedCount, isRunning, requireRunning, tracked, log, now } = deps
 

@@ -1,7 +1,7 @@
 import { DataConflictError, JournalCorruptError, UndeclaredTableError } from '../errors.js'
 import type { Segment } from '../outbox/delivery-ledger.js'
 import { isCode, type FileSystem } from '../outbox/file-system.js'
-import { decodeRecordAt, type DataChange, type JournalRecord } from '../outbox/record.js'
+import { decodeRecordAt, holdsData, type DataChange, type JournalRecord } from '../outbox/record.js'
 import type { TableDefinition } from './define-table.js'
 import { DocumentIndex } from './document-index.js'
 import { RecentDocs } from './recent-docs.js'
@@ -126,23 +126,11 @@ export class ModuleData {
     }
   }
 
-  get tableNames(): string[] {
-    return [...this.#byDefinition.keys()].map((definition) => definition.name)
-  }
-
-  tables(): IterableIterator<TableState> {
-    return this.#tables.values()
-  }
-
   /** The table of this module for `definition`; UndeclaredTableError when the module does not list it. */
   table(definition: TableDefinition): TableState {
     const state = this.#byDefinition.get(definition)
     if (!state) throw new UndeclaredTableError(definition?.name ?? String(definition), this.module)
     return state
-  }
-
-  has(definition: TableDefinition): boolean {
-    return this.#byDefinition.has(definition)
   }
 
   /** Waits until no commit of the key is on its way to disk. */
@@ -195,7 +183,7 @@ export class ModuleData {
       }
     }
     const changes: DataChange[] = []
-    const claimed: { state: TableState; key: string; pending: PendingWrite }[] = []
+    const claimed: Claim[] = []
     for (const [state, touched] of attempt.touched) {
       const { index, definition } = state
       for (const [key, { write }] of touched) {
@@ -209,21 +197,10 @@ export class ModuleData {
           const doc = definition.validate(key, write.doc)
           changes.push({ table: definition.name, key, seq: slot === -1 ? index.nextSeq++ : index.seqOf(slot), doc })
         }
-        const pending = new PendingWrite()
-        state.pending.set(key, pending)
-        claimed.push({ state, key, pending })
+        claimed.push(claim(state, key))
       }
     }
-    if (changes.length === 0) return undefined
-    return {
-      changes,
-      settle() {
-        for (const { state, key, pending } of claimed) {
-          if (state.pending.get(key) === pending) state.pending.delete(key)
-          pending.resolve()
-        }
-      },
-    }
+    return changes.length === 0 ? undefined : reservation(changes, claimed)
   }
 
   /**
@@ -232,24 +209,13 @@ export class ModuleData {
    */
   claimDeletes(state: TableState, keys: readonly string[]): Reservation | undefined {
     const changes: DataChange[] = []
-    const claimed: PendingWrite[] = []
+    const claimed: Claim[] = []
     for (const key of keys) {
       if (state.pending.has(key) || state.index.documentSlot(key) === -1) continue
-      const pending = new PendingWrite()
-      state.pending.set(key, pending)
-      claimed.push(pending)
+      claimed.push(claim(state, key))
       changes.push({ table: state.definition.name, key, del: true })
     }
-    if (changes.length === 0) return undefined
-    return {
-      changes,
-      settle() {
-        changes.forEach((change, at) => {
-          if (state.pending.get(change.key) === claimed[at]) state.pending.delete(change.key)
-          claimed[at]!.resolve()
-        })
-      },
-    }
+    return changes.length === 0 ? undefined : reservation(changes, claimed)
   }
 
   /**
@@ -313,15 +279,7 @@ export class ModuleData {
     const doc: AuditDoc = { steps: [...base.steps, ...steps].slice(0, maxStepsPerConversation) }
     const slot = audit.index.documentSlot(conversationId)
     const change: DataChange = { table: conversationsTable.name, key: conversationId, seq: slot === -1 ? audit.index.nextSeq++ : audit.index.seqOf(slot), doc }
-    const mine = new PendingWrite(doc)
-    audit.pending.set(conversationId, mine)
-    return {
-      changes: [change],
-      settle() {
-        if (audit.pending.get(conversationId) === mine) audit.pending.delete(conversationId)
-        mine.resolve()
-      },
-    }
+    return reservation([change], [claim(audit, conversationId, doc)])
   }
 
   /** Reads a conversation's committed audit document into memory, so the next claim finds it. */
@@ -408,11 +366,35 @@ export class ModuleData {
   }
 }
 
+interface Claim {
+  state: TableState
+  key: string
+  pending: PendingWrite
+}
+
+/** Marks the key as being written (reads wait, compaction leaves it, a conflicting attempt runs again). */
+function claim(state: TableState, key: string, doc?: unknown): Claim {
+  const pending = new PendingWrite(doc)
+  state.pending.set(key, pending)
+  return { state, key, pending }
+}
+
+/** The changes to commit, and their claims' end once the record is synced (or failed). */
+function reservation(changes: DataChange[], claimed: readonly Claim[]): Reservation {
+  return {
+    changes,
+    settle() {
+      for (const { state, key, pending } of claimed) {
+        if (state.pending.get(key) === pending) state.pending.delete(key)
+        pending.resolve()
+      }
+    },
+  }
+}
+
 function changeIn(record: JournalRecord, table: string, key: string): DataChange | undefined {
   if (record.k === 'doc') return record.table === table && record.key === key && !record.del ? record : undefined
-  // Every kind that holds documents: `handled` (a handler's writes, the audit), and the outcomes the audit
-  // records (`delayed`, `failed`, `retried`, `archived`).
-  const data = record.k === 'handled' || record.k === 'delayed' || record.k === 'failed' || record.k === 'retried' || record.k === 'archived' ? record.data : undefined
+  const data = holdsData(record) ? record.data : undefined
   if (!data) return undefined
   for (let i = data.length - 1; i >= 0; i--) {
     const change = data[i]!

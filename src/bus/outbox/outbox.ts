@@ -8,7 +8,7 @@ import type { FileSystem } from './file-system.js'
 import { readEnvelopes, type EnvelopeReaderOptions } from './envelope-reader.js'
 import { createJournal, segmentFileName, type Journal, type TornTail } from './journal.js'
 import { acquireDataDirLock, type DataDirLock } from './lock-file.js'
-import type { DataChange, FailureRecord, JournalRecord, OutgoingEntry, ReplayRecord } from './record.js'
+import { holdsData, type FailureRecord, type JournalRecord, type OutgoingEntry, type ReplayRecord } from './record.js'
 import { parseSagaKey, sagaKey, SagaStore, type SagaChange } from '../sagas/saga-store.js'
 import type { TableDefinition } from '../data/define-table.js'
 import { ModuleData, type Reservation, type TableState } from '../data/module-data.js'
@@ -200,7 +200,6 @@ export function createOutbox(options: OutboxOptions): Outbox {
     }
   }
 
-  /** Appends, waits for the fsync, then tells the ledger: nothing is known (or dispatched) before it is durable. */
   /**
    * Claims the module's audit document of the record's conversation, with the step it describes, right
    * before the append (see ModuleData.claimAuditStep): reads it back first when it is on disk only.
@@ -232,7 +231,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
     try {
       audit = await claimAudit(journal, audited)
       const changes = audit && audit.changes.length > 0 ? [...(data?.changes ?? []), ...audit.changes] : data?.changes
-      if (changes && (record.k === 'handled' || record.k === 'delayed' || record.k === 'failed' || record.k === 'retried' || record.k === 'archived')) record.data = changes
+      if (changes && holdsData(record)) record.data = changes
       const appended = journalFor(journal).append(record)
       await appended.committed
       applyDestination(journal, appended.segment, record, state)
@@ -290,7 +289,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
               else ledger.segment(name, segment).roles++
               return
             }
-            const changes = dataOf(record)
+            const changes = holdsData(record) ? record.data : undefined
             if (changes) {
               if (data) data.apply(segment, changes, offset, size, false)
               else ledger.segment(name, segment).roles++
@@ -414,16 +413,3 @@ export function createOutbox(options: OutboxOptions): Outbox {
   }
 }
 
-/** The documents a record changes (its `data`), if any. */
-function dataOf(record: ReplayRecord): DataChange[] | undefined {
-  switch (record.k) {
-    case 'handled':
-    case 'delayed':
-    case 'failed':
-    case 'retried':
-    case 'archived':
-      return record.data
-    default:
-      return undefined
-  }
-}

@@ -274,3 +274,10 @@ function parseHex(data: Uint8Array, start: number, end: number): number {
   }
   return value >>> 0
 }
+
+/** The record kinds that may hold documents in `data` (a handler's writes, and the audit's steps). */
+export type RecordWithData = Extract<JournalRecord, { data?: DataChange[] }>
+
+export function holdsData(record: JournalRecord | ReplayRecord): record is RecordWithData {
+  return record.k === 'handled' || record.k === 'delayed' || record.k === 'failed' || record.k === 'retried' || record.k === 'archived'
+}
