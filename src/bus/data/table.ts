@@ -117,12 +117,12 @@ class AttemptTable implements Table<unknown> {
   async get(key: string): Promise<unknown> {
     const { data, state, touched } = this
     checkKey(state.definition.name, key)
-    let entry = touched.get(key)
+    const entry = touched.get(key)
     if (entry?.write) return 'deleted' in entry.write ? undefined : entry.write.doc
     if (!entry) {
-      // A commit of this key on its way to disk: wait, then read what it wrote.
+      // A commit of this key on its way to disk: wait, then note the version of what it wrote.
       await data.settled(state, key)
-      entry = touched.get(key) ?? this.#touch(key)
+      if (!touched.has(key)) this.#touch(key)
     }
     return data.read(state, key)
   }
