@@ -74,7 +74,15 @@ const transport = shop.bus.admin.transport()
 const where = transport.kind === 'embedded' ? '' : ` over ${transport.address}`
 let app: Awaited<ReturnType<typeof buildApp>> | undefined
 if (config.web) {
-  app = await buildApp({ bus: shop.bus, order: shop.order, orders: shop.orders, gateway: shop.gateway })
+  app = await buildApp({
+    bus: shop.bus,
+    order: shop.order,
+    orders: shop.orders,
+    gateway: shop.gateway,
+    timesCharged: shop.timesCharged,
+    // The rainy day's chain calls a gateway with the shop's own limit (the same outside service).
+    rainyDay: { chain: config.gatewayLimitPerSecond === undefined ? {} : { gatewayLimitPerSecond: config.gatewayLimitPerSecond } },
+  })
   const address = await app.listen({ host: config.host, port: config.port })
   console.log(`Mailroom is running: ${address.replace('127.0.0.1', 'localhost')}${where}  (data in ${shop.bus.dataDir})`)
 } else {

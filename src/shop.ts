@@ -33,6 +33,8 @@ export interface Shop {
   orders(options: { cursor?: string; limit: number }): Promise<{ items: OrderSummary[]; next?: string } | undefined>
   /** The simulated gateway's counts, when Billing runs in this process. */
   gateway(): GatewayCounts | undefined
+  /** How often the simulated gateway charged the order, when Billing runs in this process. */
+  timesCharged(orderId: string): number | undefined
 }
 
 /** The modules src/shop-modules.ts lists beside the shop's own three: each must be a defineModule(...) result. */
@@ -143,5 +145,6 @@ export function createShop(options: ShopOptions = {}): Shop {
       return page.next === undefined ? { items } : { items, next: page.next }
     },
     gateway: () => (runsHere('billing') ? { charged: billing.gateway.charged, duplicates: billing.gateway.duplicates, chargedTwice: billing.gateway.chargedTwice } : undefined),
+    timesCharged: (orderId) => (runsHere('billing') ? billing.gateway.timesCharged(orderId) : undefined),
   }
 }

@@ -65,7 +65,7 @@ async function shopOverHttp(seconds: number, acceptOnly = false) {
   const { shop, dataDir } = durableShop()
   await shop.start()
   if (acceptOnly) for (const module of shop.bus.moduleNames) shop.bus.admin.stopModule(module)
-  const app = await buildApp({ bus: shop.bus, order: shop.order, orders: shop.orders, gateway: shop.gateway })
+  const app = await buildApp({ bus: shop.bus, order: shop.order, orders: shop.orders, gateway: shop.gateway, timesCharged: shop.timesCharged })
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
   const { result, busyMs } = await loopBusy(async () => {
     const answered = await load(`${url}/api/orders`, seconds, '{"items":["book"]}')

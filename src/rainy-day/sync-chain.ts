@@ -36,6 +36,8 @@ export interface SyncChain {
   /** Money the gateway took, per order; an order charged twice has 2 here. */
   readonly charges: ReadonlyMap<string, number>
   readonly shipped: ReadonlySet<string>
+  /** Charges the gateway is still working on (it finishes them after their callers gave up). */
+  readonly gatewayInFlight: number
   /** A person stops a service (its calls answer 503) or starts it again. */
   setStopped(service: 'sales' | 'billing' | 'shipping', stopped: boolean): void
   close(): Promise<void>
@@ -53,13 +55,20 @@ async function call(url: string, body: unknown, timeoutMs: number): Promise<void
   if (response.status >= 300) throw new CallFailed(response.status, url)
 }
 
+/** The options with their defaults filled in: what the chain will do. */
+export function chainSettings(options: SyncChainOptions = {}): Required<SyncChainOptions> {
+  return {
+    gatewayLimitPerSecond: options.gatewayLimitPerSecond ?? 100,
+    gatewayBaseMs: options.gatewayBaseMs ?? 100,
+    gatewayMsPerRequestInFlight: options.gatewayMsPerRequestInFlight ?? 5,
+    callTimeoutMs: options.callTimeoutMs ?? 200,
+    retries: options.retries ?? 3,
+  }
+}
+
 /** Starts the chain on a free loopback port. */
 export async function startSyncChain(options: SyncChainOptions = {}): Promise<SyncChain> {
-  const limit = options.gatewayLimitPerSecond ?? 100
-  const baseMs = options.gatewayBaseMs ?? 100
-  const perRequestMs = options.gatewayMsPerRequestInFlight ?? 5
-  const timeoutMs = options.callTimeoutMs ?? 200
-  const retries = options.retries ?? 3
+  const { gatewayLimitPerSecond: limit, gatewayBaseMs: baseMs, gatewayMsPerRequestInFlight: perRequestMs, callTimeoutMs: timeoutMs, retries } = chainSettings(options)
   const charges = new Map<string, number>()
   const shipped = new Set<string>()
   const stopped = new Set<string>()
@@ -118,6 +127,9 @@ export async function startSyncChain(options: SyncChainOptions = {}): Promise<Sy
     url: base,
     charges,
     shipped,
+    get gatewayInFlight() {
+      return gatewayInFlight
+    },
     setStopped(service, isStopped) {
       if (isStopped) stopped.add(service)
       else stopped.delete(service)

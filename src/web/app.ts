@@ -5,10 +5,13 @@ import { Eta } from 'eta'
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
 import { MailroomError, type Bus } from '../bus/index.js'
 import { CancelOrder, PlaceOrder } from '../modules/sales/messages.js'
+import { createComparison, type ComparisonOptions } from '../rainy-day/comparison.js'
+import { chainSettings } from '../rainy-day/sync-chain.js'
 import type { ConsoleContext, OrderSummary, ShopReads } from './context.js'
 import { ConflictError, InternalServerError, NotFoundError, WebError } from './errors.js'
 import { createConversationLog } from './observers/conversation-log.js'
 import { createMetricsSampler } from './observers/metrics-sampler.js'
+import { listeningUrl } from './listening-url.js'
 import { createRecentOrders } from './observers/recent-orders.js'
 import { registerSecurity } from './plugins/security.js'
 import { requireSameOriginJson } from './plugins/same-origin-json.js'
@@ -19,6 +22,7 @@ import { failedRoutes } from './routes/api/failed.js'
 import { gatewayRoutes } from './routes/api/gateway.js'
 import { moduleRoutes } from './routes/api/modules.js'
 import { orderRoutes } from './routes/api/orders.js'
+import { rainyDayRoutes } from './routes/api/rainy-day.js'
 import { streamRoutes } from './routes/api/stream.js'
 import { metricsRoutes } from './routes/metrics.js'
 import { pageRoutes } from './routes/pages.js'
@@ -38,6 +42,8 @@ export interface AppOptions extends ShopReads {
    * @default 100
    */
   streamMaxClients?: number
+  /** The rainy-day comparison: the synchronous chain's settings, how long the messaging side may take to ship. */
+  rainyDay?: ComparisonOptions
 }
 
 const defaultItems = ['Mailroom T-shirt']
@@ -60,6 +66,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     order: (orderId) => options.order(orderId),
     orders: (page) => options.orders(page),
     gateway: () => options.gateway(),
+    timesCharged: (orderId) => options.timesCharged(orderId),
     async orderPage(page) {
       const fromData = await options.orders(page)
       if (fromData && page.cursor) return fromData
@@ -90,6 +97,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return fromData.next === undefined ? { items } : { items, next: fromData.next }
     },
     recentOrders,
+    comparison: createComparison(
+      {
+        ordersUrl: () => `${listeningUrl(app)}/api/orders`,
+        shipped: async (orderId) => (await options.order(orderId))?.shipping.shipped === true,
+        timesCharged: (orderId) => options.timesCharged(orderId),
+        isRunning: (service) => bus.admin.module(service).running,
+        setStopped: (service, stopped) => (stopped ? bus.admin.stopModule(service) : bus.admin.startModule(service)),
+      },
+      options.rainyDay,
+    ),
+    rainyDayChain: chainSettings(options.rainyDay?.chain),
     conversations: createConversationLog(bus),
     metrics: createMetricsSampler(bus, options.metricsIntervalMs === undefined ? {} : { intervalMs: options.metricsIntervalMs }),
     maxBatch: options.maxBatch ?? 1_000,
@@ -110,6 +128,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }
   app.decorate('console', context)
   app.addHook('onClose', async () => {
+    await context.comparison.close()
     context.metrics.stop()
     context.conversations.stop()
   })
@@ -141,6 +160,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await api.register(conversationRoutes)
     await api.register(gatewayRoutes)
     await api.register(streamRoutes)
+    await api.register(rainyDayRoutes)
   }, { prefix: '/api' })
   await app.register(pageRoutes)
   await app.register(actionRoutes, { prefix: '/actions' })

@@ -1,4 +1,6 @@
 import type { Bus } from '../bus/index.js'
+import type { Comparison } from '../rainy-day/comparison.js'
+import type { SyncChainOptions } from '../rainy-day/sync-chain.js'
 import type { ConversationLog } from './observers/conversation-log.js'
 import type { MetricsSampler } from './observers/metrics-sampler.js'
 import type { RecentOrders } from './observers/recent-orders.js'
@@ -48,6 +50,8 @@ export interface ShopReads {
   orders(options: { cursor?: string; limit: number }): Promise<OrderPage | undefined>
   /** The payment gateway's counts; undefined when Billing is not in this process. */
   gateway(): GatewayCounts | undefined
+  /** How often the payment gateway charged the order (0: never); undefined when Billing is not in this process. */
+  timesCharged(orderId: string): number | undefined
 }
 
 /** What every route of the console may use. Attached once to the root instance as `app.console`. */
@@ -57,6 +61,10 @@ export interface ConsoleContext extends ShopReads {
   recentOrders: RecentOrders
   conversations: ConversationLog
   metrics: MetricsSampler
+  /** The rainy day: the same campaign against the synchronous chain and the messaging shop. */
+  comparison: Comparison
+  /** What the rainy day's chain does: its gateway's limit and latency, its callers' timeout and retries. */
+  rainyDayChain: Required<SyncChainOptions>
   /** Orders newest first: Sales' data when it is here, else the orders placed from this console. */
   orderPage(options: { cursor?: string; limit: number }): Promise<OrderPage>
   /** Places one order; resolves once PlaceOrder is on disk. */

@@ -26,7 +26,7 @@ describe('when a campaign meets the synchronous chain, and the same campaign mee
     const running = await startConsole({ listen: true, gatewayLimitPerSecond: 100, billingMaxPerSecond: 80, recoverability: { immediateRetries: 3, delayedRetries: { count: 3, baseDelayMs: 200 } } })
     let messaging
     try {
-      messaging = await runCampaign(`${running.url}/api/orders`, () => ({}), { orders, concurrency: 50 }, { origin: running.url })
+      messaging = await runCampaign(`${running.url}/api/orders`, () => ({}), { orders, concurrency: 50, headers: { origin: running.url } })
       await running.shop.bus.idle()
       const gateway = running.shop.gateway()!
       const listed = (await running.shop.orders({ limit: 200 }))!.items
@@ -62,7 +62,7 @@ describe('when a campaign meets the synchronous chain, and the same campaign mee
     const running = await startConsole({ listen: true, gatewayLimitPerSecond: undefined, billingMaxPerSecond: undefined })
     try {
       running.shop.bus.admin.stopModule('shipping')
-      const messaging = await runCampaign(`${running.url}/api/orders`, () => ({}), { orders, concurrency: 10 }, { origin: running.url })
+      const messaging = await runCampaign(`${running.url}/api/orders`, () => ({}), { orders, concurrency: 10, headers: { origin: running.url } })
       expect(messaging).toMatchObject({ accepted: orders, failed: 0 })
       await running.shop.bus.idle()
       expect(running.shop.bus.admin.module('shipping').queueLength).toBe(2 * orders)

@@ -33,6 +33,8 @@ export interface PaymentGateway extends GatewayCounts {
    * timeout) gets the first charge's answer and moves no money, as real gateways do.
    */
   charge(idempotencyKey: string, orderId: string): Promise<ChargeResult>
+  /** How often money was taken for the order (0: never). */
+  timesCharged(orderId: string): number
   close(): Promise<void>
 }
 
@@ -128,6 +130,7 @@ export function createPaymentGateway(options: PaymentGatewayOptions): PaymentGat
       }
       handle = await fileSystem.openAppend(file, { synced: false })
     },
+    timesCharged: (orderId) => chargesPerOrder.get(orderId) ?? 0,
     async charge(idempotencyKey, orderId) {
       const limit = options.limitPerSecond
       if (limit !== undefined) {

@@ -1,7 +1,8 @@
-import { Type } from '@sinclair/typebox'
+import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { InvalidRequestError, NotFoundError } from '../errors.js'
 import { rejectCrossOrigin } from '../plugins/same-origin-json.js'
+import { rainyDayLimits, settingsOf, SidesChoice, startRainyDay, StopChoice } from './api/rainy-day.js'
 
 const Csrf = { _csrf: Type.String({ minLength: 1, maxLength: 200 }) }
 const ModuleParams = Type.Object({ name: Type.String({ pattern: '^[a-z][a-z0-9-]{0,62}$' }) })
@@ -58,6 +59,33 @@ export async function actionRoutes(app: FastifyInstance): Promise<void> {
     else admin.setFault(name, action === 'fault-on')
     return done(request, reply, '/', admin.module(name))
   })
+
+  // A form's fields are text: the patterns give the ranges, the same as the JSON API's.
+  app.post(
+    '/rainy-day',
+    {
+      schema: {
+        body: Type.Object(
+          {
+            ...Csrf,
+            orders: Type.String({ pattern: '^[0-9]{1,4}$' }),
+            clients: Type.String({ pattern: '^[0-9]{1,3}$' }),
+            stop: StopChoice,
+            sides: SidesChoice,
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as { orders: string; clients: string; stop: Static<typeof StopChoice>; sides: Static<typeof SidesChoice> }
+      const orders = Number(body.orders)
+      const clients = Number(body.clients)
+      if (orders < 1 || orders > rainyDayLimits.maxOrders) throw new InvalidRequestError(`body/orders must be between 1 and ${rainyDayLimits.maxOrders}`)
+      if (clients < 1 || clients > rainyDayLimits.maxClients) throw new InvalidRequestError(`body/clients must be between 1 and ${rainyDayLimits.maxClients}`)
+      return done(request, reply, '/rainy-day', startRainyDay(app, settingsOf({ orders, clients, stop: body.stop, sides: body.sides })))
+    },
+  )
 
   const FailedSelection = { body: Type.Object({ ...Csrf, ids: Type.Optional(IdList), q: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }) }
   /** Back to /failed, keeping the search and saying what happened. */

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { groupFailures, searchFailures } from '../failed-groups.js'
 import { layoutSequence } from '../sequence-diagram.js'
 import { ConversationParams } from './api/conversations.js'
+import { rainyDayState } from './api/rainy-day.js'
 import { snapshot } from './api/stream.js'
 
 /** The console's pages, rendered on the server (Eta escapes every value by default). */
@@ -49,6 +50,11 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
 
   app.get('/monitoring', async (_request, reply) => {
     return reply.view('monitoring.eta', { title: 'Monitoring', page: 'monitoring', modules: admin.modules(), history: shop.metrics.history() })
+  })
+
+  app.get('/rainy-day', async (_request, reply) => {
+    const csrfToken = await reply.generateCsrf()
+    return reply.view('rainy-day.eta', { title: 'Rainy day', page: 'rainy-day', csrfToken, state: rainyDayState(shop) })
   })
 
 }
