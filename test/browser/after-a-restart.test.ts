@@ -24,8 +24,9 @@ async function orderIdsIn(page: Page, rows: string): Promise<string[]> {
 
 const screenshot = (page: Page, name: string) => page.screenshot({ path: new URL(`${name}.png`, artifactsDir).pathname, fullPage: true })
 
-/** docs/workshop.md, exercise 9, as a person does it: `npm start`, place orders, `kill -9`, `npm start` again. */
+/** The workshop's restart exercise as a person does it: `npm start`, place orders, `kill -9`, `npm start` again. */
 describe.runIf(available)('the console after the app was killed and started again', { timeout: 90_000 }, () => {
+  // Performs docs/workshop.md, exercise "Kill it: what a restart keeps, and nobody is charged twice".
   it('still lists every order, billed and shipped, draws each conversation, and shows nobody charged twice', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'mailroom-restart-'))
     const port = await freePort()

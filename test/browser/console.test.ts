@@ -36,6 +36,7 @@ const field = (name: string, key: string) => panel(name).locator(`[data-field="$
 const screenshot = (name: string) => page.screenshot({ path: new URL(`${name}.png`, artifactsDir).pathname, fullPage: true })
 
 describe.runIf(available)('the console in a real browser', { timeout: 60_000 }, () => {
+  // Performs docs/workshop.md, exercise "Send a command".
   it('places an order and shows it in the Sales, Billing and Shipping panels', async () => {
     const { errors } = await open('/')
     await page.getByRole('button', { name: 'Place order' }).click()
@@ -72,6 +73,7 @@ describe.runIf(available)('the console in a real browser', { timeout: 60_000 }, 
     expect(errors).toEqual([])
   })
 
+  // Performs docs/workshop.md, exercise "Sagas: a window to cancel, and shipping that waits for two events".
   it("cancels an order inside its buyer's-remorse window: it shows cancelled and is never shipped", async () => {
     const { errors } = await open('/', { buyersRemorseMs: 60_000 })
     await page.getByRole('button', { name: 'Place order' }).click()
@@ -97,6 +99,7 @@ describe.runIf(available)('the console in a real browser', { timeout: 60_000 }, 
     expect(errors).toEqual([])
   })
 
+  // Performs docs/workshop.md, exercise "Stop a module and start it again".
   it('stops Shipping, lets its queue grow, then starts it and sees the backlog handled', async () => {
     await open('/')
     await panel('shipping').getByRole('button', { name: 'Stop' }).click()
@@ -111,6 +114,7 @@ describe.runIf(available)('the console in a real browser', { timeout: 60_000 }, 
     expect(await field('shipping', 'queueLength').textContent()).toBe('0')
   })
 
+  // Performs docs/workshop.md, exercise "Break a handler, watch retries and the error queue, fix it, retry".
   it('injects a fault in Sales, shows the failed orders after their retries, and retries them all to Shipping', async () => {
     await open('/')
     await panel('sales').getByRole('button', { name: 'Inject fault' }).click()
@@ -136,6 +140,7 @@ describe.runIf(available)('the console in a real browser', { timeout: 60_000 }, 
     expect(running!.shop.bus.admin.module('shipping').handled).toBe(6)
   })
 
+  // Performs docs/workshop.md, exercise "Publish an event".
   it('opens a conversation and shows its sequence diagram', async () => {
     await open('/')
     await page.getByRole('button', { name: 'Place order' }).click()
@@ -162,6 +167,7 @@ describe.runIf(available)('the console in a real browser', { timeout: 60_000 }, 
     await screenshot('monitoring')
   })
 
+  // Performs docs/workshop.md, exercise "A campaign spike and load levelling".
   it('takes a campaign of 1,000 orders from the UI to shipped, the gateway limit met by load levelling', { timeout: 90_000 }, async () => {
     // Scaled from the defaults (gateway 50/s, Billing 40/s) so the run takes seconds, not 25 s.
     await open('/', { gatewayLimitPerSecond: 250, billingMaxPerSecond: 200 })

@@ -16,6 +16,7 @@ afterAll(async () => {
 afterEach(stopFourProcesses)
 
 describe.runIf(available)('the console of the shop run as four processes, in a real browser', { timeout: 90_000 }, () => {
+  // Performs docs/workshop.md, exercise "Extract a module: the same modules in four processes over RabbitMQ".
   it('shows the three modules of the other processes live, with their logs, the broker and its connection', async () => {
     const { processes } = await startFourProcesses('browser')
     const page = await browser.newPage({ viewport: { width: 1360, height: 1000 } })

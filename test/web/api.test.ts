@@ -166,6 +166,7 @@ describe("cancelling an order (the buyer's-remorse saga)", () => {
     expect((await app.inject(json('/api/orders/..%2F..%2Fetc/cancel', {}))).statusCode).toBe(400)
   })
 
+  // Performs docs/workshop.md, exercise "Sagas: a window to cancel, and shipping that waits for two events".
   it('shows the shipment delayed while billing is late, and shipped once it comes', async () => {
     const clock = createVirtualClock()
     const { app, shop } = await start({ clock, billingWaitMs: 30_000 })
