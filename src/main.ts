@@ -1,5 +1,6 @@
 import { join } from 'node:path'
-import { createAmqpTransport, MailroomError } from './bus/index.js'
+import { createAmqpTransport } from './bus/amqp.js'
+import { MailroomError } from './bus/index.js'
 import { ConfigError, readConfig } from './config.js'
 import { createShop } from './shop.js'
 import { buildApp } from './web/app.js'

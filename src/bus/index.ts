@@ -22,4 +22,3 @@ export type { BusSignals, DeliverySignal, LogLine, LogLevel } from './signals.js
 export * from './errors.js'
 export type { Transport, TransportStatus } from './transport/transport.js'
 export { createEmbeddedTransport } from './transport/embedded-transport.js'
-export { createAmqpTransport, amqpNames, type AmqpTransportOptions } from './transport/amqp-transport.js'

@@ -1,6 +1,7 @@
 import { Connection } from 'rabbitmq-client'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createAmqpTransport, createBus, createMemoryFileSystem, type Bus } from '../../src/bus/index.js'
+import { createAmqpTransport } from '../../src/bus/amqp.js'
+import { createBus, createMemoryFileSystem, type Bus } from '../../src/bus/index.js'
 import { createFixtureLog, createFixtureModules, TakeOrder, type FixtureOptions } from '../bus/support/shop-fixture.js'
 import { brokerAvailable, brokerUrl, deleteNamespace, queueLength, testNamespace } from './support/broker.js'
 
