@@ -52,15 +52,12 @@ describe('docs/workshop.md: add a subscriber without touching the publisher', ()
       try {
         const placed = (await (await fetch(`${app.url}/api/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as { orderId: string }
         // A fourth panel, and the receipt in its log.
-        let page = ''
-        for (let tries = 0; tries < 100 && !page.includes(`Sending receipt for ${placed.orderId}`); tries++) {
-          await new Promise((resolve) => setTimeout(resolve, 100))
-          page = await (await fetch(`${app.url}/`)).text()
-        }
-        expect(page).toContain('data-module="email"')
-        expect(page).toContain(`Sending receipt for ${placed.orderId}`)
-        const modules = (await (await fetch(`${app.url}/api/modules`)).json()) as { name: string; handled: number }[]
-        expect(modules.find((module) => module.name === 'email')).toMatchObject({ handled: 1 })
+        const shopPage = async () => (await fetch(`${app.url}/`)).text()
+        await expect.poll(shopPage, { timeout: 10_000, interval: 100 }).toContain(`Sending receipt for ${placed.orderId}`)
+        expect(await shopPage()).toContain('data-module="email"')
+        // Handled once its outcome is committed, a moment after the line it logged.
+        const email = async () => ((await (await fetch(`${app.url}/api/modules`)).json()) as { name: string; handled: number }[]).find((module) => module.name === 'email')
+        await expect.poll(email, { timeout: 5_000, interval: 50 }).toMatchObject({ handled: 1 })
         // Its monitoring row too, with no change to src/web.
         expect(await (await fetch(`${app.url}/monitoring`)).text()).toContain('email')
         // Sales and Billing did not change: the same files as in the project.

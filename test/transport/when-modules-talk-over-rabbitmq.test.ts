@@ -1,5 +1,5 @@
 import { Connection } from 'rabbitmq-client'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createAmqpTransport } from '../../src/bus/amqp.js'
 import { createBus, createMemoryFileSystem, type Bus } from '../../src/bus/index.js'
 import { createFixtureLog, createFixtureModules, TakeOrder, type FixtureOptions } from '../bus/support/shop-fixture.js'
@@ -26,13 +26,7 @@ function twoProcesses(namespace: string, log = createFixtureLog(), options: Omit
   return { front: make(['orders']), back: make(['payments', 'notifications']), log }
 }
 
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting')
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
+const until = (condition: () => boolean | Promise<boolean>, timeoutMs = 15_000) => vi.waitFor(async () => expect(await condition()).toBe(true), { timeout: timeoutMs, interval: 20 })
 
 describe.skipIf(!available)('when modules talk over RabbitMQ', () => {
   /** Both processes on a namespace of their own (deleted after the tests), started back first. */

@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { readJournal } from '../../scripts/chaos/reconcile.js'
 import { brokerAvailable, closeConnectionsOf } from './support/broker.js'
 import { stopFourProcesses, startFourProcesses, running } from './support/four-processes.js'
@@ -30,21 +30,8 @@ function published(dataDir: string, module: string, type: string): Map<string, n
   return counts
 }
 
-async function until(condition: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what()}`)
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-}
-
-async function untilAsync(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('timed out')
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-}
+const until = (condition: () => boolean, timeoutMs: number, what: () => string) => vi.waitFor(() => expect(condition(), what()).toBe(true), { timeout: timeoutMs, interval: 200 })
+const untilAsync = (condition: () => Promise<boolean>, timeoutMs: number) => vi.waitFor(async () => expect(await condition()).toBe(true), { timeout: timeoutMs, interval: 200 })
 
 /**
  * Reads the console's live stream (/api/stream) as a browser would, keeping the latest `snapshot` event's

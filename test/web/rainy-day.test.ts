@@ -12,11 +12,9 @@ const post = (body: unknown) => ({ method: 'POST' as const, url: '/api/rainy-day
 
 /** Reads the latest run through the API until it is done. */
 async function finished(console: ConsoleUnderTest): Promise<ComparisonReport> {
-  for (;;) {
-    const state = (await console.app.inject({ method: 'GET', url: '/api/rainy-day' })).json() as { running: boolean; latest: ComparisonReport }
-    if (!state.running) return state.latest
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
+  const state = () => console.app.inject({ method: 'GET', url: '/api/rainy-day' }).then((response) => response.json() as { running: boolean; latest: ComparisonReport })
+  await expect.poll(async () => (await state()).running, { timeout: 30_000, interval: 100 }).toBe(false)
+  return (await state()).latest
 }
 
 describe('the rainy day through the HTTP API', { timeout: 60_000 }, () => {

@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { startConsole, type ConsoleUnderTest } from './support/console-app.js'
 
 let running: ConsoleUnderTest | undefined
@@ -42,13 +42,7 @@ async function metric(app: ConsoleUnderTest['app'], name: string): Promise<numbe
   return Number(line.split(' ')[1])
 }
 
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > until) throw new Error('timed out waiting')
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
+const waitFor = (condition: () => boolean | Promise<boolean>, timeoutMs: number) => vi.waitFor(async () => expect(await condition()).toBe(true), { timeout: timeoutMs, interval: 50 })
 
 describe('a live-stream client that stops reading', () => {
   it('is dropped once its backlog passes the limit, while a client that reads keeps its stream', async () => {
