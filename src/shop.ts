@@ -1,10 +1,11 @@
 import { join } from 'node:path'
-import { createBus, InvalidOptionError, type Bus, type BusOptions, type ModuleDefinition, type RecoverabilityOptions } from './bus/index.js'
+import { createBus, type Bus, type BusOptions, type ModuleDefinition, type RecoverabilityOptions } from './bus/index.js'
 import { billingView } from './modules/billing/index.js'
 import type { GatewayCounts } from './modules/billing/payment-gateway.js'
 import { salesView } from './modules/sales/index.js'
 import type { Order } from './modules/sales/orders.js'
 import { shippingView } from './modules/shipping/index.js'
+import { ShopModuleInvalidError } from './shop-errors.js'
 import * as shopModules from './shop-modules.js'
 import type { OrderSummary, OrderView } from './web/context.js'
 
@@ -42,7 +43,7 @@ function addedModules(added: Record<string, unknown>): ModuleDefinition[] {
   return Object.entries(added).map(([name, module]) => {
     const candidate = module as Partial<ModuleDefinition> | undefined
     if (typeof candidate?.name !== 'string' || !Array.isArray(candidate.handlers)) {
-      throw new InvalidOptionError(`src/shop-modules.ts: ${name}`, 'a module made with defineModule({ name, handlers })', module)
+      throw new ShopModuleInvalidError(name)
     }
     return candidate as ModuleDefinition
   })

@@ -8,7 +8,7 @@ import { createModuleRuntime, type ModuleRuntime, type QueueSpill } from './endp
 import { createEmbeddedTransport } from './transport/embedded-transport.js'
 import { createTransportHost } from './transport/transport-host.js'
 import type { Transport } from './transport/transport.js'
-import { BusAlreadyStartedError, BusNotStartedError, InvalidOptionError, ModuleNotFoundError, ModulesUnreachableError, TableNotHereError } from './errors.js'
+import { BusAlreadyStartedError, BusNotStartedError, InvalidBusOptionError, ModuleNotFoundError, ModulesUnreachableError, TableNotHereError } from './errors.js'
 import type { DocumentOf, TableDefinition } from './data/define-table.js'
 import { createTableReader, type TableReader } from './data/table.js'
 import { auditSweepEveryMs, createAuditRetention } from './audit/retention.js'
@@ -28,7 +28,7 @@ import { brokerFailureSink, journalFailureSink } from './recoverability/failure-
 import { requireWhole } from './recoverability/policy.js'
 import { createTopology, type Routes } from './routing/topology.js'
 import { createDelayScheduler } from './scheduling/delay-scheduler.js'
-import { createSignals, type BusEmitter, type LogLevel, type LogLine } from './signals.js'
+import { createSignals, listenOnly, type BusSignalsListener, type LogLevel, type LogLine } from './signals.js'
 
 export interface BusOptions {
   modules: readonly ModuleDefinition[]
@@ -145,7 +145,8 @@ export interface Bus {
    */
   table<T extends TableDefinition>(definition: T): TableReader<DocumentOf<T>>
   readonly admin: AdminApi
-  readonly signals: BusEmitter
+  /** What happened, as it happens (for consoles, metrics and tests): listen with `on`, stop with `off`. */
+  readonly signals: BusSignalsListener
   readonly fileSystem: FileSystem
   readonly dataDir: string
   readonly moduleNames: readonly string[]
@@ -155,16 +156,16 @@ type BusState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped'
 
 export function createBus(options: BusOptions): Bus {
   if (!Array.isArray(options?.modules) || options.modules.length === 0) {
-    throw new InvalidOptionError('modules', 'a non-empty array of defineModule(...) results', options?.modules)
+    throw new InvalidBusOptionError('modules', 'a non-empty array of defineModule(...) results', options?.modules)
   }
   const topology = createTopology(options.modules, options.routes ?? {})
   const storage = options.storage ?? 'disk'
-  if (storage !== 'disk' && storage !== 'memory') throw new InvalidOptionError('storage', "'disk' or 'memory'", storage)
+  if (storage !== 'disk' && storage !== 'memory') throw new InvalidBusOptionError('storage', "'disk' or 'memory'", storage)
   const maxSegmentBytes = options.journal?.maxSegmentBytes ?? 8 * 1024 * 1024
-  requireWhole('journal.maxSegmentBytes', maxSegmentBytes, 1024)
+  requireWhole('journal.maxSegmentBytes', maxSegmentBytes, 1024, InvalidBusOptionError)
   const writeErrorBackoffMs = options.writeErrorBackoffMs ?? 1_000
   const queuedInMemory = options.queuedInMemory ?? (storage === 'memory' ? Number.MAX_SAFE_INTEGER : 4_096)
-  requireWhole('queuedInMemory', queuedInMemory, 1)
+  requireWhole('queuedInMemory', queuedInMemory, 1, InvalidBusOptionError)
   const fileSystem = options.fileSystem ?? (storage === 'memory' ? createMemoryFileSystem() : createNodeFileSystem())
   const dataDir = storage === 'memory' && !options.dataDir ? '/mailroom-memory' : resolve(options.dataDir ?? process.env.MAILROOM_DATA_DIR ?? './data')
   const clock = options.clock ?? systemClock
@@ -177,7 +178,7 @@ export function createBus(options: BusOptions): Bus {
   const unreachable = allNames.filter((name) => !moduleNames.includes(name))
   if (transport.kind === 'embedded' && unreachable.length > 0) throw new ModulesUnreachableError(unreachable)
   const holdConsumedMs = transport.kind === 'embedded' ? 0 : (options.holdConsumedMs ?? 600_000)
-  requireWhole('holdConsumedMs', holdConsumedMs, 0)
+  requireWhole('holdConsumedMs', holdConsumedMs, 0, InvalidBusOptionError)
   const errorQueue = createErrorQueue()
   const delayedCount = new Map<string, number>(moduleNames.map((name) => [name, 0]))
   /** Modules a person stopped; they stay stopped across bus.start() until started again. */
@@ -187,18 +188,18 @@ export function createBus(options: BusOptions): Bus {
   let idleWaiters: (() => void)[] = []
 
   const requested = options.audit
-  if (requested !== undefined && typeof requested !== 'boolean' && (typeof requested !== 'object' || requested === null)) throw new InvalidOptionError('audit', 'true, false or { maxConversations, maxAgeMs }', requested)
+  if (requested !== undefined && typeof requested !== 'boolean' && (typeof requested !== 'object' || requested === null)) throw new InvalidBusOptionError('audit', 'true, false or { maxConversations, maxAgeMs }', requested)
   const audit = !requested ? undefined : { maxConversations: (requested === true ? undefined : requested.maxConversations) ?? 100_000, maxAgeMs: (requested === true ? undefined : requested.maxAgeMs) ?? 7 * 24 * 3_600_000 }
   if (audit) {
-    requireWhole('audit.maxConversations', audit.maxConversations, 1)
-    requireWhole('audit.maxAgeMs', audit.maxAgeMs, 1)
+    requireWhole('audit.maxConversations', audit.maxConversations, 1, InvalidBusOptionError)
+    requireWhole('audit.maxAgeMs', audit.maxAgeMs, 1, InvalidBusOptionError)
   }
   const tablesByModule = new Map<string, readonly TableDefinition[]>()
   const tableOwner = new Map<TableDefinition, string>()
   for (const module of options.modules) {
     for (const table of module.tables ?? []) {
       const owner = tableOwner.get(table)
-      if (owner !== undefined) throw new InvalidOptionError(`modules.${module.name}.tables`, `tables of its own (${table.name} belongs to ${owner})`, table.name)
+      if (owner !== undefined) throw new InvalidBusOptionError(`modules.${module.name}.tables`, `tables of its own (${table.name} belongs to ${owner})`, table.name)
       tableOwner.set(table, module.name)
     }
     if (moduleNames.includes(module.name) && module.tables?.length) tablesByModule.set(module.name, module.tables)
@@ -406,7 +407,7 @@ export function createBus(options: BusOptions): Bus {
 
   return {
     admin,
-    signals,
+    signals: listenOnly(signals),
     fileSystem,
     dataDir,
     moduleNames,

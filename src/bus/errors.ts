@@ -11,7 +11,10 @@ export const ErrorCodes = {
   MAILROOM_ERR_MESSAGE_KIND_MISMATCH: 'A command was published, or an event was sent.',
   MAILROOM_ERR_MESSAGE_DUPLICATE_TYPE: 'Two different message definitions share one type name.',
   MAILROOM_ERR_MESSAGE_NO_HANDLER: 'A module received a message type it has no handler for.',
-  MAILROOM_ERR_MODULE_INVALID_OPTION: 'A module or bus option has a wrong value.',
+  MAILROOM_ERR_MESSAGE_INVALID_DEFINITION: 'defineCommand or defineEvent got a type name it does not take, or something not made by them was used as a message.',
+  MAILROOM_ERR_MESSAGE_INVALID_SEND_OPTION: 'send, publish or defer got an option it does not take: a negative delay, a header that is not a string or uses the reserved `mailroom.` prefix.',
+  MAILROOM_ERR_BUS_INVALID_OPTION: 'A createBus option has a wrong value; the message names it.',
+  MAILROOM_ERR_MODULE_INVALID_OPTION: 'A defineModule option has a wrong value; the message names it.',
   MAILROOM_ERR_MODULE_NOT_FOUND: 'An admin call named a module the bus does not have.',
   MAILROOM_ERR_MODULE_DUPLICATE: 'Two modules share one name.',
   MAILROOM_ERR_MODULE_UNREACHABLE: 'createBus({ runHere }) leaves modules out that the embedded transport cannot reach: they would never run.',
@@ -21,29 +24,29 @@ export const ErrorCodes = {
   MAILROOM_ERR_JOURNAL_LOCKED: 'Another process holds the data directory.',
   MAILROOM_ERR_JOURNAL_WRITE_FAILED: 'A journal append could not be written or synced to disk.',
   MAILROOM_ERR_TRANSPORT_UNCONFIRMED: 'The broker did not confirm a message (connection lost or refused); it is tried again, nothing is lost.',
+  MAILROOM_ERR_RECOVERABILITY_INVALID_OPTION: 'A recoverability option (immediate retries, delayed retries and their base delay) has a wrong value.',
   MAILROOM_ERR_HANDLER_UNRECOVERABLE: 'A handler marked its failure as unrecoverable; retries are skipped.',
-  MAILROOM_ERR_WEB_INVALID_REQUEST: 'An HTTP request body, parameter or query failed its schema; the message names the field.',
-  MAILROOM_ERR_WEB_NOT_FOUND: 'An HTTP request named a module, message, order or conversation that does not exist.',
-  MAILROOM_ERR_WEB_CROSS_ORIGIN: 'A state-changing request came from another origin.',
-  MAILROOM_ERR_WEB_UNSUPPORTED_MEDIA_TYPE: 'A JSON API request did not send application/json.',
-  MAILROOM_ERR_WEB_CSRF: 'A form was posted without a valid CSRF token.',
-  MAILROOM_ERR_WEB_CONFLICT: 'The request does not fit what the thing is now, e.g. cancelling an order whose window has passed.',
-  MAILROOM_ERR_WEB_TOO_MANY_STREAMS: 'The live stream has as many clients as it takes (streamMaxClients); try again shortly.',
-  MAILROOM_ERR_WEB_INTERNAL: 'The server failed; the details are in its log, not in the response.',
   MAILROOM_ERR_HANDLER_FAULT_INJECTED: 'A person switched on fault injection for the module (admin.setFault); retried like any failure.',
+  MAILROOM_ERR_SAGA_INVALID_DEFINITION: 'A defineSaga option has a wrong value; the message names it.',
+  MAILROOM_ERR_SAGA_INVALID_TIMEOUT: "requestTimeout got a delay that is not a finite number ≥ 0, or a message that is not one of the saga's timeouts.",
   MAILROOM_ERR_SAGA_DATA_INVALID: "A saga handler left the instance's data not matching the saga's schema; the message goes to the error queue and the data stays as it was.",
   MAILROOM_ERR_SAGA_CORRELATION_INVALID: "A saga's correlation function returned no usable id (not a non-empty string) for a message.",
+  MAILROOM_ERR_DATA_INVALID_DEFINITION: 'defineTable got a name it does not take.',
+  MAILROOM_ERR_DATA_INVALID_LIST_OPTION: 'A table list() got a limit, order or cursor it does not take.',
   MAILROOM_ERR_DATA_INVALID: "A document (or its key) put into a module's table does not match the table; the message goes to the error queue and nothing is committed.",
   MAILROOM_ERR_DATA_UNDECLARED_TABLE: "A handler used a table its module does not list in defineModule({ tables }).",
   MAILROOM_ERR_DATA_NOT_HERE: 'bus.table() named a table of no module this process runs.',
   MAILROOM_ERR_DATA_CONFLICT: 'Another message changed the same document first; the handlers run again with the new data.',
+  MAILROOM_ERR_ADMIN_INVALID_ARGUMENT: 'An admin call got an argument it does not take, such as a fault rate outside 0..1.',
+  MAILROOM_ERR_TESTING_INVALID_STEP: "A test-kit step names a message the saga under test does not handle or correlate, or a timeout it does not have.",
 } as const
 
 export type MailroomErrorCode = keyof typeof ErrorCodes
 
-export class MailroomError extends Error {
+/** Every error Mailroom throws; `code` is stable. The console and the shop add codes of their own (Code). */
+export class MailroomError<Code extends string = MailroomErrorCode> extends Error {
   constructor(
-    readonly code: MailroomErrorCode,
+    readonly code: Code,
     message: string,
     options?: ErrorOptions,
   ) {
@@ -132,9 +135,90 @@ export class NoHandlerError extends MailroomError {
   }
 }
 
-export class InvalidOptionError extends MailroomError {
-  constructor(readonly option: string, expected: string, actual: unknown) {
-    super('MAILROOM_ERR_MODULE_INVALID_OPTION', `Expected \`${option}\` to be ${expected}, got ${describeValue(actual)}.`)
+/**
+ * An option or argument with a wrong value, naming it and what it got. Each cause is a subclass with a
+ * code of its own; `instanceof InvalidOptionError` catches them all.
+ */
+export abstract class InvalidOptionError extends MailroomError {
+  constructor(code: MailroomErrorCode, readonly option: string, expected: string, actual: unknown) {
+    super(code, `Expected \`${option}\` to be ${expected}, got ${describeValue(actual)}.`)
+  }
+}
+
+/** A createBus option. */
+export class InvalidBusOptionError extends InvalidOptionError {
+  constructor(option: string, expected: string, actual: unknown) {
+    super('MAILROOM_ERR_BUS_INVALID_OPTION', option, expected, actual)
+  }
+}
+
+/** A defineModule option. */
+export class InvalidModuleOptionError extends InvalidOptionError {
+  constructor(option: string, expected: string, actual: unknown) {
+    super('MAILROOM_ERR_MODULE_INVALID_OPTION', option, expected, actual)
+  }
+}
+
+/** A message definition, or what was passed as one. */
+export class InvalidMessageDefinitionError extends InvalidOptionError {
+  constructor(option: string, expected: string, actual: unknown) {
+    super('MAILROOM_ERR_MESSAGE_INVALID_DEFINITION', option, expected, actual)
+  }
+}
+
+/** An option of send, publish or defer. */
+export class InvalidSendOptionError extends InvalidOptionError {
+  constructor(option: string, expected: string, actual: unknown) {
+    super('MAILROOM_ERR_MESSAGE_INVALID_SEND_OPTION', option, expected, actual)
+  }
+}
+
+/** A defineSaga option. */
+export class InvalidSagaDefinitionError extends InvalidOptionError {
+  constructor(option: string, expected: string, actual: unknown) {
+    super('MAILROOM_ERR_SAGA_INVALID_DEFINITION', option, expected, actual)
+  }
+}
+
+/** An argument of a saga's requestTimeout. */
+export class InvalidTimeoutRequestError extends InvalidOptionError {
+  constructor(option: string, expected: string, actual: unknown) {
+    super('MAILROOM_ERR_SAGA_INVALID_TIMEOUT', option, expected, actual)
+  }
+}
+
+/** A defineTable argument. */
+export class InvalidTableDefinitionError extends InvalidOptionError {
+  constructor(option: string, expected: string, actual: unknown) {
+    super('MAILROOM_ERR_DATA_INVALID_DEFINITION', option, expected, actual)
+  }
+}
+
+/** An option of a table's list(). */
+export class InvalidListOptionError extends InvalidOptionError {
+  constructor(option: string, expected: string, actual: unknown) {
+    super('MAILROOM_ERR_DATA_INVALID_LIST_OPTION', option, expected, actual)
+  }
+}
+
+/** A recoverability option, of the bus or of a module. */
+export class InvalidRecoverabilityOptionError extends InvalidOptionError {
+  constructor(option: string, expected: string, actual: unknown) {
+    super('MAILROOM_ERR_RECOVERABILITY_INVALID_OPTION', option, expected, actual)
+  }
+}
+
+/** An argument of an admin call. */
+export class InvalidAdminArgumentError extends InvalidOptionError {
+  constructor(option: string, expected: string, actual: unknown) {
+    super('MAILROOM_ERR_ADMIN_INVALID_ARGUMENT', option, expected, actual)
+  }
+}
+
+/** A step of a test-kit scenario. */
+export class InvalidTestStepError extends InvalidOptionError {
+  constructor(option: string, expected: string, actual: unknown) {
+    super('MAILROOM_ERR_TESTING_INVALID_STEP', option, expected, actual)
   }
 }
 
@@ -190,7 +274,7 @@ export class JournalWriteError extends MailroomError {
   }
 }
 
-export class BrokerUnavailableError extends MailroomError {
+export class TransportUnconfirmedError extends MailroomError {
   constructor(action: string, options?: ErrorOptions) {
     super('MAILROOM_ERR_TRANSPORT_UNCONFIRMED', `The broker did not confirm ${action}; the message stays where it was and is tried again.`, options)
   }

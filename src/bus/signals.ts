@@ -58,6 +58,23 @@ export type BusSignals = {
 
 export type BusEmitter = Emitter<BusSignals>
 
+/**
+ * What a bus's user gets of its signals: listening, never emitting (only the bus says what happened) and
+ * never clearing other listeners.
+ */
+export interface BusSignalsListener {
+  on<K extends keyof BusSignals>(type: K, handler: (event: BusSignals[K]) => void): void
+  off<K extends keyof BusSignals>(type: K, handler: (event: BusSignals[K]) => void): void
+}
+
+/** The listen-only face of the bus's emitter. */
+export function listenOnly(signals: BusEmitter): BusSignalsListener {
+  return Object.freeze({
+    on: (type, handler) => signals.on(type, handler),
+    off: (type, handler) => signals.off(type, handler),
+  } satisfies BusSignalsListener)
+}
+
 // mitt's typings are CommonJS-shaped; under ESM its default export is the factory itself.
 const mitt = mittModule as unknown as <Events extends Record<EventType, unknown>>() => Emitter<Events>
 

@@ -1,17 +1,23 @@
 import { MailroomError } from '../bus/index.js'
 
+/** The console's own codes (the bus's are in its catalogue); docs/errors.md lists both. */
+export const WebErrorCodes = {
+  MAILROOM_ERR_WEB_INVALID_REQUEST: 'An HTTP request body, parameter or query failed its schema; the message names the field.',
+  MAILROOM_ERR_WEB_NOT_FOUND: 'An HTTP request named a module, message, order or conversation that does not exist.',
+  MAILROOM_ERR_WEB_CROSS_ORIGIN: 'A state-changing request came from another origin.',
+  MAILROOM_ERR_WEB_UNSUPPORTED_MEDIA_TYPE: 'A JSON API request did not send application/json.',
+  MAILROOM_ERR_WEB_CSRF: 'A form was posted without a valid CSRF token.',
+  MAILROOM_ERR_WEB_CONFLICT: 'The request does not fit what the thing is now, e.g. cancelling an order whose window has passed.',
+  MAILROOM_ERR_WEB_TOO_MANY_STREAMS: 'The live stream has as many clients as it takes (streamMaxClients); try again shortly.',
+  MAILROOM_ERR_WEB_INTERNAL: 'The server failed; the details are in its log, not in the response.',
+} as const
+
+export type WebErrorCode = keyof typeof WebErrorCodes
+
 /** Errors of the web layer; each carries the HTTP status it maps to in the app's one error handler. */
-export class WebError extends MailroomError {
+export class WebError extends MailroomError<WebErrorCode> {
   constructor(
-    code:
-      | 'MAILROOM_ERR_WEB_INVALID_REQUEST'
-      | 'MAILROOM_ERR_WEB_NOT_FOUND'
-      | 'MAILROOM_ERR_WEB_CROSS_ORIGIN'
-      | 'MAILROOM_ERR_WEB_UNSUPPORTED_MEDIA_TYPE'
-      | 'MAILROOM_ERR_WEB_CSRF'
-      | 'MAILROOM_ERR_WEB_CONFLICT'
-      | 'MAILROOM_ERR_WEB_TOO_MANY_STREAMS'
-      | 'MAILROOM_ERR_WEB_INTERNAL',
+    code: WebErrorCode,
     readonly statusCode: number,
     message: string,
   ) {

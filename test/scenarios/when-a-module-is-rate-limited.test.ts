@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { describe, expect, it } from 'vitest'
-import { createBus, defineCommand, defineModule, handle, InvalidOptionError } from '../../src/bus/index.js'
+import { createBus, defineCommand, defineModule, handle, InvalidModuleOptionError } from '../../src/bus/index.js'
 import { createVirtualClock } from '../../src/bus/testing/index.js'
 import { createFixtureModules, TakeOrder } from '../bus/support/shop-fixture.js'
 
@@ -34,7 +34,7 @@ describe('when a module is rate limited', () => {
   })
 
   it('refuses a rate that is not positive', () => {
-    expect(() => defineModule({ name: 'm', maxPerSecond: 0, handlers: [] })).toThrow(InvalidOptionError)
+    expect(() => defineModule({ name: 'm', maxPerSecond: 0, handlers: [] })).toThrow(InvalidModuleOptionError)
   })
 })
 

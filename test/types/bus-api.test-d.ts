@@ -35,6 +35,15 @@ describe('types from one declaration', () => {
     void (() => bus.send(OrderPlaced, { orderId: 'o' }))
   })
 
+  it("lets a bus's user listen to its signals, never emit them or clear other listeners", () => {
+    const bus = createBus({ modules: [], storage: 'memory' } as never)
+    bus.signals.on('message:handled', (signal) => expectTypeOf(signal.durationMs).toBeNumber())
+    // @ts-expect-error only the bus says what happened
+    void (() => bus.signals.emit('log', { module: 'sales', level: 'info', text: 'forged', at: 0 }))
+    // @ts-expect-error the listeners are not the user's to clear
+    void (() => bus.signals.all.clear())
+  })
+
   it('types a table’s documents from its schema, in handlers and outside them', () => {
     expectTypeOf<DocumentOf<typeof Orders>>().toEqualTypeOf<{ orderId: string; total: number }>()
     handle(PlaceOrder, async (order, context) => {

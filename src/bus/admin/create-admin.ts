@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../errors.js'
+import { InvalidAdminArgumentError } from '../errors.js'
 import type { ModuleRuntime } from '../endpoint/module-runtime.js'
 import type { DeliveryState } from '../outbox/delivery-ledger.js'
 import type { Outbox } from '../outbox/outbox.js'
@@ -218,7 +218,7 @@ export function createAdmin(deps: AdminDeps): AdminApi {
       log(name, on ? 'warn' : 'info', on ? 'Fault injected: every handler of this module now throws' : 'Fault removed')
     },
     setFaultRate(name, rate) {
-      if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) throw new InvalidOptionError('rate', 'a number from 0 to 1', rate)
+      if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) throw new InvalidAdminArgumentError('rate', 'a number from 0 to 1', rate)
       if (!runtimes.has(name) && remote()) return command(name, 'fault-rate', { rate })
       const runtime = runtimeOf(name)
       if (runtime.faultRate === rate) return

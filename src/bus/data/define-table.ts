@@ -1,6 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
-import { DataInvalidError, InvalidOptionError } from '../errors.js'
+import { DataInvalidError, InvalidTableDefinitionError } from '../errors.js'
 
 const tableBrand: unique symbol = Symbol('mailroom.table-definition')
 
@@ -25,7 +25,7 @@ export const maxKeyLength = 200
 /** `defineTable('orders', Type.Object({ ... }))`: a module's durable table (see defineModule's `tables`). */
 export function defineTable<S extends TSchema>(name: string, schema: S): TableDefinition<S> {
   if (typeof name !== 'string' || !tableNamePattern.test(name)) {
-    throw new InvalidOptionError('defineTable(name)', 'a lower-case table name like orders or charges', name)
+    throw new InvalidTableDefinitionError('defineTable(name)', 'a lower-case table name like orders or charges', name)
   }
   return makeTable(name, schema)
 }

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../errors.js'
+import { InvalidListOptionError } from '../errors.js'
 import { checkKey, type TableDefinition } from './define-table.js'
 import type { AttemptData, ModuleData, TableState, TouchedKey } from './module-data.js'
 
@@ -47,16 +47,16 @@ export interface Table<Doc> extends TableReader<Doc> {
 
 const maxLimit = 1_000
 
-/** Checks list options; returns them resolved. Throws InvalidOptionError naming the option. */
+/** Checks list options; returns them resolved. Throws InvalidListOptionError naming the option. */
 export function resolveListOptions(options: ListOptions | undefined): { cursor: number | undefined; limit: number; order: 'oldest' | 'newest' } {
   const limit = options?.limit ?? 50
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > maxLimit) throw new InvalidOptionError('list({ limit })', `an integer from 1 to ${maxLimit}`, limit)
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > maxLimit) throw new InvalidListOptionError('list({ limit })', `an integer from 1 to ${maxLimit}`, limit)
   const order = options?.order ?? 'oldest'
-  if (order !== 'oldest' && order !== 'newest') throw new InvalidOptionError('list({ order })', "'oldest' or 'newest'", order)
+  if (order !== 'oldest' && order !== 'newest') throw new InvalidListOptionError('list({ order })', "'oldest' or 'newest'", order)
   const raw = options?.cursor
   let cursor: number | undefined
   if (raw !== undefined && raw !== '') {
-    if (typeof raw !== 'string' || !/^\d{1,15}$/.test(raw)) throw new InvalidOptionError('list({ cursor })', "the `next` of an earlier page", raw)
+    if (typeof raw !== 'string' || !/^\d{1,15}$/.test(raw)) throw new InvalidListOptionError('list({ cursor })', "the `next` of an earlier page", raw)
     cursor = Number(raw)
   }
   return { cursor, limit, order }

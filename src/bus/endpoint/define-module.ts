@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../errors.js'
+import { InvalidModuleOptionError } from '../errors.js'
 import type { EventDefinition, MessageDefinition } from '../messages/define-message.js'
 import { isMessageDefinition } from '../messages/define-message.js'
 import { requireWhole, resolveRecoverability, type RecoverabilityConfig, type RecoverabilityOptions } from '../recoverability/policy.js'
@@ -53,43 +53,43 @@ const moduleNamePattern = /^[a-z][a-z0-9-]{0,62}$/
 
 export function defineModule(options: ModuleOptions): ModuleDefinition {
   if (typeof options.name !== 'string' || !moduleNamePattern.test(options.name)) {
-    throw new InvalidOptionError('name', 'a lower-case module name like sales or order-history', options.name)
+    throw new InvalidModuleOptionError('name', 'a lower-case module name like sales or order-history', options.name)
   }
   const prefix = `modules.${options.name}`
   const handlers = options.handlers ?? []
-  if (!Array.isArray(handlers)) throw new InvalidOptionError(`${prefix}.handlers`, 'an array of handle(...) results', handlers)
+  if (!Array.isArray(handlers)) throw new InvalidModuleOptionError(`${prefix}.handlers`, 'an array of handle(...) results', handlers)
   for (const [index, handler] of handlers.entries()) {
     if (!handler || !isMessageDefinition(handler.message) || typeof handler.fn !== 'function') {
-      throw new InvalidOptionError(`${prefix}.handlers[${index}]`, 'made with handle(Message, fn)', handler)
+      throw new InvalidModuleOptionError(`${prefix}.handlers[${index}]`, 'made with handle(Message, fn)', handler)
     }
   }
   const sagas = options.sagas ?? []
-  if (!Array.isArray(sagas)) throw new InvalidOptionError(`${prefix}.sagas`, 'an array of defineSaga(...) results', sagas)
+  if (!Array.isArray(sagas)) throw new InvalidModuleOptionError(`${prefix}.sagas`, 'an array of defineSaga(...) results', sagas)
   const sagaNames = new Set<string>()
   for (const [index, saga] of sagas.entries()) {
     if (!saga || typeof saga.name !== 'string' || !(saga.correlation instanceof Map)) {
-      throw new InvalidOptionError(`${prefix}.sagas[${index}]`, 'made with defineSaga({...})', saga)
+      throw new InvalidModuleOptionError(`${prefix}.sagas[${index}]`, 'made with defineSaga({...})', saga)
     }
-    if (sagaNames.has(saga.name)) throw new InvalidOptionError(`${prefix}.sagas[${index}]`, 'a saga name not used twice in the module', saga.name)
+    if (sagaNames.has(saga.name)) throw new InvalidModuleOptionError(`${prefix}.sagas[${index}]`, 'a saga name not used twice in the module', saga.name)
     sagaNames.add(saga.name)
   }
   const tables = options.tables ?? []
-  if (!Array.isArray(tables)) throw new InvalidOptionError(`${prefix}.tables`, 'an array of defineTable(...) results', tables)
+  if (!Array.isArray(tables)) throw new InvalidModuleOptionError(`${prefix}.tables`, 'an array of defineTable(...) results', tables)
   const tableNames = new Set<string>()
   for (const [index, table] of tables.entries()) {
-    if (!isTableDefinition(table)) throw new InvalidOptionError(`${prefix}.tables[${index}]`, 'made with defineTable(name, schema)', table)
-    if (tableNames.has(table.name)) throw new InvalidOptionError(`${prefix}.tables[${index}]`, 'a table name not used twice in the module', table.name)
+    if (!isTableDefinition(table)) throw new InvalidModuleOptionError(`${prefix}.tables[${index}]`, 'made with defineTable(name, schema)', table)
+    if (tableNames.has(table.name)) throw new InvalidModuleOptionError(`${prefix}.tables[${index}]`, 'a table name not used twice in the module', table.name)
     tableNames.add(table.name)
   }
   const concurrency = options.concurrency ?? 4
-  requireWhole(`${prefix}.concurrency`, concurrency, 1)
+  requireWhole(`${prefix}.concurrency`, concurrency, 1, InvalidModuleOptionError)
   if (options.maxPerSecond !== undefined && (typeof options.maxPerSecond !== 'number' || !(options.maxPerSecond > 0) || !Number.isFinite(options.maxPerSecond))) {
-    throw new InvalidOptionError(`${prefix}.maxPerSecond`, 'a number > 0', options.maxPerSecond)
+    throw new InvalidModuleOptionError(`${prefix}.maxPerSecond`, 'a number > 0', options.maxPerSecond)
   }
   const publishes = options.publishes ?? []
   for (const [index, event] of publishes.entries()) {
     if (!isMessageDefinition(event) || event.kind !== 'event') {
-      throw new InvalidOptionError(`${prefix}.publishes[${index}]`, 'an event made with defineEvent', event)
+      throw new InvalidModuleOptionError(`${prefix}.publishes[${index}]`, 'an event made with defineEvent', event)
     }
   }
   return Object.freeze({

@@ -1,6 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
-import { InvalidMessageError, InvalidOptionError } from '../errors.js'
+import { InvalidMessageError, InvalidMessageDefinitionError } from '../errors.js'
 import type { MessageKind } from './envelope.js'
 
 const definitionBrand: unique symbol = Symbol('mailroom.message-definition')
@@ -23,7 +23,7 @@ const typeNamePattern = /^[A-Z][A-Za-z0-9]*$/
 
 function defineMessage<K extends MessageKind, S extends TSchema>(kind: K, type: string, schema: S): MessageDefinition<K, S> {
   if (typeof type !== 'string' || !typeNamePattern.test(type)) {
-    throw new InvalidOptionError('type', 'a PascalCase message name like PlaceOrder or OrderPlaced', type)
+    throw new InvalidMessageDefinitionError('type', 'a PascalCase message name like PlaceOrder or OrderPlaced', type)
   }
   // Compiled once per definition: TypeBox's compiled checks are several times faster than Value.Check.
   const check: TypeCheck<S> = TypeCompiler.Compile(schema)

@@ -1,7 +1,7 @@
 import pRetry from 'p-retry'
 import type { Clock } from '../clock.js'
 import type { ModuleData, Reservation } from '../data/module-data.js'
-import { BrokerUnavailableError, DataConflictError, InjectedFaultError, JournalWriteError, NoHandlerError } from '../errors.js'
+import { TransportUnconfirmedError, DataConflictError, InjectedFaultError, JournalWriteError, NoHandlerError } from '../errors.js'
 import type { ModuleDefinition } from '../endpoint/define-module.js'
 import type { Handler } from '../endpoint/handle.js'
 import { createLogger } from '../endpoint/handler-context.js'
@@ -219,7 +219,7 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
       }
       deps.dispatch(produced)
     } catch (error) {
-      if (error instanceof JournalWriteError || error instanceof BrokerUnavailableError) deps.retryAfterWriteError(state, error)
+      if (error instanceof JournalWriteError || error instanceof TransportUnconfirmedError) deps.retryAfterWriteError(state, error)
       else signals.emit('bus:error', { error, during: `handling ${env.type} in ${module.name}` })
     } finally {
       // Only now is the instance's new data in the store: the next message for it may start.

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../errors.js'
+import { InvalidSendOptionError } from '../errors.js'
 import type { SendOptions } from '../endpoint/handler-context.js'
 import type { MessageDefinition } from '../messages/define-message.js'
 import type { Envelope } from '../messages/envelope.js'
@@ -45,7 +45,7 @@ export function prepareOutgoing(topology: Topology, request: OutgoingRequest): O
   const env = createEnvelope(definition, body, request)
   if (request.delayMs === undefined) return { to, env }
   if (typeof request.delayMs !== 'number' || !Number.isFinite(request.delayMs) || request.delayMs < 0) {
-    throw new InvalidOptionError('delayMs', 'a number of milliseconds ≥ 0', request.delayMs)
+    throw new InvalidSendOptionError('delayMs', 'a number of milliseconds ≥ 0', request.delayMs)
   }
   return { to, at: request.now + request.delayMs, env }
 }
@@ -56,8 +56,8 @@ function createEnvelope(definition: MessageDefinition, body: unknown, request: O
   const headers: Record<string, string> = {}
   if (request.options?.headers) {
     for (const [name, value] of Object.entries(request.options.headers)) {
-      if (name.startsWith('mailroom.')) throw new InvalidOptionError(`headers['${name}']`, 'a header name outside the reserved mailroom.* namespace', name)
-      if (typeof value !== 'string') throw new InvalidOptionError(`headers['${name}']`, 'a string', value)
+      if (name.startsWith('mailroom.')) throw new InvalidSendOptionError(`headers['${name}']`, 'a header name outside the reserved mailroom.* namespace', name)
+      if (typeof value !== 'string') throw new InvalidSendOptionError(`headers['${name}']`, 'a string', value)
       headers[name] = value
     }
   }

@@ -1,4 +1,4 @@
-import { InvalidOptionError, MailroomError, UnrecoverableError } from '../errors.js'
+import { InvalidOptionError, InvalidRecoverabilityOptionError, MailroomError, UnrecoverableError } from '../errors.js'
 
 export interface RecoverabilityOptions {
   /**
@@ -38,15 +38,16 @@ export function resolveRecoverability(options: RecoverabilityOptions | undefined
   const immediateRetries = options?.immediateRetries ?? defaultRecoverability.immediateRetries
   const count = options?.delayedRetries?.count ?? defaultRecoverability.delayedRetries.count
   const baseDelayMs = options?.delayedRetries?.baseDelayMs ?? defaultRecoverability.delayedRetries.baseDelayMs
-  requireWhole(`${prefix}.immediateRetries`, immediateRetries, 0)
-  requireWhole(`${prefix}.delayedRetries.count`, count, 0)
-  requireWhole(`${prefix}.delayedRetries.baseDelayMs`, baseDelayMs, 0)
+  requireWhole(`${prefix}.immediateRetries`, immediateRetries, 0, InvalidRecoverabilityOptionError)
+  requireWhole(`${prefix}.delayedRetries.count`, count, 0, InvalidRecoverabilityOptionError)
+  requireWhole(`${prefix}.delayedRetries.baseDelayMs`, baseDelayMs, 0, InvalidRecoverabilityOptionError)
   return { immediateRetries, delayedRetries: { count, baseDelayMs } }
 }
 
-export function requireWhole(option: string, value: unknown, min: number): void {
+/** Throws `Invalid` (the cause's own InvalidOptionError) unless `value` is an integer ≥ `min`. */
+export function requireWhole(option: string, value: unknown, min: number, Invalid: new (option: string, expected: string, actual: unknown) => InvalidOptionError): void {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new InvalidOptionError(option, `an integer ≥ ${min}`, value)
+    throw new Invalid(option, `an integer ≥ ${min}`, value)
   }
 }
 

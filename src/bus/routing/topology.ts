@@ -1,7 +1,8 @@
 import {
   DuplicateMessageTypeError,
   DuplicateModuleError,
-  InvalidOptionError,
+  InvalidBusOptionError,
+  InvalidMessageDefinitionError,
   InvalidRouteError,
   MessageKindMismatchError,
   NoReplyAddressError,
@@ -79,7 +80,7 @@ export function createTopology(modules: readonly ModuleDefinition[], routes: Rou
   }
 
   const routeTable = new Map<string, string>()
-  if (typeof routes !== 'object' || routes === null) throw new InvalidOptionError('routes', 'an object like { PlaceOrder: "sales" }', routes)
+  if (typeof routes !== 'object' || routes === null) throw new InvalidBusOptionError('routes', 'an object like { PlaceOrder: "sales" }', routes)
   for (const [type, moduleName] of Object.entries(routes)) {
     const module = byName.get(moduleName)
     if (!module) throw new InvalidRouteError(type, `there is no module named '${moduleName}'`)
@@ -93,7 +94,7 @@ export function createTopology(modules: readonly ModuleDefinition[], routes: Rou
   }
 
   function requireKnown(definition: unknown): MessageDefinition {
-    if (!isMessageDefinition(definition)) throw new InvalidOptionError('message', 'a definition made with defineCommand or defineEvent', definition)
+    if (!isMessageDefinition(definition)) throw new InvalidMessageDefinitionError('message', 'a definition made with defineCommand or defineEvent', definition)
     const known = definitions.get(definition.type)
     if (!known) throw new UnknownMessageTypeError(definition.type)
     if (known !== definition) throw new DuplicateMessageTypeError(definition.type)

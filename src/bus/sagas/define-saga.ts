@@ -1,6 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
-import { InvalidOptionError } from '../errors.js'
+import { InvalidSagaDefinitionError } from '../errors.js'
 import type { BodyOf, MessageDefinition } from '../messages/define-message.js'
 import { isMessageDefinition } from '../messages/define-message.js'
 import type { SagaContext } from './saga-context.js'
@@ -74,37 +74,37 @@ const builder = <Data>(): SagaHandlerBuilder<Data> => (message, fn, options = {}
  */
 export function defineSaga<S extends TSchema>(options: SagaOptions<S>): SagaDefinition<Static<S>> {
   if (typeof options?.name !== 'string' || !sagaNamePattern.test(options.name)) {
-    throw new InvalidOptionError('saga.name', 'a lower-case saga name like shipping-policy', options?.name)
+    throw new InvalidSagaDefinitionError('saga.name', 'a lower-case saga name like shipping-policy', options?.name)
   }
   const prefix = `sagas.${options.name}`
-  if (typeof options.create !== 'function') throw new InvalidOptionError(`${prefix}.create`, 'a function (correlationId) => initial data', options.create)
-  if (typeof options.handlers !== 'function') throw new InvalidOptionError(`${prefix}.handlers`, 'a function (on) => [on(Message, fn), ...]', options.handlers)
+  if (typeof options.create !== 'function') throw new InvalidSagaDefinitionError(`${prefix}.create`, 'a function (correlationId) => initial data', options.create)
+  if (typeof options.handlers !== 'function') throw new InvalidSagaDefinitionError(`${prefix}.handlers`, 'a function (on) => [on(Message, fn), ...]', options.handlers)
   const compiled: TypeCheck<S> = TypeCompiler.Compile(options.data)
   const handlers = options.handlers(builder<Static<S>>())
   const timeouts = options.timeouts?.(builder<Static<S>>()) ?? []
   const correlation = new Map<string, (body: unknown) => string>()
   for (const [index, entry] of (options.correlation ?? []).entries()) {
     if (!entry || !isMessageDefinition(entry.message) || typeof entry.by !== 'function') {
-      throw new InvalidOptionError(`${prefix}.correlation[${index}]`, 'made with correlate(Message, (message) => id)', entry)
+      throw new InvalidSagaDefinitionError(`${prefix}.correlation[${index}]`, 'made with correlate(Message, (message) => id)', entry)
     }
     correlation.set(entry.message.type, entry.by)
   }
   for (const [index, handler] of handlers.entries()) {
     if (!correlation.has(handler.message.type)) {
-      throw new InvalidOptionError(`${prefix}.correlation`, `an entry for ${handler.message.type}, which handlers[${index}] handles`, [...correlation.keys()])
+      throw new InvalidSagaDefinitionError(`${prefix}.correlation`, `an entry for ${handler.message.type}, which handlers[${index}] handles`, [...correlation.keys()])
     }
   }
   const startedBy = new Set<string>()
   for (const [index, message] of (options.startedBy ?? []).entries()) {
     if (!isMessageDefinition(message) || !handlers.some((handler) => handler.message === message)) {
-      throw new InvalidOptionError(`${prefix}.startedBy[${index}]`, 'a message the saga has a handler for', isMessageDefinition(message) ? message.type : message)
+      throw new InvalidSagaDefinitionError(`${prefix}.startedBy[${index}]`, 'a message the saga has a handler for', isMessageDefinition(message) ? message.type : message)
     }
     startedBy.add(message.type)
   }
-  if (startedBy.size === 0) throw new InvalidOptionError(`${prefix}.startedBy`, 'at least one message that starts the saga', options.startedBy)
+  if (startedBy.size === 0) throw new InvalidSagaDefinitionError(`${prefix}.startedBy`, 'at least one message that starts the saga', options.startedBy)
   for (const [index, timeout] of timeouts.entries()) {
     if (correlation.has(timeout.message.type) || handlers.some((handler) => handler.message.type === timeout.message.type)) {
-      throw new InvalidOptionError(`${prefix}.timeouts[${index}]`, 'a message used only as this timeout', timeout.message.type)
+      throw new InvalidSagaDefinitionError(`${prefix}.timeouts[${index}]`, 'a message used only as this timeout', timeout.message.type)
     }
   }
   return Object.freeze({

@@ -1,5 +1,5 @@
 import type { HandlerContext, Logger } from '../endpoint/handler-context.js'
-import { InvalidOptionError } from '../errors.js'
+import { InvalidTimeoutRequestError } from '../errors.js'
 import { isMessageDefinition, type BodyOf, type MessageDefinition } from '../messages/define-message.js'
 import type { MessageContext } from '../pipeline/message-context.js'
 import type { SagaDefinition } from './define-saga.js'
@@ -66,9 +66,9 @@ export class SagaAttemptContext<Data> implements SagaContext<Data> {
   get requestTimeout(): SagaContext<Data>['requestTimeout'] {
     return (delayMs, message, body) => {
       if (!this.saga.timeouts.some((handler) => handler.message === message)) {
-        throw new InvalidOptionError('requestTimeout(message)', `one of saga ${this.saga.name}'s timeouts`, isMessageDefinition(message) ? message.type : message)
+        throw new InvalidTimeoutRequestError('requestTimeout(message)', `one of saga ${this.saga.name}'s timeouts`, isMessageDefinition(message) ? message.type : message)
       }
-      if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) throw new InvalidOptionError('requestTimeout(delayMs)', 'a number of milliseconds ≥ 0', delayMs)
+      if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) throw new InvalidTimeoutRequestError('requestTimeout(delayMs)', 'a number of milliseconds ≥ 0', delayMs)
       this.base.holdOutgoing('timeout', message, body, undefined, delayMs, { name: this.saga.name, id: this.correlationId, instance: this.instance })
       return Promise.resolve()
     }

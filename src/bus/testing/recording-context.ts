@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { HandlerContext, SendOptions } from '../endpoint/handler-context.js'
 import { createLogger } from '../endpoint/handler-context.js'
-import { InvalidOptionError } from '../errors.js'
+import { InvalidMessageDefinitionError, MessageKindMismatchError } from '../errors.js'
 import { isMessageDefinition, type MessageDefinition } from '../messages/define-message.js'
 import { Headers } from '../messages/headers.js'
 import type { LogLevel } from '../signals.js'
@@ -60,13 +60,13 @@ export function createRecordingContext(options: RecordingContextOptions = {}): R
   const tables = options.tables ?? new MemoryTables()
 
   const record = (definition: unknown, body: unknown, sendOptions: SendOptions | undefined): RecordedMessage => {
-    if (!isMessageDefinition(definition)) throw new InvalidOptionError('message', 'a definition made with defineCommand or defineEvent', definition)
+    if (!isMessageDefinition(definition)) throw new InvalidMessageDefinitionError('message', 'a definition made with defineCommand or defineEvent', definition)
     const message: RecordedMessage = { type: definition.type, body: definition.validate(body) }
     if (sendOptions?.headers) message.headers = { ...sendOptions.headers }
     return message
   }
   const requireKind = (definition: MessageDefinition, kind: 'command' | 'event') => {
-    if (definition.kind !== kind) throw new InvalidOptionError('message', `a ${kind}`, `${definition.kind} '${definition.type}'`)
+    if (definition.kind !== kind) throw new MessageKindMismatchError(definition.type, kind)
   }
 
   return {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { InvalidOptionError, SagaCorrelationError, SagaDataInvalidError } from '../errors.js'
+import { InvalidTestStepError, SagaCorrelationError, SagaDataInvalidError } from '../errors.js'
 import type { BodyOf, MessageDefinition } from '../messages/define-message.js'
 import { isMessageDefinition } from '../messages/define-message.js'
 import type { SagaDefinition } from '../sagas/define-saga.js'
@@ -81,7 +81,7 @@ export function sagaScenario<Data>(saga: SagaDefinition<Data>): SagaScenario<Dat
     const existing = instances.get(correlationId)
     if (timeoutFor !== undefined && existing?.instance !== timeoutFor) return step('dropped')
     const handler = timeoutFor !== undefined ? saga.timeouts.find((h) => h.message === message) : saga.handlers.find((h) => h.message === message)
-    if (!handler) throw new InvalidOptionError('message', `a message saga ${saga.name} handles`, message.type)
+    if (!handler) throw new InvalidTestStepError('message', `a message saga ${saga.name} handles`, message.type)
     if (!existing && !saga.startedBy.has(message.type)) {
       if (saga.notFound) await saga.notFound(body, { messageType: message.type, correlationId, log: context.log })
       return step('not-found')
@@ -100,7 +100,7 @@ export function sagaScenario<Data>(saga: SagaDefinition<Data>): SagaScenario<Dat
       correlationId,
       data: existing ? structuredClone(existing.data) : saga.create(correlationId),
       async requestTimeout(delayMs, timeout, timeoutBody) {
-        if (!saga.timeouts.some((h) => h.message === timeout)) throw new InvalidOptionError('requestTimeout(message)', `one of saga ${saga.name}'s timeouts`, isMessageDefinition(timeout) ? timeout.type : timeout)
+        if (!saga.timeouts.some((h) => h.message === timeout)) throw new InvalidTestStepError('requestTimeout(message)', `one of saga ${saga.name}'s timeouts`, isMessageDefinition(timeout) ? timeout.type : timeout)
         const requested = { type: timeout.type, body: timeout.validate(timeoutBody), delayMs, dueAtMs: nowMs + delayMs }
         timeouts.push(requested)
         pending.push({ ...requested, message: timeout, correlationId, instance })
@@ -123,7 +123,7 @@ export function sagaScenario<Data>(saga: SagaDefinition<Data>): SagaScenario<Dat
   return {
     async given(message, body) {
       const correlate = saga.correlation.get(message.type)
-      if (!correlate) throw new InvalidOptionError('message', `a message saga ${saga.name} correlates`, message.type)
+      if (!correlate) throw new InvalidTestStepError('message', `a message saga ${saga.name} correlates`, message.type)
       const correlationId = correlate(message.validate(body))
       if (typeof correlationId !== 'string' || correlationId.length === 0) throw new SagaCorrelationError(saga.name, message.type, correlationId)
       return run(message, body, correlationId, undefined)

@@ -2,7 +2,7 @@ import { Connection, ConsumerStatus, type Consumer, type Publisher } from 'rabbi
 import { Headers } from '../messages/headers.js'
 import type { DeliveryState } from '../outbox/delivery-ledger.js'
 import type { Topology } from '../routing/topology.js'
-import { BrokerUnavailableError } from '../errors.js'
+import { TransportUnconfirmedError } from '../errors.js'
 import { connectBrokerConsole } from './broker-console.js'
 import { asEnvelope, asParked, propertiesOf, readQueueLengths, sendTo, sendUndecodable } from './amqp-wire.js'
 import { browseBrokerErrorQueue } from './broker-error-queue.js'
@@ -116,13 +116,13 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
     await Promise.all(group.map((delivery) => sendTo(publisher!, names.queueOf(delivery.module), env)))
   }
 
-  /** Publishes a parked message to the queue `target` names (declaring it first where needed); a refusal is a BrokerUnavailableError. */
+  /** Publishes a parked message to the queue `target` names (declaring it first where needed); a refusal is a TransportUnconfirmedError. */
   async function sendParked(target: () => Promise<string>, parked: ParkedMessage, what: string): Promise<void> {
     try {
       await sendTo(publisher!, await target(), parked.env, parked)
     } catch (error) {
       lastError = describe(error)
-      throw new BrokerUnavailableError(what, { cause: error })
+      throw new TransportUnconfirmedError(what, { cause: error })
     }
   }
 
