@@ -1,7 +1,12 @@
+/**
+ * `mailroom`: the bus. What each name is for is in the README ("What the package exports"); the test kit
+ * is `mailroom/testing`, the RabbitMQ transport `mailroom/amqp`.
+ */
 export { createBus, type Bus, type BusOptions, type SendResult, type StartReport } from './create-bus.js'
 export { defineCommand, defineEvent, type BodyOf, type CommandDefinition, type EventDefinition, type MessageDefinition } from './messages/define-message.js'
 export type { Envelope, MessageKind } from './messages/envelope.js'
-export { Headers } from './messages/headers.js'
+/** The names of the headers Mailroom sets on every message (`mailroom.message-id`, …); not fetch's Headers. */
+export { Headers as MessageHeaders } from './messages/headers.js'
 export { defineModule, type ModuleDefinition, type ModuleOptions } from './endpoint/define-module.js'
 export { handle, type Handler, type HandlerFunction } from './endpoint/handle.js'
 export type { HandlerContext, Logger, SendOptions } from './endpoint/handler-context.js'
@@ -12,7 +17,7 @@ export type { Table, TableReader, ListOptions, Page } from './data/table.js'
 export type { ConversationStep, StepOutcome } from './audit/conversation-step.js'
 export type { AdminApi, DeleteResult, ModuleInstance, ModuleStatus, RetryResult, SagaInstanceView } from './admin/admin-api.js'
 export type { FailedMessage } from './recoverability/error-queue.js'
-export { defaultRecoverability, describeSchedule, type RecoverabilityOptions, type RetrySchedule } from './recoverability/policy.js'
+export type { RecoverabilityOptions, RetrySchedule } from './recoverability/policy.js'
 export type { FailureRecord } from './outbox/record.js'
 export type { Clock } from './clock.js'
 export type { FileSystem } from './outbox/file-system.js'
@@ -21,4 +26,3 @@ export { createMemoryFileSystem } from './outbox/memory-file-system.js'
 export type { BusSignals, BusSignalsListener, DeliverySignal, LogLine, LogLevel } from './signals.js'
 export * from './errors.js'
 export type { Transport, TransportStatus } from './transport/transport.js'
-export { createEmbeddedTransport } from './transport/embedded-transport.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createBus, Headers, UnrecoverableError, type BusSignals } from '../../src/bus/index.js'
+import { createBus, MessageHeaders, UnrecoverableError, type BusSignals } from '../../src/bus/index.js'
 import { createMemoryFileSystem } from '../../src/bus/outbox/memory-file-system.js'
 import { encodeRecord } from '../../src/bus/outbox/record.js'
 import { createVirtualClock } from '../../src/bus/testing/index.js'
@@ -78,13 +78,13 @@ describe('when a handler fails', () => {
     expect(failed!.failures[0]).toMatchObject({ type: 'Error', message: 'card declined #9', handler: 'handleTakeOrder' })
     expect(failed!.failures.at(-1)).toMatchObject({ message: 'card declined #1' })
     expect(failed!.envelope.headers).toMatchObject({
-      [Headers.MessageId]: messageId,
-      [Headers.ExceptionType]: 'Error',
-      [Headers.ExceptionMessage]: 'card declined #9',
-      [Headers.FailedModule]: 'orders',
-      [Headers.FailedAt]: new Date(clock.now()).toISOString(),
+      [MessageHeaders.MessageId]: messageId,
+      [MessageHeaders.ExceptionType]: 'Error',
+      [MessageHeaders.ExceptionMessage]: 'card declined #9',
+      [MessageHeaders.FailedModule]: 'orders',
+      [MessageHeaders.FailedAt]: new Date(clock.now()).toISOString(),
     })
-    expect(failed!.envelope.headers[Headers.ExceptionStack]).toContain('card declined #9')
+    expect(failed!.envelope.headers[MessageHeaders.ExceptionStack]).toContain('card declined #9')
     expect(bus.admin.module('orders')).toMatchObject({ failed: 1, errorQueueLength: 1, delayed: 0 })
     expect(bus.admin.retrySchedule('orders').text).toBe('2 immediate, then 1 s, 2 s; 9 attempts at most')
     await bus.stop()
@@ -109,7 +109,7 @@ describe('when a handler fails', () => {
     const clock = createVirtualClock()
     const fileSystem = createMemoryFileSystem()
     // A sender with an older contract wrote this before the bus started: amount is a string.
-    const env = { id: 'bad-1', type: 'TakeOrder', headers: { [Headers.MessageId]: 'bad-1' }, body: { orderId: 'o-9', amount: 'ten' } }
+    const env = { id: 'bad-1', type: 'TakeOrder', headers: { [MessageHeaders.MessageId]: 'bad-1' }, body: { orderId: 'o-9', amount: 'ten' } }
     fileSystem.files.set('/mailroom-memory/_outside/00000001.journal', [encodeRecord({ k: 'out', t: clock.now(), msgs: [{ to: ['orders'], env }] })])
     let calls = 0
     const { bus, failures } = failingSystem(() => calls++, clock, fileSystem)
@@ -147,8 +147,8 @@ describe('when a handler fails', () => {
     expect(log.taken).toEqual(['o-1'])
     expect(log.notified).toEqual(['o-1'])
     expect(handledHeaders).toEqual([{ id: messageId, conversationId }])
-    expect(log.takenHeaders[0]).toMatchObject({ [Headers.MessageId]: messageId, [Headers.ConversationId]: conversationId, [Headers.Retries]: '1' })
-    expect(log.takenHeaders[0]).not.toHaveProperty(Headers.ExceptionMessage)
+    expect(log.takenHeaders[0]).toMatchObject({ [MessageHeaders.MessageId]: messageId, [MessageHeaders.ConversationId]: conversationId, [MessageHeaders.Retries]: '1' })
+    expect(log.takenHeaders[0]).not.toHaveProperty(MessageHeaders.ExceptionMessage)
     expect(bus.admin.failedMessages()).toEqual([])
     await bus.stop()
   })

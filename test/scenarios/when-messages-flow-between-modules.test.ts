@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createBus, Headers } from '../../src/bus/index.js'
+import { createBus, MessageHeaders } from '../../src/bus/index.js'
 import { createVirtualClock } from '../../src/bus/testing/index.js'
 import { createFixtureModules, OrderTaken, TakeOrder } from '../bus/support/shop-fixture.js'
 
@@ -23,27 +23,27 @@ describe('when messages flow between modules', () => {
     await bus.idle()
     const [taken] = log.takenHeaders
     expect(taken).toMatchObject({
-      [Headers.MessageId]: messageId,
-      [Headers.Type]: 'TakeOrder',
-      [Headers.Kind]: 'command',
-      [Headers.ConversationId]: messageId,
-      [Headers.CorrelationId]: messageId,
-      [Headers.OriginModule]: 'outside',
+      [MessageHeaders.MessageId]: messageId,
+      [MessageHeaders.Type]: 'TakeOrder',
+      [MessageHeaders.Kind]: 'command',
+      [MessageHeaders.ConversationId]: messageId,
+      [MessageHeaders.CorrelationId]: messageId,
+      [MessageHeaders.OriginModule]: 'outside',
       'x-tenant': 'acme',
     })
-    expect(taken).not.toHaveProperty(Headers.CausationId)
-    expect(Date.parse(taken![Headers.SentAt]!)).not.toBeNaN()
+    expect(taken).not.toHaveProperty(MessageHeaders.CausationId)
+    expect(Date.parse(taken![MessageHeaders.SentAt]!)).not.toBeNaN()
     const [event] = log.notifiedHeaders
     expect(event).toMatchObject({
-      [Headers.Type]: 'OrderTaken',
-      [Headers.Kind]: 'event',
-      [Headers.ConversationId]: conversationId,
-      [Headers.CorrelationId]: messageId,
-      [Headers.CausationId]: messageId,
-      [Headers.OriginModule]: 'orders',
-      [Headers.ReplyTo]: 'orders',
+      [MessageHeaders.Type]: 'OrderTaken',
+      [MessageHeaders.Kind]: 'event',
+      [MessageHeaders.ConversationId]: conversationId,
+      [MessageHeaders.CorrelationId]: messageId,
+      [MessageHeaders.CausationId]: messageId,
+      [MessageHeaders.OriginModule]: 'orders',
+      [MessageHeaders.ReplyTo]: 'orders',
     })
-    expect(event![Headers.MessageId]).not.toBe(messageId)
+    expect(event![MessageHeaders.MessageId]).not.toBe(messageId)
     await bus.stop()
   })
 

@@ -1,6 +1,6 @@
 import type { ConversationStep } from '../audit/conversation-step.js'
 import type { BusEmitter, LogLine } from '../signals.js'
-import type { TransportStatus } from '../transport/transport.js'
+import type { TransportStatus } from '../transport/transport-status.js'
 import type { FailedMessage } from '../recoverability/error-queue.js'
 import type { RetrySchedule } from '../recoverability/policy.js'
 

@@ -3,7 +3,7 @@ import type { Envelope } from '../messages/envelope.js'
 import { Headers } from '../messages/headers.js'
 import type { MessageContext } from '../pipeline/message-context.js'
 import type { SagaDefinition, SagaHandler } from './define-saga.js'
-import { SagaAttemptContext } from './saga-context.js'
+import { SagaAttemptContext } from './saga-attempt-context.js'
 import type { SagaChange, SagaInstance, SagaStore } from './saga-store.js'
 
 /** One saga's part in handling one message. */

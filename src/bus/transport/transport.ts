@@ -5,6 +5,9 @@ import type { FailedMessage } from '../recoverability/error-queue.js'
 import type { BusSignals, LogLine } from '../signals.js'
 import type { FailureRecord } from '../outbox/record.js'
 import type { Topology } from '../routing/topology.js'
+import type { TransportKind, TransportStatus } from './transport-status.js'
+
+export type { TransportKind, TransportStatus } from './transport-status.js'
 
 /**
  * The broker's error queue, browsed: its messages are held (unacknowledged) while people look at them;
@@ -15,19 +18,6 @@ export interface RemoteErrorQueue {
   size(module?: string): number
   retry(keys: readonly string[]): Promise<{ retried: string[]; notFound: string[] }>
   delete(keys: readonly string[]): Promise<{ deleted: string[]; notFound: string[] }>
-}
-
-export type TransportKind = 'embedded' | 'amqp'
-
-export interface TransportStatus {
-  kind: TransportKind
-  /** `embedded` is always connected; a broker connection may be lost and re-established. */
-  state: 'connected' | 'connecting' | 'reconnecting' | 'closed'
-  /** Where the broker is, without credentials. */
-  address: string
-  /** Deliveries handed over and not yet confirmed by the broker (they stay in the journal until then). */
-  unconfirmed: number
-  lastError: string | undefined
 }
 
 /** What a broker's message for a local module came to: acknowledge it, or let the broker deliver it again. */

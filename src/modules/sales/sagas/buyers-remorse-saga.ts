@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { correlate, defineCommand, defineSaga, Headers } from '../../../bus/index.js'
+import { correlate, defineCommand, defineSaga, MessageHeaders } from '../../../bus/index.js'
 import { CancelOrder, OrderCancelled, OrderPlaced, PlaceOrder } from '../messages.js'
 import { Orders, settleOrder } from '../orders.js'
 
@@ -25,7 +25,7 @@ export function buyersRemorseSaga(options: { windowMs: number; now?: () => numbe
         PlaceOrder,
         async (order, context) => {
           const orders = context.table(Orders)
-          const received = { orderId: order.orderId, items: order.items, receivedAt: now(), conversationId: context.headers[Headers.ConversationId] ?? context.messageId }
+          const received = { orderId: order.orderId, items: order.items, receivedAt: now(), conversationId: context.headers[MessageHeaders.ConversationId] ?? context.messageId }
           if (options.windowMs === 0) {
             // No window: announce at once, and the instance ends before it was ever stored.
             context.log.info(`Received PlaceOrder, OrderId = ${order.orderId}`)
@@ -46,7 +46,7 @@ export function buyersRemorseSaga(options: { windowMs: number; now?: () => numbe
         async (order, context) => {
           context.log.info(`Cancelled order ${order.orderId} inside its window`)
           await context.publish(OrderCancelled, { orderId: order.orderId })
-          await settleOrder(context.table(Orders), { orderId: order.orderId, items: context.data.items, receivedAt: now(), conversationId: context.headers[Headers.ConversationId] ?? context.messageId }, 'cancelled')
+          await settleOrder(context.table(Orders), { orderId: order.orderId, items: context.data.items, receivedAt: now(), conversationId: context.headers[MessageHeaders.ConversationId] ?? context.messageId }, 'cancelled')
           context.markAsComplete()
         },
         { name: 'cancelOrder' },
@@ -58,7 +58,7 @@ export function buyersRemorseSaga(options: { windowMs: number; now?: () => numbe
         async (timeout, context) => {
           context.log.info(`Order ${timeout.orderId} is past its window: publishing OrderPlaced`)
           await context.publish(OrderPlaced, { orderId: timeout.orderId, items: context.data.items })
-          await settleOrder(context.table(Orders), { orderId: timeout.orderId, items: context.data.items, receivedAt: now(), conversationId: context.headers[Headers.ConversationId] ?? context.messageId }, 'placed')
+          await settleOrder(context.table(Orders), { orderId: timeout.orderId, items: context.data.items, receivedAt: now(), conversationId: context.headers[MessageHeaders.ConversationId] ?? context.messageId }, 'placed')
           context.markAsComplete()
         },
         { name: 'placeOrderForGood' },

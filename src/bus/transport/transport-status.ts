@@ -1,0 +1,13 @@
+/** How messages travel, as the console shows it (its own file: the admin API and the transport both speak of it). */
+export type TransportKind = 'embedded' | 'amqp'
+
+export interface TransportStatus {
+  kind: TransportKind
+  /** `embedded` is always connected; a broker connection may be lost and re-established. */
+  state: 'connected' | 'connecting' | 'reconnecting' | 'closed'
+  /** Where the broker is, without credentials. */
+  address: string
+  /** Deliveries handed over and not yet confirmed by the broker (they stay in the journal until then). */
+  unconfirmed: number
+  lastError: string | undefined
+}
