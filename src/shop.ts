@@ -1,10 +1,11 @@
 import { join } from 'node:path'
-import { createBus, type Bus, type BusOptions, type ModuleDefinition, type RecoverabilityOptions } from './bus/index.js'
+import { createBus, faultInjection, type Bus, type BusOptions, type ModuleDefinition, type RecoverabilityOptions } from './bus/index.js'
 import { billingView } from './modules/billing/index.js'
 import type { GatewayCounts } from './modules/billing/payment-gateway.js'
 import { salesView } from './modules/sales/index.js'
 import type { Order } from './modules/sales/orders.js'
 import { shippingView } from './modules/shipping/index.js'
+import { warnWhenSlow } from './shop-behaviors.js'
 import { ShopModuleInvalidError } from './shop-errors.js'
 import * as shopModules from './shop-modules.js'
 import type { OrderSummary, OrderView } from './web/context.js'
@@ -86,7 +87,10 @@ export function createShop(options: ShopOptions = {}): Shop {
   }
   // The console draws conversations from the audit: on unless the caller says otherwise.
   const modules = [sales.module, billing.module, shipping.module, ...addedModules(added)]
-  const bus: Bus = createBus({ audit: true, ...busOptions, modules, routes: { PlaceOrder: 'sales', CancelOrder: 'sales' }, views })
+  // The console's "Inject fault" and the chaos runs' fault rate come from fault injection; a handler
+  // slower than a second says so in its module's log.
+  const behaviors = [faultInjection(), warnWhenSlow(1_000), ...(busOptions.behaviors ?? [])]
+  const bus: Bus = createBus({ audit: true, ...busOptions, behaviors, modules, routes: { PlaceOrder: 'sales', CancelOrder: 'sales' }, views })
   const runsHere = (module: string) => bus.moduleNames.includes(module)
   // A module in another process (with a broker) reports its view of the orders the console shows.
   const viewOf = async (module: keyof typeof views, orderId: string): Promise<Record<string, unknown>> =>

@@ -20,6 +20,8 @@ import { createNodeFileSystem, type FileSystem } from './outbox/file-system.js'
 import type { TornTail } from './outbox/journal.js'
 import { createMemoryFileSystem } from './outbox/memory-file-system.js'
 import { createOutbox } from './outbox/outbox.js'
+import { requireBehaviors, type Behavior } from './pipeline/behavior.js'
+import { isFaultInjection } from './faults/fault-injection.js'
 import { createIncomingPipeline } from './pipeline/incoming.js'
 import { prepareOutgoing, type SendMode } from './pipeline/outgoing.js'
 import type { OutgoingEntry } from './outbox/record.js'
@@ -97,6 +99,12 @@ export interface BusOptions {
    */
   views?: Readonly<Record<string, (key: string) => unknown | Promise<unknown>>>
   /**
+   * Steps around every module's handlers (defineBehavior): timing, a unit of work, fault injection. They
+   * wrap each module's own behaviors; the first is outermost.
+   * @default []
+   */
+  behaviors?: readonly Behavior[]
+  /**
    * The audit of conversations: each message's outcome at each module (handled, delayed retry, error
    * queue, retried, deleted), committed in the same journal record as the outcome itself, so a
    * conversation's steps are complete after a crash and outlive restarts (`admin.conversation(id)`; the
@@ -159,6 +167,8 @@ export function createBus(options: BusOptions): Bus {
     throw new InvalidBusOptionError('modules', 'a non-empty array of defineModule(...) results', options?.modules)
   }
   const topology = createTopology(options.modules, options.routes ?? {})
+  const busBehaviors = requireBehaviors('behaviors', options.behaviors)
+  const faults = busBehaviors.find(isFaultInjection)
   const storage = options.storage ?? 'disk'
   if (storage !== 'disk' && storage !== 'memory') throw new InvalidBusOptionError('storage', "'disk' or 'memory'", storage)
   const maxSegmentBytes = options.journal?.maxSegmentBytes ?? 8 * 1024 * 1024
@@ -318,6 +328,7 @@ export function createBus(options: BusOptions): Bus {
     if (!moduleNames.includes(module.name)) continue
     const process = createIncomingPipeline({
       module,
+      behaviors: [...busBehaviors, ...module.behaviors],
       runtime: () => runtimeOf(module.name),
       topology,
       outbox,
@@ -386,6 +397,7 @@ export function createBus(options: BusOptions): Bus {
     log,
     now: () => clock.now(),
     transport,
+    faults,
     views: options.views ?? {},
   })
 

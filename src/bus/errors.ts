@@ -25,6 +25,8 @@ export const ErrorCodes = {
   MAILROOM_ERR_JOURNAL_WRITE_FAILED: 'A journal append could not be written or synced to disk.',
   MAILROOM_ERR_TRANSPORT_UNCONFIRMED: 'The broker did not confirm a message (connection lost or refused); it is tried again, nothing is lost.',
   MAILROOM_ERR_RECOVERABILITY_INVALID_OPTION: 'A recoverability option (immediate retries, delayed retries and their base delay) has a wrong value.',
+  MAILROOM_ERR_HANDLER_INVALID_BEHAVIOR: 'defineBehavior got an option it does not take, or a behaviors list holds something not made by defineBehavior.',
+  MAILROOM_ERR_HANDLER_BEHAVIOR_NEXT_TWICE: "A behavior called next() twice in one attempt: the handlers would run twice; the attempt fails.",
   MAILROOM_ERR_HANDLER_UNRECOVERABLE: 'A handler marked its failure as unrecoverable; retries are skipped.',
   MAILROOM_ERR_HANDLER_FAULT_INJECTED: 'A person switched on fault injection for the module (admin.setFault); retried like any failure.',
   MAILROOM_ERR_SAGA_INVALID_DEFINITION: 'A defineSaga option has a wrong value; the message names it.',
@@ -37,6 +39,7 @@ export const ErrorCodes = {
   MAILROOM_ERR_DATA_UNDECLARED_TABLE: "A handler used a table its module does not list in defineModule({ tables }).",
   MAILROOM_ERR_DATA_NOT_HERE: 'bus.table() named a table of no module this process runs.',
   MAILROOM_ERR_DATA_CONFLICT: 'Another message changed the same document first; the handlers run again with the new data.',
+  MAILROOM_ERR_ADMIN_FAULTS_NOT_INSTALLED: 'admin.setFault or setFaultRate was called on a bus created without the faultInjection() behavior.',
   MAILROOM_ERR_ADMIN_INVALID_ARGUMENT: 'An admin call got an argument it does not take, such as a fault rate outside 0..1.',
   MAILROOM_ERR_TESTING_INVALID_STEP: "A test-kit step names a message the saga under test does not handle or correlate, or a timeout it does not have.",
 } as const
@@ -212,6 +215,27 @@ export class InvalidRecoverabilityOptionError extends InvalidOptionError {
 export class InvalidAdminArgumentError extends InvalidOptionError {
   constructor(option: string, expected: string, actual: unknown) {
     super('MAILROOM_ERR_ADMIN_INVALID_ARGUMENT', option, expected, actual)
+  }
+}
+
+/** A behavior's definition, or a behaviors list. */
+export class InvalidBehaviorError extends InvalidOptionError {
+  constructor(option: string, expected: string, actual: unknown) {
+    super('MAILROOM_ERR_HANDLER_INVALID_BEHAVIOR', option, expected, actual)
+  }
+}
+
+/** A behavior ran the handlers twice in one attempt. */
+export class BehaviorNextTwiceError extends MailroomError {
+  constructor(readonly behavior: string) {
+    super('MAILROOM_ERR_HANDLER_BEHAVIOR_NEXT_TWICE', `Behavior ${behavior} called next() twice: the handlers run once an attempt. The attempt failed.`)
+  }
+}
+
+/** admin.setFault on a bus without the fault-injection behavior. */
+export class FaultInjectionNotInstalledError extends MailroomError {
+  constructor() {
+    super('MAILROOM_ERR_ADMIN_FAULTS_NOT_INSTALLED', 'Fault injection is not installed: create the bus with createBus({ behaviors: [faultInjection()] }).')
   }
 }
 

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { describe, expect, it } from 'vitest'
-import { createBus, defineCommand, defineModule, handle, InvalidModuleOptionError } from '../../src/bus/index.js'
+import { createBus, defineCommand, defineModule, faultInjection, FaultInjectionNotInstalledError, handle, InvalidModuleOptionError } from '../../src/bus/index.js'
 import { createVirtualClock } from '../../src/bus/testing/index.js'
 import { createFixtureModules, TakeOrder } from '../bus/support/shop-fixture.js'
 
@@ -41,7 +41,7 @@ describe('when a module is rate limited', () => {
 describe('when a fault is injected', () => {
   it('fails every delivery of the module, visibly, until switched off', async () => {
     const { modules, routes, log } = createFixtureModules({ recoverability: { immediateRetries: 1, delayedRetries: { count: 0 } } })
-    const bus = createBus({ modules, routes, storage: 'memory' })
+    const bus = createBus({ modules, routes, storage: 'memory', behaviors: [faultInjection()] })
     await bus.start()
     bus.admin.setFault('payments', true)
     expect(bus.admin.module('payments').faultInjected).toBe(true)
@@ -58,6 +58,33 @@ describe('when a fault is injected', () => {
     await bus.idle()
     expect(log.charged).toEqual(['o-1'])
     expect(log.confirmed).toEqual(['o-1'])
+    await bus.stop()
+  })
+
+  it('fails that share of the attempts with a fault rate', async () => {
+    const { modules, routes } = createFixtureModules({ recoverability: { immediateRetries: 0, delayedRetries: { count: 0 } } })
+    let draws = 0
+    // Every other draw falls under the rate.
+    const bus = createBus({ modules, routes, storage: 'memory', behaviors: [faultInjection({ random: () => (draws++ % 2 === 0 ? 0.1 : 0.9) })] })
+    await bus.start()
+    bus.admin.setFaultRate('payments', 0.5)
+    expect(bus.admin.module('payments')).toMatchObject({ faultInjected: false, faultRate: 0.5 })
+    for (let n = 0; n < 4; n++) await bus.send(TakeOrder, { orderId: `o-${n}`, amount: 1 })
+    await bus.idle()
+    expect(bus.admin.failedMessages().filter((failed) => failed.module === 'payments')).toHaveLength(2)
+    await bus.stop()
+  })
+
+  it('says how to install it when the bus was created without it, and has no fault check on its path', async () => {
+    const { modules, routes, log } = createFixtureModules()
+    const bus = createBus({ modules, routes, storage: 'memory' })
+    await bus.start()
+    expect(() => bus.admin.setFault('payments', true)).toThrow(FaultInjectionNotInstalledError)
+    expect(() => bus.admin.setFault('payments', true)).toThrow('createBus({ behaviors: [faultInjection()] })')
+    expect(bus.admin.module('payments')).toMatchObject({ faultInjected: false, faultRate: 0 })
+    await bus.send(TakeOrder, { orderId: 'o-1', amount: 1 })
+    await bus.idle()
+    expect(log.charged).toEqual(['o-1'])
     await bus.stop()
   })
 })

@@ -1,4 +1,5 @@
-import { InvalidAdminArgumentError } from '../errors.js'
+import { FaultInjectionNotInstalledError, InvalidAdminArgumentError } from '../errors.js'
+import type { FaultInjection } from '../faults/fault-injection.js'
 import type { ModuleRuntime } from '../endpoint/module-runtime.js'
 import type { DeliveryState } from '../outbox/delivery-ledger.js'
 import type { Outbox } from '../outbox/outbox.js'
@@ -27,6 +28,8 @@ export interface AdminDeps {
   tracked: <T>(work: () => Promise<T>) => Promise<T>
   now: () => number
   transport: Transport
+  /** The bus's fault injection, when it has the behavior installed (admin.setFault needs it). */
+  faults: FaultInjection | undefined
   views: Readonly<Record<string, (key: string) => unknown | Promise<unknown>>>
   log: (module: string, level: LogLevel, text: string, fields?: Record<string, unknown>, messageId?: string) => void
 }
@@ -52,8 +55,8 @@ export function createAdmin(deps: AdminDeps): AdminApi {
       handled: counters.handled,
       failed: counters.failed,
       retries: counters.retries,
-      faultInjected: runtime.faultInjected,
-      faultRate: runtime.faultRate,
+      faultInjected: deps.faults?.state(runtime.name).injected ?? false,
+      faultRate: deps.faults?.state(runtime.name).rate ?? 0,
       maxPerSecond: runtime.maxPerSecond,
       averageProcessingTimeMs: counters.handled === 0 ? 0 : counters.processingTimeMsTotal / counters.handled,
       averageCriticalTimeMs: counters.handled === 0 ? 0 : counters.criticalTimeMsTotal / counters.handled,
@@ -85,6 +88,12 @@ export function createAdmin(deps: AdminDeps): AdminApi {
   }
 
   /** Throws ModuleNotFoundError unless the module runs here or (with a console here) in another process. */
+  /** The fault-injection behavior, or a clear error when the bus was created without it. */
+  function faultsOf(): FaultInjection {
+    if (!deps.faults) throw new FaultInjectionNotInstalledError()
+    return deps.faults
+  }
+
   function requireKnownModule(name: string): void {
     if (!runtimes.has(name) && !(remote() && topology.modules.has(name))) runtimeOf(name)
   }
@@ -212,17 +221,15 @@ export function createAdmin(deps: AdminDeps): AdminApi {
     },
     setFault(name, on) {
       if (!runtimes.has(name) && remote()) return command(name, 'fault', { on })
-      const runtime = runtimeOf(name)
-      if (runtime.faultInjected === on) return
-      runtime.faultInjected = on
+      runtimeOf(name)
+      if (!faultsOf().set(name, on)) return
       log(name, on ? 'warn' : 'info', on ? 'Fault injected: every handler of this module now throws' : 'Fault removed')
     },
     setFaultRate(name, rate) {
       if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) throw new InvalidAdminArgumentError('rate', 'a number from 0 to 1', rate)
       if (!runtimes.has(name) && remote()) return command(name, 'fault-rate', { rate })
-      const runtime = runtimeOf(name)
-      if (runtime.faultRate === rate) return
-      runtime.faultRate = rate
+      runtimeOf(name)
+      if (!faultsOf().setRate(name, rate)) return
       log(name, rate > 0 ? 'warn' : 'info', rate > 0 ? `Fault rate set: ${Math.round(rate * 100)}% of handler attempts now fail` : 'Fault rate removed')
     },
     async conversation(conversationId) {

@@ -4,6 +4,7 @@ import { isMessageDefinition } from '../messages/define-message.js'
 import { requireWhole, resolveRecoverability, type RecoverabilityConfig, type RecoverabilityOptions } from '../recoverability/policy.js'
 import type { SagaDefinition } from '../sagas/define-saga.js'
 import { isTableDefinition, type TableDefinition } from '../data/define-table.js'
+import { requireBehaviors, type Behavior } from '../pipeline/behavior.js'
 import type { Handler } from './handle.js'
 
 export interface ModuleOptions {
@@ -36,6 +37,11 @@ export interface ModuleOptions {
   maxPerSecond?: number
   /** @default 3 immediate retries, then delayed retries after 2 s, 4 s, 8 s */
   recoverability?: RecoverabilityOptions
+  /**
+   * Steps around this module's handlers (defineBehavior), inside the bus's own; the first is outermost.
+   * @default []
+   */
+  behaviors?: readonly Behavior[]
 }
 
 export interface ModuleDefinition {
@@ -47,6 +53,7 @@ export interface ModuleDefinition {
   readonly concurrency: number
   readonly maxPerSecond: number | undefined
   readonly recoverability: RecoverabilityConfig
+  readonly behaviors: readonly Behavior[]
 }
 
 const moduleNamePattern = /^[a-z][a-z0-9-]{0,62}$/
@@ -92,6 +99,7 @@ export function defineModule(options: ModuleOptions): ModuleDefinition {
       throw new InvalidModuleOptionError(`${prefix}.publishes[${index}]`, 'an event made with defineEvent', event)
     }
   }
+  const behaviors = requireBehaviors(`${prefix}.behaviors`, options.behaviors)
   return Object.freeze({
     name: options.name,
     handlers: [...handlers],
@@ -101,5 +109,6 @@ export function defineModule(options: ModuleOptions): ModuleDefinition {
     concurrency,
     maxPerSecond: options.maxPerSecond,
     recoverability: resolveRecoverability(options.recoverability, `${prefix}.recoverability`),
+    behaviors,
   })
 }

@@ -18,9 +18,6 @@ export interface ModuleRuntime {
   readonly concurrency: number
   readonly maxPerSecond: number | undefined
   readonly running: boolean
-  faultInjected: boolean
-  /** Share of handler attempts that fail on purpose (0..1): transient faults for chaos runs. */
-  faultRate: number
   /** Deliveries whose handlers run now: never more than `concurrency`. */
   readonly inFlight: number
   /** Deliveries taken from the queue and not yet settled: running, or handled and waiting for their commit. */
@@ -233,8 +230,6 @@ export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntim
     name: options.name,
     concurrency: options.concurrency,
     maxPerSecond,
-    faultInjected: false,
-    faultRate: 0,
     get running() {
       return running
     },

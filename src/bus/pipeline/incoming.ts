@@ -1,7 +1,7 @@
 import pRetry from 'p-retry'
 import type { Clock } from '../clock.js'
 import type { ModuleData, Reservation } from '../data/module-data.js'
-import { TransportUnconfirmedError, DataConflictError, InjectedFaultError, JournalWriteError, NoHandlerError } from '../errors.js'
+import { TransportUnconfirmedError, DataConflictError, JournalWriteError, NoHandlerError } from '../errors.js'
 import type { ModuleDefinition } from '../endpoint/define-module.js'
 import type { Handler } from '../endpoint/handle.js'
 import { createLogger } from '../endpoint/handler-context.js'
@@ -21,10 +21,13 @@ import { attemptSagaRun, planSagaRuns, resolveSagaRuns, type SagaRun } from '../
 import { sagaKey, type SagaChange } from '../sagas/saga-store.js'
 import { deliverySignal, isListened, withFields, type BusEmitter, type BusSignals, type LogLevel } from '../signals.js'
 import { parseIsoTime } from '../messages/time-stamps.js'
+import { runBehaviors, type Behavior, type IncomingMessage } from './behavior.js'
 import { MessageContext, type ContextScope } from './message-context.js'
 
 export interface IncomingDeps {
   module: ModuleDefinition
+  /** The bus's behaviors, then the module's: the steps around its handlers, outermost first. */
+  behaviors: readonly Behavior[]
   runtime: () => ModuleRuntime
   topology: Topology
   outbox: Outbox
@@ -71,7 +74,8 @@ const maxConflictRuns = 10
  * the error queue, decided by the pure recoverability policy.
  */
 export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryState, release: () => void) => Promise<void> {
-  const { module, topology, outbox, clock, signals } = deps
+  const { module, topology, outbox, clock, signals, behaviors } = deps
+  const incomingMessage = (env: Envelope, body: unknown): IncomingMessage => ({ type: env.type, kind: env.headers[Headers.Kind] === 'event' ? 'event' : 'command', body, messageId: env.id, headers: env.headers, module: module.name })
   const handlers = topology.handlers.get(module.name) ?? new Map<string, readonly Handler[]>()
   const config = module.recoverability
   const scope: ContextScope = {
@@ -92,17 +96,19 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
       const context = new MessageContext(scope, env, outgoing)
       let current = list[0]?.name ?? runs[0]?.saga.name ?? '(saga)'
       try {
-        const runtime = deps.runtime()
-        if (runtime.faultInjected || (runtime.faultRate > 0 && Math.random() < runtime.faultRate)) throw new InjectedFaultError(module.name)
-        for (const handler of list) {
-          current = handler.name
-          await handler.fn(body as never, context)
+        const handle = async () => {
+          for (const handler of list) {
+            current = handler.name
+            await handler.fn(body as never, context)
+          }
+          for (const saga of runs) {
+            current = `${saga.saga.name}: ${saga.handler?.name ?? env.type}`
+            const change = await attemptSagaRun(saga, env, body, context)
+            if (change) sagas.push(change)
+          }
         }
-        for (const saga of runs) {
-          current = `${saga.saga.name}: ${saga.handler?.name ?? env.type}`
-          const change = await attemptSagaRun(saga, env, body, context)
-          if (change) sagas.push(change)
-        }
+        if (behaviors.length === 0) await handle()
+        else await runBehaviors(behaviors, incomingMessage(env, body), context, handle, (step) => (current = step))
         // Last, and synchronously up to the append: what was read is unchanged, what was written is claimed.
         return { outgoing, sagas, data: context.reserveData() }
       } catch (error) {
