@@ -186,8 +186,8 @@ export function createBus(options: BusOptions): Bus {
   const moduleNames = options.runHere ? allNames.filter((name) => options.runHere!.includes(name)) : allNames
   // A module left out of this process runs nowhere unless a broker carries its messages to another one.
   const unreachable = allNames.filter((name) => !moduleNames.includes(name))
-  if (transport.kind === 'embedded' && unreachable.length > 0) throw new ModulesUnreachableError(unreachable)
-  const holdConsumedMs = transport.kind === 'embedded' ? 0 : (options.holdConsumedMs ?? 600_000)
+  if (!transport.reachesOtherProcesses && unreachable.length > 0) throw new ModulesUnreachableError(unreachable)
+  const holdConsumedMs = !transport.reachesOtherProcesses ? 0 : (options.holdConsumedMs ?? 600_000)
   requireWhole('holdConsumedMs', holdConsumedMs, 0, InvalidBusOptionError)
   const errorQueue = createErrorQueue()
   const delayedCount = new Map<string, number>(moduleNames.map((name) => [name, 0]))
@@ -446,7 +446,7 @@ export function createBus(options: BusOptions): Bus {
       // Replay leaves pending messages on disk. A local queue reads them back in its turn; what goes to
       // the broker or waits for a time is read back now.
       const leaving = recovered.delayed.filter((delivery) => delivery.kind === undefined)
-      if (transport.kind !== 'embedded') {
+      if (transport.reachesOtherProcesses) {
         leaving.push(...recovered.elsewhere)
         for (const deliveries of recovered.queued.values()) leaving.push(...deliveries.filter((delivery) => delivery.kind === undefined))
       }
@@ -463,14 +463,14 @@ export function createBus(options: BusOptions): Bus {
         const runtime = runtimeOf(module)
         // Through the transport, except what a record here holds (a message retried from the error queue).
         const pending = deliveries.filter((delivery) => delivery.kind === undefined)
-        if (transport.kind === 'embedded') for (const delivery of deliveries) runtime.enqueue(delivery)
+        if (!transport.reachesOtherProcesses) for (const delivery of deliveries) runtime.enqueue(delivery)
         else {
           for (const delivery of deliveries) if (delivery.kind !== undefined) runtime.enqueue(delivery)
           transport.deliver(pending)
         }
         queued += deliveries.length
       }
-      if (transport.kind !== 'embedded') transport.deliver(recovered.elsewhere)
+      if (transport.reachesOtherProcesses) transport.deliver(recovered.elsewhere)
       // Delayed retries are records here; deferred messages wait at the broker when it holds them.
       for (const delivery of recovered.delayed) {
         if (delivery.kind === undefined && transport.holdsDeferred) transport.deliver([delivery])
@@ -490,7 +490,7 @@ export function createBus(options: BusOptions): Bus {
         queued,
         delayed: recovered.delayed.length,
         failed: recovered.failed.length,
-        orphaned: recovered.orphaned + (transport.kind === 'embedded' ? recovered.elsewhere.length : 0),
+        orphaned: recovered.orphaned + (transport.reachesOtherProcesses ? 0 : recovered.elsewhere.length),
         tornTails: recovered.tornTails,
       }
     },

@@ -1,13 +1,11 @@
 import { Connection, ConsumerStatus, type Consumer, type Publisher } from 'rabbitmq-client'
 import { Headers } from '../messages/headers.js'
-import type { DeliveryState } from '../outbox/delivery-ledger.js'
-import type { Topology } from '../routing/topology.js'
 import { TransportUnconfirmedError } from '../errors.js'
 import { connectBrokerConsole } from './broker-console.js'
 import { asEnvelope, asParked, propertiesOf, readQueueLengths, sendTo, sendUndecodable } from './amqp-wire.js'
 import { browseBrokerErrorQueue } from './broker-error-queue.js'
 import type { ParkedMessage } from './amqp-wire.js'
-import type { Transport, TransportHost } from './transport.js'
+import type { Delivery, Transport, TransportHost, TransportTopology } from './transport.js'
 
 export interface AmqpTransportOptions {
   /** e.g. `amqp://guest:guest@127.0.0.1:5672` */
@@ -68,14 +66,14 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
   let everConnected = false
   let lastError: string | undefined
   /** Deliveries handed over and not yet recorded as forwarded; a delivery is never published twice at once. */
-  const relaying = new Set<DeliveryState>()
+  const relaying = new Set<Delivery>()
   let stopped = false
   let errorQueue: ReturnType<typeof browseBrokerErrorQueue> | undefined
   let brokerConsole: ReturnType<typeof connectBrokerConsole> | undefined
   const declaredDelays = new Set<string>()
   let drainedWaiters: (() => void)[] = []
 
-  function settle(states: readonly DeliveryState[]): void {
+  function settle(states: readonly Delivery[]): void {
     for (const delivery of states) relaying.delete(delivery)
     if (relaying.size === 0) host?.drained()
     if (relaying.size === 0 && drainedWaiters.length > 0) {
@@ -95,7 +93,7 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
     return queue
   }
 
-  async function publishGroup(topology: Topology, group: DeliveryState[]): Promise<void> {
+  async function publishGroup(topology: TransportTopology, group: Delivery[]): Promise<void> {
     const env = group[0]!.env
     if (!env) throw new Error(`delivery ${group[0]!.id} has no message to publish`)
     const at = group[0]!.at
@@ -126,7 +124,7 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
     }
   }
 
-  async function relay(group: DeliveryState[], attempt = 0): Promise<void> {
+  async function relay(group: Delivery[], attempt = 0): Promise<void> {
     if (stopped) return
     try {
       await publishGroup(host!.topology, group)
@@ -142,7 +140,7 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
     }
   }
 
-  function declarations(topology: Topology): Declarations {
+  function declarations(topology: TransportTopology): Declarations {
     const modules = [...topology.modules.keys()]
     return {
       queues: [...modules.map((module) => ({ queue: names.queueOf(module), durable: true })), { queue: names.error, durable: true }, { queue: names.undecodable, durable: true }],
@@ -180,6 +178,7 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
 
   return {
     kind: 'amqp',
+    reachesOtherProcesses: true,
     holdsDeferred: true,
     get pending() {
       return relaying.size
@@ -240,7 +239,7 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
       await sendParked(async () => names.error, { module, env: failedEnv, failures }, `the failed ${failedEnv.type} for the error queue`)
     },
     deliver(states) {
-      const groups = new Map<string, DeliveryState[]>()
+      const groups = new Map<string, Delivery[]>()
       for (const delivery of states) {
         if (relaying.has(delivery)) continue
         relaying.add(delivery)

@@ -5,6 +5,7 @@ export function createEmbeddedTransport(): Transport {
   let host: TransportHost | undefined
   return {
     kind: 'embedded',
+    reachesOtherProcesses: false,
     pending: 0,
     holdsDeferred: false,
     async start(given) {

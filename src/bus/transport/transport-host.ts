@@ -11,7 +11,7 @@ import type { FailedMessage } from '../recoverability/error-queue.js'
 import type { Topology } from '../routing/topology.js'
 import type { BusEmitter } from '../signals.js'
 import { conversationViewPrefix } from '../audit/conversation-step.js'
-import type { ForwardedSignal, ReceiveOutcome, Transport, TransportHost } from './transport.js'
+import type { Delivery, ForwardedSignal, ReceiveOutcome, Transport, TransportHost } from './transport.js'
 
 export interface TransportHostDeps {
   topology: Topology
@@ -87,7 +87,7 @@ export function createTransportHost(deps: TransportHostDeps): TransportHost & {
    * diagrams). Bounded: under a flood the oldest are dropped, and the diagram then has gaps.
    */
   const signalsToReport: ForwardedSignal[] = []
-  if (deps.transport.kind !== 'embedded' && moduleNames.length > 0) {
+  if (deps.transport.reachesOtherProcesses && moduleNames.length > 0) {
     const keep = (signal: ForwardedSignal) => {
       // Only this process's own deliveries: a console here re-emits other processes' signals too.
       if (!moduleNames.includes(signal.payload.module)) return
@@ -125,10 +125,16 @@ export function createTransportHost(deps: TransportHostDeps): TransportHost & {
     })
   }
 
+  /**
+   * A delivery a transport hands back is one the bus handed it (deliver): the bus's own state, seen
+   * through the read-only Delivery a transport works with.
+   */
+  const own = (delivery: Delivery) => delivery as DeliveryState
+
   /** Records, per producing journal, that the broker took these deliveries. */
-  async function forwarded(states: readonly DeliveryState[]): Promise<void> {
+  async function forwarded(deliveries: readonly Delivery[]): Promise<void> {
     const byJournal = new Map<string, DeliveryState[]>()
-    for (const delivery of states) {
+    for (const delivery of deliveries.map(own)) {
       const journal = delivery.producer?.journal
       if (!journal) continue
       const list = byJournal.get(journal)
@@ -154,7 +160,7 @@ export function createTransportHost(deps: TransportHostDeps): TransportHost & {
     topology: deps.topology,
     localModules: moduleNames,
     now: () => clock.now(),
-    enqueueLocal: (delivery) => runtimes.get(delivery.module)?.enqueue(delivery),
+    enqueueLocal: (delivery) => runtimes.get(delivery.module)?.enqueue(own(delivery)),
     receive,
     forwarded,
     archive,

@@ -1,5 +1,6 @@
 /** How messages travel, as the console shows it (its own file: the admin API and the transport both speak of it). */
-export type TransportKind = 'embedded' | 'amqp'
+/** A name for people: `embedded`, `amqp`, or a transport's own. */
+export type TransportKind = 'embedded' | 'amqp' | (string & {})
 
 export interface TransportStatus {
   kind: TransportKind

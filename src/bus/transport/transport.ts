@@ -1,13 +1,35 @@
 import type { Envelope } from '../messages/envelope.js'
-import type { DeliveryState } from '../outbox/delivery-ledger.js'
 import type { ModuleStatus } from '../admin/admin-api.js'
 import type { FailedMessage } from '../recoverability/error-queue.js'
 import type { BusSignals, LogLine } from '../signals.js'
 import type { FailureRecord } from '../outbox/record.js'
-import type { Topology } from '../routing/topology.js'
 import type { TransportKind, TransportStatus } from './transport-status.js'
 
 export type { TransportKind, TransportStatus } from './transport-status.js'
+
+/**
+ * A message committed to the journal for one module, as a transport moves it. The bus owns it: a
+ * transport reads it and hands it back (`enqueueLocal`, `forwarded`), never changes it.
+ */
+export interface Delivery {
+  /** The message's id; deliveries of one event to several modules share it. */
+  readonly id: string
+  /** The module it is for. */
+  readonly module: string
+  /** The message. Always there when handed to `deliver`. */
+  readonly env: Envelope | undefined
+  /** When it is due (bus clock, ms since epoch), for a deferred message or a delayed retry. */
+  readonly at: number | undefined
+  /** The attempts that failed so far, newest first. */
+  readonly failures: readonly FailureRecord[] | undefined
+}
+
+/** What a transport knows of the bus's modules: their names and concurrency, and who subscribes to which event. */
+export interface TransportTopology {
+  readonly modules: ReadonlyMap<string, { readonly concurrency: number }>
+  /** Event type → the modules subscribed to it (a broker binds their queues to it). */
+  readonly subscribers: ReadonlyMap<string, readonly string[]>
+}
 
 /**
  * The broker's error queue, browsed: its messages are held (unacknowledged) while people look at them;
@@ -51,13 +73,13 @@ export interface RemoteModules {
 /** What the bus gives its transport when it starts. */
 export interface TransportHost {
   /** Every module (for routing and bindings), not only those this process runs. */
-  topology: Topology
+  topology: TransportTopology
   /** The modules this process runs. */
   localModules: readonly string[]
   /** The bus clock: deliveries' due times are in its terms. */
   now(): number
   /** Queues a delivery in its (local) module. */
-  enqueueLocal(state: DeliveryState): void
+  enqueueLocal(delivery: Delivery): void
   /** A broker's message for a local module: resolves once its outcome is on disk here, or it was a duplicate. */
   receive(module: string, env: Envelope, failures?: FailureRecord[]): Promise<ReceiveOutcome>
   /** Keeps a message deleted from the broker's error queue for people, before the broker forgets it. */
@@ -65,7 +87,7 @@ export interface TransportHost {
   /** Nothing is pending in the transport any more: bus.idle() may be waiting for that. */
   drained(): void
   /** The broker confirmed it took these deliveries: record that, so they are not sent again. */
-  forwarded(states: readonly DeliveryState[]): Promise<void>
+  forwarded(deliveries: readonly Delivery[]): Promise<void>
   onError(error: unknown, during: string): void
   /** This process's modules as the console shows them: status and latest log lines. */
   report(): { modules: ModuleStatus[]; logs: Record<string, LogLine[]>; signals: ForwardedSignal[]; views: Record<string, Record<string, unknown>> }
@@ -86,13 +108,19 @@ export interface TransportHost {
  */
 export interface Transport {
   readonly kind: TransportKind
+  /**
+   * Whether it reaches modules in other processes (a broker) or only this process's (embedded). Only
+   * the first can serve a `createBus({ runHere })` that leaves modules out, and it gets every delivery
+   * from the bus, local ones included, so that a module's queue lives in one place.
+   */
+  readonly reachesOtherProcesses: boolean
   start(host: TransportHost): Promise<void>
   /**
    * Hands deliveries to their modules. Never throws: a broker transport retries until confirmed. The
    * embedded transport takes only those due now (the bus keeps the others in its scheduler); a broker
    * transport with `holdsDeferred` also takes deferred ones and lets the broker hold them until due.
    */
-  deliver(states: readonly DeliveryState[]): void
+  deliver(deliveries: readonly Delivery[]): void
   /** Deferred deliveries (saga timeouts, deferred sends) wait at the broker rather than in this process. */
   readonly holdsDeferred: boolean
   /** Deliveries handed over and not yet settled (confirmed and recorded): the bus is not idle while any are. */

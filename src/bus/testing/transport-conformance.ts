@@ -1,0 +1,237 @@
+import { Type } from '@sinclair/typebox'
+import { createBus, type Bus } from '../create-bus.js'
+import { defineModule } from '../endpoint/define-module.js'
+import { handle } from '../endpoint/handle.js'
+import { defineCommand, defineEvent } from '../messages/define-message.js'
+import { createMemoryFileSystem } from '../outbox/memory-file-system.js'
+import type { FileSystem } from '../outbox/file-system.js'
+import type { Transport } from '../transport/transport.js'
+
+/**
+ * What any transport must do, as checks a transport's own tests run (test/transport/conformance.test.ts
+ * runs them against the embedded and the RabbitMQ transports). Each check builds the same small shop on
+ * buses using the transport: one bus with every module for a transport that stays in its process, two
+ * (two "processes", orders and payments) for one that reaches other processes. A check throws an Error
+ * saying what the transport got wrong.
+ */
+export interface TransportConformanceOptions {
+  /** A new transport for one bus. A check that needs two processes calls it twice; each check starts afresh. */
+  create(check: string): Transport
+  /** How long a check waits for its messages. @default 15_000 */
+  timeoutMs?: number
+}
+
+export interface TransportCheck {
+  name: string
+  run(options: TransportConformanceOptions): Promise<void>
+}
+
+const PlaceOrder = defineCommand('ConformancePlaceOrder', Type.Object({ n: Type.Integer() }))
+const ChargeCard = defineCommand('ConformanceChargeCard', Type.Object({ n: Type.Integer() }))
+const OrderPlaced = defineEvent('ConformanceOrderPlaced', Type.Object({ n: Type.Integer() }))
+const Remind = defineCommand('ConformanceRemind', Type.Object({ n: Type.Integer(), dueAt: Type.Number() }))
+const ScheduleReminder = defineCommand('ConformanceScheduleReminder', Type.Object({ n: Type.Integer(), delayMs: Type.Integer() }))
+
+interface Shop {
+  buses: Bus[]
+  /** The bus to send from (the one running `orders`). */
+  front: Bus
+  /** Per handler, the `n` of every message it handled, in order. */
+  seen: Record<'orders' | 'charged' | 'placedAtOrders' | 'placedAtPayments' | 'reminded' | 'flaky', number[]>
+  /** Attempts of the flaky handler, by n. */
+  attempts: Map<number, number>
+  remindedEarly: number[]
+  stop(): Promise<void>
+}
+
+/**
+ * orders: PlaceOrder → sends ChargeCard, publishes OrderPlaced (subscribed by both modules); Remind is
+ * deferred to itself. payments: ChargeCard fails its first attempt for odd n, then succeeds.
+ */
+async function startShop(options: TransportConformanceOptions, check: string, fileSystems: FileSystem[] = []): Promise<Shop> {
+  const seen: Shop['seen'] = { orders: [], charged: [], placedAtOrders: [], placedAtPayments: [], reminded: [], flaky: [] }
+  const attempts = new Map<number, number>()
+  const remindedEarly: number[] = []
+  const recoverability = { immediateRetries: 0, delayedRetries: { count: 2, baseDelayMs: 100 } }
+  const orders = defineModule({
+    name: 'orders',
+    recoverability,
+    handlers: [
+      handle(PlaceOrder, async ({ n }, context) => {
+        seen.orders.push(n)
+        await context.send(ChargeCard, { n })
+        await context.publish(OrderPlaced, { n })
+      }),
+      handle(OrderPlaced, async ({ n }) => void seen.placedAtOrders.push(n)),
+      handle(ScheduleReminder, async ({ n, delayMs }, context) => {
+        await context.defer(delayMs, Remind, { n, dueAt: Date.now() + delayMs })
+      }),
+      handle(Remind, async ({ n, dueAt }) => {
+        if (Date.now() < dueAt) remindedEarly.push(n)
+        seen.reminded.push(n)
+      }),
+    ],
+  })
+  const payments = defineModule({
+    name: 'payments',
+    recoverability,
+    handlers: [
+      handle(ChargeCard, async ({ n }) => {
+        const attempt = (attempts.get(n) ?? 0) + 1
+        attempts.set(n, attempt)
+        if (n % 2 === 1 && attempt === 1) throw new Error(`card ${n} declined once`)
+        seen.charged.push(n)
+      }),
+      handle(OrderPlaced, async ({ n }) => void seen.placedAtPayments.push(n)),
+    ],
+  })
+  const routes = { ConformancePlaceOrder: 'orders', ConformanceChargeCard: 'payments', ConformanceRemind: 'orders', ConformanceScheduleReminder: 'orders' }
+  const probe = options.create(check)
+  const processes = probe.reachesOtherProcesses ? [['payments'], ['orders']] : [undefined]
+  const buses = processes.map((runHere, index) => {
+    const fileSystem = (fileSystems[index] ??= createMemoryFileSystem())
+    return createBus({
+      modules: [orders, payments],
+      routes,
+      storage: 'memory',
+      fileSystem,
+      transport: index === 0 ? probe : options.create(check),
+      ...(runHere ? { runHere } : {}),
+    })
+  })
+  for (const bus of buses) await bus.start()
+  return {
+    buses,
+    front: buses[buses.length - 1]!,
+    seen,
+    attempts,
+    remindedEarly,
+    async stop() {
+      for (const bus of [...buses].reverse()) await bus.stop()
+    },
+  }
+}
+
+async function waitUntil(what: () => string | undefined, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const missing = what()
+    if (missing === undefined) return
+    if (Date.now() > deadline) throw new Error(`after ${timeoutMs} ms: ${missing}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+/** undefined when `list` holds each of 0..count-1 exactly once; otherwise what is wrong. */
+function exactlyOnce(label: string, list: readonly number[], count: number): string | undefined {
+  const counts = new Map<number, number>()
+  for (const n of list) counts.set(n, (counts.get(n) ?? 0) + 1)
+  const missing = Array.from({ length: count }, (_, n) => n).filter((n) => !counts.has(n))
+  const twice = [...counts].filter(([, times]) => times > 1).map(([n]) => n)
+  if (missing.length === 0 && twice.length === 0 && list.length === count) return undefined
+  return `${label}: ${missing.length} of ${count} never handled${missing.length ? ` (e.g. ${missing.slice(0, 3).join(', ')})` : ''}, ${twice.length} handled more than once${twice.length ? ` (e.g. ${twice.slice(0, 3).join(', ')})` : ''}`
+}
+
+const idleAll = (shop: Shop) => Promise.all(shop.buses.map((bus) => bus.idle()))
+
+export const transportChecks: readonly TransportCheck[] = [
+  {
+    name: 'delivers each sent command to its module exactly once',
+    async run(options) {
+      const shop = await startShop(options, 'commands')
+      try {
+        for (let n = 0; n < 40; n++) await shop.front.send(PlaceOrder, { n })
+        await waitUntil(() => exactlyOnce('PlaceOrder at orders', shop.seen.orders, 40), options.timeoutMs ?? 15_000)
+        await idleAll(shop)
+        const wrong = exactlyOnce('PlaceOrder at orders', shop.seen.orders, 40)
+        if (wrong) throw new Error(wrong)
+      } finally {
+        await shop.stop()
+      }
+    },
+  },
+  {
+    name: "delivers each event to every subscriber exactly once, and each handler's command to its module",
+    async run(options) {
+      const shop = await startShop(options, 'events')
+      try {
+        for (let n = 0; n < 40; n++) await shop.front.send(PlaceOrder, { n })
+        const wrong = () => exactlyOnce('OrderPlaced at orders', shop.seen.placedAtOrders, 40) ?? exactlyOnce('OrderPlaced at payments', shop.seen.placedAtPayments, 40) ?? exactlyOnce('ChargeCard at payments', shop.seen.charged, 40)
+        await waitUntil(wrong, options.timeoutMs ?? 15_000)
+        await idleAll(shop)
+        const after = wrong()
+        if (after) throw new Error(after)
+      } finally {
+        await shop.stop()
+      }
+    },
+  },
+  {
+    name: 'delivers a delayed retry of a failed attempt, and the retry succeeds',
+    async run(options) {
+      const shop = await startShop(options, 'retries')
+      try {
+        for (let n = 0; n < 10; n++) await shop.front.send(PlaceOrder, { n })
+        await waitUntil(() => exactlyOnce('ChargeCard at payments', shop.seen.charged, 10), options.timeoutMs ?? 15_000)
+        const odd = [...shop.attempts].filter(([n]) => n % 2 === 1)
+        if (odd.some(([, attempts]) => attempts !== 2)) throw new Error(`a declined card was tried ${odd.map(([, a]) => a).join(', ')} times; expected 2 (one failure, one delayed retry)`)
+      } finally {
+        await shop.stop()
+      }
+    },
+  },
+  {
+    name: 'delivers a deferred message once, never before it is due',
+    async run(options) {
+      const shop = await startShop(options, 'deferred')
+      try {
+        // A handler defers Remind by 300 ms: committed with a due time, held until then.
+        for (let n = 0; n < 5; n++) await shop.front.send(ScheduleReminder, { n, delayMs: 300 })
+        await waitUntil(() => exactlyOnce('Remind at orders', shop.seen.reminded, 5), options.timeoutMs ?? 15_000)
+        if (shop.remindedEarly.length > 0) throw new Error(`${shop.remindedEarly.length} deferred messages arrived before they were due`)
+      } finally {
+        await shop.stop()
+      }
+    },
+  },
+  {
+    name: 'after a restart, delivers nothing already handled again',
+    async run(options) {
+      const fileSystems: FileSystem[] = []
+      const first = await startShop(options, 'restart', fileSystems)
+      try {
+        for (let n = 0; n < 20; n++) await first.front.send(PlaceOrder, { n })
+        await waitUntil(() => exactlyOnce('OrderPlaced at payments', first.seen.placedAtPayments, 20) ?? exactlyOnce('ChargeCard at payments', first.seen.charged, 20), options.timeoutMs ?? 15_000)
+        await idleAll(first)
+      } finally {
+        await first.stop()
+      }
+      const second = await startShop(options, 'restart', fileSystems)
+      try {
+        await idleAll(second)
+        await new Promise((resolve) => setTimeout(resolve, 300))
+        const again = [...second.seen.orders, ...second.seen.charged, ...second.seen.placedAtOrders, ...second.seen.placedAtPayments]
+        if (again.length > 0) throw new Error(`${again.length} messages handled before the restart were handled again after it`)
+      } finally {
+        await second.stop()
+      }
+    },
+  },
+  {
+    name: 'says it is connected once started, with nothing unconfirmed when idle',
+    async run(options) {
+      const shop = await startShop(options, 'status')
+      try {
+        await shop.front.send(PlaceOrder, { n: 0 })
+        await waitUntil(() => exactlyOnce('ChargeCard at payments', shop.seen.charged, 1), options.timeoutMs ?? 15_000)
+        await idleAll(shop)
+        for (const bus of shop.buses) {
+          const status = bus.admin.transport()
+          if (status.state !== 'connected' || status.unconfirmed !== 0) throw new Error(`status ${JSON.stringify(status)}: expected connected with 0 unconfirmed`)
+        }
+      } finally {
+        await shop.stop()
+      }
+    },
+  },
+]
