@@ -3,6 +3,8 @@
 'use strict'
 
 const page = document.body.dataset.page
+// Where the console is mounted in its host app ('' at the root): its stream and pages are under it.
+const base = document.body.dataset.base ?? ''
 const $ = (selector, root = document) => root.querySelector(selector)
 const $$ = (selector, root = document) => [...root.querySelectorAll(selector)]
 
@@ -104,7 +106,7 @@ function renderOrders(orders) {
     const billing = cell(tick(order.billed ? 'billed' : cancelled ? '—' : '…', order.billed ? 'yes' : ''))
     const shipping = cell(tick(order.shipped ? 'shipped' : order.delayed ? 'delayed' : cancelled ? '—' : '…', order.shipped ? 'yes' : order.delayed ? 'late' : ''))
     const link = document.createElement('a')
-    link.href = `/conversations/${encodeURIComponent(order.conversationId)}`
+    link.href = `${base}/conversations/${encodeURIComponent(order.conversationId)}`
     link.textContent = 'conversation →'
     row.append(cell(code), sales, billing, shipping, cell(link))
     return row
@@ -174,7 +176,7 @@ function updateMonitoring(latest) {
 
 function connect() {
   const live = $('[data-live]')
-  const source = new EventSource('/api/stream')
+  const source = new EventSource(`${base}/api/stream`)
   source.addEventListener('open', () => live?.classList.add('on'))
   source.addEventListener('error', () => live?.classList.remove('on'))
   source.addEventListener('snapshot', (event) => {

@@ -1,31 +1,23 @@
 import { randomUUID } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
-import fastifyView from '@fastify/view'
-import { Eta } from 'eta'
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
-import { MailroomError, type Bus } from '../bus/index.js'
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { Bus } from '../bus/index.js'
 import { CancelOrder, PlaceOrder } from '../modules/sales/messages.js'
 import { createComparison, type ComparisonOptions } from '../rainy-day/comparison.js'
 import { chainSettings } from '../rainy-day/sync-chain.js'
-import type { ConsoleContext, OrderSummary, ShopReads } from './context.js'
-import { ConflictError, InternalServerError, NotFoundError, WebError } from './errors.js'
-import { createConversationLog } from './observers/conversation-log.js'
-import { createMetricsSampler } from './observers/metrics-sampler.js'
+import { mailroomConsole } from './console-plugin.js'
+import type { OrderSummary, ShopContext, ShopReads } from './context.js'
+import { handleError } from './error-handler.js'
+import { ConflictError, NotFoundError } from './errors.js'
 import { listeningUrl } from './listening-url.js'
 import { createRecentOrders } from './observers/recent-orders.js'
 import { registerSecurity } from './plugins/security.js'
 import { requireSameOriginJson } from './plugins/same-origin-json.js'
-import { actionRoutes } from './routes/actions.js'
-import { assetRoutes } from './routes/assets.js'
-import { conversationRoutes } from './routes/api/conversations.js'
-import { failedRoutes } from './routes/api/failed.js'
 import { gatewayRoutes } from './routes/api/gateway.js'
-import { moduleRoutes } from './routes/api/modules.js'
 import { orderRoutes } from './routes/api/orders.js'
 import { rainyDayRoutes } from './routes/api/rainy-day.js'
-import { streamRoutes } from './routes/api/stream.js'
-import { metricsRoutes } from './routes/metrics.js'
-import { pageRoutes } from './routes/pages.js'
+import { serveAssets } from './routes/assets.js'
+import { shopActionRoutes } from './routes/shop-actions.js'
+import { shopLinks, shopPageRoutes } from './routes/shop-pages.js'
 
 export interface AppOptions extends ShopReads {
   bus: Bus
@@ -47,10 +39,12 @@ export interface AppOptions extends ShopReads {
 }
 
 const defaultItems = ['Mailroom T-shirt']
+const ordersShown = 20
 
 /**
- * Builds the console: pages, JSON API and live stream over a running bus. Never listens (fastify's
- * testing guide): tests call `app.inject()`, src/main.ts calls `listen`.
+ * Builds the shop's web app: its own pages and API (placing orders, the order list, the rainy day) and the
+ * console (src/web/console-plugin.ts) mounted beside them at the root. Never listens (fastify's testing
+ * guide): tests call `app.inject()`, src/main.ts calls `listen`.
  */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -61,7 +55,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   })
   const { bus } = options
   const recentOrders = createRecentOrders()
-  const context: ConsoleContext = {
+  const shop: ShopContext = {
     bus,
     order: (orderId) => options.order(orderId),
     orders: (page) => options.orders(page),
@@ -108,10 +102,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       options.rainyDay,
     ),
     rainyDayChain: chainSettings(options.rainyDay?.chain),
-    conversations: createConversationLog(bus),
-    metrics: createMetricsSampler(bus, options.metricsIntervalMs === undefined ? {} : { intervalMs: options.metricsIntervalMs }),
     maxBatch: options.maxBatch ?? 1_000,
-    stream: { maxBufferedBytes: options.streamMaxBufferedBytes ?? 1024 * 1024, maxClients: options.streamMaxClients ?? 100, clients: 0, dropped: 0, refused: 0 },
     async placeOrder(items) {
       const orderId = `ord-${randomUUID().slice(0, 8)}`
       const sent = await bus.send(PlaceOrder, { orderId, items: items ?? defaultItems })
@@ -126,75 +117,36 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return { orderId, messageId: sent.messageId }
     },
   }
-  app.decorate('console', context)
+  app.decorate('shop', shop)
   app.addHook('onClose', async () => {
-    await context.comparison.close()
-    context.metrics.stop()
-    context.conversations.stop()
+    await shop.comparison.close()
   })
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const { statusCode, body } = describeError(error)
-    if (statusCode >= 500) request.log.error(error)
-    // A full or failing disk, a bus not yet started, a full live stream: worth trying again shortly.
-    if (statusCode === 503) reply.header('retry-after', body.code === 'MAILROOM_ERR_WEB_TOO_MANY_STREAMS' ? '5' : '1')
-    reply.code(statusCode).send(body)
-  })
+  app.setErrorHandler(handleError)
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({ statusCode: 404, code: 'MAILROOM_ERR_WEB_NOT_FOUND', error: 'Not Found', message: `No route ${request.method} ${request.url.split('?')[0]}` })
   })
-
   await registerSecurity(app)
-  await app.register(fastifyView, {
-    engine: { eta: new Eta() },
-    root: fileURLToPath(new URL('../../views', import.meta.url)),
-    layout: 'layout.eta',
-    viewExt: 'eta',
-  })
 
+  // What the shop adds to the console's live snapshots: the newest orders and the gateway's counts.
+  const snapshotExtras = async () => ({ orders: (await shop.orderPage({ limit: ordersShown })).items, gateway: shop.gateway() })
   await app.register(async (api) => {
     api.addHook('onRequest', requireSameOriginJson)
     await api.register(orderRoutes)
-    await api.register(moduleRoutes)
-    await api.register(failedRoutes)
-    await api.register(conversationRoutes)
     await api.register(gatewayRoutes)
-    await api.register(streamRoutes)
     await api.register(rainyDayRoutes)
   }, { prefix: '/api' })
-  await app.register(pageRoutes)
-  await app.register(actionRoutes, { prefix: '/actions' })
-  await app.register(metricsRoutes)
-  await app.register(assetRoutes, { prefix: '/assets' })
-  return app
-}
-
-const statusOfCode: Partial<Record<string, number>> = {
-  MAILROOM_ERR_MESSAGE_INVALID: 400,
-  MAILROOM_ERR_MODULE_NOT_FOUND: 404,
-  MAILROOM_ERR_BUS_NOT_STARTED: 503,
-  MAILROOM_ERR_JOURNAL_WRITE_FAILED: 503,
-}
-
-/** One place maps errors to HTTP: a 400 names the field, every JSON body keeps its MAILROOM_ERR_* code. */
-export function describeError(error: FastifyError): { statusCode: number; body: Record<string, unknown> } {
-  const make = (statusCode: number, code: string, message: string) => ({
-    statusCode,
-    body: { statusCode, code, error: statusText(statusCode), message },
+  await app.register(shopActionRoutes, { prefix: '/actions' })
+  await app.register(shopPageRoutes, { snapshotExtras })
+  await app.register(async (assets) => serveAssets(assets, ['rainy-day.js']), { prefix: '/assets' })
+  await app.register(mailroomConsole, {
+    bus,
+    home: false,
+    links: shopLinks,
+    snapshotExtras,
+    ...(options.metricsIntervalMs !== undefined ? { metricsIntervalMs: options.metricsIntervalMs } : {}),
+    ...(options.streamMaxBufferedBytes !== undefined ? { streamMaxBufferedBytes: options.streamMaxBufferedBytes } : {}),
+    ...(options.streamMaxClients !== undefined ? { streamMaxClients: options.streamMaxClients } : {}),
   })
-  if (error.validation) return make(400, 'MAILROOM_ERR_WEB_INVALID_REQUEST', error.message)
-  if (error instanceof WebError) return make(error.statusCode, error.code, error.message)
-  if (error.code === 'FST_CSRF_INVALID_TOKEN' || error.code === 'FST_CSRF_MISSING_SECRET') {
-    return make(403, 'MAILROOM_ERR_WEB_CSRF', 'The form had no valid CSRF token. Reload the page and try again.')
-  }
-  if (error instanceof MailroomError) return make(statusOfCode[error.code] ?? 500, error.code, error.message)
-  if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
-    return make(error.statusCode, error.statusCode === 415 ? 'MAILROOM_ERR_WEB_UNSUPPORTED_MEDIA_TYPE' : 'MAILROOM_ERR_WEB_INVALID_REQUEST', error.message)
-  }
-  const internal = new InternalServerError()
-  return make(internal.statusCode, internal.code, internal.message)
-}
-
-function statusText(statusCode: number): string {
-  return { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 503: 'Service Unavailable' }[statusCode] ?? (statusCode >= 500 ? 'Internal Server Error' : 'Error')
+  return app
 }

@@ -54,17 +54,38 @@ export interface ShopReads {
   timesCharged(orderId: string): number | undefined
 }
 
-/** What every route of the console may use. Attached once to the root instance as `app.console`. */
-export interface ConsoleContext extends ShopReads {
+/** A page of the host's, in the console's menu. */
+export interface ConsoleLink {
+  href: string
+  label: string
+  /** The `page` name a page of the host's renders with, so the menu marks it. */
+  page: string
+}
+
+/** What every route of the console may use: attached to the console plugin's own scope as `app.console`. */
+export interface ConsoleContext {
+  bus: Bus
+  conversations: ConversationLog
+  metrics: MetricsSampler
+  /** The live stream (/api/stream): its limit per client, and its clients now and dropped so far. */
+  stream: { readonly maxBufferedBytes: number; readonly maxClients: number; clients: number; dropped: number; refused: number }
+  /** Where the console is mounted: `''` at the root, or a prefix like `/mailroom`. */
+  base: string
+  /** Show, never change: controls hidden, every state-changing request refused with 403. */
+  readOnly: boolean
+  /** Whether the console serves its own page of module panels at `${base}/` (the shop serves its own). */
+  home: boolean
+  /** The host's own pages, first in the console's menu. */
+  links: readonly ConsoleLink[]
+  /** Fields the host adds to every live snapshot (the shop: its newest orders and the gateway's counts). */
+  snapshotExtras: () => Promise<Record<string, unknown>>
+}
+
+/** What the shop's own routes use: its reads, its orders, the rainy day. Attached to the root as `app.shop`. */
+export interface ShopContext extends ShopReads {
   bus: Bus
   /** Orders placed from this console: the list when Sales' data is in another process. */
   recentOrders: RecentOrders
-  conversations: ConversationLog
-  metrics: MetricsSampler
-  /** The rainy day: the same campaign against the synchronous chain and the messaging shop. */
-  comparison: Comparison
-  /** What the rainy day's chain does: its gateway's limit and latency, its callers' timeout and retries. */
-  rainyDayChain: Required<SyncChainOptions>
   /** Orders newest first: Sales' data when it is here, else the orders placed from this console. */
   orderPage(options: { cursor?: string; limit: number }): Promise<OrderPage>
   /** Places one order; resolves once PlaceOrder is on disk. */
@@ -73,12 +94,15 @@ export interface ConsoleContext extends ShopReads {
   cancelOrder(orderId: string): Promise<{ orderId: string; messageId: string }>
   /** The largest `count` POST /api/orders/batch accepts. */
   maxBatch: number
-  /** The live stream (/api/stream): its limit per client, and its clients now and dropped so far. */
-  stream: { readonly maxBufferedBytes: number; readonly maxClients: number; clients: number; dropped: number; refused: number }
+  /** The rainy day: the same campaign against the synchronous chain and the messaging shop. */
+  comparison: Comparison
+  /** What the rainy day's chain does: its gateway's limit and latency, its callers' timeout and retries. */
+  rainyDayChain: Required<SyncChainOptions>
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     console: ConsoleContext
+    shop: ShopContext
   }
 }

@@ -9,6 +9,9 @@ export const WebErrorCodes = {
   MAILROOM_ERR_WEB_CSRF: 'A form was posted without a valid CSRF token.',
   MAILROOM_ERR_WEB_CONFLICT: 'The request does not fit what the thing is now, e.g. cancelling an order whose window has passed.',
   MAILROOM_ERR_WEB_TOO_MANY_STREAMS: 'The live stream has as many clients as it takes (streamMaxClients); try again shortly.',
+  MAILROOM_ERR_WEB_NOT_AUTHENTICATED: "The host app's authenticate hook refused the request: sign in first (401).",
+  MAILROOM_ERR_WEB_READ_ONLY: 'The console is mounted read-only: it shows, it changes nothing (no stop, start, fault, retry or delete).',
+  MAILROOM_ERR_WEB_INVALID_OPTION: 'mailroomConsole was registered with an option it does not take, or a wrong value; the message names it.',
   MAILROOM_ERR_WEB_INTERNAL: 'The server failed; the details are in its log, not in the response.',
 } as const
 
@@ -64,6 +67,26 @@ export class ConflictError extends WebError {
 export class CsrfError extends WebError {
   constructor() {
     super('MAILROOM_ERR_WEB_CSRF', 403, 'The form had no valid CSRF token. Reload the page and try again.')
+  }
+}
+
+/** For a host's `authenticate` hook to throw: the request carries no (valid) credentials. */
+export class NotAuthenticatedError extends WebError {
+  constructor(message = 'Sign in to use the console.') {
+    super('MAILROOM_ERR_WEB_NOT_AUTHENTICATED', 401, message)
+  }
+}
+
+export class ReadOnlyError extends WebError {
+  constructor() {
+    super('MAILROOM_ERR_WEB_READ_ONLY', 403, 'This console is read-only: it shows the bus and changes nothing.')
+  }
+}
+
+/** A misconfigured mailroomConsole: refused when the host app registers it, before it serves anything. */
+export class ConsoleOptionError extends MailroomError<WebErrorCode> {
+  constructor(option: string, expected: string, actual: unknown) {
+    super('MAILROOM_ERR_WEB_INVALID_OPTION', `Expected mailroomConsole's \`${option}\` to be ${expected}, got ${typeof actual === 'string' ? `'${actual}'` : typeof actual}.`)
   }
 }
 

@@ -33,7 +33,7 @@ const helmetOptions: HelmetOptions = {
  * again for every request, and parsing the CSP directives was ~10% of the CPU of a POST /api/orders
  * (bench/profile-http.ts). Our headers do not vary per request (no nonces), so helmet runs once here.
  */
-function helmetHeaders(): Record<string, string> {
+export function securityHeaders(): Record<string, string> {
   const headers: Record<string, string> = {}
   const response = {
     setHeader: (name: string, value: string) => void (headers[name.toLowerCase()] = String(value)),
@@ -51,7 +51,7 @@ function helmetHeaders(): Record<string, string> {
  * so it applies to every route.
  */
 export async function registerSecurity(app: FastifyInstance): Promise<void> {
-  const headers = helmetHeaders()
+  const headers = securityHeaders()
   app.addHook('onRequest', async (_request, reply) => {
     reply.headers(headers)
   })

@@ -71,6 +71,9 @@ describe('the error catalogue', () => {
       new webErrors.ConflictError('no'),
       new webErrors.TooManyStreamsError(100),
       new webErrors.InternalServerError(),
+      new webErrors.ReadOnlyError(),
+      new webErrors.NotAuthenticatedError(),
+      new webErrors.ConsoleOptionError('bus', 'a bus made with createBus', undefined),
       new shopErrors.ShopModuleInvalidError('x'),
     ]
     expect(samples.map((error) => error.constructor)).toEqual(expect.arrayContaining(errorClasses))

@@ -4,7 +4,7 @@ import { NotFoundError } from '../../errors.js'
 /** The simulated payment gateway's counts: charges taken, repeated requests answered from memory, orders charged twice. */
 export async function gatewayRoutes(app: FastifyInstance): Promise<void> {
   app.get('/gateway', async () => {
-    const counts = app.console.gateway()
+    const counts = app.shop.gateway()
     // Billing (and so its gateway) runs in another process.
     if (!counts) throw new NotFoundError('payment gateway', 'in this process')
     return counts

@@ -11,7 +11,7 @@ const Limit = Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|1[0-9][0-9]|200)$' })
 
 /** Place orders and read them back as each module knows them. */
 export async function orderRoutes(app: FastifyInstance): Promise<void> {
-  const { console: shop } = app
+  const { shop } = app
 
   app.post('/orders', { schema: { body: Type.Object({ items: Type.Optional(Items) }, { additionalProperties: false }) } }, async (request, reply) => {
     const { items } = request.body as { items?: string[] }

@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { services, sideChoices, type ComparisonReport, type ComparisonSettings } from '../../../rainy-day/comparison.js'
 import { listeningUrl } from '../../listening-url.js'
-import type { ConsoleContext } from '../../context.js'
+import type { ShopContext } from '../../context.js'
 import { ConflictError } from '../../errors.js'
 
 /** The largest campaign the page runs: bounded, it runs on this machine, on loopback. */
@@ -34,20 +34,20 @@ export function settingsOf(body: Static<typeof RunBody>): ComparisonSettings {
 
 /** Starts a run of the rainy day, or says why not (one at a time; the console must be listening). */
 export function startRainyDay(app: FastifyInstance, settings: ComparisonSettings): ComparisonReport {
-  const { comparison } = app.console
+  const { comparison } = app.shop
   if (comparison.running) throw new ConflictError('A rainy-day run is in progress; wait for it to finish.')
   if (listeningUrl(app) === undefined) throw new ConflictError('The rainy day sends its campaign over HTTP: the console must listen on a port.')
   return comparison.start(settings)
 }
 
 /** The page's and the API's view of the rainy day: the latest run's figures and what the chain does. */
-export function rainyDayState(shop: ConsoleContext) {
+export function rainyDayState(shop: ShopContext) {
   return { running: shop.comparison.running, latest: shop.comparison.latest() ?? null, chain: shop.rainyDayChain, limits: rainyDayLimits, defaults: rainyDayDefaults }
 }
 
 /** GET /api/rainy-day: the latest run, live while it runs. POST /api/rainy-day/runs: start one (202). */
 export async function rainyDayRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/rainy-day', async () => rainyDayState(app.console))
+  app.get('/rainy-day', async () => rainyDayState(app.shop))
   app.post('/rainy-day/runs', { schema: { body: RunBody } }, async (request, reply) => {
     reply.code(202)
     return startRainyDay(app, settingsOf(request.body as Static<typeof RunBody>))

@@ -1,45 +1,40 @@
 import { createChannel, createSession, type Session } from 'better-sse'
 import type { FastifyInstance } from 'fastify'
-import type { LogLine } from '../../../bus/index.js'
-import type { ConsoleContext, GatewayCounts, OrderSummary } from '../../context.js'
+import type { Bus, LogLine } from '../../../bus/index.js'
 import { dropSlowClients, type BufferedResponse } from '../../observers/slow-clients.js'
 import { TooManyStreamsError } from '../../errors.js'
 
-/** What the panels show, as one SSE event. */
+/** What the panels show, as one SSE event; the host adds fields of its own (the shop: orders, gateway). */
 export interface ConsoleSnapshot {
-  modules: ReturnType<ConsoleContext['bus']['admin']['modules']>
-  /** The newest orders. */
-  orders: OrderSummary[]
-  /** The payment gateway's counts (charged, duplicates answered from memory, charged twice), when Billing is here. */
-  gateway: GatewayCounts | undefined
+  modules: ReturnType<Bus['admin']['modules']>
   /** Per module: its active saga instances (the first few) and how many there are. */
   sagas: Record<string, { count: number; instances: { saga: string; id: string; data: unknown }[] }>
   logs: LogLine[]
   failedCount: number
   /** How messages travel: embedded, or the broker and its connection's state. */
-  transport: ReturnType<ConsoleContext['bus']['admin']['transport']>
+  transport: ReturnType<Bus['admin']['transport']>
+  [extra: string]: unknown
 }
 
-export async function snapshot(shop: ConsoleContext, logs: LogLine[]): Promise<ConsoleSnapshot> {
-  const modules = shop.bus.admin.modules()
+/** The panels' data now, with the host's extras. */
+export async function snapshot(bus: Bus, logs: LogLine[], extras: () => Promise<Record<string, unknown>> = async () => ({})): Promise<ConsoleSnapshot> {
+  const modules = bus.admin.modules()
   return {
+    ...(await extras()),
     modules,
-    orders: (await shop.orderPage({ limit: ordersShown })).items,
-    gateway: shop.gateway(),
     sagas: Object.fromEntries(
       modules.map((module) => {
-        const instances = shop.bus.admin.sagas(module.name)
+        const instances = bus.admin.sagas(module.name)
         return [module.name, { count: instances.length, instances: instances.slice(0, sagasShown) }]
       }),
     ),
     logs,
     failedCount: modules.reduce((sum, module) => sum + module.errorQueueLength, 0),
-    transport: shop.bus.admin.transport(),
+    transport: bus.admin.transport(),
   }
 }
 
 const tickMs = 250
-const ordersShown = 20
 const sagasShown = 5
 const logsPerTick = 100
 
@@ -50,6 +45,7 @@ const logsPerTick = 100
  */
 export async function streamRoutes(app: FastifyInstance): Promise<void> {
   const shop = app.console
+  const sendSnapshot = (logs: LogLine[]) => snapshot(shop.bus, logs, shop.snapshotExtras)
   const channel = createChannel()
   const responses = new Map<Session, BufferedResponse>()
   const stats = shop.stream
@@ -100,7 +96,7 @@ export async function streamRoutes(app: FastifyInstance): Promise<void> {
     pendingLogs = []
     // Orders are read from the modules' data (on disk): one snapshot at a time.
     building = true
-    snapshot(shop, logs)
+    sendSnapshot(logs)
       .then((data) => broadcast(data, 'snapshot'))
       .catch((error: unknown) => app.log.error(error))
       .finally(() => (building = false))
@@ -126,7 +122,7 @@ export async function streamRoutes(app: FastifyInstance): Promise<void> {
     const headers = Object.fromEntries(Object.entries(reply.getHeaders()).map(([name, value]) => [name, value === undefined ? undefined : String(value)]))
     reply.hijack()
     const session = await createSession(request.raw, reply.raw, { headers, keepAlive: 15_000 })
-    session.push(await snapshot(shop, []), 'snapshot')
+    session.push(await sendSnapshot([]), 'snapshot')
     channel.register(session)
     responses.set(session, reply.raw)
     stats.clients = responses.size

@@ -1,0 +1,63 @@
+import { Type } from '@sinclair/typebox'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { NotFoundError } from '../errors.js'
+import { rejectCrossOrigin } from '../plugins/same-origin-json.js'
+
+const Csrf = { _csrf: Type.String({ minLength: 1, maxLength: 200 }) }
+const ModuleParams = Type.Object({ name: Type.String({ pattern: '^[a-z][a-z0-9-]{0,62}$' }) })
+/** One id per checkbox; a form with one checked box sends a string, with several an array. */
+const IdList = Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 10_000 })])
+const asList = (value: string | string[] | undefined) => (value === undefined ? [] : Array.isArray(value) ? value : [value])
+
+/** Back to `back` (303), or the result as JSON for the page's script, which submits the same forms with fetch. */
+export function formDone(request: FastifyRequest, reply: FastifyReply, back: string, result: unknown) {
+  if (request.headers.accept?.includes('application/json')) return reply.send(result)
+  return reply.redirect(back, 303)
+}
+
+/** Guards a scope of HTML forms: same origin, then the CSRF token (after the body is parsed, before the schema: a missing token is a 403, not a 400). */
+export function guardForms(app: FastifyInstance): void {
+  app.addHook('onRequest', async (request) => rejectCrossOrigin(request))
+  app.addHook('preValidation', app.csrfProtection)
+}
+
+/**
+ * The console's HTML forms (they work without JavaScript): a module's stop, start and fault, the failed
+ * messages' retry and delete. POST with a CSRF token, then back to the page.
+ */
+export async function consoleActionRoutes(app: FastifyInstance): Promise<void> {
+  const shop = app.console
+  const { admin } = shop.bus
+  guardForms(app)
+  const requireModule = (name: string) => {
+    if (!shop.bus.admin.moduleNames().includes(name)) throw new NotFoundError('module', name)
+    return name
+  }
+
+  app.post('/modules/:name/:action', { schema: { params: Type.Object({ ...ModuleParams.properties, action: Type.Union([Type.Literal('stop'), Type.Literal('start'), Type.Literal('fault-on'), Type.Literal('fault-off')]) }), body: Type.Object({ ...Csrf }, { additionalProperties: false }) } }, async (request, reply) => {
+    const { name, action } = request.params as { name: string; action: 'stop' | 'start' | 'fault-on' | 'fault-off' }
+    requireModule(name)
+    if (action === 'stop') admin.stopModule(name)
+    else if (action === 'start') admin.startModule(name)
+    else admin.setFault(name, action === 'fault-on')
+    return formDone(request, reply, `${shop.base}/`, admin.module(name))
+  })
+
+  const FailedSelection = { body: Type.Object({ ...Csrf, ids: Type.Optional(IdList), q: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }) }
+  /** Back to the failed messages, keeping the search and saying what happened. */
+  const backToFailed = (q: string | undefined, done: string) => `${shop.base}/failed?${new URLSearchParams({ ...(q ? { q } : {}), done })}`
+
+  app.post('/failed/retry', { schema: FailedSelection }, async (request, reply) => {
+    const body = request.body as { ids?: string | string[]; q?: string }
+    // The ids are the selection as the page showed it at the click: later failures are not swept in.
+    const result = await admin.retryFailed(asList(body.ids))
+    const already = result.notFound.length ? `; ${result.notFound.length} were already retried or deleted` : ''
+    return formDone(request, reply, backToFailed(body.q, `Retried ${result.retried.length}${already}`), result)
+  })
+
+  app.post('/failed/delete', { schema: FailedSelection }, async (request, reply) => {
+    const body = request.body as { ids?: string | string[]; q?: string }
+    const result = await admin.deleteFailed(asList(body.ids))
+    return formDone(request, reply, backToFailed(body.q, `Deleted ${result.deleted.length}`), result)
+  })
+}

@@ -1,0 +1,53 @@
+import { Type } from '@sinclair/typebox'
+import type { FastifyInstance } from 'fastify'
+import type { Bus } from '../../bus/index.js'
+import { groupFailures, searchFailures } from '../failed-groups.js'
+import { consoleNav, renderPage } from '../render.js'
+import { layoutSequence } from '../sequence-diagram.js'
+import { ConversationParams } from './api/conversations.js'
+import { snapshot } from './api/stream.js'
+
+/** The module panels' data as the page renders them (views/panels.eta); the stream keeps them current. */
+export async function panelsData(bus: Bus, extras?: () => Promise<Record<string, unknown>>) {
+  const now = await snapshot(bus, [], extras)
+  const logs = Object.fromEntries(bus.admin.moduleNames().map((name) => [name, bus.admin.logs(name).slice(-12)]))
+  return { snapshot: now, logs, transportText: describeTransport(now.transport) }
+}
+
+/** The console's pages, rendered on the server (Eta escapes every value by default). */
+export async function consolePageRoutes(app: FastifyInstance): Promise<void> {
+  const console = app.console
+  const { admin } = console.bus
+  const page = (title: string, name: string) => ({ title, page: name, base: console.base, nav: consoleNav(console), readOnly: console.readOnly })
+
+  if (console.home) {
+    app.get('/', async (_request, reply) => {
+      const csrfToken = await reply.generateCsrf()
+      return renderPage(reply, 'modules', { ...page('Modules', 'modules'), csrfToken, ...(await panelsData(console.bus)) })
+    })
+  }
+
+  app.get('/failed', { schema: { querystring: Type.Object({ q: Type.Optional(Type.String({ maxLength: 200 })), done: Type.Optional(Type.String({ maxLength: 200 })) }) } }, async (request, reply) => {
+    const { q = '', done } = request.query as { q?: string; done?: string }
+    const csrfToken = await reply.generateCsrf()
+    const matching = searchFailures(admin.failedMessages(), q)
+    const schedules = admin.moduleNames().map((name) => ({ name, text: admin.retrySchedule(name).text }))
+    return renderPage(reply, 'failed', { ...page('Failed messages', 'failed'), csrfToken, q, done, groups: groupFailures(matching), total: matching.length, schedules })
+  })
+
+  app.get('/conversations/:id', { schema: { params: ConversationParams } }, async (request, reply) => {
+    const { id } = request.params as { id: string }
+    const steps = await console.conversations.get(id)
+    if (!steps) return renderPage(reply.code(404), 'not-found', { ...page('Not found', ''), what: `conversation ${id}` })
+    return renderPage(reply, 'conversation', { ...page('Conversation', ''), id, diagram: layoutSequence(steps, admin.moduleNames()), steps })
+  })
+
+  app.get('/monitoring', async (_request, reply) => renderPage(reply, 'monitoring', { ...page('Monitoring', 'monitoring'), modules: admin.modules(), history: console.metrics.history() }))
+}
+
+/** One line for people: how messages travel (the page script keeps it current with the same words). */
+export function describeTransport(transport: { kind: string; state: string; address: string; unconfirmed: number }): string {
+  if (transport.kind === 'embedded') return 'Transport: embedded, every module in this process'
+  const waiting = transport.unconfirmed > 0 ? `, ${transport.unconfirmed} waiting for the broker` : ''
+  return `Transport: RabbitMQ at ${transport.address}, ${transport.state}${waiting}`
+}
