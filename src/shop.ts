@@ -8,7 +8,7 @@ import { shippingView } from './modules/shipping/index.js'
 import { warnWhenSlow } from './shop-behaviors.js'
 import { ShopModuleInvalidError } from './shop-errors.js'
 import * as shopModules from './shop-modules.js'
-import type { OrderSummary, OrderView } from './web/context.js'
+import type { OrderSummary, OrderView } from './web/shop-context.js'
 
 export interface ShopOptions extends Omit<BusOptions, 'modules' | 'routes'> {
   recoverability?: RecoverabilityOptions

@@ -15,8 +15,11 @@ function readmeFiles(): { file: string; text: string }[] {
   return [...section.matchAll(/```js\n\/\/ file: (\S+)\n([\s\S]*?)```/g)].map((match) => ({ file: match[1]!, text: match[2]! }))
 }
 
-/** Plain Node: no TypeScript loader from this repository's test run. */
-const plainEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'NODE_OPTIONS' && !name.startsWith('VITEST')))
+/**
+ * A stranger's shell: no TypeScript loader from this repository's test run, and none of the npm settings
+ * that `npm test` passes down to its children (this repository's engine-strict among them).
+ */
+const plainEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'NODE_OPTIONS' && !name.startsWith('VITEST') && !name.toLowerCase().startsWith('npm_')))
 const run = (command: string, args: string[], cwd: string) => execFileSync(command, args, { cwd, env: plainEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 })
 
 /** A TypeScript file of a user's: compiles against the installed types, and the types are real (not `any`). */
@@ -41,8 +44,32 @@ export async function check(): Promise<void> {
 }
 `
 
+/** The console mounted read-only under /ops in a project's Fastify app; prints what each request answered. */
+const consoleFile = `import Fastify from 'fastify'
+import { createBus } from 'mailroom'
+import { mailroomConsole } from 'mailroom/console'
+import { sales } from './sales.mjs'
+
+const bus = createBus({ storage: 'memory', modules: [sales], routes: { PlaceOrder: 'sales' } })
+await bus.start()
+const app = Fastify()
+app.get('/', async () => 'my app')
+await app.register(mailroomConsole, { bus, prefix: '/ops', readOnly: true, metricsIntervalMs: 60000 })
+const status = async (method, url) => (await app.inject({ method, url, headers: { 'content-type': 'application/json' }, payload: method === 'GET' ? undefined : '{}' })).statusCode
+console.log(JSON.stringify({
+  home: await status('GET', '/ops/'),
+  failed: await status('GET', '/ops/failed'),
+  script: await status('GET', '/ops/assets/app.js'),
+  modules: await status('GET', '/ops/api/modules'),
+  stop: await status('POST', '/ops/api/modules/sales/stop'),
+  own: (await app.inject({ method: 'GET', url: '/' })).body,
+}))
+await app.close()
+await bus.stop()
+`
+
 describe('the package, installed in a project outside the repository', () => {
-  it('packs, installs, runs two modules and a handler test with plain node, and type-checks against its types', { timeout: 240_000 }, () => {
+  it('packs, installs, runs two modules and a handler test with plain node, type-checks against its types, and mounts its console', { timeout: 240_000 }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'mailroom-package-'))
     try {
       // 1. npm pack builds dist/ (prepack) and writes the tarball.
@@ -57,7 +84,8 @@ describe('the package, installed in a project outside the repository', () => {
       run('npm', ['install', join(dir, tarball!), '@types/node@20', '--no-audit', '--no-fund', '--prefer-offline'], project)
       const installed = readdirSync(join(project, 'node_modules'))
       expect(installed).toEqual(expect.arrayContaining(['mailroom', '@sinclair']))
-      for (const appOnly of ['fastify', 'eta', 'tsx', 'rabbitmq-client', 'prom-client']) expect(installed).not.toContain(appOnly)
+      // Optional peers (the AMQP client, the console's Fastify and its helpers) come only when asked for.
+      for (const notAskedFor of ['fastify', 'eta', 'tsx', 'rabbitmq-client', 'prom-client', 'helmet']) expect(installed).not.toContain(notAskedFor)
 
       // 3. The README's files, run with plain node.
       const files = readmeFiles()
@@ -75,6 +103,14 @@ describe('the package, installed in a project outside the repository', () => {
       writeFileSync(join(project, 'typed.ts'), typedFile)
       writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, skipLibCheck: false, types: ['node'] }, files: ['typed.ts'] }))
       run('node', [join(root, 'node_modules/typescript/bin/tsc'), '-p', project], project)
+
+      // 6. mailroom/console in the project's own Fastify app, under a prefix, once its peers are installed.
+      const peers = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { peerDependencies: Record<string, string>; peerDependenciesMeta: Record<string, { optional?: boolean }> }
+      const consolePeers = Object.keys(peers.peerDependencies).filter((name) => peers.peerDependenciesMeta[name]?.optional && name !== 'rabbitmq-client')
+      run('npm', ['install', ...consolePeers.map((name) => `${name}@${peers.peerDependencies[name]}`), '--no-audit', '--no-fund', '--prefer-offline'], project)
+      writeFileSync(join(project, 'ops.mjs'), consoleFile)
+      const served = JSON.parse(run('node', ['ops.mjs'], project)) as Record<string, number | string>
+      expect(served).toMatchObject({ home: 200, failed: 200, script: 200, modules: 200, stop: 403, own: 'my app' })
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

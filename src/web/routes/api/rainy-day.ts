@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { services, sideChoices, type ComparisonReport, type ComparisonSettings } from '../../../rainy-day/comparison.js'
 import { listeningUrl } from '../../listening-url.js'
-import type { ShopContext } from '../../context.js'
+import type { ShopContext } from '../../shop-context.js'
 import { ConflictError } from '../../errors.js'
 
 /** The largest campaign the page runs: bounded, it runs on this machine, on loopback. */
