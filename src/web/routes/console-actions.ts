@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { NotFoundError } from '../errors.js'
 import { rejectCrossOrigin } from '../plugins/same-origin-json.js'
 
@@ -25,7 +26,8 @@ export function guardForms(app: FastifyInstance): void {
  * The console's HTML forms (they work without JavaScript): a module's stop, start and fault, the failed
  * messages' retry and delete. POST with a CSRF token, then back to the page.
  */
-export async function consoleActionRoutes(app: FastifyInstance): Promise<void> {
+export async function consoleActionRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const shop = app.console
   const { admin } = shop.bus
   guardForms(app)
@@ -35,7 +37,7 @@ export async function consoleActionRoutes(app: FastifyInstance): Promise<void> {
   }
 
   app.post('/modules/:name/:action', { schema: { params: Type.Object({ ...ModuleParams.properties, action: Type.Union([Type.Literal('stop'), Type.Literal('start'), Type.Literal('fault-on'), Type.Literal('fault-off')]) }), body: Type.Object({ ...Csrf }, { additionalProperties: false }) } }, async (request, reply) => {
-    const { name, action } = request.params as { name: string; action: 'stop' | 'start' | 'fault-on' | 'fault-off' }
+    const { name, action } = request.params
     requireModule(name)
     if (action === 'stop') admin.stopModule(name)
     else if (action === 'start') admin.startModule(name)
@@ -48,7 +50,7 @@ export async function consoleActionRoutes(app: FastifyInstance): Promise<void> {
   const backToFailed = (q: string | undefined, done: string) => `${shop.base}/failed?${new URLSearchParams({ ...(q ? { q } : {}), done })}`
 
   app.post('/failed/retry', { schema: FailedSelection }, async (request, reply) => {
-    const body = request.body as { ids?: string | string[]; q?: string }
+    const body = request.body
     // The ids are the selection as the page showed it at the click: later failures are not swept in.
     const result = await admin.retryFailed(asList(body.ids))
     const already = result.notFound.length ? `; ${result.notFound.length} were already retried or deleted` : ''
@@ -56,7 +58,7 @@ export async function consoleActionRoutes(app: FastifyInstance): Promise<void> {
   })
 
   app.post('/failed/delete', { schema: FailedSelection }, async (request, reply) => {
-    const body = request.body as { ids?: string | string[]; q?: string }
+    const body = request.body
     const result = await admin.deleteFailed(asList(body.ids))
     return formDone(request, reply, backToFailed(body.q, `Deleted ${result.deleted.length}`), result)
   })

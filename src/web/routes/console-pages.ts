@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Bus } from '../../bus/index.js'
 import { groupFailures, searchFailures } from '../failed-groups.js'
 import { consoleNav, renderPage } from '../render.js'
@@ -15,7 +16,8 @@ export async function panelsData(bus: Bus, extras?: () => Promise<Record<string,
 }
 
 /** The console's pages, rendered on the server (Eta escapes every value by default). */
-export async function consolePageRoutes(app: FastifyInstance): Promise<void> {
+export async function consolePageRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const console = app.console
   const { admin } = console.bus
   const page = (title: string, name: string) => ({ title, page: name, base: console.base, nav: consoleNav(console), readOnly: console.readOnly })
@@ -28,7 +30,7 @@ export async function consolePageRoutes(app: FastifyInstance): Promise<void> {
   }
 
   app.get('/failed', { schema: { querystring: Type.Object({ q: Type.Optional(Type.String({ maxLength: 200 })), done: Type.Optional(Type.String({ maxLength: 200 })) }) } }, async (request, reply) => {
-    const { q = '', done } = request.query as { q?: string; done?: string }
+    const { q = '', done } = request.query
     const csrfToken = await reply.generateCsrf()
     const matching = searchFailures(admin.failedMessages(), q)
     const schedules = admin.moduleNames().map((name) => ({ name, text: admin.retrySchedule(name).text }))
@@ -36,7 +38,7 @@ export async function consolePageRoutes(app: FastifyInstance): Promise<void> {
   })
 
   app.get('/conversations/:id', { schema: { params: ConversationParams } }, async (request, reply) => {
-    const { id } = request.params as { id: string }
+    const { id } = request.params
     const steps = await console.conversations.get(id)
     if (!steps) return renderPage(reply.code(404), 'not-found', { ...page('Not found', ''), what: `conversation ${id}` })
     return renderPage(reply, 'conversation', { ...page('Conversation', ''), id, diagram: layoutSequence(steps, admin.moduleNames()), steps })

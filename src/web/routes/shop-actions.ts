@@ -1,5 +1,6 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { InvalidRequestError } from '../errors.js'
 import { rainyDayLimits, settingsOf, SidesChoice, startRainyDay, StopChoice } from './api/rainy-day.js'
 import { formDone, guardForms } from './console-actions.js'
@@ -7,7 +8,8 @@ import { formDone, guardForms } from './console-actions.js'
 const Csrf = { _csrf: Type.String({ minLength: 1, maxLength: 200 }) }
 
 /** The shop's HTML forms: place orders, cancel one, run the rainy day. POST with a CSRF token, then back to the page. */
-export async function shopActionRoutes(app: FastifyInstance): Promise<void> {
+export async function shopActionRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const { shop } = app
   guardForms(app)
 
@@ -19,7 +21,7 @@ export async function shopActionRoutes(app: FastifyInstance): Promise<void> {
     '/orders/batch',
     { schema: { body: Type.Object({ ...Csrf, count: Type.String({ pattern: '^[0-9]{1,5}$' }) }, { additionalProperties: false }) } },
     async (request, reply) => {
-      const count = Number((request.body as { count: string }).count)
+      const count = Number(request.body.count)
       if (count < 1 || count > shop.maxBatch) throw new InvalidRequestError(`body/count must be between 1 and ${shop.maxBatch}`)
       const placed = await Promise.all(Array.from({ length: count }, () => shop.placeOrder(undefined)))
       return formDone(request, reply, '/', { orderIds: placed.map((order) => order.orderId) })
@@ -29,7 +31,7 @@ export async function shopActionRoutes(app: FastifyInstance): Promise<void> {
   app.post(
     '/orders/:id/cancel',
     { schema: { params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) }), body: Type.Object({ ...Csrf }, { additionalProperties: false }) } },
-    async (request, reply) => formDone(request, reply, '/', await shop.cancelOrder((request.params as { id: string }).id)),
+    async (request, reply) => formDone(request, reply, '/', await shop.cancelOrder(request.params.id)),
   )
 
   // A form's fields are text: the patterns give the ranges, the same as the JSON API's.
@@ -50,7 +52,7 @@ export async function shopActionRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const body = request.body as { orders: string; clients: string; stop: Static<typeof StopChoice>; sides: Static<typeof SidesChoice> }
+      const body = request.body
       const orders = Number(body.orders)
       const clients = Number(body.clients)
       if (orders < 1 || orders > rainyDayLimits.maxOrders) throw new InvalidRequestError(`body/orders must be between 1 and ${rainyDayLimits.maxOrders}`)

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { ConsoleLink } from '../context.js'
 import { consoleNav, renderPage } from '../render.js'
 import { rainyDayState } from './api/rainy-day.js'
@@ -15,7 +16,8 @@ export const shopLinks: readonly ConsoleLink[] = [
 const ordersPerPage = 50
 
 /** The shop's own pages, beside the console (mounted at the root: its base is ''). */
-export async function shopPageRoutes(app: FastifyInstance, options: { snapshotExtras: () => Promise<Record<string, unknown>> }): Promise<void> {
+export async function shopPageRoutes(fastify: FastifyInstance, options: { snapshotExtras: () => Promise<Record<string, unknown>> }): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const { shop } = app
   const nav = consoleNav({ base: '', home: false, links: shopLinks })
   const page = (title: string, name: string) => ({ title, page: name, base: '', nav, readOnly: false })
@@ -26,7 +28,7 @@ export async function shopPageRoutes(app: FastifyInstance, options: { snapshotEx
   })
 
   app.get('/orders', { schema: { querystring: Type.Object({ cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })) }, { additionalProperties: false }) } }, async (request, reply) => {
-    const { cursor } = request.query as { cursor?: string }
+    const { cursor } = request.query
     const orders = await shop.orderPage({ limit: ordersPerPage, ...(cursor ? { cursor } : {}) })
     return renderPage(reply, 'orders', { ...page('All orders', 'orders'), limit: ordersPerPage, cursor, orders })
   })

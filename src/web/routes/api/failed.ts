@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { ConsoleContext } from '../../context.js'
 import { InvalidRequestError } from '../../errors.js'
 import { groupFailures, searchFailures } from '../../failed-groups.js'
@@ -23,19 +24,20 @@ export function selectForRetry(shop: ConsoleContext, body: { ids?: string[]; gro
 }
 
 /** The error queue, grouped by cause, with retry and delete. */
-export async function failedRoutes(app: FastifyInstance): Promise<void> {
+export async function failedRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const shop = app.console
   const { admin } = shop.bus
 
   app.get('/failed', { schema: { querystring: Type.Object({ q: Type.Optional(Type.String({ maxLength: 200 })) }) } }, async (request) => {
-    const { q } = request.query as { q?: string }
+    const { q } = request.query
     const schedules = Object.fromEntries(shop.bus.admin.moduleNames().map((name) => [name, admin.retrySchedule(name)]))
     return { groups: groupFailures(searchFailures(admin.failedMessages(), q ?? '')), schedules }
   })
 
-  app.post('/failed/retry', { schema: { body: RetryBody } }, async (request) => admin.retryFailed(selectForRetry(shop, request.body as never)))
+  app.post('/failed/retry', { schema: { body: RetryBody } }, async (request) => admin.retryFailed(selectForRetry(shop, request.body)))
 
   app.post('/failed/delete', { schema: { body: Type.Object({ ids: Ids }, { additionalProperties: false }) } }, async (request) =>
-    admin.deleteFailed((request.body as { ids: string[] }).ids),
+    admin.deleteFailed(request.body.ids),
   )
 }

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { NotFoundError } from '../../errors.js'
 
 const Items = Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { minItems: 1, maxItems: 50 })
@@ -10,11 +11,12 @@ const Cursor = Type.String({ pattern: '^[0-9]{1,15}$' })
 const Limit = Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|1[0-9][0-9]|200)$' })
 
 /** Place orders and read them back as each module knows them. */
-export async function orderRoutes(app: FastifyInstance): Promise<void> {
+export async function orderRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const { shop } = app
 
   app.post('/orders', { schema: { body: Type.Object({ items: Type.Optional(Items) }, { additionalProperties: false }) } }, async (request, reply) => {
-    const { items } = request.body as { items?: string[] }
+    const { items } = request.body
     reply.code(202)
     return shop.placeOrder(items)
   })
@@ -23,7 +25,7 @@ export async function orderRoutes(app: FastifyInstance): Promise<void> {
     '/orders/batch',
     { schema: { body: Type.Object({ count: Type.Integer({ minimum: 1, maximum: shop.maxBatch }) }, { additionalProperties: false }) } },
     async (request, reply) => {
-      const { count } = request.body as { count: number }
+      const { count } = request.body
       const placed = await Promise.all(Array.from({ length: count }, () => shop.placeOrder(undefined)))
       reply.code(202)
       return { orderIds: placed.map((order) => order.orderId) }
@@ -31,7 +33,7 @@ export async function orderRoutes(app: FastifyInstance): Promise<void> {
   )
 
   app.post('/orders/:id/cancel', { schema: { params: Type.Object({ id: OrderId }) } }, async (request, reply) => {
-    const { id } = request.params as { id: string }
+    const { id } = request.params
     reply.code(202)
     return shop.cancelOrder(id)
   })
@@ -40,13 +42,13 @@ export async function orderRoutes(app: FastifyInstance): Promise<void> {
     '/orders',
     { schema: { querystring: Type.Object({ cursor: Type.Optional(Cursor), limit: Type.Optional(Limit) }, { additionalProperties: false }) } },
     async (request) => {
-      const { cursor, limit = '50' } = request.query as { cursor?: string; limit?: string }
+      const { cursor, limit = '50' } = request.query
       return shop.orderPage({ limit: Number(limit), ...(cursor ? { cursor } : {}) })
     },
   )
 
   app.get('/orders/:id', { schema: { params: Type.Object({ id: OrderId }) } }, async (request) => {
-    const { id } = request.params as { id: string }
+    const { id } = request.params
     const view = await shop.order(id)
     if (!view) throw new NotFoundError('order', id)
     return view

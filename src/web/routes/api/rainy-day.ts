@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { services, sideChoices, type ComparisonReport, type ComparisonSettings } from '../../../rainy-day/comparison.js'
 import { listeningUrl } from '../../listening-url.js'
 import type { ShopContext } from '../../shop-context.js'
@@ -46,10 +47,11 @@ export function rainyDayState(shop: ShopContext) {
 }
 
 /** GET /api/rainy-day: the latest run, live while it runs. POST /api/rainy-day/runs: start one (202). */
-export async function rainyDayRoutes(app: FastifyInstance): Promise<void> {
+export async function rainyDayRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   app.get('/rainy-day', async () => rainyDayState(app.shop))
   app.post('/rainy-day/runs', { schema: { body: RunBody } }, async (request, reply) => {
     reply.code(202)
-    return startRainyDay(app, settingsOf(request.body as Static<typeof RunBody>))
+    return startRainyDay(app, settingsOf(request.body))
   })
 }
