@@ -4,7 +4,7 @@ import { createAdmin } from './admin/create-admin.js'
 import { systemClock, type Clock } from './clock.js'
 import type { ModuleDefinition } from './endpoint/define-module.js'
 import type { SendOptions } from './endpoint/handler-context.js'
-import { createModuleRuntime, type ModuleRuntime, type QueueSpill } from './endpoint/module-runtime.js'
+import { createModuleCounters, createModuleRuntime, type ModuleRuntime, type QueueSpill } from './endpoint/module-runtime.js'
 import { createEmbeddedTransport } from './transport/embedded-transport.js'
 import { createTransportHost } from './transport/transport-host.js'
 import type { Transport } from './transport/transport.js'
@@ -22,6 +22,7 @@ import { createMemoryFileSystem } from './outbox/memory-file-system.js'
 import { createOutbox } from './outbox/outbox.js'
 import { requireBehaviors, type Behavior } from './pipeline/behavior.js'
 import { isFaultInjection } from './faults/fault-injection.js'
+import { StartedParts } from './lifecycle/started-parts.js'
 import { createIncomingPipeline } from './pipeline/incoming.js'
 import { prepareOutgoing, type SendMode } from './pipeline/outgoing.js'
 import type { OutgoingEntry } from './outbox/record.js'
@@ -231,7 +232,8 @@ export function createBus(options: BusOptions): Bus {
   const retention = audit
     ? createAuditRetention({ outbox, modules: moduleNames, ...audit, clock, onError: (error) => signals.emit('bus:error', { error, during: "keeping the audit within its retention" }) })
     : undefined
-  let retentionTimer: ReturnType<typeof setInterval> | undefined
+  /** What start() started, for stop() (or a failed start) to stop, the last first. */
+  const parts = new StartedParts()
 
   const runtimes = new Map<string, ModuleRuntime>()
   const runtimeOf = (name: string): ModuleRuntime => {
@@ -326,10 +328,12 @@ export function createBus(options: BusOptions): Bus {
 
   for (const module of options.modules) {
     if (!moduleNames.includes(module.name)) continue
+    // The module's counters, shared by its pipeline (retries, failures) and its runtime (handled, times).
+    const counters = createModuleCounters()
     const process = createIncomingPipeline({
       module,
       behaviors: [...busBehaviors, ...module.behaviors],
-      runtime: () => runtimeOf(module.name),
+      counters,
       topology,
       outbox,
       data: outbox.data(module.name),
@@ -351,7 +355,7 @@ export function createBus(options: BusOptions): Bus {
     })
     runtimes.set(
       module.name,
-      createModuleRuntime({ name: module.name, concurrency: module.concurrency, maxPerSecond: module.maxPerSecond, clock, process, onQuiet: onModuleQuiet, spill: spillFor(module.name) }),
+      createModuleRuntime({ name: module.name, counters, concurrency: module.concurrency, maxPerSecond: module.maxPerSecond, clock, process, onQuiet: onModuleQuiet, spill: spillFor(module.name) }),
     )
   }
 
@@ -411,7 +415,7 @@ export function createBus(options: BusOptions): Bus {
     clock,
     fileSystem,
     dataDir,
-    admin: () => admin,
+    admin,
     isRunning: () => state === 'running',
     notifyIfQuiet,
     views: options.views ?? {},
@@ -429,32 +433,21 @@ export function createBus(options: BusOptions): Bus {
       let recovered
       try {
         recovered = await outbox.open()
-      } catch (error) {
-        state = 'created'
-        throw error
-      }
-      for (const torn of recovered.tornTails) {
-        signals.emit('journal:torn-tail', torn)
-      }
-      try {
+        parts.add('the journals', () => outbox.close())
+        for (const torn of recovered.tornTails) signals.emit('journal:torn-tail', torn)
         await transport.start(host)
-      } catch (error) {
-        await outbox.close()
-        state = 'created'
-        throw error
-      }
-      // Replay leaves pending messages on disk. A local queue reads them back in its turn; what goes to
-      // the broker or waits for a time is read back now.
-      const leaving = recovered.delayed.filter((delivery) => delivery.kind === undefined)
-      if (transport.reachesOtherProcesses) {
-        leaving.push(...recovered.elsewhere)
-        for (const deliveries of recovered.queued.values()) leaving.push(...deliveries.filter((delivery) => delivery.kind === undefined))
-      }
-      try {
+        parts.add('the transport', () => transport.stop())
+        // Replay leaves pending messages on disk. A local queue reads them back in its turn; what goes to
+        // the broker or waits for a time is read back now.
+        const leaving = recovered.delayed.filter((delivery) => delivery.kind === undefined)
+        if (transport.reachesOtherProcesses) {
+          leaving.push(...recovered.elsewhere)
+          for (const deliveries of recovered.queued.values()) leaving.push(...deliveries.filter((delivery) => delivery.kind === undefined))
+        }
         for (const [delivery, env] of await outbox.readBack(leaving)) delivery.env ??= env
       } catch (error) {
-        await transport.stop()
-        await outbox.close()
+        // What had started stops again; the start's own error is the one to tell.
+        for (const failure of await parts.stopAll()) signals.emit('bus:error', { error: failure.error, during: `stopping ${failure.part} after a failed start` })
         state = 'created'
         throw error
       }
@@ -478,12 +471,17 @@ export function createBus(options: BusOptions): Bus {
       }
       for (const delivery of recovered.failed) errorQueue.add(delivery)
       state = 'running'
+      parts.add('the delay scheduler', () => scheduler.stop())
       for (const runtime of runtimes.values()) if (!heldModules.has(runtime.name)) runtime.start()
       if (options.journal?.compaction !== false) outbox.compactor.request()
       if (retention) {
         retention.request()
-        retentionTimer = setInterval(() => retention.request(), auditSweepEveryMs)
+        const retentionTimer = setInterval(() => retention.request(), auditSweepEveryMs)
         retentionTimer.unref()
+        parts.add("the audit's retention", async () => {
+          clearInterval(retentionTimer)
+          await retention.idle()
+        })
       }
       return {
         records: recovered.records,
@@ -502,12 +500,9 @@ export function createBus(options: BusOptions): Bus {
       // Broker messages still queued here were never started: the broker delivers them again.
       host.releaseAwaiting()
       while (activity > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve))
-      scheduler.stop()
-      clearInterval(retentionTimer)
-      await retention?.idle()
-      await transport.stop()
-      await outbox.close()
+      const failures = await parts.stopAll()
       state = 'stopped'
+      if (failures.length > 0) throw failures[0]!.error
     },
     send: (definition, body, sendOptions) => sendFromOutside('send', definition, body, sendOptions),
     publish: (definition, body, sendOptions) => sendFromOutside('publish', definition, body, sendOptions),

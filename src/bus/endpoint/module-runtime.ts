@@ -13,6 +13,10 @@ export interface ModuleCounters {
   criticalTimeMsTotal: number
 }
 
+export function createModuleCounters(): ModuleCounters {
+  return { handled: 0, failed: 0, retries: 0, processingTimeMsTotal: 0, criticalTimeMsTotal: 0 }
+}
+
 export interface ModuleRuntime {
   readonly name: string
   readonly concurrency: number
@@ -37,6 +41,8 @@ export interface ModuleRuntime {
 
 export interface ModuleRuntimeOptions {
   name: string
+  /** Its counters, which the module's pipeline counts into too. */
+  counters: ModuleCounters
   concurrency: number
   maxPerSecond: number | undefined
   clock: Clock
@@ -102,7 +108,7 @@ export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntim
   let loadRetryTimer: unknown
   const logs: LogLine[] = []
   const logLimit = options.logLimit ?? 200
-  const counters: ModuleCounters = { handled: 0, failed: 0, retries: 0, processingTimeMsTotal: 0, criticalTimeMsTotal: 0 }
+  const { counters } = options
   let running = false
   let inFlight = 0
   let unsettled = 0

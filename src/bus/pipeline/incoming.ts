@@ -5,7 +5,7 @@ import { TransportUnconfirmedError, DataConflictError, JournalWriteError, NoHand
 import type { ModuleDefinition } from '../endpoint/define-module.js'
 import type { Handler } from '../endpoint/handle.js'
 import { createLogger } from '../endpoint/handler-context.js'
-import type { ModuleRuntime } from '../endpoint/module-runtime.js'
+import type { ModuleCounters } from '../endpoint/module-runtime.js'
 import type { Envelope } from '../messages/envelope.js'
 import { Headers } from '../messages/headers.js'
 import type { DeliveryState } from '../outbox/delivery-ledger.js'
@@ -28,7 +28,8 @@ export interface IncomingDeps {
   module: ModuleDefinition
   /** The bus's behaviors, then the module's: the steps around its handlers, outermost first. */
   behaviors: readonly Behavior[]
-  runtime: () => ModuleRuntime
+  /** The module's counters (its runtime shows them). */
+  counters: ModuleCounters
   topology: Topology
   outbox: Outbox
   /** The module's tables; undefined when it declares none. */
@@ -138,7 +139,7 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
     const failure = describeFailure(attempt.failure, attempt.handler, clock.now())
     failures.unshift(failure)
     if (retriesLeft > 0 && !isUnrecoverable(attempt.failure)) {
-      deps.runtime().counters.retries++
+      deps.counters.retries++
       signals.emit('message:failed', withFields(deliverySignal(module.name, env, clock.now()), { failure, next: 'immediate-retry' as const }))
     }
   }
@@ -167,12 +168,12 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
     const failure = failures[0]!
     if (action.kind === 'delayed-retry') {
       await deps.failures.retryLater(state, withDelayedRetryCount(env, action.round), failures, action.delayMs)
-      deps.runtime().counters.retries++
+      deps.counters.retries++
       signals.emit('message:failed', withFields(deliverySignal(module.name, env, clock.now()), { failure, next: 'delayed-retry' as const, delayMs: action.delayMs }))
       return
     }
     await deps.failures.giveUp(state, withFailureHeaders(env, failure, module.name), failures)
-    deps.runtime().counters.failed++
+    deps.counters.failed++
     signals.emit('message:failed', withFields(deliverySignal(module.name, env, clock.now()), { failure, next: 'error-queue' as const }))
     deps.log('error', `Moved ${env.type} to the error queue: ${failure.type}: ${failure.message}`, { messageId: state.id }, state.id)
   }
@@ -224,7 +225,7 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
       // The handlers are done: the slot is free while the record waits for its group's fsync.
       release()
       const produced = await committing
-      const counters = deps.runtime().counters
+      const counters = deps.counters
       const durationMs = performance.now() - startedAt
       const sentAt = parseIsoTime(env.headers[Headers.SentAt])
       const criticalTimeMs = Number.isNaN(sentAt) ? durationMs : Math.max(0, clock.now() - sentAt)

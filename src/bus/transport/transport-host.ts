@@ -24,7 +24,7 @@ export interface TransportHostDeps {
   clock: Clock
   fileSystem: FileSystem
   dataDir: string
-  admin: () => AdminApi
+  admin: AdminApi
   isRunning: () => boolean
   /** Per module, what it can tell about a key (the shop: an order id) for a console in another process. */
   views: Readonly<Record<string, (key: string) => unknown | Promise<unknown>>>
@@ -66,7 +66,7 @@ export function createTransportHost(deps: TransportHostDeps): TransportHost & {
         for (const key of watchedKeys.get(name) ?? []) {
           // A conversation the console shows: this module's steps of it, from its durable audit.
           if (key.startsWith(conversationViewPrefix)) {
-            const steps = await deps.admin().conversation(key.slice(conversationViewPrefix.length))
+            const steps = await deps.admin.conversation(key.slice(conversationViewPrefix.length))
             values.set(key, steps.filter((step) => step.to === name))
           } else if (view) values.set(key, await view(key))
         }
@@ -168,7 +168,7 @@ export function createTransportHost(deps: TransportHostDeps): TransportHost & {
     onError: (error, during) => signals.emit('bus:error', { error, during }),
     report: () => {
       readViews()
-      const admin = deps.admin()
+      const admin = deps.admin
       return {
         modules: admin.modules().filter((module) => moduleNames.includes(module.name)),
         logs: Object.fromEntries(moduleNames.map((name) => [name, admin.logs(name).slice(-50)])),
@@ -185,7 +185,7 @@ export function createTransportHost(deps: TransportHostDeps): TransportHost & {
     remoteLog: (line) => signals.emit('log', line),
     remoteViewChanged: (module) => signals.emit('module:reported', { module }),
     control(command) {
-      const admin = deps.admin()
+      const admin = deps.admin
       if (command.action === 'watch') {
         watchedKeys.set(command.module, Array.isArray(command.keys) ? command.keys.filter((key) => typeof key === 'string').slice(0, 200) : [])
         // Read now, so the next report (within a second) carries the answer.
