@@ -4,7 +4,7 @@ import { createAdmin } from './admin/create-admin.js'
 import { systemClock, type Clock } from './clock.js'
 import type { ModuleDefinition } from './endpoint/define-module.js'
 import type { SendOptions } from './endpoint/handler-context.js'
-import { createModuleCounters, createModuleRuntime, type ModuleRuntime, type QueueSpill } from './endpoint/module-runtime.js'
+import { createModuleCounters, createModuleRuntime, type QueueSpill } from './endpoint/module-runtime.js'
 import { createEmbeddedTransport } from './transport/embedded-transport.js'
 import { createTransportHost } from './transport/transport-host.js'
 import type { Transport } from './transport/transport.js'
@@ -23,6 +23,7 @@ import { createOutbox } from './outbox/outbox.js'
 import { requireBehaviors, type Behavior } from './pipeline/behavior.js'
 import { isFaultInjection } from './faults/fault-injection.js'
 import { StartedParts } from './lifecycle/started-parts.js'
+import { LocalModules } from './endpoint/local-modules.js'
 import { createIncomingPipeline } from './pipeline/incoming.js'
 import { prepareOutgoing, type SendMode } from './pipeline/outgoing.js'
 import type { OutgoingEntry } from './outbox/record.js'
@@ -191,9 +192,6 @@ export function createBus(options: BusOptions): Bus {
   const holdConsumedMs = !transport.reachesOtherProcesses ? 0 : (options.holdConsumedMs ?? 600_000)
   requireWhole('holdConsumedMs', holdConsumedMs, 0, InvalidBusOptionError)
   const errorQueue = createErrorQueue()
-  const delayedCount = new Map<string, number>(moduleNames.map((name) => [name, 0]))
-  /** Modules a person stopped; they stay stopped across bus.start() until started again. */
-  const heldModules = new Set<string>()
   let state: BusState = 'created'
   let activity = 0
   let idleWaiters: (() => void)[] = []
@@ -235,22 +233,17 @@ export function createBus(options: BusOptions): Bus {
   /** What start() started, for stop() (or a failed start) to stop, the last first. */
   const parts = new StartedParts()
 
-  const runtimes = new Map<string, ModuleRuntime>()
-  const runtimeOf = (name: string): ModuleRuntime => {
-    const runtime = runtimes.get(name)
-    if (!runtime) throw new ModuleNotFoundError(name, moduleNames)
-    return runtime
-  }
+  const local = new LocalModules(moduleNames)
 
   const scheduler = createDelayScheduler<DeliveryState>(clock, (delivery) => {
-    delayedCount.set(delivery.module, (delayedCount.get(delivery.module) ?? 1) - 1)
+    local.countDelayed(delivery.module, -1)
     // A delayed retry belongs to this process (its record is here); a deferred message goes where its module runs.
-    if (delivery.kind === 'delayed') runtimes.get(delivery.module)?.enqueue(delivery)
+    if (delivery.kind === 'delayed') local.find(delivery.module)?.enqueue(delivery)
     else transport.deliver([delivery])
   })
 
   function delay(delivery: DeliveryState): void {
-    delayedCount.set(delivery.module, (delayedCount.get(delivery.module) ?? 0) + 1)
+    local.countDelayed(delivery.module, 1)
     scheduler.add(delivery.at ?? clock.now(), delivery)
   }
 
@@ -269,13 +262,13 @@ export function createBus(options: BusOptions): Bus {
     const line: LogLine = { module, level, text, at: clock.now() }
     if (fields) line.fields = fields
     if (messageId) line.messageId = messageId
-    runtimes.get(module)?.remember(line)
+    local.find(module)?.remember(line)
     signals.emit('log', line)
   }
 
   function isQuiet(): boolean {
     if (activity > 0) return false
-    for (const runtime of runtimes.values()) {
+    for (const runtime of local.all()) {
       if (runtime.unsettled > 0 || (runtime.running && runtime.queueLength > 0)) return false
     }
     return transport.pending === 0
@@ -353,8 +346,7 @@ export function createBus(options: BusOptions): Bus {
         delay(delivery)
       },
     })
-    runtimes.set(
-      module.name,
+    local.add(
       createModuleRuntime({ name: module.name, counters, concurrency: module.concurrency, maxPerSecond: module.maxPerSecond, clock, process, onQuiet: onModuleQuiet, spill: spillFor(module.name) }),
     )
   }
@@ -391,10 +383,7 @@ export function createBus(options: BusOptions): Bus {
     outbox,
     signals,
     errorQueue,
-    runtimes,
-    runtimeOf,
-    heldModules,
-    delayedCount,
+    local,
     isRunning: () => state === 'running',
     requireRunning,
     tracked,
@@ -408,8 +397,7 @@ export function createBus(options: BusOptions): Bus {
   const host = createTransportHost({
     topology,
     transport,
-    moduleNames,
-    runtimes,
+    local,
     outbox,
     signals,
     clock,
@@ -453,7 +441,7 @@ export function createBus(options: BusOptions): Bus {
       }
       let queued = 0
       for (const [module, deliveries] of recovered.queued) {
-        const runtime = runtimeOf(module)
+        const runtime = local.get(module)
         // Through the transport, except what a record here holds (a message retried from the error queue).
         const pending = deliveries.filter((delivery) => delivery.kind === undefined)
         if (!transport.reachesOtherProcesses) for (const delivery of deliveries) runtime.enqueue(delivery)
@@ -472,7 +460,7 @@ export function createBus(options: BusOptions): Bus {
       for (const delivery of recovered.failed) errorQueue.add(delivery)
       state = 'running'
       parts.add('the delay scheduler', () => scheduler.stop())
-      for (const runtime of runtimes.values()) if (!heldModules.has(runtime.name)) runtime.start()
+      local.startAll()
       if (options.journal?.compaction !== false) outbox.compactor.request()
       if (retention) {
         retention.request()
@@ -495,8 +483,7 @@ export function createBus(options: BusOptions): Bus {
     async stop() {
       if (state !== 'running') return
       state = 'stopping'
-      for (const runtime of runtimes.values()) runtime.stop()
-      await Promise.all([...runtimes.values()].map((runtime) => runtime.settled()))
+      await local.stopAll()
       // Broker messages still queued here were never started: the broker delivers them again.
       host.releaseAwaiting()
       while (activity > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve))

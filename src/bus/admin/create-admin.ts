@@ -1,5 +1,6 @@
 import { FaultInjectionNotInstalledError, InvalidAdminArgumentError } from '../errors.js'
 import type { FaultInjection } from '../faults/fault-injection.js'
+import type { LocalModules } from '../endpoint/local-modules.js'
 import type { ModuleRuntime } from '../endpoint/module-runtime.js'
 import type { DeliveryState } from '../outbox/delivery-ledger.js'
 import type { Outbox } from '../outbox/outbox.js'
@@ -17,11 +18,8 @@ export interface AdminDeps {
   outbox: Outbox
   signals: BusEmitter
   errorQueue: ErrorQueue
-  runtimes: ReadonlyMap<string, ModuleRuntime>
-  runtimeOf: (name: string) => ModuleRuntime
-  /** Modules a person stopped; shared with the bus, which leaves them stopped at start. */
-  heldModules: Set<string>
-  delayedCount: ReadonlyMap<string, number>
+  /** The modules this process runs. */
+  local: LocalModules
   isRunning: () => boolean
   requireRunning: (action: string) => void
   /** Counts the work as activity, so bus.idle() and bus.stop() wait for it. */
@@ -39,7 +37,7 @@ const remoteAnswerWaitMs = 5_000
 
 /** The operations people (through the web console) and scripts perform on a running bus. */
 export function createAdmin(deps: AdminDeps): AdminApi {
-  const { topology, outbox, signals, errorQueue, runtimes, runtimeOf, heldModules, delayedCount, isRunning, requireRunning, tracked, log, now } = deps
+  const { topology, outbox, signals, errorQueue, local, isRunning, requireRunning, tracked, log, now } = deps
 
   function status(runtime: ModuleRuntime): ModuleStatus {
     const { counters } = runtime
@@ -50,7 +48,7 @@ export function createAdmin(deps: AdminDeps): AdminApi {
       queueLength: runtime.queueLength,
       queuedOnDisk: runtime.queuedOnDisk,
       inFlight: runtime.inFlight,
-      delayed: delayedCount.get(runtime.name) ?? 0,
+      delayed: local.delayed(runtime.name),
       errorQueueLength: errorQueue.size(runtime.name) + (deps.transport.errorQueue?.size(runtime.name) ?? 0),
       handled: counters.handled,
       failed: counters.failed,
@@ -71,7 +69,7 @@ export function createAdmin(deps: AdminDeps): AdminApi {
   /** A module of another process as its last report showed it, its queue length read from the broker. */
   function remoteStatus(name: string): ModuleStatus | undefined {
     const modules = remote()
-    if (!modules || runtimes.has(name) || !topology.modules.has(name)) return undefined
+    if (!modules || local.has(name) || !topology.modules.has(name)) return undefined
     const reported = modules.statuses().find((status) => status.name === name)
     const brokerQueue = modules.brokerQueueLength(name)
     const errorQueueLength = deps.transport.errorQueue?.size(name) ?? 0
@@ -95,12 +93,12 @@ export function createAdmin(deps: AdminDeps): AdminApi {
   }
 
   function requireKnownModule(name: string): void {
-    if (!runtimes.has(name) && !(remote() && topology.modules.has(name))) runtimeOf(name)
+    if (!local.has(name) && !(remote() && topology.modules.has(name))) local.get(name)
   }
 
   /** With a broker and the console here: every module of the topology that does not run here. */
   function remoteNames(): string[] {
-    return remote() ? [...topology.modules.keys()].filter((name) => !runtimes.has(name)) : []
+    return remote() ? [...topology.modules.keys()].filter((name) => !local.has(name)) : []
   }
 
   /** Sends a person's command to the process that runs the module; reported back as a bus error if the broker refuses it. */
@@ -127,7 +125,7 @@ export function createAdmin(deps: AdminDeps): AdminApi {
           retried.push(failedKey(delivery.module, delivery.id))
           signals.emit('message:retried', deliverySignal(delivery.module, env, now()))
           log(delivery.module, 'info', `Retrying ${env.type} from the error queue`, { messageId: delivery.id }, delivery.id)
-          runtimeOf(delivery.module).enqueue(delivery)
+          local.get(delivery.module).enqueue(delivery)
         }),
       )
       return retried
@@ -148,22 +146,22 @@ export function createAdmin(deps: AdminDeps): AdminApi {
 
   return {
     events: signals,
-    modules: () => [...runtimes.values()].map(status).concat(remoteNames().map((name) => remoteStatus(name)!)),
-    module: (name) => (runtimes.has(name) ? status(runtimeOf(name)) : (remoteStatus(name) ?? status(runtimeOf(name)))),
-    moduleNames: () => [...runtimes.keys(), ...remoteNames()],
+    modules: () => [...local.all()].map(status).concat(remoteNames().map((name) => remoteStatus(name)!)),
+    module: (name) => (local.has(name) ? status(local.get(name)) : (remoteStatus(name) ?? status(local.get(name)))),
+    moduleNames: () => [...local.names, ...remoteNames()],
     stopModule(name) {
-      if (!runtimes.has(name) && remote()) return command(name, 'stop')
-      const runtime = runtimeOf(name)
-      if (heldModules.has(name)) return
-      heldModules.add(name)
+      if (!local.has(name) && remote()) return command(name, 'stop')
+      const runtime = local.get(name)
+      // Held by a person: it stays stopped across bus.start() until started again.
+      if (!local.hold(name)) return
       runtime.stop()
       signals.emit('module:stopped', { module: name })
       log(name, 'warn', 'Module stopped: messages wait in its queue')
     },
     startModule(name) {
-      if (!runtimes.has(name) && remote()) return command(name, 'start')
-      const runtime = runtimeOf(name)
-      if (!heldModules.delete(name) || !isRunning()) return
+      if (!local.has(name) && remote()) return command(name, 'start')
+      const runtime = local.get(name)
+      if (!local.release(name) || !isRunning()) return
       log(name, 'info', `Module started: ${runtime.queueLength} waiting`)
       signals.emit('module:started', { module: name })
       runtime.start()
@@ -210,32 +208,32 @@ export function createAdmin(deps: AdminDeps): AdminApi {
       requireKnownModule(name)
       return describeSchedule(topology.modules.get(name)!.recoverability)
     },
-    logs: (name) => (runtimes.has(name) ? runtimeOf(name).recentLogs : (requireKnownModule(name), remote()?.logs(name) ?? [])),
+    logs: (name) => (local.has(name) ? local.get(name).recentLogs : (requireKnownModule(name), remote()?.logs(name) ?? [])),
     sagas(name) {
       // Another process's sagas are not reported (only their count, in its status).
-      if (!runtimes.has(name)) return (requireKnownModule(name), [])
+      if (!local.has(name)) return (requireKnownModule(name), [])
       return outbox.sagas
         .list(name)
         .map(({ saga, id, data }) => ({ saga, id, data: structuredClone(data) }))
         .sort((a, b) => a.saga.localeCompare(b.saga) || a.id.localeCompare(b.id))
     },
     setFault(name, on) {
-      if (!runtimes.has(name) && remote()) return command(name, 'fault', { on })
-      runtimeOf(name)
+      if (!local.has(name) && remote()) return command(name, 'fault', { on })
+      local.get(name)
       if (!faultsOf().set(name, on)) return
       log(name, on ? 'warn' : 'info', on ? 'Fault injected: every handler of this module now throws' : 'Fault removed')
     },
     setFaultRate(name, rate) {
       if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) throw new InvalidAdminArgumentError('rate', 'a number from 0 to 1', rate)
-      if (!runtimes.has(name) && remote()) return command(name, 'fault-rate', { rate })
-      runtimeOf(name)
+      if (!local.has(name) && remote()) return command(name, 'fault-rate', { rate })
+      local.get(name)
       if (!faultsOf().setRate(name, rate)) return
       log(name, rate > 0 ? 'warn' : 'info', rate > 0 ? `Fault rate set: ${Math.round(rate * 100)}% of handler attempts now fail` : 'Fault rate removed')
     },
     async conversation(conversationId) {
-      const steps = await Promise.all([...runtimes.keys()].map((name) => outbox.data(name)?.auditSteps(conversationId) ?? []))
+      const steps = await Promise.all([...local.names].map((name) => outbox.data(name)?.auditSteps(conversationId) ?? []))
       const elsewhere = remote()
-      const others = [...topology.modules.keys()].filter((name) => !runtimes.has(name))
+      const others = [...topology.modules.keys()].filter((name) => !local.has(name))
       if (elsewhere && others.length > 0) {
         const key = `${conversationViewPrefix}${conversationId}`
         // Asking starts the reports; each answers in its process's next one (a second): wait that long once.
@@ -252,7 +250,7 @@ export function createAdmin(deps: AdminDeps): AdminApi {
     journalBytes: () => outbox.totalBytes(),
     transport: () => deps.transport.status(),
     view(name, key) {
-      if (runtimes.has(name)) return deps.views[name]?.(key)
+      if (local.has(name)) return deps.views[name]?.(key)
       requireKnownModule(name)
       return remote()?.view(name, key)
     },

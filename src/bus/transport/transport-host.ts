@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import type { AdminApi } from '../admin/admin-api.js'
 import type { Clock } from '../clock.js'
-import type { ModuleRuntime } from '../endpoint/module-runtime.js'
+import type { LocalModules } from '../endpoint/local-modules.js'
 import type { Envelope } from '../messages/envelope.js'
 import type { DeliveryState } from '../outbox/delivery-ledger.js'
 import type { FileSystem } from '../outbox/file-system.js'
@@ -17,8 +17,7 @@ export interface TransportHostDeps {
   topology: Topology
   transport: Transport
   /** The modules this process runs. */
-  moduleNames: readonly string[]
-  runtimes: ReadonlyMap<string, ModuleRuntime>
+  local: LocalModules
   outbox: Outbox
   signals: BusEmitter
   clock: Clock
@@ -43,7 +42,8 @@ export function createTransportHost(deps: TransportHostDeps): TransportHost & {
   /** On stop: broker messages queued here and never started go back to the broker. */
   releaseAwaiting(): void
 } {
-  const { outbox, signals, clock, moduleNames, runtimes } = deps
+  const { outbox, signals, clock, local } = deps
+  const moduleNames = local.names
   /** Deliveries parked at the broker by their latest attempt (not by an earlier one). */
   const parkedNow = new Set<DeliveryState>()
   const awaitingOutcome = new Set<DeliveryState>()
@@ -101,7 +101,7 @@ export function createTransportHost(deps: TransportHostDeps): TransportHost & {
   }
 
   function receive(module: string, env: Envelope, failures?: FailureRecord[]): Promise<ReceiveOutcome> {
-    const runtime = runtimes.get(module)
+    const runtime = local.find(module)
     if (!runtime || !deps.isRunning()) return Promise.resolve('requeue')
     const known = outbox.ledger.get(env.id, module)
     // Handled (or owned by a record here, delayed or failed) already, or being handled now: a redelivery.
@@ -160,7 +160,7 @@ export function createTransportHost(deps: TransportHostDeps): TransportHost & {
     topology: deps.topology,
     localModules: moduleNames,
     now: () => clock.now(),
-    enqueueLocal: (delivery) => runtimes.get(delivery.module)?.enqueue(own(delivery)),
+    enqueueLocal: (delivery) => local.find(delivery.module)?.enqueue(own(delivery)),
     receive,
     forwarded,
     archive,
