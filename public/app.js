@@ -12,18 +12,13 @@ function setText(element, text) {
   if (element && element.textContent !== String(text)) element.textContent = String(text)
 }
 
-// The same words as views/shop.eta: one line per process running the module, shown when there are two or more.
-function showInstances(list, instances) {
-  if (!list) return
-  list.hidden = instances.length < 2
-  const lines = instances.map((i) => ({ text: `${i.id}: ${i.running ? 'running' : 'stopped'}, handled ${i.handled}${i.reporting ? '' : ', not reporting'}`, quiet: !i.reporting }))
-  if ([...list.children].map((item) => item.textContent).join('\n') === lines.map((line) => line.text).join('\n')) return
-  list.replaceChildren(...lines.map((line) => {
-    const item = document.createElement('li')
-    item.textContent = line.text
-    if (line.quiet) item.className = 'quiet'
-    return item
-  }))
+// Server-rendered pieces (views/*.eta, sent by the stream) go in as they are: one source for each piece of
+// markup, every value escaped by the template. Put in only when changed, so nothing flickers.
+function setHtml(element, html) {
+  if (element && element.dataset.html !== html) {
+    element.innerHTML = html
+    element.dataset.html = html
+  }
 }
 
 function updatePanel(status) {
@@ -38,7 +33,8 @@ function updatePanel(status) {
     setText(where, status.location === 'stale' ? 'not reporting' : 'in another process')
   }
   panel.classList.toggle('stopped', !status.running)
-  showInstances($('[data-instances]', panel), status.instances ?? [])
+  const instances = $('[data-instances]', panel)
+  if (instances) instances.hidden = (status.instances ?? []).length < 2
   panel.classList.toggle('faulty', status.faultInjected)
   const show = { running: status.running, stopped: !status.running, healthy: !status.faultInjected, faulty: status.faultInjected }
   for (const form of $$('form[data-show-when]', panel)) $('button', form).hidden = !show[form.dataset.showWhen]
@@ -51,88 +47,34 @@ function appendLogs(lines) {
     // The page may already show it: rendered with the page, and sent again by the stream's first tick.
     const shown = [...list.children].some((item) => item.dataset.at === String(line.at) && item.textContent.endsWith(` ${line.text}`))
     if (shown) continue
-    const item = document.createElement('li')
-    item.dataset.at = String(line.at)
-    item.className = line.level
-    const time = document.createElement('time')
-    time.textContent = new Date(line.at).toISOString().slice(11, 23)
-    item.append(time, ` ${line.text}`)
-    list.append(item)
+    list.insertAdjacentHTML('beforeend', line.html)
     while (list.children.length > 12) list.firstElementChild.remove()
   }
 }
 
 const csrfToken = () => $('input[name="_csrf"]')?.value ?? ''
 
-function renderOrders(orders) {
+function renderOrders(orders, html) {
   const body = $('[data-orders]')
-  if (!body) return
-  const rows = orders.map((order) => {
-    const row = document.createElement('tr')
-    row.dataset.order = order.orderId
-    const cell = (...content) => {
-      const td = document.createElement('td')
-      td.append(...content)
-      return td
-    }
-    const code = document.createElement('code')
-    code.textContent = order.orderId
-    const tick = (text, className) => {
-      const span = document.createElement('span')
-      span.className = `tick ${className}`
-      span.textContent = text
-      return span
-    }
-    const cancelled = order.sales === 'cancelled'
-    let sales
-    if (order.sales === 'in-window') {
-      const form = document.createElement('form')
-      form.method = 'post'
-      form.action = `/actions/orders/${encodeURIComponent(order.orderId)}/cancel`
-      form.className = 'inline'
-      const token = document.createElement('input')
-      token.type = 'hidden'
-      token.name = '_csrf'
-      token.value = csrfToken()
-      const button = document.createElement('button')
-      button.type = 'submit'
-      button.className = 'small'
-      button.textContent = 'Cancel'
-      form.append(token, button)
-      enhance(form)
-      sales = cell(tick('in window', 'window'), form)
-    } else if (cancelled) sales = cell(tick('cancelled', 'cancelled'))
-    else sales = cell(tick(order.placed ? 'placed' : '…', order.placed ? 'yes' : ''))
-    const billing = cell(tick(order.billed ? 'billed' : cancelled ? '—' : '…', order.billed ? 'yes' : ''))
-    const shipping = cell(tick(order.shipped ? 'shipped' : order.delayed ? 'delayed' : cancelled ? '—' : '…', order.shipped ? 'yes' : order.delayed ? 'late' : ''))
-    const link = document.createElement('a')
-    link.href = `${base}/conversations/${encodeURIComponent(order.conversationId)}`
-    link.textContent = 'conversation →'
-    row.append(cell(code), sales, billing, shipping, cell(link))
-    return row
-  })
-  body.replaceChildren(...rows)
+  if (!body || html === undefined) return
+  setHtml(body, html)
+  // The stream's rows carry no CSRF token: each page has its own.
+  for (const form of $$('form', body)) {
+    $('input[name="_csrf"]', form).value = csrfToken()
+    if (!form.dataset.enhanced) enhance(form)
+  }
   const empty = $('[data-orders-empty]')
   if (empty) empty.hidden = orders.length > 0
 }
 
-function renderSagas(sagas) {
-  for (const [module, { count, instances }] of Object.entries(sagas)) {
+function renderSagas(sagas, html) {
+  for (const [module, { count }] of Object.entries(sagas)) {
     const section = $(`[data-module="${CSS.escape(module)}"] [data-sagas]`)
     if (!section) continue
     setText($('[data-saga-count]', section), String(count))
-    const items = instances.map((instance) => {
-      const item = document.createElement('li')
-      const name = document.createElement('code')
-      name.textContent = `${instance.saga} ${instance.id}`
-      const data = document.createElement('span')
-      data.className = 'data'
-      data.textContent = JSON.stringify(instance.data)
-      item.append(name, ' ', data)
-      return item
-    })
-    $('[data-saga-list]', section).replaceChildren(...items)
+    setHtml($('[data-saga-list]', section), html.sagas[module] ?? '')
   }
+  for (const [module, list] of Object.entries(html.instances)) setHtml($(`[data-module="${CSS.escape(module)}"] [data-instances]`), list)
 }
 
 let knownFailed
@@ -183,20 +125,18 @@ function connect() {
     const data = JSON.parse(event.data)
     for (const status of data.modules) updatePanel(status)
     appendLogs(data.logs)
-    renderOrders(data.orders)
+    if (data.orders) renderOrders(data.orders, data.ordersHtml)
     showGateway(data.gateway)
-    renderSagas(data.sagas)
+    renderSagas(data.sagas, data.html)
     showFailedCount(data.failedCount)
-    showTransport(data.transport)
+    showTransport(data.transport, data.transportText)
   })
   source.addEventListener('metrics', (event) => updateMonitoring(JSON.parse(event.data)))
 }
 
-// The same words as describeTransport in src/web/routes/pages.ts.
-function showTransport(transport) {
+function showTransport(transport, text) {
   if (!transport) return
-  const waiting = transport.unconfirmed > 0 ? `, ${transport.unconfirmed} waiting for the broker` : ''
-  setText($('[data-transport]'), transport.kind === 'embedded' ? 'Transport: embedded, every module in this process' : `Transport: RabbitMQ at ${transport.address}, ${transport.state}${waiting}`)
+  setText($('[data-transport]'), text)
   $('[data-transport]')?.classList.toggle('down', transport.kind !== 'embedded' && transport.state !== 'connected')
 }
 
@@ -226,6 +166,7 @@ function describe(result) {
 }
 
 function enhance(form) {
+  form.dataset.enhanced = 'yes'
   form.addEventListener('submit', async (event) => {
     const submitter = event.submitter
     if (form.hasAttribute('data-reload')) {

@@ -9,6 +9,7 @@ import type { OrderSummary, ShopContext, ShopReads } from './shop-context.js'
 import { handleError } from './error-handler.js'
 import { ConflictError, NotFoundError } from './errors.js'
 import { listeningUrl } from './listening-url.js'
+import { renderFragment } from './render.js'
 import { createRecentOrders } from './observers/recent-orders.js'
 import { registerSecurity } from './plugins/security.js'
 import { requireSameOriginJson } from './plugins/same-origin-json.js'
@@ -129,7 +130,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await registerSecurity(app)
 
   // What the shop adds to the console's live snapshots: the newest orders and the gateway's counts.
-  const snapshotExtras = async () => ({ orders: (await shop.orderPage({ limit: ordersShown })).items, gateway: shop.gateway() })
+  const snapshotExtras = async () => {
+    const orders = (await shop.orderPage({ limit: ordersShown })).items
+    return { orders, ordersHtml: renderFragment('order-rows', { orders, base: '' }), gateway: shop.gateway() }
+  }
   await app.register(async (api) => {
     api.addHook('onRequest', requireSameOriginJson)
     await api.register(orderRoutes)

@@ -34,6 +34,11 @@ export interface PageData {
   [key: string]: unknown
 }
 
+/** A piece of a page (views/<view>.eta) alone: what the live stream sends, drawn by the same template as the page. */
+export function renderFragment(view: string, data: object): string {
+  return eta.render(view, data)
+}
+
 /** Renders `view` inside the layout (Eta escapes every value by default). */
 export function renderPage(reply: FastifyReply, view: string, data: PageData): FastifyReply {
   const body = eta.render(view, data)

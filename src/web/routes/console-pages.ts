@@ -12,7 +12,7 @@ import { snapshot } from './api/stream.js'
 export async function panelsData(bus: Bus, extras?: () => Promise<Record<string, unknown>>) {
   const now = await snapshot(bus, [], extras)
   const logs = Object.fromEntries(bus.admin.moduleNames().map((name) => [name, bus.admin.logs(name).slice(-12)]))
-  return { snapshot: now, logs, transportText: describeTransport(now.transport) }
+  return { snapshot: now, logs, transportText: now.transportText }
 }
 
 /** The console's pages, rendered on the server (Eta escapes every value by default). */
@@ -45,11 +45,4 @@ export async function consolePageRoutes(fastify: FastifyInstance): Promise<void>
   })
 
   app.get('/monitoring', async (_request, reply) => renderPage(reply, 'monitoring', { ...page('Monitoring', 'monitoring'), modules: admin.modules(), history: console.metrics.history() }))
-}
-
-/** One line for people: how messages travel (the page script keeps it current with the same words). */
-export function describeTransport(transport: { kind: string; state: string; address: string; unconfirmed: number }): string {
-  if (transport.kind === 'embedded') return 'Transport: embedded, every module in this process'
-  const waiting = transport.unconfirmed > 0 ? `, ${transport.unconfirmed} waiting for the broker` : ''
-  return `Transport: RabbitMQ at ${transport.address}, ${transport.state}${waiting}`
 }

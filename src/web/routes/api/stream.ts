@@ -3,35 +3,60 @@ import type { FastifyInstance } from 'fastify'
 import type { Bus, LogLine } from '../../../bus/index.js'
 import { dropSlowClients, type BufferedResponse } from '../../observers/slow-clients.js'
 import { TooManyStreamsError } from '../../errors.js'
+import { renderFragment } from '../../render.js'
+
+/** A log line, with the markup the page draws it with. */
+export type LogLineShown = LogLine & { html: string }
 
 /** What the panels show, as one SSE event; the host adds fields of its own (the shop: orders, gateway). */
 export interface ConsoleSnapshot {
   modules: ReturnType<Bus['admin']['modules']>
   /** Per module: its active saga instances (the first few) and how many there are. */
   sagas: Record<string, { count: number; instances: { saga: string; id: string; data: unknown }[] }>
-  logs: LogLine[]
+  logs: LogLineShown[]
   failedCount: number
   /** How messages travel: embedded, or the broker and its connection's state. */
   transport: ReturnType<Bus['admin']['transport']>
+  /** The same in words, as the page shows it. */
+  transportText: string
+  /**
+   * The pieces of the panels as the page's templates draw them (views/instances.eta, saga-list.eta): the
+   * page's script puts them in as they are, so each piece of markup has one source.
+   */
+  html: { instances: Record<string, string>; sagas: Record<string, string> }
   [extra: string]: unknown
 }
 
 /** The panels' data now, with the host's extras. */
 export async function snapshot(bus: Bus, logs: LogLine[], extras: () => Promise<Record<string, unknown>> = async () => ({})): Promise<ConsoleSnapshot> {
   const modules = bus.admin.modules()
+  const sagas = Object.fromEntries(
+    modules.map((module) => {
+      const instances = bus.admin.sagas(module.name)
+      return [module.name, { count: instances.length, instances: instances.slice(0, sagasShown) }]
+    }),
+  )
+  const transport = bus.admin.transport()
   return {
     ...(await extras()),
     modules,
-    sagas: Object.fromEntries(
-      modules.map((module) => {
-        const instances = bus.admin.sagas(module.name)
-        return [module.name, { count: instances.length, instances: instances.slice(0, sagasShown) }]
-      }),
-    ),
-    logs,
+    sagas,
+    logs: logs.map((line) => ({ ...line, html: renderFragment('log-line', line) })),
     failedCount: modules.reduce((sum, module) => sum + module.errorQueueLength, 0),
-    transport: bus.admin.transport(),
+    transport,
+    transportText: describeTransport(transport),
+    html: {
+      instances: Object.fromEntries(modules.map((module) => [module.name, renderFragment('instances', { instances: module.instances ?? [] })])),
+      sagas: Object.fromEntries(modules.map((module) => [module.name, renderFragment('saga-list', { instances: sagas[module.name]!.instances })])),
+    },
   }
+}
+
+/** One line for people: how messages travel. */
+export function describeTransport(transport: { kind: string; state: string; address: string; unconfirmed: number }): string {
+  if (transport.kind === 'embedded') return 'Transport: embedded, every module in this process'
+  const waiting = transport.unconfirmed > 0 ? `, ${transport.unconfirmed} waiting for the broker` : ''
+  return `Transport: RabbitMQ at ${transport.address}, ${transport.state}${waiting}`
 }
 
 const tickMs = 250
