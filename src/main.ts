@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { createAmqpTransport } from './bus/amqp.js'
+import { createAmqpConsoleLink, createAmqpTransport } from './bus/amqp.js'
 import { MailroomError } from './bus/index.js'
 import { ConfigError, readConfig } from './config.js'
 import { createShop } from './shop.js'
@@ -46,7 +46,13 @@ try {
     journal: { compaction: config.compaction },
     audit: config.audit,
     ...(config.modules ? { runHere: config.modules } : {}),
-    ...(config.transport ? { transport: createAmqpTransport({ url: config.transport, namespace: config.amqpNamespace, console: config.web, connectionName: `${config.amqpNamespace} ${partsText} (pid ${process.pid})` }) } : {}),
+    ...(config.transport
+      ? {
+          transport: createAmqpTransport({ url: config.transport, namespace: config.amqpNamespace, console: config.web, connectionName: `${config.amqpNamespace} ${partsText} (pid ${process.pid})` }),
+          // The modules report to the console's process, and take its commands, over a link of their own.
+          consoleLink: (views) => createAmqpConsoleLink({ url: config.transport!, namespace: config.amqpNamespace, console: config.web, views, connectionName: `${config.amqpNamespace} ${partsText} console link (pid ${process.pid})` }),
+        }
+      : {}),
   })
 } catch (error) {
   exitWith(error)

@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { createBus, faultInjection, type Bus, type BusOptions, type ModuleDefinition, type RecoverabilityOptions } from './bus/index.js'
+import { createBus, faultInjection, type Bus, type ConsoleLink, type ModuleViews, type BusOptions, type ModuleDefinition, type RecoverabilityOptions } from './bus/index.js'
 import { billingView } from './modules/billing/index.js'
 import type { GatewayCounts } from './modules/billing/payment-gateway.js'
 import { salesView } from './modules/sales/index.js'
@@ -10,7 +10,12 @@ import { ShopModuleInvalidError } from './shop-errors.js'
 import * as shopModules from './shop-modules.js'
 import type { OrderSummary, OrderView } from './web/shop-context.js'
 
-export interface ShopOptions extends Omit<BusOptions, 'modules' | 'routes'> {
+export interface ShopOptions extends Omit<BusOptions, 'modules' | 'routes' | 'consoleLink'> {
+  /**
+   * With a broker: the link over which the modules report to a console in another process, given the
+   * shop's views of its orders (e.g. `(views) => createAmqpConsoleLink({ url, views })`).
+   */
+  consoleLink?: (views: ModuleViews) => ConsoleLink
   recoverability?: RecoverabilityOptions
   /** The simulated payment gateway's limit; undefined turns it off. @default 50 */
   gatewayLimitPerSecond?: number | undefined
@@ -60,7 +65,7 @@ const pageKeyPattern = /^@orders-page:(\d*):(\d+)$/
 
 /** The shop's modules, the central routes table and the bus: what `npm start` and the tests run. */
 export function createShop(options: ShopOptions = {}): Shop {
-  const { recoverability, gatewayLimitPerSecond, billingMaxPerSecond, buyersRemorseMs, billingWaitMs, ...busOptions } = options
+  const { recoverability, gatewayLimitPerSecond, billingMaxPerSecond, buyersRemorseMs, billingWaitMs, consoleLink, ...busOptions } = options
   const shared = recoverability ? { recoverability } : {}
   const { sales: createSales, billing: createBilling, shipping: createShipping, ...added } = shopModules
   const sales = createSales({ ...shared, ...(buyersRemorseMs !== undefined ? { buyersRemorseMs } : {}) })
@@ -90,7 +95,7 @@ export function createShop(options: ShopOptions = {}): Shop {
   // The console's "Inject fault" and the chaos runs' fault rate come from fault injection; a handler
   // slower than a second says so in its module's log.
   const behaviors = [faultInjection(), warnWhenSlow(1_000), ...(busOptions.behaviors ?? [])]
-  const bus: Bus = createBus({ audit: true, ...busOptions, behaviors, modules, routes: { PlaceOrder: 'sales', CancelOrder: 'sales' }, views })
+  const bus: Bus = createBus({ audit: true, ...busOptions, behaviors, modules, routes: { PlaceOrder: 'sales', CancelOrder: 'sales' }, ...(consoleLink ? { consoleLink: consoleLink(views) } : {}) })
   const runsHere = (module: string) => bus.moduleNames.includes(module)
   // A module in another process (with a broker) reports its view of the orders the console shows.
   const viewOf = async (module: keyof typeof views, orderId: string): Promise<Record<string, unknown>> =>

@@ -3,3 +3,4 @@
  * that the bus (`mailroom`) never loads the AMQP client for those who do not use it.
  */
 export { createAmqpTransport, amqpNames, type AmqpTransportOptions } from './transport/amqp-transport.js'
+export { createAmqpConsoleLink, type AmqpConsoleLinkOptions } from './transport/amqp-console-link.js'

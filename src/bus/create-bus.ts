@@ -23,6 +23,8 @@ import { createOutbox } from './outbox/outbox.js'
 import { requireBehaviors, type Behavior } from './pipeline/behavior.js'
 import { isFaultInjection } from './faults/fault-injection.js'
 import { StartedParts } from './lifecycle/started-parts.js'
+import type { ConsoleLink } from './console-link/console-link.js'
+import { createConsoleNode } from './console-link/console-node.js'
 import { LocalModules } from './endpoint/local-modules.js'
 import { createIncomingPipeline } from './pipeline/incoming.js'
 import { prepareOutgoing, type SendMode } from './pipeline/outgoing.js'
@@ -96,10 +98,10 @@ export interface BusOptions {
    */
   holdConsumedMs?: number
   /**
-   * Per module, what it can tell about a key (the shop: an order's state by id), for the console: with
-   * a broker, a console in another process reads these through `admin.view`.
+   * How a console in one process sees and steers the modules of the others (with a broker transport):
+   * `createAmqpConsoleLink` from mailroom/amqp. Without it, this process reports nothing.
    */
-  views?: Readonly<Record<string, (key: string) => unknown | Promise<unknown>>>
+  consoleLink?: ConsoleLink
   /**
    * Steps around every module's handlers (defineBehavior): timing, a unit of work, fault injection. They
    * wrap each module's own behaviors; the first is outermost.
@@ -391,23 +393,25 @@ export function createBus(options: BusOptions): Bus {
     now: () => clock.now(),
     transport,
     faults,
-    views: options.views ?? {},
+    consoleLink: options.consoleLink,
   })
 
   const host = createTransportHost({
     topology,
-    transport,
     local,
     outbox,
     signals,
     clock,
     fileSystem,
     dataDir,
-    admin,
     isRunning: () => state === 'running',
     notifyIfQuiet,
-    views: options.views ?? {},
   })
+  const consoleLink = options.consoleLink
+  if (consoleLink !== undefined && (typeof consoleLink?.start !== 'function' || typeof consoleLink.stop !== 'function')) {
+    throw new InvalidBusOptionError('consoleLink', 'a console link, e.g. createAmqpConsoleLink(...)', consoleLink)
+  }
+  const consoleNode = consoleLink ? createConsoleNode({ localModules: moduleNames, allModules: allNames, admin, signals, views: consoleLink.views ?? {} }) : undefined
 
   return {
     admin,
@@ -425,6 +429,13 @@ export function createBus(options: BusOptions): Bus {
         for (const torn of recovered.tornTails) signals.emit('journal:torn-tail', torn)
         await transport.start(host)
         parts.add('the transport', () => transport.stop())
+        if (consoleLink && consoleNode) {
+          await consoleLink.start(consoleNode)
+          parts.add('the console link', async () => {
+            consoleNode.stop()
+            await consoleLink.stop()
+          })
+        }
         // Replay leaves pending messages on disk. A local queue reads them back in its turn; what goes to
         // the broker or waits for a time is read back now.
         const leaving = recovered.delayed.filter((delivery) => delivery.kind === undefined)

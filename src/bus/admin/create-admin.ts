@@ -1,4 +1,5 @@
 import { FaultInjectionNotInstalledError, InvalidAdminArgumentError } from '../errors.js'
+import type { ConsoleLink } from '../console-link/console-link.js'
 import type { FaultInjection } from '../faults/fault-injection.js'
 import type { LocalModules } from '../endpoint/local-modules.js'
 import type { ModuleRuntime } from '../endpoint/module-runtime.js'
@@ -28,7 +29,8 @@ export interface AdminDeps {
   transport: Transport
   /** The bus's fault injection, when it has the behavior installed (admin.setFault needs it). */
   faults: FaultInjection | undefined
-  views: Readonly<Record<string, (key: string) => unknown | Promise<unknown>>>
+  /** How this process sees the modules of others, when a console link was given. */
+  consoleLink: ConsoleLink | undefined
   log: (module: string, level: LogLevel, text: string, fields?: Record<string, unknown>, messageId?: string) => void
 }
 
@@ -64,7 +66,7 @@ export function createAdmin(deps: AdminDeps): AdminApi {
     }
   }
 
-  const remote = () => deps.transport.remoteModules
+  const remote = () => deps.consoleLink?.remoteModules
 
   /** A module of another process as its last report showed it, its queue length read from the broker. */
   function remoteStatus(name: string): ModuleStatus | undefined {
@@ -250,7 +252,7 @@ export function createAdmin(deps: AdminDeps): AdminApi {
     journalBytes: () => outbox.totalBytes(),
     transport: () => deps.transport.status(),
     view(name, key) {
-      if (local.has(name)) return deps.views[name]?.(key)
+      if (local.has(name)) return deps.consoleLink?.views[name]?.(key)
       requireKnownModule(name)
       return remote()?.view(name, key)
     },

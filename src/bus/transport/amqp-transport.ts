@@ -1,7 +1,6 @@
 import { Connection, ConsumerStatus, type Consumer, type Publisher } from 'rabbitmq-client'
 import { Headers } from '../messages/headers.js'
 import { TransportUnconfirmedError } from '../errors.js'
-import { connectBrokerConsole } from './broker-console.js'
 import { asEnvelope, asParked, propertiesOf, readQueueLengths, sendTo, sendUndecodable } from './amqp-wire.js'
 import { browseBrokerErrorQueue } from './broker-error-queue.js'
 import type { ParkedMessage } from './amqp-wire.js'
@@ -21,8 +20,8 @@ export interface AmqpTransportOptions {
   /** Prefix of every queue and exchange, so several shops (or test runs) can share one broker. @default 'mailroom' */
   namespace?: string
   /**
-   * This process hosts the console: it browses the broker's error queue and hears every process's module
-   * reports. @default false
+   * This process hosts the console: it browses the broker's error queue (the modules' reports come over
+   * createAmqpConsoleLink). @default false
    */
   console?: boolean
 }
@@ -69,7 +68,6 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
   const relaying = new Set<Delivery>()
   let stopped = false
   let errorQueue: ReturnType<typeof browseBrokerErrorQueue> | undefined
-  let brokerConsole: ReturnType<typeof connectBrokerConsole> | undefined
   const declaredDelays = new Set<string>()
   let drainedWaiters: (() => void)[] = []
 
@@ -205,15 +203,6 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
         given.onError(error, 'connecting to the broker (it keeps trying)')
       }
       for (const module of given.localModules) consumers.push(consume(module, given.topology.modules.get(module)?.concurrency ?? 1))
-      brokerConsole = connectBrokerConsole({
-        connection,
-        host: given,
-        statusExchange: names.status,
-        controlExchange: names.control,
-        queuePrefix: `${options.namespace ?? 'mailroom'}.process`,
-        isConsole: options.console ?? false,
-        queueOf: names.queueOf,
-      })
       if (options.console) {
         errorQueue = browseBrokerErrorQueue({
           connection,
@@ -228,9 +217,6 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
     },
     get errorQueue() {
       return errorQueue
-    },
-    get remoteModules() {
-      return brokerConsole?.remote
     },
     async retryLater(module, env, failures, delayMs) {
       await sendParked(async () => delayQueue(module, delayMs), { module, env, failures }, `the delayed retry of ${env.type}`)
@@ -266,7 +252,6 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
       const timeoutMs = options.stopTimeoutMs ?? 5_000
       errorQueue?.release()
       // Each step waits a bounded time: with the broker gone, closing channels would wait for it forever.
-      await within(brokerConsole?.stop() ?? Promise.resolve(), timeoutMs)
       await within(Promise.all([...consumers, ...(errorQueue ? [errorQueue.consumer] : [])].map((consumer) => consumer.close())), timeoutMs)
       if (relaying.size > 0) await within(new Promise<void>((resolve) => drainedWaiters.push(resolve)), timeoutMs)
       stopped = true

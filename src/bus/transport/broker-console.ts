@@ -4,7 +4,7 @@ import { hostname } from 'node:os'
 import type { ModuleInstance, ModuleStatus } from '../admin/admin-api.js'
 import type { LogLine } from '../signals.js'
 import { readQueueLengths } from './amqp-wire.js'
-import type { ForwardedSignal, ModuleCommand, RemoteModules, TransportHost } from './transport.js'
+import type { ConsoleNode, ForwardedSignal, ModuleCommand, RemoteModules } from '../console-link/console-link.js'
 
 interface StatusReport {
   /** The reporting process (host and pid): several may run one module. */
@@ -17,7 +17,7 @@ interface StatusReport {
 
 export interface BrokerConsoleOptions {
   connection: Connection
-  host: TransportHost
+  node: ConsoleNode
   /** Fanout exchange every process reports its modules to, once a second. */
   statusExchange: string
   /** Direct exchange that carries a person's commands (stop, start, faults) to the module's process. */
@@ -39,7 +39,7 @@ const staleAfterMs = 5_000
  * commands for its modules. The console keeps the latest report per module.
  */
 export function connectBrokerConsole(options: BrokerConsoleOptions): { remote: RemoteModules | undefined; stop(): Promise<void> } {
-  const { connection, host } = options
+  const { connection, node } = options
   const exchanges = [
     { exchange: options.statusExchange, type: 'fanout', durable: true },
     { exchange: options.controlExchange, type: 'direct', durable: true },
@@ -51,10 +51,10 @@ export function connectBrokerConsole(options: BrokerConsoleOptions): { remote: R
   const thisInstance = `${hostname()} pid ${process.pid}`
   const pollers: NodeJS.Timeout[] = []
 
-  if (host.localModules.length > 0) {
+  if (node.localModules.length > 0) {
     timer = setInterval(() => {
       if (!connection.ready) return
-      const report: StatusReport = { ...host.report(), instance: thisInstance }
+      const report: StatusReport = { ...node.report(), instance: thisInstance }
       publisher.send({ exchange: options.statusExchange, routingKey: '', durable: false, expiration: String(staleAfterMs) }, report).catch(() => {})
     }, options.reportEveryMs ?? 1_000)
     timer.unref()
@@ -63,11 +63,11 @@ export function connectBrokerConsole(options: BrokerConsoleOptions): { remote: R
         queue: ownQueue('control'),
         queueOptions: { exclusive: true, autoDelete: true },
         exchanges,
-        queueBindings: host.localModules.map((module) => ({ queue: '', exchange: options.controlExchange, routingKey: module })),
+        queueBindings: node.localModules.map((module) => ({ queue: '', exchange: options.controlExchange, routingKey: module })),
       },
       (message) => {
         const command = message.body as ModuleCommand
-        if (command && typeof command === 'object' && host.localModules.includes(command.module)) host.control(command)
+        if (command && typeof command === 'object' && node.localModules.includes(command.module)) node.control(command)
       },
     )
     consumers.push(commands)
@@ -86,16 +86,16 @@ export function connectBrokerConsole(options: BrokerConsoleOptions): { remote: R
         const report = message.body as StatusReport
         if (!report || !Array.isArray(report.modules)) return
         for (const signal of Array.isArray(report.signals) ? report.signals : []) {
-          if (signal?.payload && !host.localModules.includes(signal.payload.module)) host.remoteSignal(signal)
+          if (signal?.payload && !node.localModules.includes(signal.payload.module)) node.remoteSignal(signal)
         }
         const instance = typeof report.instance === 'string' ? report.instance : 'unknown'
         for (const status of report.modules) {
-          if (host.localModules.includes(status.name)) continue
+          if (node.localModules.includes(status.name)) continue
           const logs = report.logs?.[status.name] ?? []
           const instances = latest.get(status.name) ?? latest.set(status.name, new Map()).get(status.name)!
           // Reports overlap (the latest 50 lines each time): only lines newer than the last one seen are new.
           const seenUpTo = instances.get(instance)?.logs.at(-1)?.at ?? 0
-          for (const line of logs) if (line.at > seenUpTo) host.remoteLog(line)
+          for (const line of logs) if (line.at > seenUpTo) node.remoteLog(line)
           instances.set(instance, { status, logs, at: Date.now() })
           const reported = report.views?.[status.name]
           if (reported) {
@@ -105,7 +105,7 @@ export function connectBrokerConsole(options: BrokerConsoleOptions): { remote: R
               if (JSON.stringify(known.get(key)) !== JSON.stringify(value)) changed = true
               known.set(key, value)
             }
-            if (changed) host.remoteViewChanged(status.name)
+            if (changed) node.remoteViewChanged(status.name)
           }
         }
       },
@@ -113,7 +113,7 @@ export function connectBrokerConsole(options: BrokerConsoleOptions): { remote: R
     consumers.push(reports)
     // Queue lengths come from the broker itself, read once a second.
     let lengths: Record<string, number> = {}
-    const modules = [...host.topology.modules.keys()]
+    const modules = [...node.allModules]
     const poll = setInterval(() => {
       if (!connection.ready) return
       readQueueLengths(connection, modules, options.queueOf).then(
@@ -130,7 +130,7 @@ export function connectBrokerConsole(options: BrokerConsoleOptions): { remote: R
       for (const [key, at] of watched) if (now - at > 60_000) watched.delete(key)
       const keys = [...watched.keys()].slice(-200)
       for (const module of modules) {
-        if (host.localModules.includes(module)) continue
+        if (node.localModules.includes(module)) continue
         publisher.send({ exchange: options.controlExchange, routingKey: module, durable: false, expiration: String(staleAfterMs) }, { module, action: 'watch', keys }).catch(() => {})
       }
     }

@@ -1,5 +1,4 @@
 import { join } from 'node:path'
-import type { AdminApi } from '../admin/admin-api.js'
 import type { Clock } from '../clock.js'
 import type { LocalModules } from '../endpoint/local-modules.js'
 import type { Envelope } from '../messages/envelope.js'
@@ -10,12 +9,10 @@ import type { FailureRecord } from '../outbox/record.js'
 import type { FailedMessage } from '../recoverability/error-queue.js'
 import type { Topology } from '../routing/topology.js'
 import type { BusEmitter } from '../signals.js'
-import { conversationViewPrefix } from '../audit/conversation-step.js'
-import type { Delivery, ForwardedSignal, ReceiveOutcome, Transport, TransportHost } from './transport.js'
+import type { Delivery, ReceiveOutcome, TransportHost } from './transport.js'
 
 export interface TransportHostDeps {
   topology: Topology
-  transport: Transport
   /** The modules this process runs. */
   local: LocalModules
   outbox: Outbox
@@ -23,10 +20,7 @@ export interface TransportHostDeps {
   clock: Clock
   fileSystem: FileSystem
   dataDir: string
-  admin: AdminApi
   isRunning: () => boolean
-  /** Per module, what it can tell about a key (the shop: an order id) for a console in another process. */
-  views: Readonly<Record<string, (key: string) => unknown | Promise<unknown>>>
   /** Wakes bus.idle() waiters if nothing is pending any more. */
   notifyIfQuiet: () => void
 }
@@ -47,59 +41,6 @@ export function createTransportHost(deps: TransportHostDeps): TransportHost & {
   /** Deliveries parked at the broker by their latest attempt (not by an earlier one). */
   const parkedNow = new Set<DeliveryState>()
   const awaitingOutcome = new Set<DeliveryState>()
-  /** Per local module, the keys a console asked to see. */
-  const watchedKeys = new Map<string, string[]>()
-  /** Views read for the last report: a view may read from disk (module data), a report is made at once. */
-  const viewValues = new Map<string, Map<string, unknown>>()
-  let readingViews = false
-  let readAgain = false
-  function readViews(): void {
-    if (readingViews) {
-      readAgain = true
-      return
-    }
-    readingViews = true
-    void Promise.all(
-      moduleNames.map(async (name) => {
-        const view = deps.views[name]
-        const values = new Map<string, unknown>()
-        for (const key of watchedKeys.get(name) ?? []) {
-          // A conversation the console shows: this module's steps of it, from its durable audit.
-          if (key.startsWith(conversationViewPrefix)) {
-            const steps = await deps.admin.conversation(key.slice(conversationViewPrefix.length))
-            values.set(key, steps.filter((step) => step.to === name))
-          } else if (view) values.set(key, await view(key))
-        }
-        viewValues.set(name, values)
-      }),
-    )
-      .catch((error: unknown) => signals.emit('bus:error', { error, during: 'reading the views the console asked for' }))
-      .finally(() => {
-        readingViews = false
-        if (readAgain) {
-          readAgain = false
-          readViews()
-        }
-      })
-  }
-  /**
-   * The delivery signals since the last report, for a console in another process (its conversation
-   * diagrams). Bounded: under a flood the oldest are dropped, and the diagram then has gaps.
-   */
-  const signalsToReport: ForwardedSignal[] = []
-  if (deps.transport.reachesOtherProcesses && moduleNames.length > 0) {
-    const keep = (signal: ForwardedSignal) => {
-      // Only this process's own deliveries: a console here re-emits other processes' signals too.
-      if (!moduleNames.includes(signal.payload.module)) return
-      signalsToReport.push(signal)
-      if (signalsToReport.length > 2_000) signalsToReport.splice(0, signalsToReport.length - 2_000)
-    }
-    signals.on('message:handled', (payload) => keep({ name: 'message:handled', payload }))
-    signals.on('message:failed', (payload) => keep({ name: 'message:failed', payload }))
-    signals.on('message:retried', (payload) => keep({ name: 'message:retried', payload }))
-    signals.on('message:archived', (payload) => keep({ name: 'message:archived', payload }))
-  }
-
   function receive(module: string, env: Envelope, failures?: FailureRecord[]): Promise<ReceiveOutcome> {
     const runtime = local.find(module)
     if (!runtime || !deps.isRunning()) return Promise.resolve('requeue')
@@ -166,36 +107,6 @@ export function createTransportHost(deps: TransportHostDeps): TransportHost & {
     archive,
     drained: () => deps.notifyIfQuiet(),
     onError: (error, during) => signals.emit('bus:error', { error, during }),
-    report: () => {
-      readViews()
-      const admin = deps.admin
-      return {
-        modules: admin.modules().filter((module) => moduleNames.includes(module.name)),
-        logs: Object.fromEntries(moduleNames.map((name) => [name, admin.logs(name).slice(-50)])),
-        signals: signalsToReport.splice(0),
-        views: Object.fromEntries(
-          moduleNames.map((name) => {
-            const values = viewValues.get(name)
-            return [name, values ? Object.fromEntries((watchedKeys.get(name) ?? []).filter((key) => values.has(key)).map((key) => [key, values.get(key)])) : {}]
-          }),
-        ),
-      }
-    },
-    remoteSignal: (signal) => signals.emit(signal.name, signal.payload as never),
-    remoteLog: (line) => signals.emit('log', line),
-    remoteViewChanged: (module) => signals.emit('module:reported', { module }),
-    control(command) {
-      const admin = deps.admin
-      if (command.action === 'watch') {
-        watchedKeys.set(command.module, Array.isArray(command.keys) ? command.keys.filter((key) => typeof key === 'string').slice(0, 200) : [])
-        // Read now, so the next report (within a second) carries the answer.
-        readViews()
-      }
-      else if (command.action === 'stop') admin.stopModule(command.module)
-      else if (command.action === 'start') admin.startModule(command.module)
-      else if (command.action === 'fault') admin.setFault(command.module, command.on === true)
-      else if (command.action === 'fault-rate' && typeof command.rate === 'number') admin.setFaultRate(command.module, command.rate)
-    },
     markParked: (state) => void parkedNow.add(state),
     releaseAwaiting() {
       for (const delivery of [...awaitingOutcome]) delivery.settled?.(delivery)

@@ -1,7 +1,5 @@
 import type { Envelope } from '../messages/envelope.js'
-import type { ModuleStatus } from '../admin/admin-api.js'
 import type { FailedMessage } from '../recoverability/error-queue.js'
-import type { BusSignals, LogLine } from '../signals.js'
 import type { FailureRecord } from '../outbox/record.js'
 import type { TransportKind, TransportStatus } from './transport-status.js'
 
@@ -45,31 +43,6 @@ export interface RemoteErrorQueue {
 /** What a broker's message for a local module came to: acknowledge it, or let the broker deliver it again. */
 export type ReceiveOutcome = 'ack' | 'requeue'
 
-/** A delivery signal as one process reports it to the console's. */
-export type ForwardedSignal = { [K in 'message:handled' | 'message:failed' | 'message:retried' | 'message:archived']: { name: K; payload: BusSignals[K] } }['message:handled' | 'message:failed' | 'message:retried' | 'message:archived']
-
-/** A person's command for a module in another process, carried by the broker. */
-export interface ModuleCommand {
-  module: string
-  /** `watch`: report the module's views of these keys (e.g. order ids) from now on. */
-  action: 'stop' | 'start' | 'fault' | 'fault-rate' | 'watch'
-  on?: boolean
-  rate?: number
-  keys?: string[]
-}
-
-/** Modules that run in other processes, as the console sees them through the broker. */
-export interface RemoteModules {
-  /** The latest report of each module heard of; `reporting` is false once its reports stopped. */
-  statuses(): (ModuleStatus & { reporting: boolean })[]
-  logs(module: string): LogLine[]
-  /** The module's view of `key` as last reported; asks the module to report it from now on. */
-  view(module: string, key: string): unknown
-  /** Messages waiting in the module's queue at the broker, as last read. */
-  brokerQueueLength(module: string): number
-  control(command: ModuleCommand): Promise<void>
-}
-
 /** What the bus gives its transport when it starts. */
 export interface TransportHost {
   /** Every module (for routing and bindings), not only those this process runs. */
@@ -89,16 +62,6 @@ export interface TransportHost {
   /** The broker confirmed it took these deliveries: record that, so they are not sent again. */
   forwarded(deliveries: readonly Delivery[]): Promise<void>
   onError(error: unknown, during: string): void
-  /** This process's modules as the console shows them: status and latest log lines. */
-  report(): { modules: ModuleStatus[]; logs: Record<string, LogLine[]>; signals: ForwardedSignal[]; views: Record<string, Record<string, unknown>> }
-  /** A module of another process reported a changed view of a watched key. */
-  remoteViewChanged(module: string): void
-  /** A log line another process reported for one of its modules (the console streams it like its own). */
-  remoteLog(line: LogLine): void
-  /** A delivery signal of another process (handled, failed, retried, archived): the console's diagrams use it. */
-  remoteSignal(signal: ForwardedSignal): void
-  /** Applies a person's command sent from a console in another process. */
-  control(command: ModuleCommand): void
 }
 
 /**
@@ -135,8 +98,6 @@ export interface Transport {
   retryLater?(module: string, env: Envelope, failures: FailureRecord[], delayMs: number): Promise<void>
   /** The broker's error queue as the console browses it (only where the transport was asked to). */
   readonly errorQueue?: RemoteErrorQueue
-  /** Modules of other processes, where this process hosts the console. */
-  readonly remoteModules?: RemoteModules
   /** Messages waiting in each module's queue at the broker; undefined when the transport has none. */
   queueLengths(): Promise<Record<string, number> | undefined>
   /** Stops receiving, waits (a bounded time) for unconfirmed deliveries, closes the connection. */
