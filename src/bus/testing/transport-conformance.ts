@@ -134,104 +134,91 @@ function exactlyOnce(label: string, list: readonly number[], count: number): str
 
 const idleAll = (shop: Shop) => Promise.all(shop.buses.map((bus) => bus.idle()))
 
+/** Runs `check` against a freshly started shop, and stops it whatever happens. */
+async function withShop(options: TransportConformanceOptions, name: string, check: (shop: Shop, timeoutMs: number) => Promise<void>, fileSystems?: FileSystem[]): Promise<void> {
+  const shop = await startShop(options, name, fileSystems)
+  try {
+    await check(shop, options.timeoutMs ?? 15_000)
+  } finally {
+    await shop.stop()
+  }
+}
+
+/** Waits until `wrong` says nothing is wrong, then, once the buses are idle, checks it still says so. */
+async function settlesRight(shop: Shop, wrong: () => string | undefined, timeoutMs: number): Promise<void> {
+  await waitUntil(wrong, timeoutMs)
+  await idleAll(shop)
+  const after = wrong()
+  if (after) throw new Error(after)
+}
+
 export const transportChecks: readonly TransportCheck[] = [
   {
     name: 'delivers each sent command to its module exactly once',
-    async run(options) {
-      const shop = await startShop(options, 'commands')
-      try {
+    run: (options) =>
+      withShop(options, 'commands', async (shop, timeoutMs) => {
         for (let n = 0; n < 40; n++) await shop.front.send(PlaceOrder, { n })
-        await waitUntil(() => exactlyOnce('PlaceOrder at orders', shop.seen.orders, 40), options.timeoutMs ?? 15_000)
-        await idleAll(shop)
-        const wrong = exactlyOnce('PlaceOrder at orders', shop.seen.orders, 40)
-        if (wrong) throw new Error(wrong)
-      } finally {
-        await shop.stop()
-      }
-    },
+        await settlesRight(shop, () => exactlyOnce('PlaceOrder at orders', shop.seen.orders, 40), timeoutMs)
+      }),
   },
   {
     name: "delivers each event to every subscriber exactly once, and each handler's command to its module",
-    async run(options) {
-      const shop = await startShop(options, 'events')
-      try {
+    run: (options) =>
+      withShop(options, 'events', async (shop, timeoutMs) => {
         for (let n = 0; n < 40; n++) await shop.front.send(PlaceOrder, { n })
         const wrong = () => exactlyOnce('OrderPlaced at orders', shop.seen.placedAtOrders, 40) ?? exactlyOnce('OrderPlaced at payments', shop.seen.placedAtPayments, 40) ?? exactlyOnce('ChargeCard at payments', shop.seen.charged, 40)
-        await waitUntil(wrong, options.timeoutMs ?? 15_000)
-        await idleAll(shop)
-        const after = wrong()
-        if (after) throw new Error(after)
-      } finally {
-        await shop.stop()
-      }
-    },
+        await settlesRight(shop, wrong, timeoutMs)
+      }),
   },
   {
     name: 'delivers a delayed retry of a failed attempt, and the retry succeeds',
-    async run(options) {
-      const shop = await startShop(options, 'retries')
-      try {
+    run: (options) =>
+      withShop(options, 'retries', async (shop, timeoutMs) => {
         for (let n = 0; n < 10; n++) await shop.front.send(PlaceOrder, { n })
-        await waitUntil(() => exactlyOnce('ChargeCard at payments', shop.seen.charged, 10), options.timeoutMs ?? 15_000)
+        await waitUntil(() => exactlyOnce('ChargeCard at payments', shop.seen.charged, 10), timeoutMs)
         const odd = [...shop.attempts].filter(([n]) => n % 2 === 1)
         if (odd.some(([, attempts]) => attempts !== 2)) throw new Error(`a declined card was tried ${odd.map(([, a]) => a).join(', ')} times; expected 2 (one failure, one delayed retry)`)
-      } finally {
-        await shop.stop()
-      }
-    },
+      }),
   },
   {
     name: 'delivers a deferred message once, never before it is due',
-    async run(options) {
-      const shop = await startShop(options, 'deferred')
-      try {
+    run: (options) =>
+      withShop(options, 'deferred', async (shop, timeoutMs) => {
         // A handler defers Remind by 300 ms: committed with a due time, held until then.
         for (let n = 0; n < 5; n++) await shop.front.send(ScheduleReminder, { n, delayMs: 300 })
-        await waitUntil(() => exactlyOnce('Remind at orders', shop.seen.reminded, 5), options.timeoutMs ?? 15_000)
+        await waitUntil(() => exactlyOnce('Remind at orders', shop.seen.reminded, 5), timeoutMs)
         if (shop.remindedEarly.length > 0) throw new Error(`${shop.remindedEarly.length} deferred messages arrived before they were due`)
-      } finally {
-        await shop.stop()
-      }
-    },
+      }),
   },
   {
     name: 'after a restart, delivers nothing already handled again',
     async run(options) {
+      // Both shops on the same (memory) disks: the second is the first, restarted.
       const fileSystems: FileSystem[] = []
-      const first = await startShop(options, 'restart', fileSystems)
-      try {
+      await withShop(options, 'restart', async (first, timeoutMs) => {
         for (let n = 0; n < 20; n++) await first.front.send(PlaceOrder, { n })
-        await waitUntil(() => exactlyOnce('OrderPlaced at payments', first.seen.placedAtPayments, 20) ?? exactlyOnce('ChargeCard at payments', first.seen.charged, 20), options.timeoutMs ?? 15_000)
+        await waitUntil(() => exactlyOnce('OrderPlaced at payments', first.seen.placedAtPayments, 20) ?? exactlyOnce('ChargeCard at payments', first.seen.charged, 20), timeoutMs)
         await idleAll(first)
-      } finally {
-        await first.stop()
-      }
-      const second = await startShop(options, 'restart', fileSystems)
-      try {
+      }, fileSystems)
+      await withShop(options, 'restart', async (second) => {
         await idleAll(second)
         await new Promise((resolve) => setTimeout(resolve, 300))
         const again = [...second.seen.orders, ...second.seen.charged, ...second.seen.placedAtOrders, ...second.seen.placedAtPayments]
         if (again.length > 0) throw new Error(`${again.length} messages handled before the restart were handled again after it`)
-      } finally {
-        await second.stop()
-      }
+      }, fileSystems)
     },
   },
   {
     name: 'says it is connected once started, with nothing unconfirmed when idle',
-    async run(options) {
-      const shop = await startShop(options, 'status')
-      try {
+    run: (options) =>
+      withShop(options, 'status', async (shop, timeoutMs) => {
         await shop.front.send(PlaceOrder, { n: 0 })
-        await waitUntil(() => exactlyOnce('ChargeCard at payments', shop.seen.charged, 1), options.timeoutMs ?? 15_000)
+        await waitUntil(() => exactlyOnce('ChargeCard at payments', shop.seen.charged, 1), timeoutMs)
         await idleAll(shop)
         for (const bus of shop.buses) {
           const status = bus.admin.transport()
           if (status.state !== 'connected' || status.unconfirmed !== 0) throw new Error(`status ${JSON.stringify(status)}: expected connected with 0 unconfirmed`)
         }
-      } finally {
-        await shop.stop()
-      }
-    },
+      }),
   },
 ]
