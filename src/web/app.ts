@@ -7,7 +7,7 @@ import { chainSettings } from '../rainy-day/sync-chain.js'
 import { mailroomConsole } from './console-plugin.js'
 import type { OrderSummary, ShopContext, ShopReads } from './shop-context.js'
 import { handleError } from './error-handler.js'
-import { ConflictError, NotFoundError } from './errors.js'
+import { ConflictError, InvalidRequestError, NotFoundError } from './errors.js'
 import { listeningUrl } from './listening-url.js'
 import { renderFragment } from './render.js'
 import { createRecentOrders } from './observers/recent-orders.js'
@@ -109,6 +109,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       const sent = await bus.send(PlaceOrder, { orderId, items: items ?? defaultItems })
       recentOrders.add({ orderId, conversationId: sent.conversationId, at: Date.now() })
       return { orderId, messageId: sent.messageId, conversationId: sent.conversationId }
+    },
+    async placeOrders(count) {
+      if (!Number.isInteger(count) || count < 1 || count > shop.maxBatch) throw new InvalidRequestError(`body/count must be between 1 and ${shop.maxBatch}`)
+      const placed = await Promise.all(Array.from({ length: count }, () => shop.placeOrder(undefined)))
+      return { orderIds: placed.map((order) => order.orderId) }
     },
     async cancelOrder(orderId) {
       const sales = (await options.order(orderId))?.sales ?? {}

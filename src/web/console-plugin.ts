@@ -8,6 +8,7 @@ import { handleError } from './error-handler.js'
 import { ConsoleOptionError, ReadOnlyError } from './errors.js'
 import { createConversationLog } from './observers/conversation-log.js'
 import { createMetricsSampler } from './observers/metrics-sampler.js'
+import { consoleOperations } from './operations.js'
 import { requireSameOriginJson } from './plugins/same-origin-json.js'
 import { securityHeaders } from './plugins/security.js'
 import { conversationRoutes } from './routes/api/conversations.js'
@@ -67,6 +68,7 @@ export async function mailroomConsole(app: FastifyInstance, options: MailroomCon
   const { bus } = options
   const context: ConsoleContext = {
     bus,
+    operations: consoleOperations(bus),
     conversations: createConversationLog(bus),
     metrics: createMetricsSampler(bus, options.metricsIntervalMs === undefined ? {} : { intervalMs: options.metricsIntervalMs }),
     stream: { maxBufferedBytes: options.streamMaxBufferedBytes ?? 1024 * 1024, maxClients: options.streamMaxClients ?? 100, clients: 0, dropped: 0, refused: 0 },

@@ -1,6 +1,7 @@
 import type { Bus } from '../bus/index.js'
 import type { ConversationLog } from './observers/conversation-log.js'
 import type { MetricsSampler } from './observers/metrics-sampler.js'
+import type { ConsoleOperations } from './operations.js'
 
 /** A page of the host's, in the console's menu. */
 export interface ConsoleLink {
@@ -13,6 +14,8 @@ export interface ConsoleLink {
 /** What every route of the console may use: attached to the console plugin's own scope as `app.console`. */
 export interface ConsoleContext {
   bus: Bus
+  /** What a person can do, each in one place: the forms and the JSON API both call these. */
+  operations: ConsoleOperations
   conversations: ConversationLog
   metrics: MetricsSampler
   /** The live stream (/api/stream): its limit per client, and its clients now and dropped so far. */

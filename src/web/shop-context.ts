@@ -61,6 +61,8 @@ export interface ShopContext extends ShopReads {
   orderPage(options: { cursor?: string; limit: number }): Promise<OrderPage>
   /** Places one order; resolves once PlaceOrder is on disk. */
   placeOrder(items: string[] | undefined): Promise<{ orderId: string; messageId: string; conversationId: string }>
+  /** Places `count` orders (1 to maxBatch; otherwise a 400 naming body/count); resolves once all are on disk. */
+  placeOrders(count: number): Promise<{ orderIds: string[] }>
   /** Sends CancelOrder for an order still in its buyer's-remorse window; NotFoundError or ConflictError otherwise. */
   cancelOrder(orderId: string): Promise<{ orderId: string; messageId: string }>
   /** The largest `count` POST /api/orders/batch accepts. */

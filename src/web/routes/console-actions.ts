@@ -1,11 +1,11 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { NotFoundError } from '../errors.js'
+import { ModuleName } from '../operations.js'
 import { rejectCrossOrigin } from '../plugins/same-origin-json.js'
 
 const Csrf = { _csrf: Type.String({ minLength: 1, maxLength: 200 }) }
-const ModuleParams = Type.Object({ name: Type.String({ pattern: '^[a-z][a-z0-9-]{0,62}$' }) })
+const ModuleParams = Type.Object({ name: ModuleName })
 /** One id per checkbox; a form with one checked box sends a string, with several an array. */
 const IdList = Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 10_000 })])
 const asList = (value: string | string[] | undefined) => (value === undefined ? [] : Array.isArray(value) ? value : [value])
@@ -29,20 +29,13 @@ export function guardForms(app: FastifyInstance): void {
 export async function consoleActionRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const shop = app.console
-  const { admin } = shop.bus
+  const { operations } = shop
   guardForms(app)
-  const requireModule = (name: string) => {
-    if (!shop.bus.admin.moduleNames().includes(name)) throw new NotFoundError('module', name)
-    return name
-  }
 
   app.post('/modules/:name/:action', { schema: { params: Type.Object({ ...ModuleParams.properties, action: Type.Union([Type.Literal('stop'), Type.Literal('start'), Type.Literal('fault-on'), Type.Literal('fault-off')]) }), body: Type.Object({ ...Csrf }, { additionalProperties: false }) } }, async (request, reply) => {
     const { name, action } = request.params
-    requireModule(name)
-    if (action === 'stop') admin.stopModule(name)
-    else if (action === 'start') admin.startModule(name)
-    else admin.setFault(name, action === 'fault-on')
-    return formDone(request, reply, `${shop.base}/`, admin.module(name))
+    const status = action === 'stop' ? operations.stopModule(name) : action === 'start' ? operations.startModule(name) : operations.setFault(name, action === 'fault-on')
+    return formDone(request, reply, `${shop.base}/`, status)
   })
 
   const FailedSelection = { body: Type.Object({ ...Csrf, ids: Type.Optional(IdList), q: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }) }
@@ -52,14 +45,14 @@ export async function consoleActionRoutes(fastify: FastifyInstance): Promise<voi
   app.post('/failed/retry', { schema: FailedSelection }, async (request, reply) => {
     const body = request.body
     // The ids are the selection as the page showed it at the click: later failures are not swept in.
-    const result = await admin.retryFailed(asList(body.ids))
+    const result = await operations.retryFailed({ ids: asList(body.ids) })
     const already = result.notFound.length ? `; ${result.notFound.length} were already retried or deleted` : ''
     return formDone(request, reply, backToFailed(body.q, `Retried ${result.retried.length}${already}`), result)
   })
 
   app.post('/failed/delete', { schema: FailedSelection }, async (request, reply) => {
     const body = request.body
-    const result = await admin.deleteFailed(asList(body.ids))
+    const result = await operations.deleteFailed(asList(body.ids))
     return formDone(request, reply, backToFailed(body.q, `Deleted ${result.deleted.length}`), result)
   })
 }

@@ -1,8 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { InvalidRequestError } from '../errors.js'
-import { rainyDayLimits, settingsOf, SidesChoice, startRainyDay, StopChoice } from './api/rainy-day.js'
+import { settingsOf, SidesChoice, startRainyDay, StopChoice } from './api/rainy-day.js'
 import { formDone, guardForms } from './console-actions.js'
 
 const Csrf = { _csrf: Type.String({ minLength: 1, maxLength: 200 }) }
@@ -21,10 +20,7 @@ export async function shopActionRoutes(fastify: FastifyInstance): Promise<void> 
     '/orders/batch',
     { schema: { body: Type.Object({ ...Csrf, count: Type.String({ pattern: '^[0-9]{1,5}$' }) }, { additionalProperties: false }) } },
     async (request, reply) => {
-      const count = Number(request.body.count)
-      if (count < 1 || count > shop.maxBatch) throw new InvalidRequestError(`body/count must be between 1 and ${shop.maxBatch}`)
-      const placed = await Promise.all(Array.from({ length: count }, () => shop.placeOrder(undefined)))
-      return formDone(request, reply, '/', { orderIds: placed.map((order) => order.orderId) })
+      return formDone(request, reply, '/', await shop.placeOrders(Number(request.body.count)))
     },
   )
 
@@ -53,11 +49,7 @@ export async function shopActionRoutes(fastify: FastifyInstance): Promise<void> 
     },
     async (request, reply) => {
       const body = request.body
-      const orders = Number(body.orders)
-      const clients = Number(body.clients)
-      if (orders < 1 || orders > rainyDayLimits.maxOrders) throw new InvalidRequestError(`body/orders must be between 1 and ${rainyDayLimits.maxOrders}`)
-      if (clients < 1 || clients > rainyDayLimits.maxClients) throw new InvalidRequestError(`body/clients must be between 1 and ${rainyDayLimits.maxClients}`)
-      return formDone(request, reply, '/rainy-day', startRainyDay(app, settingsOf({ orders, clients, stop: body.stop, sides: body.sides })))
+      return formDone(request, reply, '/rainy-day', startRainyDay(app, settingsOf({ orders: Number(body.orders), clients: Number(body.clients), stop: body.stop, sides: body.sides })))
     },
   )
 }

@@ -1,8 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import type { ConsoleContext } from '../../context.js'
-import { InvalidRequestError } from '../../errors.js'
 import { groupFailures, searchFailures } from '../../failed-groups.js'
 
 const Ids = Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { minItems: 1, maxItems: 10_000 })
@@ -12,16 +10,6 @@ export const RetryBody = Type.Union([
   Type.Object({ group: Type.String({ pattern: '^[0-9a-f]{16}$' }) }, { additionalProperties: false }),
   Type.Object({ all: Type.Literal(true) }, { additionalProperties: false }),
 ])
-
-/** The keys a retry request stands for, taken as the error queue is now (later failures are not swept in). */
-export function selectForRetry(shop: ConsoleContext, body: { ids?: string[]; group?: string; all?: true }): string[] {
-  const failed = shop.bus.admin.failedMessages()
-  if (body.ids) return body.ids
-  if (body.all) return failed.map((message) => message.key)
-  const group = groupFailures(failed).find((candidate) => candidate.key === body.group)
-  if (!group) throw new InvalidRequestError(`body/group '${body.group}' matches no group of failed messages`)
-  return group.messages.map((message) => message.key)
-}
 
 /** The error queue, grouped by cause, with retry and delete. */
 export async function failedRoutes(fastify: FastifyInstance): Promise<void> {
@@ -35,9 +23,9 @@ export async function failedRoutes(fastify: FastifyInstance): Promise<void> {
     return { groups: groupFailures(searchFailures(admin.failedMessages(), q ?? '')), schedules }
   })
 
-  app.post('/failed/retry', { schema: { body: RetryBody } }, async (request) => admin.retryFailed(selectForRetry(shop, request.body)))
+  app.post('/failed/retry', { schema: { body: RetryBody } }, async (request) => shop.operations.retryFailed(request.body))
 
   app.post('/failed/delete', { schema: { body: Type.Object({ ids: Ids }, { additionalProperties: false }) } }, async (request) =>
-    admin.deleteFailed(request.body.ids),
+    shop.operations.deleteFailed(request.body.ids),
   )
 }

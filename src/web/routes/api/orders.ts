@@ -25,10 +25,9 @@ export async function orderRoutes(fastify: FastifyInstance): Promise<void> {
     '/orders/batch',
     { schema: { body: Type.Object({ count: Type.Integer({ minimum: 1, maximum: shop.maxBatch }) }, { additionalProperties: false }) } },
     async (request, reply) => {
-      const { count } = request.body
-      const placed = await Promise.all(Array.from({ length: count }, () => shop.placeOrder(undefined)))
+      const placed = await shop.placeOrders(request.body.count)
       reply.code(202)
-      return { orderIds: placed.map((order) => order.orderId) }
+      return placed
     },
   )
 

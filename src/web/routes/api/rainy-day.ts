@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { services, sideChoices, type ComparisonReport, type ComparisonSettings } from '../../../rainy-day/comparison.js'
 import { listeningUrl } from '../../listening-url.js'
 import type { ShopContext } from '../../shop-context.js'
-import { ConflictError } from '../../errors.js'
+import { ConflictError, InvalidRequestError } from '../../errors.js'
 
 /** The largest campaign the page runs: bounded, it runs on this machine, on loopback. */
 export const rainyDayLimits = { maxOrders: 1_000, maxClients: 100 }
@@ -22,9 +22,14 @@ export const RunBody = Type.Object(
   { additionalProperties: false },
 )
 
-/** What a person asked for, with the defaults filled in. */
+/** What a person asked for, in range (the form's fields are text: checked here for both ways in), with the defaults filled in. */
 export function settingsOf(body: Static<typeof RunBody>): ComparisonSettings {
   const stop = body.stop ?? rainyDayDefaults.stop
+  const within = (field: 'orders' | 'clients', value: number | undefined, max: number) => {
+    if (value !== undefined && !(Number.isInteger(value) && value >= 1 && value <= max)) throw new InvalidRequestError(`body/${field} must be between 1 and ${max}`)
+  }
+  within('orders', body.orders, rainyDayLimits.maxOrders)
+  within('clients', body.clients, rainyDayLimits.maxClients)
   return {
     orders: body.orders ?? rainyDayDefaults.orders,
     clients: body.clients ?? rainyDayDefaults.clients,
