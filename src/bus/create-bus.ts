@@ -150,7 +150,7 @@ export function createBus(options: BusOptions): Bus {
   /** A module settled: wake idle() waiters, and let compaction catch up with what the burst left behind. */
   function onModuleQuiet(): void {
     notifyIfQuiet()
-    if (state === 'running' && options.journal?.compaction !== false && isQuiet()) outbox.compactor.requestIfSealedSince()
+    if (state === 'running' && options.journal?.compaction !== false && isQuiet()) outbox.maintenance.requestIfSealedSince()
   }
 
   function activityEnded(): void {
@@ -332,7 +332,7 @@ export function createBus(options: BusOptions): Bus {
       state = 'running'
       parts.add('the delay scheduler', () => scheduler.stop())
       local.startAll()
-      if (options.journal?.compaction !== false) outbox.compactor.request()
+      if (options.journal?.compaction !== false) outbox.maintenance.request()
       if (retention) {
         retention.request()
         const retentionTimer = setInterval(() => retention.request(), auditSweepEveryMs)
@@ -368,7 +368,7 @@ export function createBus(options: BusOptions): Bus {
       do {
         while (!isQuiet()) await new Promise<void>((resolve) => idleWaiters.push(resolve))
         // Compaction writes too: idle means nothing is being written.
-        await outbox.compactor.idle()
+        await outbox.maintenance.idle()
       } while (!isQuiet())
     },
     table<T extends TableDefinition>(definition: T): TableReader<DocumentOf<T>> {
@@ -385,7 +385,7 @@ export function createBus(options: BusOptions): Bus {
         await retention.idle()
       }
       if (options.journal?.compaction === false) return
-      await outbox.compactor.runNow()
+      await outbox.maintenance.runNow()
     },
   }
 }

@@ -24,6 +24,12 @@ const files = sourceFiles(src).map((file) => ({ file: relative(root, file), impo
 
 /** The rules of DESIGN.md §1; returns why an import is forbidden, or undefined. */
 function violation(from: string, to: string): string | undefined {
+  // The journal files are one persistence; the bus's parts reach it through its interface, so another
+  // (a database) can take its place with only the composition (create-bus.ts) choosing.
+  const journalFiles = ['src/bus/outbox/outbox.ts', 'src/bus/outbox/journal.ts', 'src/bus/outbox/compaction.ts']
+  if (journalFiles.includes(to) && from.startsWith('src/bus/') && !from.startsWith('src/bus/outbox/') && from !== 'src/bus/create-bus.ts' && from !== 'src/bus/persistence/persistence.ts') {
+    return 'the bus reaches its persistence through src/bus/persistence/persistence.ts'
+  }
   if (from.startsWith('src/bus/') && (to.startsWith('src/modules/') || to.startsWith('src/web/') || to === 'src/main.ts')) return 'the bus imports no module and nothing of the web'
   const fromModule = /^src\/modules\/([^/]+)\//.exec(from)?.[1]
   if (fromModule) {
@@ -99,6 +105,8 @@ describe('the import rules', () => {
   })
 
   it.each([
+    ['src/bus/pipeline/incoming.ts', 'src/bus/outbox/outbox.ts'],
+    ['src/bus/admin/create-admin.ts', 'src/bus/outbox/journal.ts'],
     ['src/bus/create-bus.ts', 'src/modules/sales/index.ts'],
     ['src/modules/billing/handlers/x.ts', 'src/modules/sales/handlers/place-order.ts'],
     ['src/modules/billing/index.ts', 'src/bus/outbox/journal.ts'],

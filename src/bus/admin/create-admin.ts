@@ -4,7 +4,7 @@ import type { FaultInjection } from '../faults/fault-injection.js'
 import type { LocalModules } from '../endpoint/local-modules.js'
 import type { ModuleRuntime } from '../endpoint/module-runtime.js'
 import type { DeliveryState } from '../outbox/delivery-ledger.js'
-import type { Outbox } from '../outbox/outbox.js'
+import type { Persistence } from '../persistence/persistence.js'
 import { failedKey, toFailedMessage, type ErrorQueue } from '../recoverability/error-queue.js'
 import { forRetry } from '../recoverability/failure-headers.js'
 import { describeSchedule } from '../recoverability/policy.js'
@@ -16,7 +16,7 @@ import type { AdminApi, DeleteResult, ModuleStatus, RetryResult } from './admin-
 
 export interface AdminDeps {
   topology: Topology
-  outbox: Outbox
+  outbox: Persistence
   signals: BusEmitter
   errorQueue: ErrorQueue
   /** The modules this process runs. */

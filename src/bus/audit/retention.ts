@@ -1,9 +1,9 @@
 import type { Clock } from '../clock.js'
-import type { Outbox } from '../outbox/outbox.js'
+import type { Persistence } from '../persistence/persistence.js'
 import type { AuditDoc } from './conversation-step.js'
 
 export interface AuditRetentionOptions {
-  outbox: Outbox
+  outbox: Persistence
   modules: readonly string[]
   /** Conversations kept per module at most; the oldest go first. */
   maxConversations: number

@@ -11,8 +11,9 @@ import { acquireDataDirLock, type DataDirLock } from './lock-file.js'
 import { holdsData, type FailureRecord, type JournalRecord, type OutgoingEntry, type ReplayRecord } from './record.js'
 import { parseSagaKey, sagaKey, SagaStore, type SagaChange } from '../sagas/saga-store.js'
 import type { TableDefinition } from '../data/define-table.js'
-import { ModuleData, type Reservation, type TableState } from '../data/module-data.js'
+import { ModuleData, type Reservation } from '../data/module-data.js'
 import { maxFailuresPerStep, noSubscribers, type ConversationStep, type StepOutcome } from '../audit/conversation-step.js'
+import type { Persistence } from '../persistence/persistence.js'
 
 /** An audit step and the conversation it belongs to. */
 interface AuditedStep {
@@ -44,57 +45,15 @@ export interface OutboxOptions {
   onError: (error: unknown, during: string) => void
 }
 
-/**
- * What replay found. Pending deliveries (kind undefined) come without their message (`env`): it is on disk
- * and read back with `readBack`. Deliveries whose record here holds the message (retried, delayed,
- * failed) have it.
- */
-export interface Recovered {
-  /** Per module, deliveries ready to handle, oldest first. */
-  queued: Map<string, DeliveryState[]>
-  /** Deliveries waiting for a time: deferred sends and delayed retries. */
-  delayed: DeliveryState[]
-  failed: DeliveryState[]
-  /** Pending deliveries for modules this bus does not run (a broker transport forwards them). */
-  elsewhere: DeliveryState[]
-  /** Deliveries in other states (delayed, failed) for modules this bus does not run; kept on disk. */
-  orphaned: number
-  tornTails: TornTail[]
-  records: number
-}
+export type { Recovered } from '../persistence/persistence.js'
 
-export interface Outbox {
+/**
+ * The journal files' persistence: a journal per module (and `_outside`), their segments and compaction,
+ * behind the Persistence interface the rest of the bus uses (src/bus/persistence/persistence.ts).
+ */
+export type Outbox = Persistence & {
   readonly ledger: DeliveryLedger
   readonly compactor: Compactor
-  /** Active saga instances, as synced records say. */
-  readonly sagas: SagaStore
-  /** A module's tables, or undefined when it declares none (or does not run here). */
-  data(module: string): ModuleData | undefined
-  open(): Promise<Recovered>
-  /** Reads queued messages back from their producer records (see envelope-reader.ts). */
-  readBack(states: readonly DeliveryState[]): Promise<Map<DeliveryState, Envelope>>
-  /** Sends from outside a handler; resolves with the new deliveries once synced. */
-  commitOutside(msgs: OutgoingEntry[]): Promise<DeliveryState[]>
-  /**
-   * One record: `id` consumed by `module`, everything its handlers sent, the saga instances and the
-   * documents they changed. Resolves with the new deliveries. The reservation is settled either way.
-   */
-  commitHandled(module: string, state: DeliveryState, msgs: OutgoingEntry[], sagas?: SagaChange[], data?: Reservation, audit?: { failures?: readonly FailureRecord[]; sagas?: readonly string[] }): Promise<DeliveryState[]>
-  commitDelayed(module: string, state: DeliveryState, env: Envelope, at: number, failures: FailureRecord[]): Promise<void>
-  commitFailed(module: string, state: DeliveryState, env: Envelope, failures: FailureRecord[]): Promise<void>
-  commitRetried(module: string, state: DeliveryState, env: Envelope): Promise<void>
-  /** Copies the failed message to the module's archive journal, then marks it archived. */
-  commitArchived(module: string, state: DeliveryState): Promise<void>
-  /** The broker's error queue took the failed delivery (with a broker transport). */
-  commitParked(module: string, state: DeliveryState): Promise<void>
-  /** The broker confirmed it took these messages, produced by `journal`: they are no longer pending here. */
-  commitForwarded(journal: string, states: readonly DeliveryState[]): Promise<void>
-  /** The bus's own deletions of documents (the audit's retention): `doc` records, skipping keys being written. */
-  commitDeletes(module: string, table: TableState, keys: readonly string[]): Promise<number>
-  /** Bytes of all journal segments (archives excluded). */
-  totalBytes(): number
-  flushed(): Promise<void>
-  close(): Promise<void>
 }
 
 export function createOutbox(options: OutboxOptions): Outbox {
@@ -264,6 +223,22 @@ export function createOutbox(options: OutboxOptions): Outbox {
     return { conversationId: headers[Headers.ConversationId] ?? env.id, steps }
   }
 
+  /** The broker confirmed these messages, produced by `journal`: one `forwarded` record there. */
+  async function commitForwardedIn(journal: string, states: readonly DeliveryState[]): Promise<void> {
+    const sent = new Map<string, string[]>()
+    for (const state of states) {
+      const to = sent.get(state.id)
+      if (to) to.push(state.module)
+      else sent.set(state.id, [state.module])
+    }
+    for (const state of states) state.writing++
+    try {
+      await commit(journal, { k: 'forwarded', t: clock.now(), sent: [...sent].map(([id, to]) => ({ id, to })) })
+    } finally {
+      for (const state of states) state.writing--
+    }
+  }
+
   return {
     ledger,
     compactor,
@@ -368,20 +343,22 @@ export function createOutbox(options: OutboxOptions): Outbox {
     async commitParked(module, state) {
       await commit(module, { k: 'parked', t: clock.now(), id: state.id }, state)
     },
-    async commitForwarded(journal, states) {
-      const sent = new Map<string, string[]>()
+    async commitForwarded(states) {
+      // One `forwarded` record in each journal that produced some of them.
+      const byJournal = new Map<string, DeliveryState[]>()
       for (const state of states) {
-        const to = sent.get(state.id)
-        if (to) to.push(state.module)
-        else sent.set(state.id, [state.module])
+        const journal = state.producer?.journal
+        if (!journal) continue
+        const list = byJournal.get(journal)
+        if (list) list.push(state)
+        else byJournal.set(journal, [state])
       }
-      for (const state of states) state.writing++
-      try {
-        await commit(journal, { k: 'forwarded', t: clock.now(), sent: [...sent].map(([id, to]) => ({ id, to })) })
-      } finally {
-        for (const state of states) state.writing--
-      }
+      await Promise.all([...byJournal].map(([journal, list]) => commitForwardedIn(journal, list)))
     },
+    deliveryOf: (id, module) => ledger.get(id, module),
+    received: (env, module, now) => ledger.received(env, module, now),
+    forget: (state) => ledger.forget(state),
+    maintenance: compactor,
     async commitDeletes(module, table, keys) {
       const data = dataByModule.get(module)
       const claim = data?.claimDeletes(table, keys)

@@ -9,7 +9,7 @@ import type { ModuleCounters } from '../endpoint/module-runtime.js'
 import type { Envelope } from '../messages/envelope.js'
 import { Headers } from '../messages/headers.js'
 import type { DeliveryState } from '../outbox/delivery-ledger.js'
-import type { Outbox } from '../outbox/outbox.js'
+import type { Persistence } from '../persistence/persistence.js'
 import type { FailureRecord, OutgoingEntry } from '../outbox/record.js'
 import { describeFailure, withDelayedRetryCount, withFailureHeaders } from '../recoverability/failure-headers.js'
 import type { FailureSink } from '../recoverability/failure-sink.js'
@@ -31,7 +31,7 @@ export interface IncomingDeps {
   /** The module's counters (its runtime shows them). */
   counters: ModuleCounters
   topology: Topology
-  outbox: Outbox
+  outbox: Persistence
   /** The module's tables; undefined when it declares none. */
   data: ModuleData | undefined
   clock: Clock

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js'
 import type { Envelope } from '../messages/envelope.js'
 import type { DeliveryState } from '../outbox/delivery-ledger.js'
-import type { Outbox } from '../outbox/outbox.js'
+import type { Persistence } from '../persistence/persistence.js'
 import type { FailureRecord } from '../outbox/record.js'
 import type { Transport } from '../transport/transport.js'
 
@@ -15,7 +15,7 @@ export interface FailureSink {
 }
 
 /** The embedded way: the module's journal holds both (a `delayed` record and the scheduler; a `failed` record and the error queue in memory). */
-export function journalFailureSink(deps: { module: string; outbox: Outbox; clock: Clock; delay: (state: DeliveryState) => void; toErrorQueue: (state: DeliveryState) => void }): FailureSink {
+export function journalFailureSink(deps: { module: string; outbox: Persistence; clock: Clock; delay: (state: DeliveryState) => void; toErrorQueue: (state: DeliveryState) => void }): FailureSink {
   const { module, outbox, clock } = deps
   return {
     async retryLater(state, env, failures, delayMs) {
@@ -34,7 +34,7 @@ export function journalFailureSink(deps: { module: string; outbox: Outbox; clock
  * Once it confirmed, the module's journal marks the delivery `parked`, and the broker's copy of the message
  * may be acknowledged even if that mark fails (`parked` tells the transport so).
  */
-export function brokerFailureSink(deps: { module: string; outbox: Outbox; transport: Required<Pick<Transport, 'retryLater' | 'park'>>; parked: (state: DeliveryState) => void }): FailureSink {
+export function brokerFailureSink(deps: { module: string; outbox: Persistence; transport: Required<Pick<Transport, 'retryLater' | 'park'>>; parked: (state: DeliveryState) => void }): FailureSink {
   const { module, outbox, transport } = deps
   return {
     async retryLater(state, env, failures, delayMs) {

@@ -4,7 +4,7 @@ import type { LocalModules } from '../endpoint/local-modules.js'
 import type { Envelope } from '../messages/envelope.js'
 import type { DeliveryState } from '../outbox/delivery-ledger.js'
 import type { FileSystem } from '../outbox/file-system.js'
-import type { Outbox } from '../outbox/outbox.js'
+import type { Persistence } from '../persistence/persistence.js'
 import type { FailureRecord } from '../outbox/record.js'
 import type { FailedMessage } from '../recoverability/error-queue.js'
 import type { Topology } from '../routing/topology.js'
@@ -15,7 +15,7 @@ export interface TransportHostDeps {
   topology: Topology
   /** The modules this process runs. */
   local: LocalModules
-  outbox: Outbox
+  outbox: Persistence
   signals: BusEmitter
   clock: Clock
   fileSystem: FileSystem
@@ -44,11 +44,11 @@ export function createTransportHost(deps: TransportHostDeps): TransportHost & {
   function receive(module: string, env: Envelope, failures?: FailureRecord[]): Promise<ReceiveOutcome> {
     const runtime = local.find(module)
     if (!runtime || !deps.isRunning()) return Promise.resolve('requeue')
-    const known = outbox.ledger.get(env.id, module)
+    const known = outbox.deliveryOf(env.id, module)
     // Handled (or owned by a record here, delayed or failed) already, or being handled now: a redelivery.
     // A parked one may come back: a person retried it, or its delay at the broker is over.
     if (known && (known.settled || (known.kind !== undefined && known.kind !== 'forwarded' && known.kind !== 'parked'))) return Promise.resolve('ack')
-    const delivery = outbox.ledger.received(env, module, clock.now())
+    const delivery = outbox.received(env, module, clock.now())
     // A delayed retry coming back from the broker: its earlier attempts come with it.
     if (failures) delivery.failures = failures
     return new Promise<ReceiveOutcome>((resolve) => {
@@ -58,7 +58,7 @@ export function createTransportHost(deps: TransportHostDeps): TransportHost & {
         awaitingOutcome.delete(settled)
         if (settled.kind === undefined || settled.kind === 'forwarded' || (settled.kind === 'parked' && !parkedNow.delete(settled))) {
           // Nothing was written (the journal failed): the broker keeps the message and delivers it again.
-          outbox.ledger.forget(settled)
+          outbox.forget(settled)
           resolve('requeue')
         } else resolve('ack')
       }
@@ -74,15 +74,7 @@ export function createTransportHost(deps: TransportHostDeps): TransportHost & {
 
   /** Records, per producing journal, that the broker took these deliveries. */
   async function forwarded(deliveries: readonly Delivery[]): Promise<void> {
-    const byJournal = new Map<string, DeliveryState[]>()
-    for (const delivery of deliveries.map(own)) {
-      const journal = delivery.producer?.journal
-      if (!journal) continue
-      const list = byJournal.get(journal)
-      if (list) list.push(delivery)
-      else byJournal.set(journal, [delivery])
-    }
-    await Promise.all([...byJournal].map(([journal, list]) => outbox.commitForwarded(journal, list)))
+    await outbox.commitForwarded(deliveries.map(own))
   }
 
   /** A message deleted from the broker's error queue, kept as one JSON line (synced) before the broker forgets it. */
