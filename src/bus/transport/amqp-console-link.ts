@@ -13,8 +13,6 @@ export interface AmqpConsoleLinkOptions {
   /** This process's answers to a console's questions about a key, per module (the shop: its orders). */
   views?: ModuleViews
   connectionName?: string
-  /** How long `start()` waits for the broker before it goes on (and keeps trying). @default 10000 */
-  connectTimeoutMs?: number
 }
 
 /**
@@ -35,11 +33,8 @@ export function createAmqpConsoleLink(options: AmqpConsoleLinkOptions): ConsoleL
     async start(node) {
       connection = new Connection({ url: options.url, connectionName: options.connectionName ?? `mailroom console link ${node.localModules.join(',') || 'console'}`, retryLow: 100, retryHigh: 5_000 })
       connection.on('error', (error) => node.onError(error, "the console link's broker connection"))
-      try {
-        await connection.onConnect(options.connectTimeoutMs ?? 10_000, true)
-      } catch (error) {
-        node.onError(error, 'connecting the console link to the broker (it keeps trying)')
-      }
+      // Not waited for: reports and commands start once the connection is up (the transport's start
+      // already waited for the broker), and a console link never holds up a bus.
       brokerConsole = connectBrokerConsole({
         connection,
         node,
