@@ -15,6 +15,7 @@ import type { FileSystem } from './outbox/file-system.js'
 import type { TornTail } from './outbox/journal.js'
 import { createOutbox } from './outbox/outbox.js'
 import { resolveBusOptions, type BusOptions } from './bus-options.js'
+import { QuietWatch } from './lifecycle/quiet-watch.js'
 import { StartedParts } from './lifecycle/started-parts.js'
 import { createConsoleNode } from './console-link/console-node.js'
 import { LocalModules } from './endpoint/local-modules.js'
@@ -77,8 +78,6 @@ export function createBus(options: BusOptions): Bus {
   const signals = createSignals()
   const errorQueue = createErrorQueue()
   let state: BusState = 'created'
-  let activity = 0
-  let idleWaiters: (() => void)[] = []
 
   const outbox = createOutbox({
     fs: fileSystem,
@@ -132,41 +131,20 @@ export function createBus(options: BusOptions): Bus {
     signals.emit('log', line)
   }
 
-  function isQuiet(): boolean {
-    if (activity > 0) return false
+  const quietWatch = new QuietWatch(() => {
     for (const runtime of local.all()) {
       if (runtime.unsettled > 0 || (runtime.running && runtime.queueLength > 0)) return false
     }
     return transport.pending === 0
-  }
-
-  function notifyIfQuiet(): void {
-    if (idleWaiters.length === 0 || !isQuiet()) return
-    const waiters = idleWaiters
-    idleWaiters = []
-    for (const resolve of waiters) resolve()
-  }
+  })
+  const notifyIfQuiet = () => quietWatch.notify()
 
   /** A module settled: wake idle() waiters, and let compaction catch up with what the burst left behind. */
   function onModuleQuiet(): void {
     notifyIfQuiet()
-    if (state === 'running' && options.journal?.compaction !== false && isQuiet()) outbox.maintenance.requestIfSealedSince()
+    if (state === 'running' && options.journal?.compaction !== false && quietWatch.isQuiet()) outbox.maintenance.requestIfSealedSince()
   }
 
-  function activityEnded(): void {
-    activity--
-    // After the caller's continuation has run, so deliveries it dispatched are counted first.
-    queueMicrotask(notifyIfQuiet)
-  }
-
-  async function tracked<T>(work: () => Promise<T>): Promise<T> {
-    activity++
-    try {
-      return await work()
-    } finally {
-      activityEnded()
-    }
-  }
 
   function spillFor(module: string): QueueSpill {
     return {
@@ -233,14 +211,14 @@ export function createBus(options: BusOptions): Bus {
     return commitFromOutside(entry, result)
   }
 
-  /** `tracked` for the hottest caller, without a closure per message sent. */
+  /** `quietWatch.tracked` for the hottest caller, without a closure per message sent. */
   async function commitFromOutside(entry: OutgoingEntry, result: SendResult): Promise<SendResult> {
-    activity++
+    quietWatch.begin()
     try {
       dispatch(await outbox.commitOutside([entry]))
       return result
     } finally {
-      activityEnded()
+      quietWatch.end()
     }
   }
 
@@ -252,7 +230,7 @@ export function createBus(options: BusOptions): Bus {
     local,
     isRunning: () => state === 'running',
     requireRunning,
-    tracked,
+    tracked: (work) => quietWatch.tracked(work),
     log,
     now: () => clock.now(),
     transport,
@@ -357,7 +335,7 @@ export function createBus(options: BusOptions): Bus {
       await local.stopAll()
       // Broker messages still queued here were never started: the broker delivers them again.
       host.releaseAwaiting()
-      while (activity > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve))
+      await quietWatch.ownWorkDone()
       const failures = await parts.stopAll()
       state = 'stopped'
       if (failures.length > 0) throw failures[0]!.error
@@ -366,10 +344,10 @@ export function createBus(options: BusOptions): Bus {
     publish: (definition, body, sendOptions) => sendFromOutside('publish', definition, body, sendOptions),
     async idle() {
       do {
-        while (!isQuiet()) await new Promise<void>((resolve) => idleWaiters.push(resolve))
+        await quietWatch.quiet()
         // Compaction writes too: idle means nothing is being written.
         await outbox.maintenance.idle()
-      } while (!isQuiet())
+      } while (!quietWatch.isQuiet())
     },
     table<T extends TableDefinition>(definition: T): TableReader<DocumentOf<T>> {
       const owner = tableOwner.get(definition)
