@@ -73,8 +73,6 @@ export function createShop(options: ShopOptions = {}): Shop {
     ...shared,
     ...('gatewayLimitPerSecond' in options ? { gatewayLimitPerSecond } : {}),
     ...('billingMaxPerSecond' in options ? { maxPerSecond: billingMaxPerSecond } : {}),
-    // The gateway plays an outside service: it keeps what it remembers in a folder of its own.
-    gatewayStore: () => ({ fileSystem: bus.fileSystem, dir: join(bus.dataDir, 'payment-gateway') }),
   })
   const shipping = createShipping({ ...shared, ...(billingWaitMs !== undefined ? { billingWaitMs } : {}) })
   /** A page of Sales' orders, newest first: for the console here, and as a view for a console in another process. */
@@ -140,7 +138,8 @@ export function createShop(options: ShopOptions = {}): Shop {
   return {
     bus,
     async start() {
-      if (runsHere('billing')) await billing.gateway.open()
+      // The gateway plays an outside service: it keeps what it remembers in a folder of its own.
+      if (runsHere('billing')) await billing.gateway.open({ fileSystem: bus.fileSystem, dir: join(bus.dataDir, 'payment-gateway') })
       return bus.start()
     },
     async stop() {

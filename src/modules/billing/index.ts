@@ -1,4 +1,4 @@
-import { defineModule, type FileSystem, type RecoverabilityOptions } from '../../bus/index.js'
+import { defineModule, type RecoverabilityOptions } from '../../bus/index.js'
 import { Charges, type Charge } from './charges.js'
 import { chargeForOrder } from './handlers/charge-for-order.js'
 import { createPaymentGateway } from './payment-gateway.js'
@@ -6,8 +6,6 @@ import { createPaymentGateway } from './payment-gateway.js'
 export interface BillingOptions {
   /** The simulated gateway's limit. @default 50 */
   gatewayLimitPerSecond?: number | undefined
-  /** Where the simulated gateway remembers the idempotency keys it has seen; in memory only without it. */
-  gatewayStore?: () => { fileSystem: FileSystem; dir: string }
   /** Billing's own pace, kept under the gateway's limit: load levelling, not luck. @default 40 */
   maxPerSecond?: number | undefined
   recoverability?: RecoverabilityOptions
@@ -17,7 +15,6 @@ export interface BillingOptions {
 export function createBilling(options: BillingOptions = {}) {
   const gateway = createPaymentGateway({
     limitPerSecond: 'gatewayLimitPerSecond' in options ? options.gatewayLimitPerSecond : 50,
-    ...(options.gatewayStore ? { store: options.gatewayStore } : {}),
   })
   const maxPerSecond = 'maxPerSecond' in options ? options.maxPerSecond : 40
   const module = defineModule({

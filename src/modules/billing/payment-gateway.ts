@@ -26,8 +26,11 @@ export interface GatewayCounts {
 }
 
 export interface PaymentGateway extends GatewayCounts {
-  /** Reads back the keys it has seen (its own memory, not the bus's). */
-  open(): Promise<void>
+  /**
+   * Reads back the keys it has seen from `store` (its own memory, not the bus's: a file of its own, one
+   * JSON line per charge, written before it answers). Without a store it remembers in memory only.
+   */
+  open(store?: GatewayStore): Promise<void>
   /**
    * Charges an order once per idempotency key: a repeated key (a redelivered message, a retry after a
    * timeout) gets the first charge's answer and moves no money, as real gateways do.
@@ -38,15 +41,16 @@ export interface PaymentGateway extends GatewayCounts {
   close(): Promise<void>
 }
 
+/** Where the gateway remembers the keys it has seen, so it still recognises them after a restart. */
+export interface GatewayStore {
+  fileSystem: FileSystem
+  dir: string
+}
+
 export interface PaymentGatewayOptions {
   /** Charges per second it takes at most; undefined turns the limit off (benchmarks). */
   limitPerSecond: number | undefined
   now?: () => number
-  /**
-   * Where it remembers the keys it has seen, so it still recognises them after a restart: a file of its
-   * own, one JSON line per charge, written before it answers. Without it, it remembers in memory only.
-   */
-  store?: () => { fileSystem: FileSystem; dir: string }
 }
 
 interface Remembered {
@@ -114,9 +118,9 @@ export function createPaymentGateway(options: PaymentGatewayOptions): PaymentGat
     get chargedTwice() {
       return counts.chargedTwice
     },
-    async open() {
-      if (!options.store) return
-      const { fileSystem, dir } = options.store()
+    async open(store) {
+      if (!store) return
+      const { fileSystem, dir } = store
       const file = join(dir, 'charges.jsonl')
       await fileSystem.mkdir(dir)
       const text = new TextDecoder().decode(await fileSystem.readFile(file).catch(() => new Uint8Array()))
