@@ -61,7 +61,9 @@ export function startCampaign(url: string, bodyOf: (n: number) => unknown, optio
           method: 'POST',
           headers: { 'content-type': 'application/json', ...options.headers },
           body: JSON.stringify(bodyOf(n)),
-          signal: AbortSignal.any([AbortSignal.timeout(options.clientTimeoutMs ?? 5_000), ...(options.signal ? [options.signal] : [])]),
+          // Not tied to `signal` (AbortSignal.any would add a listener to it per request): an aborted
+          // campaign sends nothing more, and what is under way ends by its timeout.
+          signal: AbortSignal.timeout(options.clientTimeoutMs ?? 5_000),
         })
         ok = response.ok
         if (ok && options.onAccepted) options.onAccepted(n, await response.json())
