@@ -5,6 +5,7 @@ import { services, sideChoices, type ComparisonReport, type ComparisonSettings }
 import { listeningUrl } from '../../listening-url.js'
 import type { ShopContext } from '../../shop-context.js'
 import { ConflictError, InvalidRequestError } from '../../errors.js'
+import { renderFragment } from '../../render.js'
 
 /** The largest campaign the page runs: bounded, it runs on this machine, on loopback. */
 export const rainyDayLimits = { maxOrders: 1_000, maxClients: 100 }
@@ -46,9 +47,13 @@ export function startRainyDay(app: FastifyInstance, settings: ComparisonSettings
   return comparison.start(settings)
 }
 
-/** The page's and the API's view of the rainy day: the latest run's figures and what the chain does. */
+/**
+ * The page's and the API's view of the rainy day: the latest run's figures (and, for the page's script,
+ * the same drawn by the page's own template, views/rainy-day-run.eta) and what the chain does.
+ */
 export function rainyDayState(shop: ShopContext) {
-  return { running: shop.comparison.running, latest: shop.comparison.latest() ?? null, chain: shop.rainyDayChain, limits: rainyDayLimits, defaults: rainyDayDefaults }
+  const latest = shop.comparison.latest() ?? null
+  return { running: shop.comparison.running, latest, html: renderFragment('rainy-day-run', { run: latest }), chain: shop.rainyDayChain, limits: rainyDayLimits, defaults: rainyDayDefaults }
 }
 
 /** GET /api/rainy-day: the latest run, live while it runs. POST /api/rainy-day/runs: start one (202). */
