@@ -98,21 +98,10 @@ function showFailedCount(count) {
   if (knownFailed === undefined) knownFailed = count
 }
 
-const series = {}
-function updateMonitoring(latest) {
-  for (const [module, sample] of Object.entries(latest)) {
+function updateMonitoring(metrics) {
+  for (const [module, html] of Object.entries(metrics.html)) {
     const card = $(`[data-monitor="${CSS.escape(module)}"]`)
-    if (!card) continue
-    for (const metric of $$('[data-metric]', card)) {
-      const key = metric.dataset.metric
-      const values = (series[`${module}.${key}`] ??= [])
-      values.push(sample[key])
-      if (values.length > 60) values.shift()
-      setText($('[data-value]', metric), Number(sample[key]).toFixed(key === 'queueLength' || key === 'retries' ? 0 : 1))
-      const max = Math.max(1, ...values)
-      const points = values.map((v, i) => `${(i / Math.max(1, values.length - 1)) * 200},${38 - (v / max) * 34}`).join(' ')
-      $('polyline', metric).setAttribute('points', points)
-    }
+    if (card) card.outerHTML = html.trim()
   }
 }
 

@@ -95,7 +95,13 @@ export async function streamRoutes(app: FastifyInstance): Promise<void> {
   signals.on('message:retried', markDirty)
   signals.on('message:archived', markDirty)
   signals.on('module:reported', markDirty)
-  shop.metrics.onSample((latest) => broadcast(latest, 'metrics'))
+  // Each module's card as /monitoring draws it, from the sampler's history: the page puts them in as they are.
+  shop.metrics.onSample((latest) => {
+    if (channel.sessionCount === 0) return
+    const history = shop.metrics.history()
+    const modules = shop.bus.admin.modules()
+    broadcast({ latest, html: Object.fromEntries(modules.map((module) => [module.name, renderFragment('monitor-card', { module, series: history[module.name] ?? [] })])) }, 'metrics')
+  })
 
   // Modules in other processes change with no signal here: their first report, the broker's queue lengths,
   // a process that stopped reporting, the broker connection itself. What the panels show of them is
