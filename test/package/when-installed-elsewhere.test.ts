@@ -59,6 +59,7 @@ const status = async (method, url) => (await app.inject({ method, url, headers: 
 console.log(JSON.stringify({
   home: await status('GET', '/ops/'),
   failed: await status('GET', '/ops/failed'),
+  monitoring: await status('GET', '/ops/monitoring'),
   script: await status('GET', '/ops/assets/app.js'),
   modules: await status('GET', '/ops/api/modules'),
   stop: await status('POST', '/ops/api/modules/sales/stop'),
@@ -110,7 +111,7 @@ describe('the package, installed in a project outside the repository', () => {
       run('npm', ['install', ...consolePeers.map((name) => `${name}@${peers.peerDependencies[name]}`), '--no-audit', '--no-fund', '--prefer-offline'], project)
       writeFileSync(join(project, 'ops.mjs'), consoleFile)
       const served = JSON.parse(run('node', ['ops.mjs'], project)) as Record<string, number | string>
-      expect(served).toMatchObject({ home: 200, failed: 200, script: 200, modules: 200, stop: 403, own: 'my app' })
+      expect(served).toMatchObject({ home: 200, failed: 200, monitoring: 200, script: 200, modules: 200, stop: 403, own: 'my app' })
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
