@@ -10,6 +10,7 @@ const systemTests = [
   'test/crash/**',
   'test/chaos/**',
   'test/package/**',
+  'test/postgres/**',
   'test/bench/bench-runs.test.ts',
   'test/start-up-failures.test.ts',
   'test/docs/workshop-add-a-subscriber.test.ts',

@@ -39,6 +39,7 @@ export const ErrorCodes = {
   MAILROOM_ERR_DATA_UNDECLARED_TABLE: "A handler used a table its module does not list in defineModule({ tables }).",
   MAILROOM_ERR_DATA_NOT_HERE: 'bus.table() named a table of no module this process runs.',
   MAILROOM_ERR_DATA_CONFLICT: 'Another message changed the same document first; the handlers run again with the new data.',
+  MAILROOM_ERR_PERSISTENCE_SCHEMA_TOO_NEW: 'The database holds a schema newer than this Mailroom knows (another instance runs a newer version): start a newer Mailroom.',
   MAILROOM_ERR_ADMIN_FAULTS_NOT_INSTALLED: 'admin.setFault or setFaultRate was called on a bus created without the faultInjection() behavior.',
   MAILROOM_ERR_ADMIN_INVALID_ARGUMENT: 'An admin call got an argument it does not take, such as a fault rate outside 0..1.',
   MAILROOM_ERR_TESTING_INVALID_STEP: "A test-kit step names a message the saga under test does not handle or correlate, or a timeout it does not have.",
@@ -229,6 +230,13 @@ export class InvalidBehaviorError extends InvalidOptionError {
 export class BehaviorNextTwiceError extends MailroomError {
   constructor(readonly behavior: string) {
     super('MAILROOM_ERR_HANDLER_BEHAVIOR_NEXT_TWICE', `Behavior ${behavior} called next() twice: the handlers run once an attempt. The attempt failed.`)
+  }
+}
+
+/** A module's schema in PostgreSQL is at a version this Mailroom does not know. */
+export class SchemaTooNewError extends MailroomError {
+  constructor(readonly module: string, readonly found: number, readonly known: number) {
+    super('MAILROOM_ERR_PERSISTENCE_SCHEMA_TOO_NEW', `The schema of module ${module} is at version ${found}, newer than this Mailroom knows (${known}): start a newer Mailroom.`)
   }
 }
 

@@ -107,7 +107,7 @@ describe('the package, installed in a project outside the repository', () => {
 
       // 6. mailroom/console in the project's own Fastify app, under a prefix, once its peers are installed.
       const peers = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { peerDependencies: Record<string, string>; peerDependenciesMeta: Record<string, { optional?: boolean }> }
-      const consolePeers = Object.keys(peers.peerDependencies).filter((name) => peers.peerDependenciesMeta[name]?.optional && name !== 'rabbitmq-client')
+      const consolePeers = Object.keys(peers.peerDependencies).filter((name) => peers.peerDependenciesMeta[name]?.optional && name !== 'rabbitmq-client' && name !== 'pg')
       run('npm', ['install', ...consolePeers.map((name) => `${name}@${peers.peerDependencies[name]}`), '--no-audit', '--no-fund', '--prefer-offline'], project)
       writeFileSync(join(project, 'ops.mjs'), consoleFile)
       const served = JSON.parse(run('node', ['ops.mjs'], project)) as Record<string, number | string>

@@ -15,7 +15,7 @@ const allCodes = [...Object.keys(errors.ErrorCodes), ...Object.keys(webErrors.We
 describe('the error catalogue', () => {
   it('names every code MAILROOM_ERR_<AREA>_<WHAT> with a known area', () => {
     for (const code of Object.keys(errors.ErrorCodes)) {
-      expect(code).toMatch(/^MAILROOM_ERR_(ROUTE|MESSAGE|JOURNAL|MODULE|SAGA|DATA|TRANSPORT|BUS|HANDLER|RECOVERABILITY|ADMIN|TESTING)_[A-Z_]+$/)
+      expect(code).toMatch(/^MAILROOM_ERR_(ROUTE|MESSAGE|JOURNAL|MODULE|SAGA|DATA|TRANSPORT|BUS|HANDLER|RECOVERABILITY|ADMIN|TESTING|PERSISTENCE)_[A-Z_]+$/)
     }
     // The console's and the shop's codes are theirs: not in the library's catalogue.
     for (const code of Object.keys(webErrors.WebErrorCodes)) expect(code).toMatch(/^MAILROOM_ERR_WEB_[A-Z_]+$/)
@@ -46,6 +46,7 @@ describe('the error catalogue', () => {
       new errors.InvalidBehaviorError('name', 'a non-empty string', ''),
       new errors.BehaviorNextTwiceError('timing'),
       new errors.FaultInjectionNotInstalledError(),
+      new errors.SchemaTooNewError('billing', 2, 1),
       new errors.ModuleNotFoundError('x', ['sales']),
       new errors.DuplicateModuleError('x'),
       new errors.ModulesUnreachableError(['email']),

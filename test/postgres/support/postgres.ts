@@ -1,0 +1,35 @@
+import { connect } from 'node:net'
+import pg from 'pg'
+
+/** The server the tests use: MAILROOM_POSTGRES_URL, or the local one (trust auth, database `test`). */
+export const postgresUrl = process.env.MAILROOM_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test'
+
+/**
+ * Whether PostgreSQL answers. Without it the PostgreSQL tests are skipped, except under
+ * MAILROOM_REQUIRE_ALL=1 (as .ci/run sets), where a missing server fails the run.
+ */
+export async function postgresAvailable(): Promise<boolean> {
+  const { hostname, port } = new URL(postgresUrl)
+  const reachable = await new Promise<boolean>((resolve) => {
+    const socket = connect({ host: hostname, port: Number(port || 5432) })
+    socket.setTimeout(2_000)
+    socket.once('connect', () => (socket.destroy(), resolve(true)))
+    socket.once('timeout', () => (socket.destroy(), resolve(false)))
+    socket.once('error', () => resolve(false))
+  })
+  if (!reachable && process.env.MAILROOM_REQUIRE_ALL === '1') throw new Error(`PostgreSQL does not answer at ${postgresUrl}: start it (pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) or set MAILROOM_POSTGRES_URL`)
+  return reachable
+}
+
+/** A prefix of schemas of its own for one test, so runs never see each other's tables. */
+export function testPrefix(label: string): string {
+  return `mailroom_test_${label}_${process.pid}_${Date.now().toString(36)}`.replaceAll('-', '_')
+}
+
+/** Drops every schema whose name starts with `prefix`. */
+export async function dropSchemas(pool: pg.Pool, prefix: string): Promise<void> {
+  const { rows } = await pool.query<{ nspname: string }>('SELECT nspname FROM pg_namespace WHERE nspname = $1 OR nspname LIKE $2', [prefix, `${prefix}\\_%`])
+  for (const { nspname } of rows) await pool.query(`DROP SCHEMA "${nspname}" CASCADE`)
+}
+
+export const { Pool } = pg
