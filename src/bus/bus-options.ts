@@ -99,16 +99,34 @@ export interface BusOptions {
   audit?: boolean | { maxConversations?: number; maxAgeMs?: number }
 }
 
+/** Every option createBus takes: the compiler holds this to BusOptions, both ways. */
+const optionNames = {
+  modules: true,
+  routes: true,
+  dataDir: true,
+  storage: true,
+  fileSystem: true,
+  clock: true,
+  journal: true,
+  writeErrorBackoffMs: true,
+  queuedInMemory: true,
+  transport: true,
+  runHere: true,
+  holdConsumedMs: true,
+  consoleLink: true,
+  behaviors: true,
+  audit: true,
+} satisfies Record<keyof BusOptions, true>
+const knownOptions = Object.keys(optionNames)
+
 /**
  * createBus's options checked and with their defaults: every misconfiguration fails here, at the call,
  * naming the option, before anything is opened or started.
  */
-const knownOptions: readonly (keyof BusOptions)[] = ['modules', 'routes', 'dataDir', 'storage', 'fileSystem', 'clock', 'journal', 'writeErrorBackoffMs', 'queuedInMemory', 'transport', 'runHere', 'holdConsumedMs', 'consoleLink', 'behaviors', 'audit']
-
 export function resolveBusOptions(options: BusOptions) {
   // A misspelt option would otherwise be ignored, and the bus run with the default instead.
   for (const key of Object.keys(options ?? {})) {
-    if (!(knownOptions as readonly string[]).includes(key)) throw new InvalidBusOptionError(key, `one of ${knownOptions.join(', ')}`, `an option createBus does not take`)
+    if (!knownOptions.includes(key)) throw new InvalidBusOptionError(key, `one of ${knownOptions.join(', ')}`, `an option createBus does not take`)
   }
   if (!Array.isArray(options?.modules) || options.modules.length === 0) {
     throw new InvalidBusOptionError('modules', 'a non-empty array of defineModule(...) results', options?.modules)
@@ -174,6 +192,6 @@ export function resolveBusOptions(options: BusOptions) {
     audit,
     tablesByModule,
     tableOwner,
-    consoleLink: consoleLink as ConsoleLink | undefined,
+    consoleLink,
   }
 }
