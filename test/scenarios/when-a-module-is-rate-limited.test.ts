@@ -75,6 +75,10 @@ describe('when a fault is injected', () => {
     await bus.stop()
   })
 
+  it('refuses it as a behavior of one module: the admin API switches it on at the bus', () => {
+    expect(() => defineModule({ name: 'm', behaviors: [faultInjection()] })).toThrow('faultInjection() belongs to the bus: createBus({ behaviors: [faultInjection()] })')
+  })
+
   it('says how to install it when the bus was created without it, and has no fault check on its path', async () => {
     const { modules, routes, log } = createFixtureModules()
     const bus = createBus({ modules, routes, storage: 'memory' })

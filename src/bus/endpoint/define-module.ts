@@ -1,4 +1,5 @@
-import { InvalidModuleOptionError } from '../errors.js'
+import { InvalidBehaviorError, InvalidModuleOptionError } from '../errors.js'
+import { isFaultInjection } from '../faults/fault-injection.js'
 import type { EventDefinition, MessageDefinition } from '../messages/define-message.js'
 import { isMessageDefinition } from '../messages/define-message.js'
 import { requireWhole, resolveRecoverability, type RecoverabilityConfig, type RecoverabilityOptions } from '../recoverability/policy.js'
@@ -100,6 +101,9 @@ export function defineModule(options: ModuleOptions): ModuleDefinition {
     }
   }
   const behaviors = requireBehaviors(`${prefix}.behaviors`, options.behaviors)
+  // The admin API's setFault finds fault injection among the bus's behaviors: one given to a module would never be switched on.
+  const faults = behaviors.findIndex(isFaultInjection)
+  if (faults >= 0) throw new InvalidBehaviorError(`${prefix}.behaviors[${faults}]`, 'a behavior of the module; faultInjection() belongs to the bus: createBus({ behaviors: [faultInjection()] })', 'faultInjection()')
   return Object.freeze({
     name: options.name,
     handlers: [...handlers],
