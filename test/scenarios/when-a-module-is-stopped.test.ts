@@ -22,6 +22,21 @@ describe('when a module is stopped', () => {
     await bus.stop()
   })
 
+  it('stays stopped when a person stopped it before the bus started, until started again', async () => {
+    const { modules, routes, log } = createFixtureModules()
+    const bus = createBus({ modules, routes, storage: 'memory' })
+    bus.admin.stopModule('notifications')
+    await bus.start()
+    for (let i = 1; i <= 3; i++) await bus.send(TakeOrder, { orderId: `o-${i}`, amount: i })
+    await bus.idle()
+    expect(log.notified).toEqual([])
+    expect(bus.admin.module('notifications')).toMatchObject({ running: false, queueLength: 3 })
+    bus.admin.startModule('notifications')
+    await bus.idle()
+    expect(log.notified).toEqual(['o-1', 'o-2', 'o-3'])
+    await bus.stop()
+  })
+
   it('keeps its backlog across a restart, in the same order', async () => {
     const { modules, routes } = createFixtureModules({ concurrency: 1 })
     const first = createBus({ modules, routes, storage: 'memory' })
