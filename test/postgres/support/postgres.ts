@@ -1,25 +1,12 @@
-import { connect } from 'node:net'
 import pg from 'pg'
+import { serviceAvailable } from '../../support/service.js'
 
 /** The server the tests use: MAILROOM_POSTGRES_URL, or the local one (trust auth, database `test`). */
 export const postgresUrl = process.env.MAILROOM_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test'
 
-/**
- * Whether PostgreSQL answers. Without it the PostgreSQL tests are skipped, except under
- * MAILROOM_REQUIRE_ALL=1 (as .ci/run sets), where a missing server fails the run.
- */
-export async function postgresAvailable(): Promise<boolean> {
-  const { hostname, port } = new URL(postgresUrl)
-  const reachable = await new Promise<boolean>((resolve) => {
-    const socket = connect({ host: hostname, port: Number(port || 5432) })
-    socket.setTimeout(2_000)
-    socket.once('connect', () => (socket.destroy(), resolve(true)))
-    socket.once('timeout', () => (socket.destroy(), resolve(false)))
-    socket.once('error', () => resolve(false))
-  })
-  if (!reachable && process.env.MAILROOM_REQUIRE_ALL === '1') throw new Error(`PostgreSQL does not answer at ${postgresUrl}: start it (pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) or set MAILROOM_POSTGRES_URL`)
-  return reachable
-}
+/** Whether PostgreSQL answers (see serviceAvailable). */
+export const postgresAvailable = () =>
+  serviceAvailable('PostgreSQL', postgresUrl, 5432, 'start it (pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) or set MAILROOM_POSTGRES_URL')
 
 /** A prefix of schemas of its own for one test, so runs never see each other's tables. */
 export function testPrefix(label: string): string {

@@ -1,33 +1,13 @@
 import { execFile } from 'node:child_process'
-import { connect } from 'node:net'
 import { promisify } from 'node:util'
 import { Connection } from 'rabbitmq-client'
+import { serviceAvailable } from '../../support/service.js'
 
 /** The broker the tests use: RABBITMQ_URL, or the local one. */
 export const brokerUrl = process.env.RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5672'
 
-/**
- * Whether the broker answers. Without one the broker tests are skipped, except under
- * MAILROOM_REQUIRE_ALL=1 (as .ci/run sets), where a missing broker fails the run.
- */
-export async function brokerAvailable(): Promise<boolean> {
-  const { hostname, port } = new URL(brokerUrl)
-  const reachable = await new Promise<boolean>((resolve) => {
-    const socket = connect({ host: hostname, port: Number(port || 5672) })
-    socket.setTimeout(2_000)
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(true)
-    })
-    socket.once('timeout', () => {
-      socket.destroy()
-      resolve(false)
-    })
-    socket.once('error', () => resolve(false))
-  })
-  if (!reachable && process.env.MAILROOM_REQUIRE_ALL === '1') throw new Error(`RabbitMQ does not answer at ${brokerUrl}: start it (rabbitmq-server -detached) or set RABBITMQ_URL`)
-  return reachable
-}
+/** Whether the broker answers (see serviceAvailable). */
+export const brokerAvailable = () => serviceAvailable('RabbitMQ', brokerUrl, 5672, 'start it (rabbitmq-server -detached) or set RABBITMQ_URL')
 
 /** A namespace of queues and exchanges of its own for one test, so runs never see each other's messages. */
 export function testNamespace(label: string): string {
