@@ -67,8 +67,6 @@ export interface Comparison {
   /** Starts a run; the caller checks `running` first (one run at a time). */
   start(settings: ComparisonSettings): ComparisonReport
   latest(): ComparisonReport | undefined
-  /** Resolves when the current run, if any, is done. */
-  settled(): Promise<void>
   /** Stops sending, ends the current run. */
   close(): Promise<void>
 }
@@ -272,7 +270,6 @@ export function createComparison(shop: MessagingShop, options: ComparisonOptions
     },
     start,
     latest: () => current?.report(),
-    settled: async () => current?.done,
     async close() {
       current?.abort.abort()
       await current?.done
