@@ -72,7 +72,8 @@ async function startUp(count: number): Promise<{ ms: number; bytesPerDocument: n
   await bus.start()
   const ms = performance.now() - started
   const bytesPerDocument = (heapUsed() - before) / count
-  if (bus.table(Counts).count() !== count) throw new Error(`started with ${bus.table(Counts).count()} of ${count} documents`)
+  const found = await bus.table(Counts).count()
+  if (found !== count) throw new Error(`started with ${found} of ${count} documents`)
   const sample = await bus.table(Counts).get(`ord-${(count - 1).toString(16).padStart(8, '0')}`)
   if (sample?.n !== count - 1) throw new Error('a document did not read back')
   await bus.stop()

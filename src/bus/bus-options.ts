@@ -12,6 +12,7 @@ import { createTopology, type Routes } from './routing/topology.js'
 import { createEmbeddedTransport } from './transport/embedded-transport.js'
 import type { Transport } from './transport/transport.js'
 import type { ModuleDefinition } from './endpoint/define-module.js'
+import type { PersistenceFactory } from './persistence/persistence.js'
 
 export interface BusOptions {
   modules: readonly ModuleDefinition[]
@@ -97,6 +98,13 @@ export interface BusOptions {
    * @example { audit: { maxConversations: 10_000 } }
    */
   audit?: boolean | { maxConversations?: number; maxAgeMs?: number }
+  /**
+   * Where the bus keeps what must survive a crash, when not in journal files under `dataDir`:
+   * `postgresPersistence({ connectionString })` from mailroom/postgres keeps every module's inbox, outbox,
+   * sagas, tables and audit in PostgreSQL, one transaction per handled message, shared by all instances.
+   * @default journal files in `dataDir`
+   */
+  persistence?: PersistenceFactory
 }
 
 /** Every option createBus takes: the compiler holds this to BusOptions, both ways. */
@@ -116,6 +124,7 @@ const optionNames = {
   consoleLink: true,
   behaviors: true,
   audit: true,
+  persistence: true,
 } satisfies Record<keyof BusOptions, true>
 const knownOptions = Object.keys(optionNames)
 
@@ -171,6 +180,8 @@ export function resolveBusOptions(options: BusOptions) {
     if (moduleNames.includes(module.name) && module.tables?.length) tablesByModule.set(module.name, module.tables)
   }
 
+  const persistence = options.persistence
+  if (persistence !== undefined && typeof persistence !== 'function') throw new InvalidBusOptionError('persistence', 'a persistence, e.g. postgresPersistence(...) from mailroom/postgres', persistence)
   const consoleLink = options.consoleLink
   if (consoleLink !== undefined && (typeof consoleLink?.start !== 'function' || typeof consoleLink.stop !== 'function')) {
     throw new InvalidBusOptionError('consoleLink', 'a console link, e.g. createAmqpConsoleLink(...)', consoleLink)
@@ -193,5 +204,6 @@ export function resolveBusOptions(options: BusOptions) {
     tablesByModule,
     tableOwner,
     consoleLink,
+    persistence,
   }
 }

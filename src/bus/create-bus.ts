@@ -5,7 +5,7 @@ import { createModuleCounters, createModuleRuntime, type QueueSpill } from './en
 import { createTransportHost } from './transport/transport-host.js'
 import { BusAlreadyStartedError, BusNotStartedError, TableNotHereError } from './errors.js'
 import type { DocumentOf, TableDefinition } from './data/define-table.js'
-import { createTableReader, type TableReader } from './data/table.js'
+import type { TableReader } from './data/table.js'
 import { auditSweepEveryMs, createAuditRetention } from './audit/retention.js'
 import type { BodyOf, CommandDefinition, EventDefinition } from './messages/define-message.js'
 import { Headers, OutsideOrigin } from './messages/headers.js'
@@ -14,6 +14,7 @@ import { canReadBack } from './outbox/envelope-reader.js'
 import type { FileSystem } from './outbox/file-system.js'
 import type { TornTail } from './outbox/journal.js'
 import { createOutbox } from './outbox/outbox.js'
+import type { Persistence } from './persistence/persistence.js'
 import { resolveBusOptions, type BusOptions } from './bus-options.js'
 import { QuietWatch } from './lifecycle/quiet-watch.js'
 import { StartedParts } from './lifecycle/started-parts.js'
@@ -28,6 +29,16 @@ import { createDelayScheduler } from './scheduling/delay-scheduler.js'
 import { createSignals, listenOnly, type BusSignalsListener, type LogLevel, type LogLine } from './signals.js'
 
 export type { BusOptions } from './bus-options.js'
+
+/** Options of bus.send and bus.publish (from outside any handler). */
+export interface OutsideSendOptions extends SendOptions {
+  /**
+   * The caller's own open database transaction (with a PostgreSQL persistence: a pg client between its
+   * BEGIN and COMMIT). The message joins it: it leaves only if that transaction commits, and then within
+   * moments. The call resolves once it is written in the transaction, not once it is committed.
+   */
+  transaction?: unknown
+}
 
 export interface SendResult {
   messageId: string
@@ -51,9 +62,9 @@ export interface Bus {
   /** Stops taking work, lets in-flight messages finish and commit, closes the journals. */
   stop(): Promise<void>
   /** Sends a command to its routed module. Throws at once for an unknown type, a missing route or an invalid body; resolves once the message is on disk. */
-  send<D extends CommandDefinition>(message: D, body: BodyOf<D>, options?: SendOptions): Promise<SendResult>
+  send<D extends CommandDefinition>(message: D, body: BodyOf<D>, options?: OutsideSendOptions): Promise<SendResult>
   /** Publishes an event to every subscribing module; resolves once it is on disk. */
-  publish<D extends EventDefinition>(message: D, body: BodyOf<D>, options?: SendOptions): Promise<SendResult>
+  publish<D extends EventDefinition>(message: D, body: BodyOf<D>, options?: OutsideSendOptions): Promise<SendResult>
   /** Resolves when every running module's queue is empty and nothing is in flight or being written (compaction included). */
   idle(): Promise<void>
   /** Runs the audit's retention and compaction now and waits for them (tests; both also run by themselves). */
@@ -74,12 +85,12 @@ export interface Bus {
 type BusState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped'
 
 export function createBus(options: BusOptions): Bus {
-  const { topology, busBehaviors, faults, maxSegmentBytes, writeErrorBackoffMs, queuedInMemory, fileSystem, dataDir, clock, transport, allNames, moduleNames, holdConsumedMs, audit, tablesByModule, tableOwner, consoleLink } = resolveBusOptions(options)
+  const { topology, busBehaviors, faults, maxSegmentBytes, writeErrorBackoffMs, queuedInMemory, fileSystem, dataDir, clock, transport, allNames, moduleNames, holdConsumedMs, audit, tablesByModule, tableOwner, consoleLink, persistence } = resolveBusOptions(options)
   const signals = createSignals()
   const errorQueue = createErrorQueue()
   let state: BusState = 'created'
 
-  const outbox = createOutbox({
+  const journalOptions = {
     fs: fileSystem,
     dataDir,
     modules: moduleNames,
@@ -89,8 +100,22 @@ export function createBus(options: BusOptions): Bus {
     compaction: options.journal?.compaction ?? true,
     clock,
     holdConsumedMs,
-    onError: (error, during) => signals.emit('bus:error', { error, during }),
-  })
+    onError: (error: unknown, during: string) => signals.emit('bus:error', { error, during }),
+  }
+  const outbox: Persistence = persistence
+    ? persistence({
+        modules: moduleNames,
+        allModules: allNames,
+        tables: tablesByModule,
+        audit: audit !== undefined,
+        clock,
+        reachesOtherProcesses: transport.reachesOtherProcesses,
+        onError: journalOptions.onError,
+        relay: (states) => {
+          if (state === 'running') dispatch(states)
+        },
+      })
+    : createOutbox(journalOptions)
 
   const retention = audit
     ? createAuditRetention({ outbox, modules: moduleNames, ...audit, clock, onError: (error) => signals.emit('bus:error', { error, during: "keeping the audit within its retention" }) })
@@ -199,7 +224,7 @@ export function createBus(options: BusOptions): Bus {
     if (state !== 'running') throw new BusNotStartedError(action)
   }
 
-  function sendFromOutside(mode: SendMode, definition: unknown, body: unknown, sendOptions: SendOptions | undefined): Promise<SendResult> {
+  function sendFromOutside(mode: SendMode, definition: unknown, body: unknown, sendOptions: OutsideSendOptions | undefined): Promise<SendResult> {
     requireRunning(mode === 'send' ? 'send' : 'publish')
     const entry = prepareOutgoing(topology, { mode, definition, body, options: sendOptions, origin: OutsideOrigin, incoming: undefined, now: clock.now() })
     const result: SendResult = {
@@ -208,7 +233,14 @@ export function createBus(options: BusOptions): Bus {
       correlationId: entry.env.headers[Headers.CorrelationId]!,
     }
     if (entry.to.length === 0) return Promise.resolve(result)
+    if (sendOptions?.transaction !== undefined) return commitInTransaction(entry, result, sendOptions.transaction)
     return commitFromOutside(entry, result)
+  }
+
+  /** Written in the caller's transaction: the persistence relays it once that commits. */
+  async function commitInTransaction(entry: OutgoingEntry, result: SendResult, transaction: unknown): Promise<SendResult> {
+    dispatch(await outbox.commitOutside([entry], transaction))
+    return result
   }
 
   /** `quietWatch.tracked` for the hottest caller, without a closure per message sent. */
@@ -351,9 +383,9 @@ export function createBus(options: BusOptions): Bus {
     },
     table<T extends TableDefinition>(definition: T): TableReader<DocumentOf<T>> {
       const owner = tableOwner.get(definition)
-      const data = owner === undefined ? undefined : outbox.data(owner)
-      if (!data) throw new TableNotHereError(definition?.name ?? String(definition), [...tablesByModule].flatMap(([module, tables]) => tables.map((table) => `${module}.${table.name}`)))
-      return createTableReader<DocumentOf<T>>(data, definition)
+      const reader = owner === undefined ? undefined : outbox.tableReader(owner, definition)
+      if (!reader) throw new TableNotHereError(definition?.name ?? String(definition), [...tablesByModule].flatMap(([module, tables]) => tables.map((table) => `${module}.${table.name}`)))
+      return reader as TableReader<DocumentOf<T>>
     },
     async compact() {
       requireRunning('compact')

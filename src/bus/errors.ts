@@ -40,6 +40,9 @@ export const ErrorCodes = {
   MAILROOM_ERR_DATA_NOT_HERE: 'bus.table() named a table of no module this process runs.',
   MAILROOM_ERR_DATA_CONFLICT: 'Another message changed the same document first; the handlers run again with the new data.',
   MAILROOM_ERR_PERSISTENCE_SCHEMA_TOO_NEW: 'The database holds a schema newer than this Mailroom knows (another instance runs a newer version): start a newer Mailroom.',
+  MAILROOM_ERR_PERSISTENCE_UNAVAILABLE: 'The database of the persistence could not be reached (or lost the connection mid-transaction); nothing of the attempt was committed and the message is tried again.',
+  MAILROOM_ERR_PERSISTENCE_NO_TRANSACTION: "transactionClient(context) was called where no database transaction exists: the bus keeps its data in journal files (no PostgreSQL persistence), or the context is a test kit's.",
+  MAILROOM_ERR_PERSISTENCE_TRANSACTION_UNSUPPORTED: "send or publish got `{ transaction }` on a bus whose persistence has no transactions to join (journal files).",
   MAILROOM_ERR_ADMIN_FAULTS_NOT_INSTALLED: 'admin.setFault or setFaultRate was called on a bus created without the faultInjection() behavior.',
   MAILROOM_ERR_ADMIN_INVALID_ARGUMENT: 'An admin call got an argument it does not take, such as a fault rate outside 0..1.',
   MAILROOM_ERR_TESTING_INVALID_STEP: "A test-kit step names a message the saga under test does not handle or correlate, or a timeout it does not have.",
@@ -237,6 +240,25 @@ export class BehaviorNextTwiceError extends MailroomError {
 export class SchemaTooNewError extends MailroomError {
   constructor(readonly module: string, readonly found: number, readonly known: number) {
     super('MAILROOM_ERR_PERSISTENCE_SCHEMA_TOO_NEW', `The schema of module ${module} is at version ${found}, newer than this Mailroom knows (${known}): start a newer Mailroom.`)
+  }
+}
+
+export class PersistenceUnavailableError extends MailroomError {
+  constructor(readonly address: string, options?: ErrorOptions) {
+    const cause = options?.cause instanceof Error ? `: ${options.cause.message}` : ''
+    super('MAILROOM_ERR_PERSISTENCE_UNAVAILABLE', `Cannot reach the database at ${address}${cause}. Nothing was committed; the message is tried again.`, options)
+  }
+}
+
+export class NoTransactionError extends MailroomError {
+  constructor() {
+    super('MAILROOM_ERR_PERSISTENCE_NO_TRANSACTION', 'This handler runs without a database transaction: create the bus with a PostgreSQL persistence (createBus({ persistence: postgresPersistence(…) }), from mailroom/postgres) to run SQL in it.')
+  }
+}
+
+export class TransactionUnsupportedError extends MailroomError {
+  constructor() {
+    super('MAILROOM_ERR_PERSISTENCE_TRANSACTION_UNSUPPORTED', "send/publish got { transaction }, but this bus keeps its messages in journal files: there is no database transaction to join. Use a PostgreSQL persistence (mailroom/postgres).")
   }
 }
 

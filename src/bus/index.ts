@@ -2,7 +2,8 @@
  * `mailroom`: the bus. What each name is for is in the README ("What the package exports"); the test kit
  * is `mailroom/testing`, the RabbitMQ transport `mailroom/amqp`.
  */
-export { createBus, type Bus, type BusOptions, type SendResult, type StartReport } from './create-bus.js'
+export { createBus, type Bus, type BusOptions, type OutsideSendOptions, type SendResult, type StartReport } from './create-bus.js'
+export type { AttemptTransaction, AttemptTransactions, Persistence, PersistenceContext, PersistenceFactory, Recovered } from './persistence/persistence.js'
 export { defineCommand, defineEvent, type BodyOf, type CommandDefinition, type EventDefinition, type MessageDefinition } from './messages/define-message.js'
 export type { Envelope, MessageKind } from './messages/envelope.js'
 /** The names of the headers Mailroom sets on every message (`mailroom.message-id`, …); not fetch's Headers. */

@@ -21,7 +21,7 @@ describe.skipIf(!available)('the PostgreSQL schema', () => {
     const prefix = testPrefix('create')
     prefixes.push(prefix)
     expect(await migrate(pool, { prefix, modules: ['billing', 'order-history'] })).toEqual({ billing: 0, 'order-history': 0 })
-    for (const module of ['billing', 'order-history']) expect(await tablesOf(moduleSchema(prefix, module))).toEqual(['documents', 'inbox', 'outbox', 'sagas'])
+    for (const module of ['billing', 'order-history']) expect(await tablesOf(moduleSchema(prefix, module))).toEqual(['audit', 'documents', 'inbox', 'outbox', 'sagas', 'waiting'])
     const versions = (await pool.query(`SELECT module, version FROM "${prefix}".schema_versions ORDER BY module`)).rows
     expect(versions).toEqual([
       { module: 'billing', version: schemaVersion },
@@ -44,7 +44,7 @@ describe.skipIf(!available)('the PostgreSQL schema', () => {
     const results = await Promise.all(Array.from({ length: 8 }, () => migrate(pool, { prefix, modules: ['billing', 'shipping'] })))
     // Exactly one of them found nothing there.
     expect(results.filter((before) => before.billing === 0)).toHaveLength(1)
-    expect(await tablesOf(moduleSchema(prefix, 'shipping'))).toEqual(['documents', 'inbox', 'outbox', 'sagas'])
+    expect(await tablesOf(moduleSchema(prefix, 'shipping'))).toEqual(['audit', 'documents', 'inbox', 'outbox', 'sagas', 'waiting'])
   })
 
   it('refuses a schema newer than it knows, naming the module, and changes nothing', async () => {

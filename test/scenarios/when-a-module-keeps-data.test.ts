@@ -23,7 +23,7 @@ describe('when a module keeps data in its tables', () => {
     await bus.send(PutNote, { key: 'b', text: 'second' })
     await bus.idle()
     expect(await bus.table(Notes).get('a')).toEqual({ text: 'first', count: 0 })
-    expect(bus.table(Notes).count()).toBe(2)
+    expect(await bus.table(Notes).count()).toBe(2)
     await bus.stop()
 
     bus = createNotesBus({ fileSystem })
@@ -72,7 +72,7 @@ describe('when a module keeps data in its tables', () => {
     await bus.start()
     expect(await bus.table(Notes).get('gone')).toBeUndefined()
     expect(await bus.table(Notes).get('hot')).toMatchObject({ count: 40 })
-    expect(bus.table(Notes).count()).toBe(4)
+    expect(await bus.table(Notes).count()).toBe(4)
     await bus.compact()
     await bus.stop()
     bus = createNotesBus({ fileSystem, maxSegmentBytes: 1024 })

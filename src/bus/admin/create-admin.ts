@@ -233,7 +233,7 @@ export function createAdmin(deps: AdminDeps): AdminApi {
       log(name, rate > 0 ? 'warn' : 'info', rate > 0 ? `Fault rate set: ${Math.round(rate * 100)}% of handler attempts now fail` : 'Fault rate removed')
     },
     async conversation(conversationId) {
-      const steps = await Promise.all([...local.names].map((name) => outbox.data(name)?.auditSteps(conversationId) ?? []))
+      const steps = [await outbox.conversation([...local.names], conversationId)]
       const elsewhere = remote()
       const others = [...topology.modules.keys()].filter((name) => !local.has(name))
       if (elsewhere && others.length > 0) {

@@ -30,8 +30,8 @@ export interface TableReader<Doc> {
   get(key: string): Promise<Doc | undefined>
   /** A page of committed documents in a stable order, with a cursor for the next page. */
   list(options?: ListOptions): Promise<Page<Doc>>
-  /** How many documents the table holds (committed). */
-  count(): number
+  /** How many documents the table holds (committed). Asynchronous: a database persistence asks the database. */
+  count(): Promise<number>
 }
 
 /**
@@ -80,7 +80,7 @@ export function createTableReader<Doc>(data: ModuleData, definition: TableDefini
       return (await data.read(state, key)) as Doc | undefined
     },
     list: (options) => listPage(data, state, options) as Promise<Page<Doc>>,
-    count: () => state.index.size,
+    count: () => Promise.resolve(state.index.size),
   }
 }
 
@@ -141,8 +141,8 @@ class AttemptTable implements Table<unknown> {
     return listPage(this.data, this.state, options)
   }
 
-  count(): number {
-    return this.state.index.size
+  count(): Promise<number> {
+    return Promise.resolve(this.state.index.size)
   }
 
   #touch(key: string): TouchedKey {

@@ -1,26 +1,22 @@
 import { join } from 'node:path'
 import type { Clock } from '../clock.js'
 import type { Envelope } from '../messages/envelope.js'
-import { Headers, OutsideOrigin } from '../messages/headers.js'
+import { OutsideOrigin } from '../messages/headers.js'
 import { createCompactor, type Compactor } from './compaction.js'
 import { createDeliveryLedger, type DeliveryLedger, type DeliveryState } from './delivery-ledger.js'
 import type { FileSystem } from './file-system.js'
 import { readEnvelopes, type EnvelopeReaderOptions } from './envelope-reader.js'
 import { createJournal, segmentFileName, type Journal, type TornTail } from './journal.js'
 import { acquireDataDirLock, type DataDirLock } from './lock-file.js'
-import { holdsData, type FailureRecord, type JournalRecord, type OutgoingEntry, type ReplayRecord } from './record.js'
+import { holdsData, type JournalRecord, type ReplayRecord } from './record.js'
 import { parseSagaKey, sagaKey, SagaStore, type SagaChange } from '../sagas/saga-store.js'
 import type { TableDefinition } from '../data/define-table.js'
 import { ModuleData, type Reservation } from '../data/module-data.js'
-import { maxFailuresPerStep, noSubscribers, type ConversationStep, type StepOutcome } from '../audit/conversation-step.js'
+import { createTableReader } from '../data/table.js'
+import { TransactionUnsupportedError } from '../errors.js'
+import type { StepOutcome } from '../audit/conversation-step.js'
+import { auditedStep, type AuditedStep, type StepExtras } from '../audit/audited-step.js'
 import type { Persistence } from '../persistence/persistence.js'
-
-/** An audit step and the conversation it belongs to. */
-interface AuditedStep {
-  conversationId: string
-  /** The outcome's step, then one `published` step per event the handler published to nobody. */
-  steps: ConversationStep[]
-}
 
 /** The journal of messages sent from outside any handler (HTTP routes, scripts). */
 export const outsideJournal = `_${OutsideOrigin}`
@@ -205,22 +201,8 @@ export function createOutbox(options: OutboxOptions): Outbox {
   }
 
   /** The audit step a record about `env` at `module` stands for. */
-  function stepOf(module: string, env: Envelope | undefined, outcome: StepOutcome, extra?: { failures?: readonly FailureRecord[]; sagas?: readonly string[]; published?: readonly OutgoingEntry[] }): AuditedStep | undefined {
-    if (!env || !options.audit) return undefined
-    const headers = env.headers
-    const step: ConversationStep = { at: clock.now(), id: env.id, type: env.type, kind: headers[Headers.Kind] ?? 'command', from: headers[Headers.OriginModule] ?? OutsideOrigin, to: module, outcome }
-    const failures = extra?.failures
-    if (failures && failures.length > 0) {
-      step.failures = failures.slice(0, maxFailuresPerStep).map((failure) => ({ at: failure.at, detail: `${failure.type}: ${failure.message}` }))
-      if (outcome !== 'handled') step.detail = step.failures[0]!.detail
-    }
-    if (extra?.sagas && extra.sagas.length > 0) step.sagas = [...extra.sagas]
-    const steps = [step]
-    // An event nobody subscribes to ends the flow here: the audit says so, so a diagram never seems to stop short.
-    for (const entry of extra?.published ?? []) {
-      if (entry.to.length === 0) steps.push({ at: step.at, id: entry.env.id, type: entry.env.type, kind: entry.env.headers[Headers.Kind] ?? 'event', from: module, to: noSubscribers, outcome: 'published' })
-    }
-    return { conversationId: headers[Headers.ConversationId] ?? env.id, steps }
+  function stepOf(module: string, env: Envelope | undefined, outcome: StepOutcome, extra?: StepExtras): AuditedStep | undefined {
+    return env && options.audit ? auditedStep(module, env, outcome, clock.now(), extra) : undefined
   }
 
   /** The broker confirmed these messages, produced by `journal`: one `forwarded` record there. */
@@ -315,7 +297,18 @@ export function createOutbox(options: OutboxOptions): Outbox {
       elsewhere.sort((a, b) => a.since - b.since)
       return { queued, delayed, failed, elsewhere, orphaned, tornTails, records }
     },
-    commitOutside: (msgs) => commit(outsideJournal, { k: 'out', t: clock.now(), msgs }),
+    commitOutside(msgs, transaction) {
+      if (transaction !== undefined) return Promise.reject(new TransactionUnsupportedError())
+      return commit(outsideJournal, { k: 'out', t: clock.now(), msgs })
+    },
+    tableReader(module, definition) {
+      const data = dataByModule.get(module)
+      return data ? createTableReader(data, definition) : undefined
+    },
+    async conversation(modules, conversationId) {
+      const steps = await Promise.all(modules.map((module) => dataByModule.get(module)?.auditSteps(conversationId) ?? []))
+      return steps.flat()
+    },
     commitHandled(module, state, msgs, changes, data, audit) {
       const record: JournalRecord = changes && changes.length > 0 ? { k: 'handled', t: clock.now(), id: state.id, msgs, sagas: changes } : { k: 'handled', t: clock.now(), id: state.id, msgs }
       return commit(module, record, state, data, stepOf(module, state.env, 'handled', { ...audit, published: msgs }))

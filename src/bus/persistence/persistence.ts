@@ -1,9 +1,13 @@
+import type { ConversationStep } from '../audit/conversation-step.js'
+import type { Clock } from '../clock.js'
+import type { TableDefinition } from '../data/define-table.js'
 import type { ModuleData, Reservation, TableState } from '../data/module-data.js'
+import type { Table, TableReader } from '../data/table.js'
 import type { Envelope } from '../messages/envelope.js'
 import type { DeliveryState } from '../outbox/delivery-ledger.js'
 import type { TornTail } from '../outbox/journal.js'
 import type { FailureRecord, OutgoingEntry } from '../outbox/record.js'
-import type { SagaChange, SagaStore } from '../sagas/saga-store.js'
+import type { SagaChange, SagaInstance, SagaStore } from '../sagas/saga-store.js'
 
 /**
  * What replay found. Pending deliveries (kind undefined) come without their message (`env`): it is on disk
@@ -44,8 +48,12 @@ export interface Persistence {
   open(): Promise<Recovered>
   /** The messages of waiting deliveries that were kept on disk only. */
   readBack(states: readonly DeliveryState[]): Promise<Map<DeliveryState, Envelope>>
-  /** Sends from outside a handler; resolves with the new deliveries once durable. */
-  commitOutside(msgs: OutgoingEntry[]): Promise<DeliveryState[]>
+  /**
+   * Sends from outside a handler; resolves with the new deliveries once durable. With `transaction` (a
+   * database persistence: the caller's own open transaction) the messages join it and leave only once it
+   * commits: the persistence relays them then, and resolves with none.
+   */
+  commitOutside(msgs: OutgoingEntry[], transaction?: unknown): Promise<DeliveryState[]>
   /**
    * One message handled by `module`, with everything its handlers sent, the saga instances and the
    * documents they changed: all or nothing. Resolves with the new deliveries. The reservation is settled either way.
@@ -70,11 +78,74 @@ export interface Persistence {
   forget(state: DeliveryState): void
   /** Active saga instances. */
   readonly sagas: SagaStore
-  /** A module's tables, or undefined when it declares none (or does not run here). */
+  /** A module's tables kept in journal files, or undefined when it declares none (or does not run here, or they are kept elsewhere). */
   data(module: string): ModuleData | undefined
+  /** A module's table read outside handlers (web routes, scripts); undefined when this persistence does not hold the module's data. */
+  tableReader(module: string, definition: TableDefinition): TableReader<unknown> | undefined
+  /** The steps of a conversation at these modules, as their audits hold them. */
+  conversation(modules: readonly string[], conversationId: string): Promise<ConversationStep[]>
+  /**
+   * A database persistence: each attempt at a message runs inside a transaction of its own, which the
+   * handlers' reads and writes, their saga instances and their own SQL join. Journal files have none
+   * (an attempt's writes are checked and appended as one record instead).
+   */
+  readonly transactions?: AttemptTransactions
   readonly maintenance: Maintenance
   /** Bytes kept (the console's monitoring shows them). */
   totalBytes(): number
   flushed(): Promise<void>
   close(): Promise<void>
 }
+
+/** Attempts at handling messages, each in a database transaction of its own. */
+export interface AttemptTransactions {
+  /**
+   * Begins an attempt at `state` in `module`: the module's inbox is marked first, so an instance handling the
+   * same message at once waits here. Resolves with undefined when the module (any instance of it) handled
+   * the message already: the delivery is settled as handled and nothing runs. Throws
+   * PersistenceUnavailableError when the database cannot be reached (the delivery is tried again later).
+   */
+  begin(module: string, state: DeliveryState): Promise<AttemptTransaction | undefined>
+  /** Whether the database aborted the attempt because it collided with another (a deadlock): it runs again. */
+  isConflict(error: unknown): boolean
+}
+
+/** One attempt's transaction. Ends with `commit` or `rollback`, exactly once. */
+export interface AttemptTransaction {
+  /** The database session the handlers' own SQL runs on (for PostgreSQL, a pg PoolClient inside the transaction). */
+  readonly session: unknown
+  /** One of the module's tables inside the transaction: a read locks the document until the transaction ends. */
+  table<Doc>(definition: TableDefinition): Table<Doc>
+  /** A saga instance, locked until the transaction ends. */
+  saga(saga: string, correlationId: string): Promise<SagaInstance | undefined>
+  /**
+   * Commits the attempt: the inbox mark, the handlers' SQL and table writes, the saga changes, the outgoing
+   * messages and the audit step, together. Resolves with the new deliveries.
+   */
+  commit(msgs: OutgoingEntry[], sagas: SagaChange[], audit: { failures?: readonly FailureRecord[]; sagas?: readonly string[] } | undefined): Promise<DeliveryState[]>
+  rollback(): Promise<void>
+}
+
+/** What the bus tells a persistence it creates. */
+export interface PersistenceContext {
+  /** The modules this process runs. */
+  modules: readonly string[]
+  /** Every module of the bus (those run elsewhere too). */
+  allModules: readonly string[]
+  /** Per module run here, the tables it declares. */
+  tables: ReadonlyMap<string, readonly TableDefinition[]>
+  /** Keep the audit of conversations. */
+  audit: boolean
+  clock: Clock
+  /** Whether the transport reaches other processes (a broker), where other instances of a module may run. */
+  reachesOtherProcesses: boolean
+  onError: (error: unknown, during: string) => void
+  /**
+   * Hands the bus deliveries the persistence found pending by itself: committed in a caller's own
+   * transaction, or left behind by an instance that died before passing them on.
+   */
+  relay: (states: DeliveryState[]) => void
+}
+
+/** A persistence other than the journal files: `createBus({ persistence })` (e.g. postgresPersistence from mailroom/postgres). */
+export type PersistenceFactory = (context: PersistenceContext) => Persistence

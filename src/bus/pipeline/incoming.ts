@@ -1,7 +1,7 @@
 import pRetry from 'p-retry'
 import type { Clock } from '../clock.js'
 import type { ModuleData, Reservation } from '../data/module-data.js'
-import { TransportUnconfirmedError, DataConflictError, JournalWriteError, NoHandlerError } from '../errors.js'
+import { TransportUnconfirmedError, DataConflictError, JournalWriteError, NoHandlerError, PersistenceUnavailableError } from '../errors.js'
 import type { ModuleDefinition } from '../endpoint/define-module.js'
 import type { Handler } from '../endpoint/handle.js'
 import { createLogger } from '../endpoint/handler-context.js'
@@ -17,7 +17,7 @@ import { decideAfterFailure, isUnrecoverable } from '../recoverability/policy.js
 import type { Topology } from '../routing/topology.js'
 import type { SagaDefinition } from '../sagas/define-saga.js'
 import { InstanceLocks } from '../sagas/instance-locks.js'
-import { attemptSagaRun, planSagaRuns, resolveSagaRuns, type SagaRun } from '../sagas/saga-runs.js'
+import { attemptSagaRun, planSagaRuns, resolveSagaRun, resolveSagaRuns, type SagaRun } from '../sagas/saga-runs.js'
 import { sagaKey, type SagaChange } from '../sagas/saga-store.js'
 import { deliverySignal, isListened, withFields, type BusEmitter, type BusSignals, type LogLevel } from '../signals.js'
 import { parseIsoTime } from '../messages/time-stamps.js'
@@ -60,6 +60,16 @@ interface Attempt {
   sagas: SagaChange[]
   /** The documents the attempt wrote, claimed until its record is synced. */
   data: Reservation | undefined
+  /** With a database persistence the attempt committed in its own transaction: the deliveries it produced. */
+  produced?: DeliveryState[]
+}
+
+/** The module (another instance of it, or an earlier delivery) handled the message already: nothing to do. */
+class AlreadyHandled extends Error {}
+
+/** The saga names whose instances an attempt ran or started (the audit's step names them). */
+function sagaNamesOf(runs: readonly SagaRun[]): string[] | undefined {
+  return runs.length > 0 ? runs.filter((run) => run.outcome === 'run' || run.outcome === 'start').map((run) => run.saga.name) : undefined
 }
 
 /**
@@ -76,6 +86,7 @@ const maxConflictRuns = 10
  */
 export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryState, release: () => void) => Promise<void> {
   const { module, topology, outbox, clock, signals, behaviors } = deps
+  const transactions = outbox.transactions
   const incomingMessage = (env: Envelope, body: unknown): IncomingMessage => ({ type: env.type, kind: env.headers[Headers.Kind] === 'event' ? 'event' : 'command', body, messageId: env.id, headers: env.headers, module: module.name })
   const handlers = topology.handlers.get(module.name) ?? new Map<string, readonly Handler[]>()
   const config = module.recoverability
@@ -90,13 +101,19 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
   const locks = new InstanceLocks()
   const sagasByType = topology.sagas.get(module.name) ?? new Map<string, readonly SagaDefinition[]>()
 
-  async function invoke(env: Envelope, body: unknown, list: readonly Handler[], runs: readonly SagaRun[]): Promise<Attempt> {
+  async function invoke(state: DeliveryState, env: Envelope, body: unknown, list: readonly Handler[], runs: readonly SagaRun[], failures: readonly FailureRecord[]): Promise<Attempt> {
     for (let run = 1; ; run++) {
       const outgoing: OutgoingEntry[] = []
       const sagas: SagaChange[] = []
-      const context = new MessageContext(scope, env, outgoing)
+      // A database persistence: the attempt's own transaction, begun with the inbox mark (outside the
+      // try: a database that cannot be reached is not the handlers' failure).
+      const transaction = transactions ? await transactions.begin(module.name, state) : undefined
+      if (transactions && !transaction) throw new AlreadyHandled()
+      const context = new MessageContext(scope, env, outgoing, transaction)
       let current = list[0]?.name ?? runs[0]?.saga.name ?? '(saga)'
       try {
+        // Each run reads its instance inside the transaction, locked until it ends.
+        if (transaction) for (const saga of runs) resolveSagaRun(saga, env, await transaction.saga(saga.saga.name, saga.correlationId))
         if (behaviors.length === 0) {
           // Inline, not the closure below: a closure made per attempt (named by tsx) and the extra await
           // cost the in-memory drain 5-8% (npm run bench -- --quick --only bus, three rounds each way).
@@ -123,13 +140,22 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
           }
           await runBehaviors(behaviors, incomingMessage(env, body), context, handle, (step) => (current = step))
         }
+        if (transaction) {
+          current = '(commit)'
+          const names = sagaNamesOf(runs)
+          const produced = await transaction.commit(outgoing, sagas, names || failures.length > 0 ? { failures, ...(names ? { sagas: names } : {}) } : undefined)
+          return { outgoing, sagas, data: undefined, produced }
+        }
         // Last, and synchronously up to the append: what was read is unchanged, what was written is claimed.
         return { outgoing, sagas, data: context.reserveData() }
       } catch (error) {
-        if (error instanceof DataConflictError && run < maxConflictRuns) {
+        if (transaction) await transaction.rollback()
+        if ((error instanceof DataConflictError || (transactions?.isConflict(error) ?? false)) && run < maxConflictRuns) {
           await context.dataSettled()
           continue
         }
+        // The database went away: not the handlers' failure; the delivery is tried again later.
+        if (error instanceof PersistenceUnavailableError) throw error
         throw new AttemptFailed(error, current)
       }
     }
@@ -148,17 +174,21 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
     // The first attempt runs bare: p-retry's setup costs ~12 µs a call (measured with --cpu-prof on a
     // 100k drain), which the happy path should not pay. Retries, when needed, go through p-retry.
     try {
-      return await invoke(env, body, list, runs)
+      return await invoke(state, env, body, list, runs, failures)
     } catch (error) {
-      recordAttemptFailure(state, env, error as AttemptFailed, failures, config.immediateRetries)
-      if (config.immediateRetries === 0 || isUnrecoverable((error as AttemptFailed).failure)) throw error
+      // Not an attempt's failure (the message was handled already, the database is away): no retry.
+      if (!(error instanceof AttemptFailed)) throw error
+      recordAttemptFailure(state, env, error, failures, config.immediateRetries)
+      if (config.immediateRetries === 0 || isUnrecoverable(error.failure)) throw error
     }
-    return pRetry(() => invoke(env, body, list, runs), {
+    return pRetry(() => invoke(state, env, body, list, runs, failures), {
       retries: config.immediateRetries - 1,
       minTimeout: 0,
       factor: 1,
-      shouldRetry: ({ error }) => !isUnrecoverable((error as AttemptFailed).failure),
-      onFailedAttempt: ({ error, retriesLeft }) => recordAttemptFailure(state, env, error as AttemptFailed, failures, retriesLeft),
+      shouldRetry: ({ error }) => error instanceof AttemptFailed && !isUnrecoverable(error.failure),
+      onFailedAttempt: ({ error, retriesLeft }) => {
+        if (error instanceof AttemptFailed) recordAttemptFailure(state, env, error, failures, retriesLeft)
+      },
     })
   }
 
@@ -212,19 +242,26 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
       if (list.length === 0 && runs.length === 0) return await failForNoHandler(state, env, failures)
       if (runs.length > 0) {
         unlock = await locks.acquire(runs.map((run) => sagaKey(run.saga.name, run.correlationId)))
-        resolveSagaRuns(outbox.sagas, module.name, env, runs)
+        // A database persistence reads each instance inside the attempt's transaction instead.
+        if (!transactions) resolveSagaRuns(outbox.sagas, module.name, env, runs)
       }
       let attempt: Attempt
       try {
         attempt = await handleWithRetries(state, env, body, list, runs, failures)
       } catch (error) {
+        if (error instanceof AlreadyHandled) return
+        if (error instanceof PersistenceUnavailableError) throw error
         return await fail(state, env, error instanceof AttemptFailed ? error.failure : error, failures)
       }
-      const sagaNames = runs.length > 0 ? runs.filter((run) => run.outcome === 'run' || run.outcome === 'start').map((run) => run.saga.name) : undefined
-      const committing = outbox.commitHandled(module.name, state, attempt.outgoing, attempt.sagas, attempt.data, sagaNames || failures.length > 0 ? { failures, ...(sagaNames ? { sagas: sagaNames } : {}) } : undefined)
-      // The handlers are done: the slot is free while the record waits for its group's fsync.
-      release()
-      const produced = await committing
+      const sagaNames = sagaNamesOf(runs)
+      let produced: DeliveryState[]
+      if (attempt.produced) produced = attempt.produced
+      else {
+        const committing = outbox.commitHandled(module.name, state, attempt.outgoing, attempt.sagas, attempt.data, sagaNames || failures.length > 0 ? { failures, ...(sagaNames ? { sagas: sagaNames } : {}) } : undefined)
+        // The handlers are done: the slot is free while the record waits for its group's fsync.
+        release()
+        produced = await committing
+      }
       const counters = deps.counters
       const durationMs = performance.now() - startedAt
       const sentAt = parseIsoTime(env.headers[Headers.SentAt])
@@ -239,7 +276,7 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
       }
       deps.dispatch(produced)
     } catch (error) {
-      if (error instanceof JournalWriteError || error instanceof TransportUnconfirmedError) deps.retryAfterWriteError(state, error)
+      if (error instanceof JournalWriteError || error instanceof TransportUnconfirmedError || error instanceof PersistenceUnavailableError) deps.retryAfterWriteError(state, error)
       else signals.emit('bus:error', { error, during: `handling ${env.type} in ${module.name}` })
     } finally {
       // Only now is the instance's new data in the store: the next message for it may start.

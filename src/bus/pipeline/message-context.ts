@@ -5,6 +5,7 @@ import type { HandlerContext, Logger } from '../endpoint/handler-context.js'
 import { UndeclaredTableError } from '../errors.js'
 import type { Envelope } from '../messages/envelope.js'
 import type { OutgoingEntry } from '../outbox/record.js'
+import type { AttemptTransaction } from '../persistence/persistence.js'
 import type { Topology } from '../routing/topology.js'
 import { prepareOutgoing, type OutgoingRequest, type SendMode } from './outgoing.js'
 
@@ -33,7 +34,14 @@ export class MessageContext implements HandlerContext {
     private readonly incoming: Envelope,
     /** Receives every outgoing message; the pipeline commits them once all handlers succeeded. */
     private readonly outgoing: OutgoingEntry[],
+    /** With a database persistence: the attempt's transaction, which the tables and the handlers' SQL join. */
+    private readonly transaction?: AttemptTransaction,
   ) {}
+
+  /** The database session of the attempt's transaction (mailroom/postgres reads it: transactionClient), or undefined. */
+  transactionSession(): unknown {
+    return this.transaction?.session
+  }
 
   get messageId(): string {
     return this.incoming.id
@@ -65,6 +73,7 @@ export class MessageContext implements HandlerContext {
 
   get table(): HandlerContext['table'] {
     return <T extends TableDefinition>(definition: T): Table<DocumentOf<T>> => {
+      if (this.transaction) return this.transaction.table(definition)
       const data = this.scope.data
       if (!data) throw new UndeclaredTableError(definition?.name ?? String(definition), this.scope.module)
       return (this.#data ??= new DataAttempt(data)).table(definition)

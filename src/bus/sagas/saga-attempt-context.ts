@@ -22,6 +22,11 @@ export class SagaAttemptContext<Data> implements SagaContext<Data> {
     return this.base.messageId
   }
 
+  /** See MessageContext.transactionSession: a saga's handler runs its SQL in the same transaction. */
+  transactionSession(): unknown {
+    return this.base.transactionSession()
+  }
+
   get headers(): Readonly<Record<string, string>> {
     return this.base.headers
   }

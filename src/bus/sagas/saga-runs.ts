@@ -43,12 +43,15 @@ export function planSagaRuns(sagasOfType: readonly SagaDefinition[], env: Envelo
 
 /** Under the instances' locks: what the journal says about each instance now, and so what each run does. */
 export function resolveSagaRuns(store: SagaStore, module: string, env: Envelope, runs: SagaRun[]): void {
-  for (const run of runs) {
-    run.committed = store.get(module, run.saga.name, run.correlationId)
-    if (run.timeoutFor !== undefined) run.outcome = run.committed && run.committed.instance === run.timeoutFor ? 'run' : 'dropped'
-    else if (run.committed) run.outcome = 'run'
-    else run.outcome = run.saga.startedBy.has(env.type) ? 'start' : 'not-found'
-  }
+  for (const run of runs) resolveSagaRun(run, env, store.get(module, run.saga.name, run.correlationId))
+}
+
+/** What one run does, given its instance as committed now (`committed`, read under its lock). */
+export function resolveSagaRun(run: SagaRun, env: Envelope, committed: SagaInstance | undefined): void {
+  run.committed = committed
+  if (run.timeoutFor !== undefined) run.outcome = committed && committed.instance === run.timeoutFor ? 'run' : 'dropped'
+  else if (committed) run.outcome = 'run'
+  else run.outcome = run.saga.startedBy.has(env.type) ? 'start' : 'not-found'
 }
 
 /**

@@ -62,7 +62,7 @@ export class MemoryTables {
         if (sorted.length > limit) page.next = String(items[items.length - 1]![1].seq)
         return page
       },
-      count: () => rows.size,
+      count: () => Promise.resolve(rows.size),
     }
   }
 }

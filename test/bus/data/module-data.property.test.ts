@@ -28,7 +28,7 @@ async function expectSame(bus: Bus, model: Map<string, string>): Promise<void> {
     const doc = await bus.table(Notes).get(candidate)
     expect(doc?.text, `key ${candidate}`).toBe(model.get(candidate))
   }
-  expect(bus.table(Notes).count()).toBe(model.size)
+  expect(await bus.table(Notes).count()).toBe(model.size)
   const listed = await bus.table(Notes).list({ limit: 100 })
   expect(listed.items.map((item) => item.key)).toEqual([...model.keys()])
 }

@@ -51,6 +51,32 @@ const moduleMigrations: readonly (readonly string[])[] = [
      )`,
     `CREATE INDEX IF NOT EXISTS documents_order ON $schema.documents (table_name, seq)`,
   ],
+  [
+    // Which instance relays an outbox row, since when: another takes it over once that is old (the writer died).
+    `ALTER TABLE $schema.outbox ADD COLUMN IF NOT EXISTS claimed_by text`,
+    `ALTER TABLE $schema.outbox ADD COLUMN IF NOT EXISTS claimed_at timestamptz NOT NULL DEFAULT now()`,
+    // A saga instance's identity: the id of the message that started it (its timeouts name it).
+    `ALTER TABLE $schema.sagas ADD COLUMN IF NOT EXISTS instance text NOT NULL DEFAULT ''`,
+    // Deliveries the module holds itself (with the embedded transport): a delayed retry, a failed message
+    // in the error queue, one a person retried, one a person deleted (kept for people).
+    `CREATE TABLE IF NOT EXISTS $schema.waiting (
+       message_id text PRIMARY KEY,
+       kind text NOT NULL CHECK (kind IN ('delayed', 'failed', 'retried', 'archived')),
+       envelope jsonb NOT NULL,
+       due_at timestamptz,
+       failures jsonb NOT NULL DEFAULT '[]',
+       since timestamptz NOT NULL DEFAULT now()
+     )`,
+    // The audit: one row per step of a conversation this module took part in.
+    `CREATE TABLE IF NOT EXISTS $schema.audit (
+       id bigserial PRIMARY KEY,
+       conversation_id text NOT NULL,
+       step jsonb NOT NULL,
+       at timestamptz NOT NULL DEFAULT now()
+     )`,
+    `CREATE INDEX IF NOT EXISTS audit_conversation ON $schema.audit (conversation_id)`,
+    `CREATE INDEX IF NOT EXISTS inbox_age ON $schema.inbox (handled_at)`,
+  ],
 ]
 
 export const schemaVersion = moduleMigrations.length

@@ -1,0 +1,25 @@
+import { PersistenceUnavailableError } from '../../errors.js'
+
+/** SQLSTATE classes and socket errors that mean the server went away, not that the statement was wrong. */
+const connectionCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006'])
+const connectionMessages = ['Connection terminated', 'connection error', 'Client was closed', 'timeout exceeded when trying to connect', 'Client has encountered a connection error']
+
+/** Whether `error` says the database cannot be reached (rather than that a statement failed). */
+export function isConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false
+  const code = (error as { code?: unknown }).code
+  if (typeof code === 'string' && connectionCodes.has(code)) return true
+  if (error instanceof AggregateError) return error.errors.some(isConnectionError)
+  return connectionMessages.some((text) => error.message.includes(text))
+}
+
+/** Two transactions collided (a deadlock, a serialization failure): the later one runs again. */
+export function isCollision(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code
+  return code === '40P01' || code === '40001'
+}
+
+/** A connection failure becomes PersistenceUnavailableError (the delivery waits and is tried again); anything else is itself. */
+export function asPersistenceError(error: unknown, address: string): unknown {
+  return isConnectionError(error) && !(error instanceof PersistenceUnavailableError) ? new PersistenceUnavailableError(address, { cause: error }) : error
+}

@@ -1,0 +1,427 @@
+import { hostname } from 'node:os'
+import { randomUUID } from 'node:crypto'
+import pg, { type PoolClient, type PoolConfig } from 'pg'
+import { auditedStep } from '../../audit/audited-step.js'
+import type { ConversationStep, StepOutcome } from '../../audit/conversation-step.js'
+import type { TableDefinition } from '../../data/define-table.js'
+import { InvalidBusOptionError } from '../../errors.js'
+import type { Envelope } from '../../messages/envelope.js'
+import type { DeliveryState } from '../../outbox/delivery-ledger.js'
+import type { FailureRecord } from '../../outbox/record.js'
+import { SagaStore } from '../../sagas/saga-store.js'
+import type { AttemptTransaction, Persistence, PersistenceContext, PersistenceFactory, Recovered } from '../persistence.js'
+import { consumeSource, insertAudit, PostgresAttemptTransaction, type TransactionScope } from './attempt-transaction.js'
+import { asPersistenceError, isCollision } from './database-errors.js'
+import { readDocuments } from './documents.js'
+import { insertOutboxRows, newDelivery, type DeliverySource, type OutboxRowRead } from './outbox-rows.js'
+import { identifier, migrate, moduleSchema } from './schema.js'
+
+export interface PostgresPersistenceOptions {
+  /** The server, e.g. `postgres://user@127.0.0.1:5432/shop`. Either this or `pool`. */
+  connectionString?: string
+  /** A pool of your own (its connections are shared with your code; the bus does not end it). */
+  pool?: pg.Pool
+  /** Names of the schemas: `<prefix>` and `<prefix>_<module>`. @default 'mailroom' */
+  prefix?: string
+  /** Connections in the bus's own pool (not with `pool`). @default 20 */
+  maxConnections?: number
+  /** How often pending outbox rows nobody relays are looked for (ms). @default 250 */
+  relayEveryMs?: number
+  /** How long a row claimed by another instance may stay undispatched before this one relays it (ms). @default 30000 */
+  takeOverAfterMs?: number
+  /** How long inbox marks (deduplication) and dispatched outbox rows are kept (ms). @default 604800000 (7 days) */
+  keepHandledMs?: number
+}
+
+/** The schema of messages sent from outside any handler. */
+const outsideModule = '_outside'
+const knownOptions = ['connectionString', 'pool', 'prefix', 'maxConnections', 'relayEveryMs', 'takeOverAfterMs', 'keepHandledMs']
+/** Rows relayed per schema per pass. */
+const relayBatch = 500
+
+/**
+ * The PostgreSQL persistence: `createBus({ persistence: postgresPersistence({ connectionString }) })`. Every
+ * module has a schema of its own, shared by all its instances (docs/postgres.md): the inbox, the outbox, saga
+ * instances, its tables' documents, its waiting deliveries and its audit. Each attempt at a message is one
+ * transaction (see attempt-transaction.ts); the pool is the bus's unless you pass yours.
+ */
+export function postgresPersistence(options: PostgresPersistenceOptions): PersistenceFactory {
+  for (const key of Object.keys(options ?? {})) {
+    if (!knownOptions.includes(key)) throw new InvalidBusOptionError(`persistence.${key}`, `one of ${knownOptions.join(', ')}`, 'an option postgresPersistence does not take')
+  }
+  if (!options?.pool && typeof options?.connectionString !== 'string') throw new InvalidBusOptionError('persistence.connectionString', 'a PostgreSQL URL (or pass pool)', options?.connectionString)
+  const prefix = options.prefix ?? 'mailroom'
+  if (!/^[a-z_][a-z0-9_]*$/.test(prefix)) throw new InvalidBusOptionError('persistence.prefix', 'lower-case letters, digits and underscores', prefix)
+  return (context) => createPostgresPersistence(options, prefix, context)
+}
+
+function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: string, context: PersistenceContext): Persistence {
+  const { clock } = context
+  const ownPool = !options.pool
+  const poolConfig: PoolConfig = { connectionString: options.connectionString, max: options.maxConnections ?? 20, connectionTimeoutMillis: 5_000 }
+  const pool = options.pool ?? new pg.Pool(poolConfig)
+  const address = describeAddress(options)
+  const translate = (error: unknown) => asPersistenceError(error, address)
+  // An idle connection the server dropped: report it; the pool makes a new one when asked.
+  const onPoolError = (error: Error) => context.onError(translate(error), 'keeping connections to PostgreSQL')
+  pool.on('error', onPoolError)
+  const instanceId = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`
+  const relayEveryMs = options.relayEveryMs ?? 250
+  const takeOverAfterMs = options.takeOverAfterMs ?? 30_000
+  const keepHandledMs = options.keepHandledMs ?? 7 * 24 * 3_600_000
+  const schemaOf = (module: string) => identifier(moduleSchema(prefix, module))
+  const local = new Set(context.modules)
+  /** Whose outbox rows this instance relays: its modules' and the outside's (a web process may die too). */
+  const relayed = [...context.modules, outsideModule]
+  const sources = new WeakMap<DeliveryState, DeliverySource>()
+  const sagas = new SagaStore()
+  let relayTimer: NodeJS.Timeout | undefined
+  let cleanupTimer: NodeJS.Timeout | undefined
+  let relaying: Promise<void> | undefined
+  let open = false
+
+  async function connect(): Promise<PoolClient> {
+    try {
+      return await pool.connect()
+    } catch (error) {
+      throw translate(error)
+    }
+  }
+
+  function release(client: PoolClient, broken?: unknown): void {
+    // A connection that failed mid-transaction is not given back: the pool makes a new one.
+    client.release(broken instanceof Error ? broken : broken === undefined ? undefined : true)
+  }
+
+  /** One transaction of the persistence's own (not a handler's): BEGIN, `work`, COMMIT, or ROLLBACK on error. */
+  async function inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await connect()
+    try {
+      await client.query('BEGIN')
+      const result = await work(client)
+      await client.query('COMMIT')
+      release(client)
+      return result
+    } catch (error) {
+      try {
+        await client.query('ROLLBACK')
+        release(client)
+      } catch (rollbackError) {
+        release(client, rollbackError)
+      }
+      throw translate(error)
+    }
+  }
+
+  function track(produced: { state: DeliveryState; source: DeliverySource }[]): DeliveryState[] {
+    for (const { state, source } of produced) sources.set(state, source)
+    return produced.map(({ state }) => state)
+  }
+
+  const scopes = new Map<string, TransactionScope>()
+  function scopeOf(module: string): TransactionScope {
+    let scope = scopes.get(module)
+    if (!scope) {
+      scope = {
+        prefix,
+        schema: schemaOf(module),
+        module,
+        tables: context.tables.get(module) ?? [],
+        audit: context.audit,
+        instanceId,
+        now: () => clock.now(),
+        sourceOf: (state) => sources.get(state),
+        committed(produced, changes) {
+          track(produced)
+          for (const change of changes) sagas.apply(module, change)
+        },
+        release,
+        translate,
+      }
+      scopes.set(module, scope)
+    }
+    return scope
+  }
+
+  /** Rows of `module`'s outbox turned into deliveries, one per row (each row has one destination). */
+  function deliveriesOf(module: string, rows: readonly OutboxRowRead[]): DeliveryState[] {
+    const schema = schemaOf(module)
+    return track(
+      rows.map((row) => ({
+        state: newDelivery(row.envelope.id, row.destinations[0]!, row.envelope, row.due_at?.getTime(), row.created_at.getTime()),
+        source: { kind: 'outbox' as const, schema, rowId: row.id },
+      })),
+    )
+  }
+
+  /**
+   * Claims pending rows of `module`'s outbox that nobody relays: written in a caller's transaction
+   * (unclaimed), or claimed by another instance long enough ago that it must have died. `all` (a start
+   * with the embedded transport, where this process is the only one) takes every pending row.
+   */
+  async function claimPending(module: string, all: boolean): Promise<DeliveryState[]> {
+    const schema = schemaOf(module)
+    const whose = all ? '' : `AND (claimed_by IS NULL OR (claimed_by <> $1 AND claimed_at < now() - make_interval(secs => $2::double precision / 1000)))`
+    const { rows } = await pool.query<OutboxRowRead>(
+      `UPDATE ${schema}.outbox SET claimed_by = $1, claimed_at = now()
+       WHERE id IN (SELECT id FROM ${schema}.outbox WHERE dispatched_at IS NULL ${whose} ORDER BY id ${all ? '' : 'LIMIT $3'} FOR UPDATE SKIP LOCKED)
+       RETURNING id, envelope, destinations, due_at, created_at`,
+      all ? [instanceId] : [instanceId, takeOverAfterMs, relayBatch],
+    )
+    rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1))
+    return deliveriesOf(module, rows)
+  }
+
+  async function relayPass(): Promise<void> {
+    for (const module of relayed) {
+      try {
+        const found = await claimPending(module, false)
+        if (found.length > 0) context.relay(found)
+      } catch (error) {
+        context.onError(translate(error), `relaying pending messages of ${module} from PostgreSQL`)
+        return
+      }
+    }
+  }
+
+  function scheduleRelay(): void {
+    relayTimer = setTimeout(() => {
+      relaying = relayPass().finally(() => {
+        relaying = undefined
+        if (open) scheduleRelay()
+      })
+    }, relayEveryMs)
+    relayTimer.unref()
+  }
+
+  /** What must not grow forever: inbox marks and dispatched rows past `keepHandledMs`. */
+  async function cleanUp(): Promise<void> {
+    for (const module of relayed) {
+      const schema = schemaOf(module)
+      try {
+        await pool.query(`DELETE FROM ${schema}.outbox WHERE dispatched_at < now() - make_interval(secs => $1::double precision / 1000)`, [keepHandledMs])
+        if (module !== outsideModule) await pool.query(`DELETE FROM ${schema}.inbox WHERE handled_at < now() - make_interval(secs => $1::double precision / 1000)`, [keepHandledMs])
+      } catch (error) {
+        context.onError(translate(error), `cleaning up handled messages of ${module} in PostgreSQL`)
+      }
+    }
+  }
+
+  /** A delivery's outcome other than handled, in one transaction with its audit step. */
+  async function commitOutcome(module: string, state: DeliveryState, env: Envelope, outcome: StepOutcome, failures: readonly FailureRecord[] | undefined, write: (client: PoolClient, schema: string) => Promise<void>): Promise<void> {
+    const schema = schemaOf(module)
+    await inTransaction(async (client) => {
+      await write(client, schema)
+      if (context.audit) {
+        const step = auditedStep(module, env, outcome, clock.now(), failures ? { failures } : undefined)
+        await insertAudit(client, schema, step.conversationId, step.steps)
+      }
+    })
+  }
+
+  async function keepWaiting(module: string, state: DeliveryState, env: Envelope, kind: 'delayed' | 'failed', at: number | undefined, failures: FailureRecord[]): Promise<void> {
+    await commitOutcome(module, state, env, kind === 'delayed' ? 'delayed-retry' : 'error-queue', failures, async (client, schema) => {
+      await client.query(
+        `INSERT INTO ${schema}.waiting (message_id, kind, envelope, due_at, failures) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (message_id) DO UPDATE SET kind = EXCLUDED.kind, envelope = EXCLUDED.envelope, due_at = EXCLUDED.due_at, failures = EXCLUDED.failures, since = now()`,
+        [state.id, kind, JSON.stringify(env), at === undefined ? null : new Date(at), JSON.stringify(failures)],
+      )
+      const source = sources.get(state)
+      if (source?.kind === 'outbox') await consumeSource(client, source, state.id)
+    })
+    state.kind = kind
+    state.env = env
+    state.at = at
+    state.failures = failures
+    sources.set(state, { kind: 'waiting', schema: schemaOf(module) })
+  }
+
+  const transactions = {
+    async begin(module: string, state: DeliveryState): Promise<AttemptTransaction | undefined> {
+      const scope = scopeOf(module)
+      const client = await connect()
+      try {
+        await client.query('BEGIN')
+        // First: another instance handling the same message at once waits here for its outcome.
+        const marked = await client.query(`INSERT INTO ${scope.schema}.inbox (message_id) VALUES ($1) ON CONFLICT (message_id) DO NOTHING`, [state.id])
+        if (marked.rowCount === 0) {
+          await client.query('ROLLBACK')
+          release(client)
+          state.kind = 'handled'
+          return undefined
+        }
+        return new PostgresAttemptTransaction(scope, state, client)
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined)
+        release(client, error)
+        throw translate(error)
+      }
+    },
+    isConflict: isCollision,
+  }
+
+  return {
+    sagas,
+    transactions,
+    maintenance: {
+      request() {},
+      requestIfSealedSince() {},
+      runNow: cleanUp,
+      idle: () => relaying ?? Promise.resolve(),
+    },
+    async open(): Promise<Recovered> {
+      try {
+        await migrate(pool, { prefix, modules: [...new Set([...context.allModules, outsideModule])] })
+      } catch (error) {
+        throw translate(error)
+      }
+      const queued = new Map<string, DeliveryState[]>(context.modules.map((module) => [module, []]))
+      const delayed: DeliveryState[] = []
+      const failed: DeliveryState[] = []
+      const elsewhere: DeliveryState[] = []
+      const now = clock.now()
+      let records = 0
+      try {
+        // With the embedded transport this process is the only one: every pending row is its own to deliver.
+        for (const module of context.reachesOtherProcesses ? relayed : [...context.allModules, outsideModule]) {
+          for (const state of await claimPending(module, !context.reachesOtherProcesses)) {
+            records++
+            const queue = queued.get(state.module)
+            if (state.at !== undefined && state.at > now) delayed.push(state)
+            else if (queue) queue.push(state)
+            else elsewhere.push(state)
+          }
+        }
+        for (const module of context.modules) {
+          const schema = schemaOf(module)
+          const waiting = await pool.query<{ message_id: string; kind: string; envelope: Envelope; due_at: Date | null; failures: FailureRecord[]; since: Date }>(
+            `SELECT message_id, kind, envelope, due_at, failures, since FROM ${schema}.waiting WHERE kind <> 'archived' ORDER BY since`,
+          )
+          for (const row of waiting.rows) {
+            records++
+            const state = newDelivery(row.message_id, module, row.envelope, row.due_at?.getTime(), row.since.getTime())
+            state.kind = row.kind as DeliveryState['kind']
+            state.failures = row.failures
+            sources.set(state, { kind: 'waiting', schema })
+            if (row.kind === 'delayed') delayed.push(state)
+            else if (row.kind === 'failed') failed.push(state)
+            else queued.get(module)!.push(state)
+          }
+          const active = await pool.query<{ saga: string; correlation_id: string; instance: string; data: unknown }>(`SELECT saga, correlation_id, instance, data FROM ${schema}.sagas`)
+          for (const row of active.rows) sagas.apply(module, { saga: row.saga, id: row.correlation_id, instance: row.instance, data: row.data })
+        }
+      } catch (error) {
+        throw translate(error)
+      }
+      open = true
+      scheduleRelay()
+      cleanupTimer = setInterval(() => void cleanUp(), 60_000)
+      cleanupTimer.unref()
+      return { queued, delayed, failed, elsewhere, orphaned: 0, tornTails: [], records }
+    },
+    async readBack(states) {
+      const found = new Map<DeliveryState, Envelope>()
+      for (const state of states) if (state.env) found.set(state, state.env)
+      return found
+    },
+    async commitOutside(msgs, transaction) {
+      const schema = schemaOf(outsideModule)
+      if (transaction !== undefined) {
+        // Unclaimed: the relay takes the rows once the caller's transaction has committed them.
+        await insertOutboxRows(transaction as PoolClient, schema, msgs, null)
+        return []
+      }
+      try {
+        const rows = await insertOutboxRows(pool, schema, msgs, instanceId)
+        const since = clock.now()
+        return track(rows.map(({ id, entry, module }) => ({ state: newDelivery(entry.env.id, module, entry.env, entry.at, since), source: { kind: 'outbox' as const, schema, rowId: id } })))
+      } catch (error) {
+        throw translate(error)
+      }
+    },
+    async commitHandled(module, state, msgs, changes, _data, audit) {
+      // Outside the pipeline's attempts (which commit their own transactions): a transaction with no handler work.
+      const transaction = await transactions.begin(module, state)
+      if (!transaction) return []
+      try {
+        return await transaction.commit(msgs, changes ?? [], audit)
+      } catch (error) {
+        await transaction.rollback()
+        throw error
+      }
+    },
+    commitDelayed: (module, state, env, at, failures) => keepWaiting(module, state, env, 'delayed', at, failures),
+    commitFailed: (module, state, env, failures) => keepWaiting(module, state, env, 'failed', undefined, failures),
+    async commitRetried(module, state, env) {
+      await commitOutcome(module, state, env, 'retried', undefined, (client, schema) => client.query(`UPDATE ${schema}.waiting SET kind = 'retried', envelope = $2, since = now() WHERE message_id = $1`, [state.id, JSON.stringify(env)]).then(() => undefined))
+      state.kind = 'retried'
+      state.env = env
+    },
+    async commitArchived(module, state) {
+      await commitOutcome(module, state, state.env!, 'archived', undefined, (client, schema) => client.query(`UPDATE ${schema}.waiting SET kind = 'archived', since = now() WHERE message_id = $1`, [state.id]).then(() => undefined))
+      state.kind = 'archived'
+    },
+    async commitParked(_module, state) {
+      // The broker holds it (a delay queue, its error queue): nothing to keep here.
+      state.kind = 'parked'
+    },
+    async commitForwarded(states) {
+      const bySchema = new Map<string, string[]>()
+      for (const state of states) {
+        const source = sources.get(state)
+        if (source?.kind !== 'outbox') continue
+        const ids = bySchema.get(source.schema)
+        if (ids) ids.push(source.rowId)
+        else bySchema.set(source.schema, [source.rowId])
+      }
+      try {
+        for (const [schema, ids] of bySchema) await pool.query(`UPDATE ${schema}.outbox SET dispatched_at = now() WHERE id = ANY($1::bigint[])`, [ids])
+      } catch (error) {
+        throw translate(error)
+      }
+      for (const state of states) if (state.kind === undefined) state.kind = 'forwarded'
+    },
+    async commitDeletes() {
+      // The journal's own retention of documents; PostgreSQL keeps its audit with cleanUp.
+      return 0
+    },
+    // Deduplication is the inbox's, inside each attempt's transaction: a broker's message is always new here.
+    deliveryOf: () => undefined,
+    received: (env, module, now) => newDelivery(env.id, module, env, undefined, now),
+    forget() {},
+    data: () => undefined,
+    tableReader(module, definition: TableDefinition) {
+      if (!local.has(module) || !(context.tables.get(module) ?? []).includes(definition)) return undefined
+      return readDocuments(pool, prefix, module, definition)
+    },
+    async conversation(modules, conversationId) {
+      const steps: ConversationStep[] = []
+      for (const module of modules) {
+        const { rows } = await pool.query<{ step: ConversationStep }>(`SELECT step FROM ${schemaOf(module)}.audit WHERE conversation_id = $1 ORDER BY id`, [conversationId])
+        for (const row of rows) steps.push(row.step)
+      }
+      return steps
+    },
+    totalBytes: () => 0,
+    flushed: () => Promise.resolve(),
+    async close() {
+      open = false
+      if (relayTimer) clearTimeout(relayTimer)
+      if (cleanupTimer) clearInterval(cleanupTimer)
+      await relaying
+      if (ownPool) await pool.end()
+      else pool.off('error', onPoolError)
+    },
+  }
+}
+
+/** Where the server is, for messages: host and port of the URL, never its password. */
+function describeAddress(options: PostgresPersistenceOptions): string {
+  if (!options.connectionString) return 'PostgreSQL (the pool given)'
+  try {
+    const url = new URL(options.connectionString)
+    return `postgres://${url.hostname}:${url.port || '5432'}${url.pathname}`
+  } catch {
+    return 'PostgreSQL (an unreadable connection string)'
+  }
+}

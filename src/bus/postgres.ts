@@ -1,0 +1,24 @@
+/**
+ * `mailroom/postgres`: the PostgreSQL persistence, for modules that run as several instances (or outgrow one
+ * disk). A module of its own so that the bus (`mailroom`) never loads `pg` for those who do not use it.
+ */
+import type { PoolClient } from 'pg'
+import type { HandlerContext } from './endpoint/handler-context.js'
+import { NoTransactionError } from './errors.js'
+import type { SagaContext } from './sagas/saga-context.js'
+
+export { postgresPersistence, type PostgresPersistenceOptions } from './persistence/postgres/postgres-persistence.js'
+export { migrate, schemaVersion, type SchemaOptions } from './persistence/postgres/schema.js'
+
+/**
+ * The pg client of the handler's transaction: SQL run on it commits with the message's inbox mark, its table
+ * writes, saga changes and outgoing messages, or not at all (a failed attempt rolls it all back). Use it
+ * directly (`client.query`), or hand it to a query builder (Kysely, Drizzle: see docs/postgres.md). Never
+ * call BEGIN, COMMIT or ROLLBACK on it, nor release it: the bus owns the transaction.
+ * Throws NoTransactionError when the bus has no PostgreSQL persistence (or in a test kit's context).
+ */
+export function transactionClient(context: HandlerContext | SagaContext<unknown>): PoolClient {
+  const session = (context as { transactionSession?: () => unknown }).transactionSession?.()
+  if (session === undefined) throw new NoTransactionError()
+  return session as PoolClient
+}

@@ -1,0 +1,101 @@
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { Bus } from '../../src/bus/index.js'
+import { ChargeOrder, Charges, createPaymentsBus, createPaymentsTable, paymentsTable, Shipments } from './support/payments-fixture.js'
+import { dropSchemas, Pool, postgresAvailable, postgresUrl, testPrefix } from './support/postgres.js'
+
+const available = await postgresAvailable()
+const pool = new Pool({ connectionString: postgresUrl, max: 4 })
+let prefix = ''
+let bus: Bus | undefined
+beforeEach(async () => {
+  if (!available) return
+  prefix = testPrefix('bus')
+  await createPaymentsTable((sql) => pool.query(sql), prefix)
+})
+afterEach(async () => {
+  await bus?.stop()
+  bus = undefined
+  if (available) await dropSchemas(pool, prefix)
+})
+afterAll(async () => {
+  await pool.end()
+})
+
+async function payments(): Promise<{ order_id: string; amount: number }[]> {
+  return (await pool.query(`SELECT order_id, amount FROM ${paymentsTable(prefix)} ORDER BY order_id`)).rows
+}
+
+/** Waits until `check` holds (a message relayed by the persistence arrives within moments), at most 10 s. */
+async function eventually(check: () => Promise<boolean>): Promise<void> {
+  for (let waited = 0; waited < 10_000; waited += 50) {
+    if (await check()) return
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error('the condition never held')
+}
+
+describe.skipIf(!available)('a bus on the PostgreSQL persistence', () => {
+  it('commits a handler’s SQL, its document and its event together, and reads the tables back from PostgreSQL', async () => {
+    bus = createPaymentsBus({ url: postgresUrl, prefix })
+    await bus.start()
+    const sent = await bus.send(ChargeOrder, { orderId: 'o-1', amount: 42 })
+    await bus.idle()
+    expect(await payments()).toEqual([{ order_id: 'o-1', amount: 42 }])
+    expect(await bus.table(Charges).get('o-1')).toEqual({ orderId: 'o-1', amount: 42 })
+    expect(await bus.table(Shipments).get('o-1')).toEqual({ orderId: 'o-1' })
+    expect(await bus.table(Shipments).count()).toBe(1)
+    const steps = await bus.admin.conversation(sent.conversationId)
+    expect(steps.map((step) => `${step.type}@${step.to}:${step.outcome}`)).toEqual(['ChargeOrder@billing:handled', 'OrderCharged@shipping:handled'])
+  })
+
+  it('error-queues a message whose SQL violates a constraint, naming the SQL error, and commits none of its writes or messages', async () => {
+    bus = createPaymentsBus({ url: postgresUrl, prefix })
+    await bus.start()
+    await bus.send(ChargeOrder, { orderId: 'o-bad', amount: -5 })
+    await bus.idle()
+    const [failed] = bus.admin.failedMessages()
+    expect(failed?.type).toBe('ChargeOrder')
+    // Three attempts (immediate retries: 2), each rolled back.
+    expect(failed?.failures).toHaveLength(3)
+    expect(failed?.failures[0]?.message).toMatch(/violates check constraint/)
+    expect(await payments()).toEqual([])
+    expect(await bus.table(Charges).get('o-bad')).toBeUndefined()
+    expect(await bus.table(Shipments).count()).toBe(0)
+    expect(bus.admin.module('shipping').handled).toBe(0)
+  })
+
+  it('keeps what was pending across a restart: a stopped module’s messages are handled once it runs again', async () => {
+    bus = createPaymentsBus({ url: postgresUrl, prefix })
+    await bus.start()
+    bus.admin.stopModule('shipping')
+    for (let i = 0; i < 5; i++) await bus.send(ChargeOrder, { orderId: `o-${i}`, amount: 10 + i })
+    await eventually(async () => (await bus!.table(Charges).count()) === 5)
+    await bus.stop()
+
+    bus = createPaymentsBus({ url: postgresUrl, prefix })
+    const report = await bus.start()
+    expect(report.queued).toBe(5)
+    await bus.idle()
+    expect(await bus.table(Shipments).count()).toBe(5)
+    expect(await payments()).toHaveLength(5)
+  })
+
+  it('sends from inside the caller’s own transaction: nothing leaves on a rollback, the message leaves once it commits', async () => {
+    bus = createPaymentsBus({ url: postgresUrl, prefix })
+    await bus.start()
+    const client = await pool.connect()
+    try {
+      await client.query('BEGIN')
+      await bus.send(ChargeOrder, { orderId: 'rolled-back', amount: 1 }, { transaction: client })
+      await client.query('ROLLBACK')
+      await client.query('BEGIN')
+      await bus.send(ChargeOrder, { orderId: 'committed', amount: 2 }, { transaction: client })
+      await client.query('COMMIT')
+    } finally {
+      client.release()
+    }
+    await eventually(async () => (await bus!.table(Shipments).count()) === 1)
+    await bus.idle()
+    expect(await payments()).toEqual([{ order_id: 'committed', amount: 2 }])
+  })
+})
