@@ -1,15 +1,16 @@
+import { Type } from '@sinclair/typebox'
 import type { PoolClient } from 'pg'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { InvalidListOptionError } from '../../src/bus/index.js'
+import { defineTable, InvalidListOptionError } from '../../src/bus/index.js'
 import { readDocuments } from '../../src/bus/persistence/postgres/documents.js'
-import { commitHandled, type VersionedChange } from '../../src/bus/persistence/postgres/handled-commit.js'
+import { TransactionTable } from '../../src/bus/persistence/postgres/transaction-table.js'
 import { migrate } from '../../src/bus/persistence/postgres/schema.js'
 import { dropSchemas, Pool, postgresAvailable, postgresUrl, testPrefix } from './support/postgres.js'
 
 const available = await postgresAvailable()
 const pool = new Pool({ connectionString: postgresUrl, max: 4 })
 let prefix = ''
-let messages = 0
+const Orders = defineTable('orders', Type.Unknown())
 beforeEach(async () => {
   if (!available) return
   prefix = testPrefix('docs')
@@ -22,16 +23,20 @@ afterAll(async () => {
   await pool.end()
 })
 
-/** Commits document changes as one handled message would. */
-async function write(...changes: (VersionedChange & { table: string })[]): Promise<void> {
+/** Commits document changes as one handled message would: staged in its transaction's table, written at the commit. */
+async function write(...changes: { key: string; doc: unknown }[]): Promise<void> {
   const client: PoolClient = await pool.connect()
   try {
-    await commitHandled(client, prefix, { module: 'sales', messageId: `m-${messages++}`, outgoing: [], sagas: [], documents: changes })
+    await client.query('BEGIN')
+    const table = new TransactionTable(client, prefix, 'sales', Orders)
+    for (const { key, doc } of changes) doc === undefined ? table.delete(key) : table.put(key, doc)
+    await table.write()
+    await client.query('COMMIT')
   } finally {
     client.release()
   }
 }
-const put = (key: string, doc: unknown, readVersion?: number) => ({ table: 'orders', key, value: doc, readVersion })
+const put = (key: string, doc: unknown) => ({ key, doc })
 
 describe.skipIf(!available)("a module's table, read from PostgreSQL", () => {
   it('pages in the order keys were first put, newest first on request, with a cursor', async () => {
@@ -53,10 +58,10 @@ describe.skipIf(!available)("a module's table, read from PostgreSQL", () => {
 
   it('keeps a key in its place when its document changes, and gives it a new one when put again after a delete', async () => {
     for (const key of ['a', 'b', 'c']) await write(put(key, { v: 1 }))
-    await write(put('a', { v: 2 }, 1))
+    await write(put('a', { v: 2 }))
     const orders = readDocuments(pool, prefix, 'sales', 'orders')
     expect((await orders.list()).items.map((item) => item.key)).toEqual(['a', 'b', 'c'])
-    await write({ table: 'orders', key: 'b', value: undefined, readVersion: 1 })
+    await write({ key: 'b', doc: undefined })
     await write(put('b', { v: 1 }))
     expect((await orders.list()).items).toEqual([
       { key: 'a', doc: { v: 2 } },

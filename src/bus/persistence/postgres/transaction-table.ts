@@ -1,6 +1,7 @@
 import type { PoolClient } from 'pg'
 import { checkKey, type TableDefinition } from '../../data/define-table.js'
 import type { ListOptions, Page, Table, TableReader } from '../../data/table.js'
+import { DataConflictError } from '../../errors.js'
 import { identifier, moduleSchema } from './schema.js'
 import { readDocuments } from './documents.js'
 
@@ -15,6 +16,8 @@ export type StagedWrite = { doc: unknown } | { deleted: true }
  */
 export class TransactionTable implements Table<unknown> {
   readonly staged = new Map<string, StagedWrite>()
+  /** Keys read and found absent: a lock on a row that does not exist holds nothing, so their insert must not overwrite. */
+  readonly #readAbsent = new Set<string>()
   readonly #reader: TableReader<unknown>
 
   constructor(
@@ -32,6 +35,7 @@ export class TransactionTable implements Table<unknown> {
     if (staged) return 'deleted' in staged ? undefined : structuredClone(staged.doc)
     const documents = `${identifier(moduleSchema(this.prefix, this.module))}.documents`
     const { rows } = await this.client.query<{ doc: unknown }>(`SELECT doc FROM ${documents} WHERE table_name = $1 AND key = $2 FOR UPDATE`, [this.definition.name, key])
+    if (rows.length === 0) this.#readAbsent.add(key)
     return rows[0]?.doc
   }
 
@@ -59,11 +63,18 @@ export class TransactionTable implements Table<unknown> {
       if ('deleted' in write) await this.client.query(`DELETE FROM ${documents} WHERE table_name = $1 AND key = $2`, [this.definition.name, key])
       else {
         // Checked again: the handler may have changed the object after put().
-        const doc = this.definition.validate(key, write.doc)
-        await this.client.query(
-          `INSERT INTO ${documents} AS d (table_name, key, doc) VALUES ($1, $2, $3) ON CONFLICT (table_name, key) DO UPDATE SET doc = EXCLUDED.doc, version = d.version + 1`,
-          [this.definition.name, key, JSON.stringify(doc)],
-        )
+        const doc = JSON.stringify(this.definition.validate(key, write.doc))
+        if (this.#readAbsent.has(key)) {
+          // Read as absent: if another attempt put it meanwhile (this insert waits for its commit), this one
+          // decided on stale data and runs again, reading the committed document.
+          const inserted = await this.client.query(`INSERT INTO ${documents} (table_name, key, doc) VALUES ($1, $2, $3) ON CONFLICT (table_name, key) DO NOTHING`, [this.definition.name, key, doc])
+          if (inserted.rowCount === 0) throw new DataConflictError(this.definition.name, key)
+        } else {
+          await this.client.query(
+            `INSERT INTO ${documents} AS d (table_name, key, doc) VALUES ($1, $2, $3) ON CONFLICT (table_name, key) DO UPDATE SET doc = EXCLUDED.doc, version = d.version + 1`,
+            [this.definition.name, key, doc],
+          )
+        }
       }
     }
   }
