@@ -28,6 +28,12 @@ export interface AppConfig {
   parts: string[] | undefined
   /** A broker URL (`--transport` or MAILROOM_TRANSPORT), or undefined for the embedded transport. */
   transport: string | undefined
+  /** A PostgreSQL URL (`--postgres` or MAILROOM_POSTGRES_URL): the modules' data there, shared by every process; undefined: journal files. */
+  postgres: string | undefined
+  /** Prefix of the PostgreSQL schemas (MAILROOM_POSTGRES_PREFIX). */
+  postgresPrefix: string
+  /** How often `npm start` tries PostgreSQL again when it does not answer at start (MAILROOM_POSTGRES_RETRY_MS). */
+  postgresRetryMs: number
   /** Prefix of the broker's queues and exchanges (MAILROOM_AMQP_NAMESPACE). */
   amqpNamespace: string
   /** How long `npm start` waits for the broker before it gives up with one line (MAILROOM_BROKER_WAIT_MS). */
@@ -73,10 +79,11 @@ function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean
  * MAILROOM_DELAYED_RETRIES (3), MAILROOM_RETRY_BASE_MS (2000), MAILROOM_GATEWAY_LIMIT (50 or off),
  * MAILROOM_BILLING_RATE (40 or off), MAILROOM_BUYERS_REMORSE_MS (10000), MAILROOM_BILLING_WAIT_MS (30000),
  * MAILROOM_COMPACTION (on or off), MAILROOM_AUDIT_CONVERSATIONS (100000), MAILROOM_AUDIT_DAYS (7), MAILROOM_TRANSPORT (an amqp:// URL; unset: embedded),
- * MAILROOM_AMQP_NAMESPACE (mailroom), MAILROOM_BROKER_WAIT_MS (10000).
+ * MAILROOM_AMQP_NAMESPACE (mailroom), MAILROOM_BROKER_WAIT_MS (10000), MAILROOM_POSTGRES_URL (a postgres:// URL; unset:
+ * journal files), MAILROOM_POSTGRES_PREFIX (mailroom), MAILROOM_POSTGRES_RETRY_MS (2000).
  */
 export function readConfig(env: NodeJS.ProcessEnv = process.env, args: readonly string[] = process.argv.slice(2)): AppConfig {
-  const { parts, transport } = readCommandLine(env, args)
+  const { parts, transport, postgres } = readCommandLine(env, args)
   const modules = parts?.filter((part) => part !== consolePart)
   const immediateRetries = wholeNumber(env, 'MAILROOM_IMMEDIATE_RETRIES', 0)
   const count = wholeNumber(env, 'MAILROOM_DELAYED_RETRIES', 0)
@@ -104,9 +111,19 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, args: readonly 
     web: parts === undefined || parts.includes(consolePart),
     parts,
     transport,
+    postgres,
+    postgresPrefix: postgresPrefix(env),
+    postgresRetryMs: wholeNumber(env, 'MAILROOM_POSTGRES_RETRY_MS', 100) ?? 2_000,
     amqpNamespace: namespace(env),
     brokerWaitMs: wholeNumber(env, 'MAILROOM_BROKER_WAIT_MS', 0) ?? 10_000,
   }
+}
+
+function postgresPrefix(env: NodeJS.ProcessEnv): string {
+  const raw = env.MAILROOM_POSTGRES_PREFIX
+  if (raw === undefined || raw === '') return 'mailroom'
+  if (!/^[a-z_][a-z0-9_]{0,39}$/.test(raw)) throw new ConfigError('MAILROOM_POSTGRES_PREFIX', 'lower-case letters, digits and underscores (at most 40, not starting with a digit)', raw)
+  return raw
 }
 
 function namespace(env: NodeJS.ProcessEnv): string {
@@ -121,19 +138,21 @@ function namespace(env: NodeJS.ProcessEnv): string {
  * amqp://...` (or MAILROOM_TRANSPORT). Which names are modules, and whether the ones left out can be
  * reached (they need a broker), the bus decides: it knows the composition root's list.
  */
-function readCommandLine(env: NodeJS.ProcessEnv, args: readonly string[]): { parts: string[] | undefined; transport: string | undefined } {
-  let values: { modules?: string | undefined; transport?: string | undefined }
+function readCommandLine(env: NodeJS.ProcessEnv, args: readonly string[]): { parts: string[] | undefined; transport: string | undefined; postgres: string | undefined } {
+  let values: { modules?: string | undefined; transport?: string | undefined; postgres?: string | undefined }
   try {
-    ;({ values } = parseArgs({ args: [...args], options: { modules: { type: 'string' }, transport: { type: 'string' } }, strict: true, allowPositionals: false }))
+    ;({ values } = parseArgs({ args: [...args], options: { modules: { type: 'string' }, transport: { type: 'string' }, postgres: { type: 'string' } }, strict: true, allowPositionals: false }))
   } catch (error) {
-    throw new ConfigError('the command line', '--modules <list> and --transport <url> only', `${args.join(' ')}: ${(error as Error).message}`)
+    throw new ConfigError('the command line', '--modules <list>, --transport <url> and --postgres <url> only', `${args.join(' ')}: ${(error as Error).message}`)
   }
   const transport = values.transport || env.MAILROOM_TRANSPORT || undefined
   if (transport !== undefined && !/^amqps?:\/\//.test(transport)) throw new ConfigError('--transport (or MAILROOM_TRANSPORT)', 'an amqp:// or amqps:// URL', transport)
-  if (values.modules === undefined) return { parts: undefined, transport }
+  const postgres = values.postgres || env.MAILROOM_POSTGRES_URL || undefined
+  if (postgres !== undefined && !/^postgres(ql)?:\/\//.test(postgres)) throw new ConfigError('--postgres (or MAILROOM_POSTGRES_URL)', 'a postgres:// or postgresql:// URL', postgres)
+  if (values.modules === undefined) return { parts: undefined, transport, postgres }
   const names = [...new Set(values.modules.split(',').map((name) => name.trim()).filter((name) => name !== ''))]
   if (names.length === 0 || names.some((name) => !/^[a-z][a-z0-9-]{0,62}$/.test(name))) {
     throw new ConfigError('--modules', `a comma-separated list of module names (lower-case) and ${consolePart}`, values.modules)
   }
-  return { parts: names, transport }
+  return { parts: names, transport, postgres }
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { createAmqpConsoleLink, createAmqpTransport } from './bus/amqp.js'
-import { MailroomError } from './bus/index.js'
-import { ConfigError, readConfig } from './config.js'
+import { MailroomError, PersistenceUnavailableError } from './bus/index.js'
+import { ConfigError, readConfig, type AppConfig } from './config.js'
 import { createShop } from './shop.js'
 import { buildApp } from './web/app.js'
 
@@ -9,7 +9,7 @@ import { buildApp } from './web/app.js'
  * The composition root: configuration, the shop's modules on one bus, the console. With `--modules`
  * and a broker it runs only some of them; `npm start` alone runs them all in this process.
  */
-let config
+let config: AppConfig
 try {
   config = readConfig()
 } catch (error) {
@@ -44,6 +44,7 @@ try {
     buyersRemorseMs: config.buyersRemorseMs,
     billingWaitMs: config.billingWaitMs,
     journal: { compaction: config.compaction },
+    ...(config.postgres ? { postgres: { url: config.postgres, prefix: config.postgresPrefix } } : {}),
     audit: config.audit,
     ...(config.modules ? { runHere: config.modules } : {}),
     ...(config.transport
@@ -58,11 +59,34 @@ try {
   exitWith(error)
 }
 shop.bus.signals.on('bus:error', ({ error, during }) => console.error(`Error ${during}: ${error instanceof Error ? error.message : String(error)}`))
-const report = await shop.start().catch(exitWith)
+const report = await startShop()
+
+/**
+ * Starts the shop; while PostgreSQL does not answer, says so once and tries again (a database that is
+ * still starting, or restarting, is not a reason to exit, nor to print a line a second).
+ */
+async function startShop(): Promise<Awaited<ReturnType<typeof shop.start>>> {
+  let told = false
+  for (;;) {
+    try {
+      return await shop.start()
+    } catch (error) {
+      if (!(error instanceof PersistenceUnavailableError)) return exitWith(error)
+      if (!told) {
+        const cause = error.cause instanceof Error ? error.cause.message : String(error.cause)
+        console.error(`Cannot reach PostgreSQL at ${error.address} (${cause}). Start it (pg_ctlcluster … main start) or point MAILROOM_POSTGRES_URL (--postgres) at one; trying again every ${config.postgresRetryMs / 1000} s.`)
+        told = true
+      }
+      await new Promise((resolve) => setTimeout(resolve, config.postgresRetryMs))
+    }
+  }
+}
 for (const torn of report.tornTails) {
   console.warn(`Dropped a torn record at the end of ${torn.file} (offset ${torn.offset}, ${torn.droppedBytes} bytes): ${torn.reason}`)
 }
-if (report.records > 0) console.log(`Recovered ${report.queued} queued, ${report.delayed} delayed and ${report.failed} failed messages from ${shop.bus.dataDir}`)
+/** Where the modules' data is, for the lines below. */
+const dataPlace = config.postgres ? `PostgreSQL, schemas ${config.postgresPrefix}_*` : shop.bus.dataDir
+if (report.records > 0) console.log(`Recovered ${report.queued} queued, ${report.delayed} delayed and ${report.failed} failed messages from ${dataPlace}`)
 
 // A broker that does not answer at start is a misconfiguration until shown otherwise: say so and stop,
 // rather than run modules that cannot receive anything. (Once running, a lost connection is retried.)
@@ -91,9 +115,9 @@ if (config.web) {
     rainyDay: { chain: config.gatewayLimitPerSecond === undefined ? {} : { gatewayLimitPerSecond: config.gatewayLimitPerSecond } },
   })
   const address = await app.listen({ host: config.host, port: config.port })
-  console.log(`Mailroom is running: ${address.replace('127.0.0.1', 'localhost')}${where}  (data in ${shop.bus.dataDir})`)
+  console.log(`Mailroom is running: ${address.replace('127.0.0.1', 'localhost')}${where}  (data in ${dataPlace})`)
 } else {
-  console.log(`Mailroom is running ${shop.bus.moduleNames.join(', ')}${where}  (data in ${shop.bus.dataDir})`)
+  console.log(`Mailroom is running ${shop.bus.moduleNames.join(', ')}${where}  (data in ${dataPlace})`)
 }
 
 let stopping = false

@@ -1,4 +1,8 @@
 import { join } from 'node:path'
+import pg from 'pg'
+import { postgresPersistence } from './bus/postgres.js'
+import { asPersistenceError, postgresAddress } from './bus/persistence/postgres/database-errors.js'
+import { openSharedGatewayMemory } from './modules/billing/shared-gateway-memory.js'
 import { createBus, faultInjection, type Bus, type ConsoleLink, type ModuleViews, type BusOptions, type ModuleDefinition, type RecoverabilityOptions } from './bus/index.js'
 import { billingView } from './modules/billing/index.js'
 import type { GatewayCounts } from './modules/billing/payment-gateway.js'
@@ -25,6 +29,11 @@ export interface ShopOptions extends Omit<BusOptions, 'modules' | 'routes' | 'co
   buyersRemorseMs?: number
   /** How long Shipping waits for billing before it reports a delay. @default 30 s */
   billingWaitMs?: number
+  /**
+   * Keep the modules' data in PostgreSQL instead of journal files: every process of the shop (each module,
+   * each instance of one) shares it, and so does the simulated payment gateway's memory.
+   */
+  postgres?: { url: string; prefix?: string }
 }
 
 export type { OrderSummary, OrderView }
@@ -65,7 +74,8 @@ const pageKeyPattern = /^@orders-page:(\d*):(\d+)$/
 
 /** The shop's modules, the central routes table and the bus: what `npm start` and the tests run. */
 export function createShop(options: ShopOptions = {}): Shop {
-  const { recoverability, gatewayLimitPerSecond, billingMaxPerSecond, buyersRemorseMs, billingWaitMs, consoleLink, ...busOptions } = options
+  const { recoverability, gatewayLimitPerSecond, billingMaxPerSecond, buyersRemorseMs, billingWaitMs, consoleLink, postgres, ...busOptions } = options
+  const prefix = postgres?.prefix ?? 'mailroom'
   const shared = recoverability ? { recoverability } : {}
   const { sales: createSales, billing: createBilling, shipping: createShipping, ...added } = shopModules
   const sales = createSales({ ...shared, ...(buyersRemorseMs !== undefined ? { buyersRemorseMs } : {}) })
@@ -93,11 +103,21 @@ export function createShop(options: ShopOptions = {}): Shop {
   // The console's "Inject fault" and the chaos runs' fault rate come from fault injection; a handler
   // slower than a second says so in its module's log.
   const behaviors = [faultInjection(), warnWhenSlow(1_000), ...(busOptions.behaviors ?? [])]
-  const bus: Bus = createBus({ audit: true, ...busOptions, behaviors, modules, routes: { PlaceOrder: 'sales', CancelOrder: 'sales' }, ...(consoleLink ? { consoleLink: consoleLink(views) } : {}) })
+  const bus: Bus = createBus({
+    audit: true,
+    ...busOptions,
+    ...(postgres ? { persistence: postgresPersistence({ connectionString: postgres.url, prefix }) } : {}),
+    behaviors,
+    modules,
+    routes: { PlaceOrder: 'sales', CancelOrder: 'sales' },
+    ...(consoleLink ? { consoleLink: consoleLink(views) } : {}),
+  })
   const runsHere = (module: string) => bus.moduleNames.includes(module)
-  // A module in another process (with a broker) reports its view of the orders the console shows.
+  // A module whose data is not read here (another process's journal) reports its view of the orders the console shows.
   const viewOf = async (module: keyof typeof views, orderId: string): Promise<Record<string, unknown>> =>
-    ((runsHere(module) ? await views[module](orderId) : bus.admin.view(module, orderId)) as Record<string, unknown> | undefined) ?? {}
+    ((bus.holdsDataOf(module) ? await views[module](orderId) : bus.admin.view(module, orderId)) as Record<string, unknown> | undefined) ?? {}
+  /** The gateway's memory when every Billing instance shares it (PostgreSQL); its pool ends with the shop. */
+  let gatewayPool: pg.Pool | undefined
 
   /**
    * Sales in another process: the page as its process last reported it. Asking starts the reports; the
@@ -138,17 +158,28 @@ export function createShop(options: ShopOptions = {}): Shop {
   return {
     bus,
     async start() {
-      // The gateway plays an outside service: it keeps what it remembers in a folder of its own.
-      if (runsHere('billing')) await billing.gateway.open({ fileSystem: bus.fileSystem, dir: join(bus.dataDir, 'payment-gateway') })
+      // The gateway plays an outside service: it keeps what it remembers in a folder of its own, or in a
+      // schema of its own that every Billing instance shares.
+      if (runsHere('billing') && postgres) {
+        gatewayPool ??= new pg.Pool({ connectionString: postgres.url, max: 4 }).on('error', () => {})
+        try {
+          await billing.gateway.open({ shared: await openSharedGatewayMemory(gatewayPool, `${prefix}_payment_gateway`) })
+        } catch (error) {
+          // A database that does not answer yet: the same error as the bus's own, so `npm start` waits for it.
+          throw asPersistenceError(error, postgresAddress(postgres.url))
+        }
+      } else if (runsHere('billing')) await billing.gateway.open({ fileSystem: bus.fileSystem, dir: join(bus.dataDir, 'payment-gateway') })
       return bus.start()
     },
     async stop() {
       await bus.stop()
       await billing.gateway.close()
+      await gatewayPool?.end()
+      gatewayPool = undefined
     },
     order,
     async orders({ cursor, limit }) {
-      const page = runsHere('sales') ? await salesPage(cursor, limit) : await remotePage(cursor, limit)
+      const page = bus.holdsDataOf('sales') ? await salesPage(cursor, limit) : await remotePage(cursor, limit)
       if (!page) return undefined
       const items = await Promise.all(page.items.map(({ key, doc }) => summary(key, doc)))
       return page.next === undefined ? { items } : { items, next: page.next }

@@ -17,6 +17,16 @@ describe('the configuration of npm start', () => {
     })
   })
 
+  it('keeps the modules’ data in the PostgreSQL named by --postgres or MAILROOM_POSTGRES_URL, journal files otherwise', () => {
+    expect(readConfig({}, [])).toMatchObject({ postgres: undefined, postgresPrefix: 'mailroom', postgresRetryMs: 2_000 })
+    expect(readConfig({}, ['--postgres', 'postgres://shop@db.example/shop'])).toMatchObject({ postgres: 'postgres://shop@db.example/shop' })
+    expect(readConfig({ MAILROOM_POSTGRES_URL: 'postgresql://127.0.0.1/test', MAILROOM_POSTGRES_PREFIX: 'shop_2', MAILROOM_POSTGRES_RETRY_MS: '500' }, [])).toMatchObject({
+      postgres: 'postgresql://127.0.0.1/test',
+      postgresPrefix: 'shop_2',
+      postgresRetryMs: 500,
+    })
+  })
+
   it('refuses what it cannot run, and says what it expected', () => {
     const refusal = (env: NodeJS.ProcessEnv, args: string[]) => {
       try {
@@ -30,6 +40,8 @@ describe('the configuration of npm start', () => {
     expect(refusal({}, ['--modules', 'Sales'])).toContain("a comma-separated list of module names (lower-case) and web, got 'Sales'")
     expect(refusal({}, ['--transport', 'http://broker'])).toContain("an amqp:// or amqps:// URL, got 'http://broker'")
     expect(refusal({ MAILROOM_AMQP_NAMESPACE: 'a b' }, [])).toContain('MAILROOM_AMQP_NAMESPACE')
-    expect(refusal({}, ['--port', '3000'])).toContain('--modules <list> and --transport <url> only')
+    expect(refusal({}, ['--postgres', 'mysql://db'])).toContain("a postgres:// or postgresql:// URL, got 'mysql://db'")
+    expect(refusal({ MAILROOM_POSTGRES_PREFIX: 'Shop-2' }, [])).toContain('MAILROOM_POSTGRES_PREFIX')
+    expect(refusal({}, ['--port', '3000'])).toContain('--modules <list>, --transport <url> and --postgres <url> only')
   })
 })

@@ -170,6 +170,8 @@ export function resolveBusOptions(options: BusOptions) {
     requireWhole('audit.maxAgeMs', audit.maxAgeMs, 1, InvalidBusOptionError)
   }
   const tablesByModule = new Map<string, readonly TableDefinition[]>()
+  /** Those of modules run elsewhere too: a database persistence reads them here. */
+  const allTablesByModule = new Map<string, readonly TableDefinition[]>()
   const tableOwner = new Map<TableDefinition, string>()
   for (const module of options.modules) {
     for (const table of module.tables ?? []) {
@@ -177,6 +179,7 @@ export function resolveBusOptions(options: BusOptions) {
       if (owner !== undefined) throw new InvalidBusOptionError(`modules.${module.name}.tables`, `tables of its own (${table.name} belongs to ${owner})`, table.name)
       tableOwner.set(table, module.name)
     }
+    if (module.tables?.length) allTablesByModule.set(module.name, module.tables)
     if (moduleNames.includes(module.name) && module.tables?.length) tablesByModule.set(module.name, module.tables)
   }
 
@@ -202,6 +205,7 @@ export function resolveBusOptions(options: BusOptions) {
     holdConsumedMs,
     audit,
     tablesByModule,
+    allTablesByModule,
     tableOwner,
     consoleLink,
     persistence,

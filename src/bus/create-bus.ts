@@ -69,6 +69,8 @@ export interface Bus {
   idle(): Promise<void>
   /** Runs the audit's retention and compaction now and waits for them (tests; both also run by themselves). */
   compact(): Promise<void>
+  /** Whether `bus.table()` reads `module`'s tables here: the module runs here, or its data is in a database all instances share. */
+  holdsDataOf(module: string): boolean
   /**
    * Read-only access to a module's table (`get`, `list`, `count`) from outside any handler: web routes,
    * scripts. Only handlers write. Throws TableNotHereError for a table of no module this process runs.
@@ -85,7 +87,7 @@ export interface Bus {
 type BusState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped'
 
 export function createBus(options: BusOptions): Bus {
-  const { topology, busBehaviors, faults, maxSegmentBytes, writeErrorBackoffMs, queuedInMemory, fileSystem, dataDir, clock, transport, allNames, moduleNames, holdConsumedMs, audit, tablesByModule, tableOwner, consoleLink, persistence } = resolveBusOptions(options)
+  const { topology, busBehaviors, faults, maxSegmentBytes, writeErrorBackoffMs, queuedInMemory, fileSystem, dataDir, clock, transport, allNames, moduleNames, holdConsumedMs, audit, tablesByModule, allTablesByModule, tableOwner, consoleLink, persistence } = resolveBusOptions(options)
   const signals = createSignals()
   const errorQueue = createErrorQueue()
   let state: BusState = 'created'
@@ -106,7 +108,7 @@ export function createBus(options: BusOptions): Bus {
     ? persistence({
         modules: moduleNames,
         allModules: allNames,
-        tables: tablesByModule,
+        tables: allTablesByModule,
         audit: audit !== undefined,
         clock,
         reachesOtherProcesses: transport.reachesOtherProcesses,
@@ -289,6 +291,7 @@ export function createBus(options: BusOptions): Bus {
     fileSystem,
     dataDir,
     moduleNames,
+    holdsDataOf: (module) => outbox.holdsDataOf(module),
     async start() {
       if (state !== 'created') throw new BusAlreadyStartedError()
       state = 'starting'
@@ -384,7 +387,7 @@ export function createBus(options: BusOptions): Bus {
     table<T extends TableDefinition>(definition: T): TableReader<DocumentOf<T>> {
       const owner = tableOwner.get(definition)
       const reader = owner === undefined ? undefined : outbox.tableReader(owner, definition)
-      if (!reader) throw new TableNotHereError(definition?.name ?? String(definition), [...tablesByModule].flatMap(([module, tables]) => tables.map((table) => `${module}.${table.name}`)))
+      if (!reader) throw new TableNotHereError(definition?.name ?? String(definition), [...allTablesByModule].filter(([module]) => outbox.holdsDataOf(module)).flatMap(([module, tables]) => tables.map((table) => `${module}.${table.name}`)))
       return reader as TableReader<DocumentOf<T>>
     },
     async compact() {

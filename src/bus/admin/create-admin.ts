@@ -233,9 +233,11 @@ export function createAdmin(deps: AdminDeps): AdminApi {
       log(name, rate > 0 ? 'warn' : 'info', rate > 0 ? `Fault rate set: ${Math.round(rate * 100)}% of handler attempts now fail` : 'Fault rate removed')
     },
     async conversation(conversationId) {
-      const steps = [await outbox.conversation([...local.names], conversationId)]
+      // Modules whose audit this process reads (its own; every module's with a shared database), then the others' reports.
+      const held = [...topology.modules.keys()].filter((name) => local.has(name) || outbox.holdsDataOf(name))
+      const steps = [await outbox.conversation(held, conversationId)]
       const elsewhere = remote()
-      const others = [...topology.modules.keys()].filter((name) => !local.has(name))
+      const others = [...topology.modules.keys()].filter((name) => !held.includes(name))
       if (elsewhere && others.length > 0) {
         const key = `${conversationViewPrefix}${conversationId}`
         // Asking starts the reports; each answers in its process's next one (a second): wait that long once.

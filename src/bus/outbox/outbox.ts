@@ -301,6 +301,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
       if (transaction !== undefined) return Promise.reject(new TransactionUnsupportedError())
       return commit(outsideJournal, { k: 'out', t: clock.now(), msgs })
     },
+    holdsDataOf: (module) => options.modules.includes(module),
     tableReader(module, definition) {
       const data = dataByModule.get(module)
       return data ? createTableReader(data, definition) : undefined

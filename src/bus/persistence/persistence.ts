@@ -80,6 +80,8 @@ export interface Persistence {
   readonly sagas: SagaStore
   /** A module's tables kept in journal files, or undefined when it declares none (or does not run here, or they are kept elsewhere). */
   data(module: string): ModuleData | undefined
+  /** Whether this process reads `module`'s tables (its own journal files, or a database every instance shares). */
+  holdsDataOf(module: string): boolean
   /** A module's table read outside handlers (web routes, scripts); undefined when this persistence does not hold the module's data. */
   tableReader(module: string, definition: TableDefinition): TableReader<unknown> | undefined
   /** The steps of a conversation at these modules, as their audits hold them. */
@@ -132,7 +134,7 @@ export interface PersistenceContext {
   modules: readonly string[]
   /** Every module of the bus (those run elsewhere too). */
   allModules: readonly string[]
-  /** Per module run here, the tables it declares. */
+  /** Per module (those run elsewhere too), the tables it declares. */
   tables: ReadonlyMap<string, readonly TableDefinition[]>
   /** Keep the audit of conversations. */
   audit: boolean

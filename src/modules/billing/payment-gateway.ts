@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import type { FileSystem } from '../../bus/index.js'
+import type { SharedGatewayMemory } from './shared-gateway-memory.js'
 
 /** The payment provider's answer when it is asked too often: transient, so the bus retries it. */
 export class GatewayRateLimitedError extends Error {
@@ -41,11 +42,11 @@ export interface PaymentGateway extends GatewayCounts {
   close(): Promise<void>
 }
 
-/** Where the gateway remembers the keys it has seen, so it still recognises them after a restart. */
-export interface GatewayStore {
-  fileSystem: FileSystem
-  dir: string
-}
+/**
+ * Where the gateway remembers the keys it has seen, so it still recognises them after a restart: a folder
+ * of its own, or (Billing as several instances) a memory they all share.
+ */
+export type GatewayStore = { fileSystem: FileSystem; dir: string } | { shared: SharedGatewayMemory }
 
 export interface PaymentGatewayOptions {
   /** Charges per second it takes at most; undefined turns the limit off (benchmarks). */
@@ -71,6 +72,7 @@ export function createPaymentGateway(options: PaymentGatewayOptions): PaymentGat
   const chargesPerOrder = new Map<string, number>()
   const counts: GatewayCounts = { charged: 0, duplicates: 0, chargedTwice: 0 }
   let handle: Awaited<ReturnType<FileSystem['openAppend']>> | undefined
+  let shared: SharedGatewayMemory | undefined
   // Lines wait here for the next write; one write answers every charge in it. Written, not synced: what
   // it remembers outlives a crash of this process (the operating system holds the bytes), which is all a
   // simulated outside service needs. Synced, Billing waited for the disk at every charge and the shop
@@ -120,6 +122,10 @@ export function createPaymentGateway(options: PaymentGatewayOptions): PaymentGat
     },
     async open(store) {
       if (!store) return
+      if ('shared' in store) {
+        shared = store.shared
+        return
+      }
       const { fileSystem, dir } = store
       const file = join(dir, 'charges.jsonl')
       await fileSystem.mkdir(dir)
@@ -142,6 +148,12 @@ export function createPaymentGateway(options: PaymentGatewayOptions): PaymentGat
         while (recent.length > 0 && recent[0]! <= at - 1000) recent.shift()
         if (recent.length >= limit) throw new GatewayRateLimitedError(limit)
         recent.push(at)
+      }
+      if (shared) {
+        const answer = await shared.claim(idempotencyKey, orderId, `ch-${randomUUID().slice(0, 12)}`)
+        if (answer.duplicate) counts.duplicates++
+        else remember({ key: idempotencyKey, orderId, chargeId: answer.chargeId })
+        return answer
       }
       const known = byKey.get(idempotencyKey)
       if (known !== undefined) {

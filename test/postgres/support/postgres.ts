@@ -1,12 +1,12 @@
 import pg from 'pg'
 import { serviceAvailable } from '../../support/service.js'
 
-/** The server the tests use: MAILROOM_POSTGRES_URL, or the local one (trust auth, database `test`). */
-export const postgresUrl = process.env.MAILROOM_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test'
+/** The server the tests use: POSTGRES_URL, or the local one (trust auth, database `test`). */
+export const postgresUrl = process.env.POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test'
 
 /** Whether PostgreSQL answers (see serviceAvailable). */
 export const postgresAvailable = () =>
-  serviceAvailable('PostgreSQL', postgresUrl, 5432, 'start it (pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) or set MAILROOM_POSTGRES_URL')
+  serviceAvailable('PostgreSQL', postgresUrl, 5432, 'start it (pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) or set POSTGRES_URL')
 
 /** A prefix of schemas of its own for one test, so runs never see each other's tables. */
 export function testPrefix(label: string): string {

@@ -23,3 +23,13 @@ export function isCollision(error: unknown): boolean {
 export function asPersistenceError(error: unknown, address: string): unknown {
   return isConnectionError(error) && !(error instanceof PersistenceUnavailableError) ? new PersistenceUnavailableError(address, { cause: error }) : error
 }
+
+/** Where the server is, for messages: host, port and database of the URL, never its password. */
+export function postgresAddress(connectionString: string): string {
+  try {
+    const url = new URL(connectionString)
+    return `postgres://${url.hostname}:${url.port || '5432'}${url.pathname}`
+  } catch {
+    return 'PostgreSQL (an unreadable connection string)'
+  }
+}

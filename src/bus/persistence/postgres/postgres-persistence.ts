@@ -11,7 +11,7 @@ import type { FailureRecord } from '../../outbox/record.js'
 import { SagaStore } from '../../sagas/saga-store.js'
 import type { AttemptTransaction, Persistence, PersistenceContext, PersistenceFactory, Recovered } from '../persistence.js'
 import { consumeSource, insertAudit, PostgresAttemptTransaction, type TransactionScope } from './attempt-transaction.js'
-import { asPersistenceError, isCollision } from './database-errors.js'
+import { asPersistenceError, isCollision, postgresAddress } from './database-errors.js'
 import { readDocuments } from './documents.js'
 import { insertOutboxRows, newDelivery, type DeliverySource, type OutboxRowRead } from './outbox-rows.js'
 import { identifier, migrate, moduleSchema } from './schema.js'
@@ -60,7 +60,7 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
   const ownPool = !options.pool
   const poolConfig: PoolConfig = { connectionString: options.connectionString, max: options.maxConnections ?? 20, connectionTimeoutMillis: 5_000 }
   const pool = options.pool ?? new pg.Pool(poolConfig)
-  const address = describeAddress(options)
+  const address = options.connectionString ? postgresAddress(options.connectionString) : 'PostgreSQL (the pool given)'
   const translate = (error: unknown) => asPersistenceError(error, address)
   // An idle connection the server dropped: report it; the pool makes a new one when asked.
   const onPoolError = (error: Error) => context.onError(translate(error), 'keeping connections to PostgreSQL')
@@ -70,7 +70,6 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
   const takeOverAfterMs = options.takeOverAfterMs ?? 30_000
   const keepHandledMs = options.keepHandledMs ?? 7 * 24 * 3_600_000
   const schemaOf = (module: string) => identifier(moduleSchema(prefix, module))
-  const local = new Set(context.modules)
   /** Whose outbox rows this instance relays: its modules' and the outside's (a web process may die too). */
   const relayed = [...context.modules, outsideModule]
   const sources = new WeakMap<DeliveryState, DeliverySource>()
@@ -172,16 +171,20 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
     return deliveriesOf(module, rows)
   }
 
+  /** Whether the last relay pass failed: a database that is away is reported once, not four times a second. */
+  let relayFailing = false
   async function relayPass(): Promise<void> {
     for (const module of relayed) {
       try {
         const found = await claimPending(module, false)
         if (found.length > 0) context.relay(found)
       } catch (error) {
-        context.onError(translate(error), `relaying pending messages of ${module} from PostgreSQL`)
+        if (!relayFailing) context.onError(translate(error), `relaying pending messages of ${module} from PostgreSQL (tried again until it answers)`)
+        relayFailing = true
         return
       }
     }
+    relayFailing = false
   }
 
   function scheduleRelay(): void {
@@ -390,8 +393,10 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
     received: (env, module, now) => newDelivery(env.id, module, env, undefined, now),
     forget() {},
     data: () => undefined,
+    // Every instance's writes are here: any process reads any module's tables.
+    holdsDataOf: (module) => context.allModules.includes(module),
     tableReader(module, definition: TableDefinition) {
-      if (!local.has(module) || !(context.tables.get(module) ?? []).includes(definition)) return undefined
+      if (!(context.tables.get(module) ?? []).includes(definition)) return undefined
       return readDocuments(pool, prefix, module, definition)
     },
     async conversation(modules, conversationId) {
@@ -412,16 +417,5 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
       if (ownPool) await pool.end()
       else pool.off('error', onPoolError)
     },
-  }
-}
-
-/** Where the server is, for messages: host and port of the URL, never its password. */
-function describeAddress(options: PostgresPersistenceOptions): string {
-  if (!options.connectionString) return 'PostgreSQL (the pool given)'
-  try {
-    const url = new URL(options.connectionString)
-    return `postgres://${url.hostname}:${url.port || '5432'}${url.pathname}`
-  } catch {
-    return 'PostgreSQL (an unreadable connection string)'
   }
 }

@@ -1,0 +1,46 @@
+import { connect, createServer, type Socket } from 'node:net'
+
+/**
+ * A loopback TCP proxy in front of PostgreSQL, so a test can take "the server" away and bring it back
+ * without touching the real one (other test files use it at the same time): `down()` drops every
+ * connection (the server sees its clients vanish and rolls their open transactions back) and refuses
+ * new ones, as a restarting server does; `up()` accepts and forwards again.
+ */
+export interface TcpProxy {
+  readonly port: number
+  up(): Promise<void>
+  down(): Promise<void>
+  close(): Promise<void>
+}
+
+export async function createTcpProxy(port: number, target: { host: string; port: number }): Promise<TcpProxy> {
+  const sockets = new Set<Socket>()
+  const server = createServer((client) => {
+    const upstream = connect(target.port, target.host)
+    for (const socket of [client, upstream]) {
+      sockets.add(socket)
+      socket.on('close', () => sockets.delete(socket))
+      socket.on('error', () => {
+        client.destroy()
+        upstream.destroy()
+      })
+    }
+    client.pipe(upstream).pipe(client)
+  })
+  let listening = false
+  const proxy: TcpProxy = {
+    port,
+    async up() {
+      if (listening) return
+      await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', () => resolve()))
+      listening = true
+    },
+    async down() {
+      if (listening) await new Promise<void>((resolve) => server.close(() => resolve()))
+      listening = false
+      for (const socket of sockets) socket.destroy()
+    },
+    close: () => proxy.down(),
+  }
+  return proxy
+}
