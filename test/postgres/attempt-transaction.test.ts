@@ -21,6 +21,7 @@ async function instance(): Promise<Persistence> {
     allModules: ['billing', 'shipping'],
     tables: new Map([['billing', [Charges]]]),
     audit: false,
+    concurrency: 4,
     clock: systemClock,
     reachesOtherProcesses: true,
     onError: () => {},

@@ -138,6 +138,8 @@ export interface PersistenceContext {
   tables: ReadonlyMap<string, readonly TableDefinition[]>
   /** Keep the audit of conversations. */
   audit: boolean
+  /** Messages handled at once here, all modules together (the most attempts open at one time). */
+  concurrency: number
   clock: Clock
   /** Whether the transport reaches other processes (a broker), where other instances of a module may run. */
   reachesOtherProcesses: boolean

@@ -23,7 +23,7 @@ export interface PostgresPersistenceOptions {
   pool?: pg.Pool
   /** Names of the schemas: `<prefix>` and `<prefix>_<module>`. @default 'mailroom' */
   prefix?: string
-  /** Connections in the bus's own pool (not with `pool`). @default 20 */
+  /** Connections in the bus's own pool (not with `pool`). @default the modules' concurrency here (each attempt holds one), plus 6 for sends from outside and the relay */
   maxConnections?: number
   /** How often pending outbox rows nobody relays are looked for (ms). @default 250 */
   relayEveryMs?: number
@@ -58,7 +58,7 @@ export function postgresPersistence(options: PostgresPersistenceOptions): Persis
 function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: string, context: PersistenceContext): Persistence {
   const { clock } = context
   const ownPool = !options.pool
-  const poolConfig: PoolConfig = { connectionString: options.connectionString, max: options.maxConnections ?? 20, connectionTimeoutMillis: 5_000 }
+  const poolConfig: PoolConfig = { connectionString: options.connectionString, max: options.maxConnections ?? context.concurrency + 6, connectionTimeoutMillis: 5_000 }
   const pool = options.pool ?? new pg.Pool(poolConfig)
   const address = options.connectionString ? postgresAddress(options.connectionString) : 'PostgreSQL (the pool given)'
   const translate = (error: unknown) => asPersistenceError(error, address)
