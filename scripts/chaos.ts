@@ -1,9 +1,12 @@
 /**
  * `npm run chaos` (`-- --orders 20000 --kills 10`): the whole shop under load, faults, kills and
  * restarts, then a reconciliation of every order. Exits 1 on any discrepancy. Loopback only.
+ * `npm run chaos -- --scaled-out --orders 5000 --kills 8`: the shop as six processes on RabbitMQ and
+ * PostgreSQL (RABBITMQ_URL, POSTGRES_URL), instances SIGKILLed, each Billing instance at least once.
  */
 import { parseArgs } from 'node:util'
 import { runChaos } from './chaos/run-chaos.js'
+import { runScaledOutChaos } from './chaos/scaled-out-report.js'
 
 const { values } = parseArgs({
   options: {
@@ -11,6 +14,8 @@ const { values } = parseArgs({
     kills: { type: 'string', default: '3' },
     rate: { type: 'string', default: '400' },
     'fault-rate': { type: 'string', default: '0.1' },
+    'scaled-out': { type: 'boolean', default: false },
+    'kill-web': { type: 'boolean', default: false },
   },
 })
 const number = (name: string, raw: string, min: number, max: number) => {
@@ -25,6 +30,8 @@ const orders = Math.round(number('orders', values.orders!, 1, 1_000_000))
 const kills = Math.round(number('kills', values.kills!, 0, 1_000))
 const ratePerSecond = number('rate', values.rate!, 1, 10_000)
 const faultRate = number('fault-rate', values['fault-rate']!, 0, 0.5)
+
+if (values['scaled-out']) process.exit(await runScaledOutChaos({ orders, kills, ratePerSecond, killWeb: values['kill-web']! }))
 
 const summary = await runChaos({ orders, kills, ratePerSecond, faultRate, drainTimeoutMs: 120_000, log: (line) => console.log(line) })
 console.log(`

@@ -1,0 +1,192 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+import { freePort, startApp, type AppProcess } from './app-process.js'
+import { checkWhatPeopleSee, type WhatPeopleSee } from './what-people-see.js'
+
+/**
+ * The shop scaled out: RabbitMQ carries the messages, PostgreSQL keeps every module's data, and the shop
+ * runs as six processes through `npm start`'s entry point: sales, billing ×2, shipping ×2 and web.
+ * Orders are placed one by one over HTTP while instances are SIGKILLed and started again (each Billing
+ * instance at least once); then every order answered 202 is checked, in the database and through the
+ * console's HTTP API: shipped once, charged once, billed once, listed once, its conversation complete.
+ */
+export interface ScaledOutOptions {
+  orders: number
+  /** SIGKILLs during the load: the first two are the two Billing instances (in random order), the rest random instances. */
+  kills: number
+  ratePerSecond: number
+  brokerUrl: string
+  postgresUrl: string
+  /** The broker's namespace and the schemas' prefix: apart from every other run. */
+  namespace: string
+  prefix: string
+  /** Whether the web process may be among the random kills (its 202s are then cut off mid-answer). @default false */
+  killWeb?: boolean
+  drainTimeoutMs: number
+  log: (line: string) => void
+}
+
+export interface ScaledOutSummary {
+  ok: boolean
+  accepted: number
+  /** Orders refused or cut off (the web process was down, or killed mid-answer). */
+  refused: number
+  shipped: number
+  /** Shipped without a 202 (the web process was killed after committing, before answering): allowed. */
+  shippedUnacknowledged: number
+  /** Orders answered 202 and not shipped once the run drained. */
+  missing: string[]
+  /** Orders with more than one OrderBilled (two charges' worth of messages) or more than one OrderShipped. */
+  billedTwice: string[]
+  shippedTwice: string[]
+  /** Orders the gateway charged more than once, or never though shipped. */
+  chargedTwice: string[]
+  notCharged: string[]
+  gatewayRepeats: number
+  kills: { instance: string; atOrder: number }[]
+  seen: Omit<WhatPeopleSee, 'gateway'>
+  durationMs: number
+}
+
+const instances = ['sales', 'billing-1', 'billing-2', 'shipping-1', 'shipping-2'] as const
+const partOf = (instance: string) => instance.replace(/-\d+$/, '')
+
+export async function runScaledOut(options: ScaledOutOptions): Promise<ScaledOutSummary> {
+  const started = performance.now()
+  const root = mkdtempSync(join(tmpdir(), 'mailroom-scaled-'))
+  const env = {
+    MAILROOM_TRANSPORT: options.brokerUrl,
+    MAILROOM_AMQP_NAMESPACE: options.namespace,
+    MAILROOM_POSTGRES_URL: options.postgresUrl,
+    MAILROOM_POSTGRES_PREFIX: options.prefix,
+    MAILROOM_BUYERS_REMORSE_MS: '0',
+    MAILROOM_GATEWAY_LIMIT: 'off',
+    MAILROOM_BILLING_RATE: 'off',
+    MAILROOM_BILLING_WAIT_MS: '600000',
+    MAILROOM_RETRY_BASE_MS: '200',
+  }
+  const webPort = await freePort()
+  const running = new Map<string, AppProcess>()
+  async function start(instance: string): Promise<void> {
+    const part = partOf(instance)
+    running.set(instance, await startApp({ port: part === 'web' ? webPort : 0, dataDir: join(root, instance), env, args: ['--modules', part] }))
+  }
+  const pool = new pg.Pool({ connectionString: options.postgresUrl, max: 2 })
+  try {
+    for (const instance of [...instances, 'web']) await start(instance)
+    options.log(`six processes running (web at http://127.0.0.1:${webPort}); placing ${options.orders} orders at ${options.ratePerSecond}/s with ${options.kills} kills`)
+    const web = `http://127.0.0.1:${webPort}`
+
+    // Kills at even steps through the load; the two Billing instances first, in random order.
+    const billings = Math.random() < 0.5 ? ['billing-1', 'billing-2'] : ['billing-2', 'billing-1']
+    const victims = options.killWeb ? [...instances, 'web'] : [...instances]
+    const planned = Array.from({ length: options.kills }, (_, index) => ({
+      instance: billings[index] ?? victims[Math.floor(Math.random() * victims.length)]!,
+      atOrder: Math.floor(((index + 1) * options.orders) / (options.kills + 1)),
+    }))
+    const kills: ScaledOutSummary['kills'] = []
+    let restarting: Promise<void> = Promise.resolve()
+
+    const accepted: string[] = []
+    let refused = 0
+    let next = 0
+    const intervalMs = 1000 / options.ratePerSecond
+    const loadStarted = performance.now()
+    async function place(): Promise<void> {
+      try {
+        const response = await fetch(`${web}/api/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', signal: AbortSignal.timeout(10_000) })
+        if (response.status === 202) accepted.push(((await response.json()) as { orderId: string }).orderId)
+        else refused++
+      } catch {
+        refused++
+      }
+    }
+    const inFlight = new Set<Promise<void>>()
+    while (next < options.orders) {
+      const kill = planned[0]
+      if (kill && next >= kill.atOrder) {
+        planned.shift()
+        kills.push(kill)
+        options.log(`order ${next}: SIGKILL ${kill.instance}`)
+        const victim = running.get(kill.instance)!
+        await victim.kill()
+        // Started again after a moment, while the load goes on.
+        restarting = restarting.then(async () => {
+          await new Promise((resolve) => setTimeout(resolve, 500 + Math.random() * 1_000))
+          await start(kill.instance)
+          options.log(`${kill.instance} started again`)
+        })
+      }
+      // Paced to the rate, at most 64 requests open at once.
+      const due = loadStarted + next * intervalMs
+      const wait = due - performance.now()
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+      if (inFlight.size >= 64) await Promise.race(inFlight)
+      const request = place().finally(() => inFlight.delete(request))
+      inFlight.add(request)
+      next++
+    }
+    await Promise.all(inFlight)
+    await restarting
+    options.log(`${accepted.length} accepted, ${refused} refused; waiting for every order to ship`)
+
+    const schema = (module: string) => `"${options.prefix}_${module}"`
+    const shippedIds = async () =>
+      new Set((await pool.query<{ key: string }>(`SELECT key FROM ${schema('shipping')}.documents WHERE table_name = 'shipments' AND doc ? 'shippedAt'`)).rows.map((row) => row.key))
+    const deadline = Date.now() + options.drainTimeoutMs
+    let shipped = await shippedIds()
+    while (accepted.some((orderId) => !shipped.has(orderId)) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      shipped = await shippedIds()
+    }
+
+    /** How many messages of `type` the module's outbox holds per order (each is one the module committed). */
+    const perOrder = async (module: string, type: string) => {
+      const { rows } = await pool.query<{ order_id: string; n: string }>(
+        `SELECT envelope->'body'->>'orderId' AS order_id, count(DISTINCT message_id) AS n FROM ${schema(module)}.outbox WHERE envelope->>'type' = $1 GROUP BY 1`,
+        [type],
+      )
+      return new Map(rows.map((row) => [row.order_id, Number(row.n)]))
+    }
+    const billed = await perOrder('billing', 'OrderBilled')
+    const shippedEvents = await perOrder('shipping', 'OrderShipped')
+    const charges = await pool.query<{ order_id: string; n: string; repeats: string }>(`SELECT order_id, count(*) AS n, sum(repeats) AS repeats FROM "${options.prefix}_payment_gateway".charges GROUP BY 1`)
+    const charged = new Map(charges.rows.map((row) => [row.order_id, Number(row.n)]))
+    const acceptedSet = new Set(accepted)
+    const missing = accepted.filter((orderId) => !shipped.has(orderId))
+    const seen = await checkWhatPeopleSee(web, accepted.filter((orderId) => shipped.has(orderId)), { gateway: false })
+    const summary: ScaledOutSummary = {
+      ok: false,
+      accepted: accepted.length,
+      refused,
+      shipped: shipped.size,
+      shippedUnacknowledged: [...shipped].filter((orderId) => !acceptedSet.has(orderId)).length,
+      missing,
+      billedTwice: [...billed].filter(([, n]) => n > 1).map(([orderId]) => orderId),
+      shippedTwice: [...shippedEvents].filter(([, n]) => n > 1).map(([orderId]) => orderId),
+      chargedTwice: [...charged].filter(([, n]) => n > 1).map(([orderId]) => orderId),
+      notCharged: [...shipped].filter((orderId) => !charged.has(orderId)),
+      gatewayRepeats: charges.rows.reduce((sum, row) => sum + Number(row.repeats), 0),
+      kills,
+      seen: { unlisted: seen.unlisted, wrongState: seen.wrongState, incompleteConversations: seen.incompleteConversations, billed: seen.billed },
+      durationMs: performance.now() - started,
+    }
+    summary.ok =
+      summary.missing.length === 0 &&
+      summary.billedTwice.length === 0 &&
+      summary.shippedTwice.length === 0 &&
+      summary.chargedTwice.length === 0 &&
+      summary.notCharged.length === 0 &&
+      seen.unlisted.length === 0 &&
+      seen.wrongState.length === 0 &&
+      seen.incompleteConversations.length === 0 &&
+      (options.killWeb || summary.shippedUnacknowledged === 0)
+    return summary
+  } finally {
+    for (const app of running.values()) await app.kill()
+    await pool.end()
+    rmSync(root, { recursive: true, force: true })
+  }
+}

@@ -1,0 +1,37 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { runScaledOut } from '../../scripts/chaos/scaled-out.js'
+import { brokerAvailable, brokerUrl, deleteNamespace, testNamespace } from '../transport/support/broker.js'
+import { dropSchemas, Pool, postgresAvailable, postgresUrl, testPrefix } from './support/postgres.js'
+
+const available = (await postgresAvailable()) && (await brokerAvailable())
+const namespace = testNamespace('scaled')
+const prefix = testPrefix('scaled')
+afterAll(async () => {
+  if (!available) return
+  const pool = new Pool({ connectionString: postgresUrl, max: 1 })
+  await dropSchemas(pool, prefix)
+  await pool.end()
+  await deleteNamespace(namespace, ['sales', 'billing', 'shipping'])
+})
+
+describe.skipIf(!available)('when the shop is scaled out on RabbitMQ and PostgreSQL', () => {
+  it(
+    'ships, charges, bills and lists every order answered 202 exactly once while instances are killed, each Billing instance at least once',
+    { timeout: 180_000 },
+    async () => {
+      const lines: string[] = []
+      const summary = await runScaledOut({ orders: 300, kills: 3, ratePerSecond: 100, brokerUrl, postgresUrl, namespace, prefix, drainTimeoutMs: 90_000, log: (line) => lines.push(line) })
+      const report = JSON.stringify({ ...summary, log: lines }, null, 1)
+      expect(summary.kills.map((kill) => kill.instance).slice(0, 2).sort(), report).toEqual(['billing-1', 'billing-2'])
+      expect(summary.accepted, report).toBeGreaterThan(250)
+      expect(summary.missing, report).toEqual([])
+      expect(summary.billedTwice, report).toEqual([])
+      expect(summary.shippedTwice, report).toEqual([])
+      expect(summary.chargedTwice, report).toEqual([])
+      expect(summary.notCharged, report).toEqual([])
+      expect(summary.seen, report).toMatchObject({ unlisted: [], wrongState: [], incompleteConversations: [] })
+      expect(summary.shippedUnacknowledged, report).toBe(0)
+      expect(summary.ok, report).toBe(true)
+    },
+  )
+})
