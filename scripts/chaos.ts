@@ -2,7 +2,9 @@
  * `npm run chaos` (`-- --orders 20000 --kills 10`): the whole shop under load, faults, kills and
  * restarts, then a reconciliation of every order. Exits 1 on any discrepancy. Loopback only.
  * `npm run chaos -- --scaled-out --orders 5000 --kills 8`: the shop as six processes on RabbitMQ and
- * PostgreSQL (RABBITMQ_URL, POSTGRES_URL), instances SIGKILLed, each Billing instance at least once.
+ * PostgreSQL (RABBITMQ_URL, POSTGRES_URL), instances SIGKILLed, each Billing instance at least once;
+ * `--postgres-outage proxy|restart` takes PostgreSQL away for 5 s halfway (a proxy cut, or a real restart of
+ * the local cluster); `--kill-web` lets the web process be killed too.
  */
 import { parseArgs } from 'node:util'
 import { runChaos } from './chaos/run-chaos.js'
@@ -16,6 +18,7 @@ const { values } = parseArgs({
     'fault-rate': { type: 'string', default: '0.1' },
     'scaled-out': { type: 'boolean', default: false },
     'kill-web': { type: 'boolean', default: false },
+    'postgres-outage': { type: 'string' },
   },
 })
 const number = (name: string, raw: string, min: number, max: number) => {
@@ -31,7 +34,15 @@ const kills = Math.round(number('kills', values.kills!, 0, 1_000))
 const ratePerSecond = number('rate', values.rate!, 1, 10_000)
 const faultRate = number('fault-rate', values['fault-rate']!, 0, 0.5)
 
-if (values['scaled-out']) process.exit(await runScaledOutChaos({ orders, kills, ratePerSecond, killWeb: values['kill-web']! }))
+const outage = values['postgres-outage']
+if (outage !== undefined && outage !== 'proxy' && outage !== 'restart') {
+  console.error(`Expected --postgres-outage to be 'proxy' or 'restart', got '${outage}'.`)
+  process.exit(2)
+}
+if (values['scaled-out']) {
+  const postgresOutage = outage ? { atOrder: Math.floor(orders / 2), downMs: 5_000, how: outage as 'proxy' | 'restart' } : undefined
+  process.exit(await runScaledOutChaos({ orders, kills, ratePerSecond, killWeb: values['kill-web']!, ...(postgresOutage ? { postgresOutage } : {}) }))
+}
 
 const summary = await runChaos({ orders, kills, ratePerSecond, faultRate, drainTimeoutMs: 120_000, log: (line) => console.log(line) })
 console.log(`

@@ -161,7 +161,8 @@ export function createShop(options: ShopOptions = {}): Shop {
       // The gateway plays an outside service: it keeps what it remembers in a folder of its own, or in a
       // schema of its own that every Billing instance shares.
       if (runsHere('billing') && postgres) {
-        gatewayPool ??= new pg.Pool({ connectionString: postgres.url, max: 4 }).on('error', () => {})
+        // Errors of idle or checked-out connections are the next query's to report (and the bus's to retry).
+        gatewayPool ??= new pg.Pool({ connectionString: postgres.url, max: 4 }).on('error', () => {}).on('connect', (client) => void client.on('error', () => {}))
         try {
           await billing.gateway.open({ shared: await openSharedGatewayMemory(gatewayPool, `${prefix}_payment_gateway`) })
         } catch (error) {

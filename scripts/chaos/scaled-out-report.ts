@@ -1,10 +1,10 @@
 import pg from 'pg'
 import { Connection } from 'rabbitmq-client'
 import { amqpNames } from '../../src/bus/amqp.js'
-import { runScaledOut } from './scaled-out.js'
+import { runScaledOut, type ScaledOutOptions } from './scaled-out.js'
 
 /** `npm run chaos -- --scaled-out`: runs the scaled-out shop, prints what it found, cleans up; returns the exit code. */
-export async function runScaledOutChaos(options: { orders: number; kills: number; ratePerSecond: number; killWeb: boolean }): Promise<number> {
+export async function runScaledOutChaos(options: { orders: number; kills: number; ratePerSecond: number; killWeb: boolean; postgresOutage?: ScaledOutOptions['postgresOutage'] }): Promise<number> {
   const brokerUrl = process.env.RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5672'
   const postgresUrl = process.env.POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test'
   const stamp = Date.now().toString(36)
@@ -19,12 +19,14 @@ Scaled-out chaos run (RabbitMQ + PostgreSQL; sales, billing ×2, shipping ×2, w
   shipped                      ${summary.shipped}
   shipped without a 202        ${summary.shippedUnacknowledged}${options.killWeb ? ' (web killed mid-answer; allowed)' : ''}
   missing                      ${summary.missing.length}
+  in the error queue           ${summary.failed.length}${summary.failed.length ? ` (${[...new Set(summary.failed.map((entry) => entry.reason))].join('; ')})` : ''}
   billed twice (OrderBilled)   ${summary.billedTwice.length}
   shipped twice (OrderShipped) ${summary.shippedTwice.length}
   charged twice (gateway)      ${summary.chargedTwice.length}
   shipped but not charged      ${summary.notCharged.length}
   gateway repeats answered     ${summary.gatewayRepeats} (a redelivered charge with a known idempotency key)
   kills                        ${summary.kills.map((kill) => `${kill.instance}@${kill.atOrder}`).join(', ')}
+  PostgreSQL away              ${summary.outage ? `${summary.outage.downMs} ms at order ${summary.outage.atOrder} (${summary.outage.how})` : 'no'}
   over HTTP (the web process):
     not in the order list      ${summary.seen.unlisted.length}
     not shown billed, shipped  ${summary.seen.wrongState.length}

@@ -1,8 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { execFile } from 'node:child_process'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { promisify } from 'node:util'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 import { freePort, startApp, type AppProcess } from './app-process.js'
+import { createTcpProxy, type TcpProxy } from './tcp-proxy.js'
 import { checkWhatPeopleSee, type WhatPeopleSee } from './what-people-see.js'
 
 /**
@@ -26,6 +29,12 @@ export interface ScaledOutOptions {
   killWeb?: boolean
   drainTimeoutMs: number
   log: (line: string) => void
+  /**
+   * PostgreSQL goes away mid-stream at this order, for `downMs`: `proxy` puts a TCP proxy between the shop and
+   * the server and cuts it (every connection dropped, new ones refused: what a restart looks like from the
+   * shop, without touching the server others use); `restart` restarts the local cluster (pg_ctlcluster).
+   */
+  postgresOutage?: { atOrder: number; downMs: number; how: 'proxy' | 'restart' }
 }
 
 export interface ScaledOutSummary {
@@ -38,6 +47,8 @@ export interface ScaledOutSummary {
   shippedUnacknowledged: number
   /** Orders answered 202 and not shipped once the run drained. */
   missing: string[]
+  /** Messages in the error queue (kept for people, not lost) with their reasons. */
+  failed: { type: string; reason: string }[]
   /** Orders with more than one OrderBilled (two charges' worth of messages) or more than one OrderShipped. */
   billedTwice: string[]
   shippedTwice: string[]
@@ -46,6 +57,8 @@ export interface ScaledOutSummary {
   notCharged: string[]
   gatewayRepeats: number
   kills: { instance: string; atOrder: number }[]
+  /** When PostgreSQL went away and came back, if it did. */
+  outage?: { atOrder: number; downMs: number; how: string }
   seen: Omit<WhatPeopleSee, 'gateway'>
   durationMs: number
 }
@@ -56,16 +69,28 @@ const partOf = (instance: string) => instance.replace(/-\d+$/, '')
 export async function runScaledOut(options: ScaledOutOptions): Promise<ScaledOutSummary> {
   const started = performance.now()
   const root = mkdtempSync(join(tmpdir(), 'mailroom-scaled-'))
+  const outage = options.postgresOutage
+  const target = new URL(options.postgresUrl)
+  const proxy = outage?.how === 'proxy' ? await createTcpProxy(await freePort(), { host: target.hostname, port: Number(target.port || 5432) }) : undefined
+  await proxy?.up()
+  const shopUrl = new URL(options.postgresUrl)
+  if (proxy) {
+    shopUrl.hostname = '127.0.0.1'
+    shopUrl.port = String(proxy.port)
+  }
   const env = {
     MAILROOM_TRANSPORT: options.brokerUrl,
     MAILROOM_AMQP_NAMESPACE: options.namespace,
-    MAILROOM_POSTGRES_URL: options.postgresUrl,
+    MAILROOM_POSTGRES_URL: shopUrl.href,
     MAILROOM_POSTGRES_PREFIX: options.prefix,
     MAILROOM_BUYERS_REMORSE_MS: '0',
     MAILROOM_GATEWAY_LIMIT: 'off',
     MAILROOM_BILLING_RATE: 'off',
     MAILROOM_BILLING_WAIT_MS: '600000',
-    MAILROOM_RETRY_BASE_MS: '200',
+    // Delayed retries outlast a database outage of a few seconds (1 + 2 + 4 s): a handler's call to the
+    // gateway, whose memory is in PostgreSQL too, fails while it is away.
+    MAILROOM_RETRY_BASE_MS: '1000',
+    MAILROOM_DELAYED_RETRIES: '3',
   }
   const webPort = await freePort()
   const running = new Map<string, AppProcess>()
@@ -104,7 +129,14 @@ export async function runScaledOut(options: ScaledOutOptions): Promise<ScaledOut
       }
     }
     const inFlight = new Set<Promise<void>>()
+    let outageDone: Promise<void> = Promise.resolve()
+    let outageStarted = false
     while (next < options.orders) {
+      if (outage && !outageStarted && next >= outage.atOrder) {
+        outageStarted = true
+        options.log(`order ${next}: PostgreSQL goes away for ${outage.downMs} ms (${outage.how})`)
+        outageDone = takePostgresAway(outage, proxy).then(() => options.log('PostgreSQL is back'))
+      }
       const kill = planned[0]
       if (kill && next >= kill.atOrder) {
         planned.shift()
@@ -130,7 +162,9 @@ export async function runScaledOut(options: ScaledOutOptions): Promise<ScaledOut
     }
     await Promise.all(inFlight)
     await restarting
+    await outageDone
     options.log(`${accepted.length} accepted, ${refused} refused; waiting for every order to ship`)
+    if (refused > 0) options.log(`the web process said:\n${running.get('web')!.errors().split('\n').slice(-15).join('\n')}`)
 
     const schema = (module: string) => `"${options.prefix}_${module}"`
     const shippedIds = async () =>
@@ -157,6 +191,8 @@ export async function runScaledOut(options: ScaledOutOptions): Promise<ScaledOut
     const acceptedSet = new Set(accepted)
     const missing = accepted.filter((orderId) => !shipped.has(orderId))
     const seen = await checkWhatPeopleSee(web, accepted.filter((orderId) => shipped.has(orderId)), { gateway: false })
+    const failedGroups = (await (await fetch(`${web}/api/failed`)).json()) as { groups: { exceptionType: string; message: string; messages: { type: string }[] }[] }
+    const failed = failedGroups.groups.flatMap((group) => group.messages.map((message) => ({ type: message.type, reason: `${group.exceptionType}: ${group.message}` })))
     const summary: ScaledOutSummary = {
       ok: false,
       accepted: accepted.length,
@@ -164,17 +200,20 @@ export async function runScaledOut(options: ScaledOutOptions): Promise<ScaledOut
       shipped: shipped.size,
       shippedUnacknowledged: [...shipped].filter((orderId) => !acceptedSet.has(orderId)).length,
       missing,
+      failed,
       billedTwice: [...billed].filter(([, n]) => n > 1).map(([orderId]) => orderId),
       shippedTwice: [...shippedEvents].filter(([, n]) => n > 1).map(([orderId]) => orderId),
       chargedTwice: [...charged].filter(([, n]) => n > 1).map(([orderId]) => orderId),
       notCharged: [...shipped].filter((orderId) => !charged.has(orderId)),
       gatewayRepeats: charges.rows.reduce((sum, row) => sum + Number(row.repeats), 0),
       kills,
+      ...(outage ? { outage: { atOrder: outage.atOrder, downMs: outage.downMs, how: outage.how } } : {}),
       seen: { unlisted: seen.unlisted, wrongState: seen.wrongState, incompleteConversations: seen.incompleteConversations, billed: seen.billed },
       durationMs: performance.now() - started,
     }
     summary.ok =
       summary.missing.length === 0 &&
+      summary.failed.length === 0 &&
       summary.billedTwice.length === 0 &&
       summary.shippedTwice.length === 0 &&
       summary.chargedTwice.length === 0 &&
@@ -186,7 +225,23 @@ export async function runScaledOut(options: ScaledOutOptions): Promise<ScaledOut
     return summary
   } finally {
     for (const app of running.values()) await app.kill()
+    await proxy?.close()
     await pool.end()
     rmSync(root, { recursive: true, force: true })
   }
+}
+
+/** Takes PostgreSQL away for `downMs` and brings it back (see ScaledOutOptions.postgresOutage). */
+async function takePostgresAway(outage: NonNullable<ScaledOutOptions['postgresOutage']>, proxy: TcpProxy | undefined): Promise<void> {
+  if (outage.how === 'proxy') {
+    await proxy!.down()
+    await new Promise((resolve) => setTimeout(resolve, outage.downMs))
+    await proxy!.up()
+    return
+  }
+  const run = promisify(execFile)
+  const version = readdirSync('/etc/postgresql')[0]!
+  await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'stop', '--mode', 'fast'])
+  await new Promise((resolve) => setTimeout(resolve, outage.downMs))
+  await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start'])
 }

@@ -212,8 +212,9 @@ export function createBus(options: BusOptions): Bus {
           : journalFailureSink({ module: module.name, outbox, clock, delay, toErrorQueue: (delivery) => errorQueue.add(delivery) }),
       retryAfterWriteError(delivery, error) {
         signals.emit('bus:error', { error, during: `committing ${delivery.env?.type} in ${module.name}` })
-        // A broker's message goes back to the broker, which delivers it again.
-        if (delivery.settled) return
+        // A broker's message goes back to the broker, which delivers it again: after the backoff, holding
+        // the slot meanwhile, so a database that is away is not asked again at once for every message.
+        if (delivery.settled) return new Promise<void>((resolve) => clock.setTimer(resolve, writeErrorBackoffMs))
         delivery.at = clock.now() + writeErrorBackoffMs
         delay(delivery)
       },

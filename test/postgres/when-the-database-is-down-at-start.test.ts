@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { freePort } from '../../scripts/chaos/app-process.js'
-import { createTcpProxy, type TcpProxy } from './support/tcp-proxy.js'
+import { createTcpProxy, type TcpProxy } from '../../scripts/chaos/tcp-proxy.js'
 import { dropSchemas, Pool, postgresAvailable, postgresUrl, testPrefix } from './support/postgres.js'
 
 const main = fileURLToPath(new URL('../../src/main.ts', import.meta.url))

@@ -41,8 +41,8 @@ export interface IncomingDeps {
   dispatch: (states: DeliveryState[]) => void
   /** Where a failed delivery goes: a delayed retry, or the error queue (see recoverability/failure-sink.ts). */
   failures: FailureSink
-  /** The journal could not be written: try the delivery again later, nothing was committed. */
-  retryAfterWriteError: (state: DeliveryState, error: unknown) => void
+  /** The journal (or the database) could not be written: try the delivery again later, nothing was committed. Resolves once the slot may be freed. */
+  retryAfterWriteError: (state: DeliveryState, error: unknown) => Promise<void> | void
 }
 
 /** Carries a handler's error through p-retry, which would otherwise refuse to retry a TypeError. */
@@ -276,7 +276,7 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
       }
       deps.dispatch(produced)
     } catch (error) {
-      if (error instanceof JournalWriteError || error instanceof TransportUnconfirmedError || error instanceof PersistenceUnavailableError) deps.retryAfterWriteError(state, error)
+      if (error instanceof JournalWriteError || error instanceof TransportUnconfirmedError || error instanceof PersistenceUnavailableError) await deps.retryAfterWriteError(state, error)
       else signals.emit('bus:error', { error, during: `handling ${env.type} in ${module.name}` })
     } finally {
       // Only now is the instance's new data in the store: the next message for it may start.

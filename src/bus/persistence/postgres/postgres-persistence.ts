@@ -65,6 +65,12 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
   // An idle connection the server dropped: report it; the pool makes a new one when asked.
   const onPoolError = (error: Error) => context.onError(translate(error), 'keeping connections to PostgreSQL')
   pool.on('error', onPoolError)
+  // A checked-out client whose connection drops while no query runs on it (a handler between two
+  // statements) emits 'error'; unheard, that would end the process. The next statement on it fails with
+  // the connection's error, which the attempt turns into PersistenceUnavailableError.
+  const onClientError = () => {}
+  const onConnect = (client: PoolClient) => void client.on('error', onClientError)
+  pool.on('connect', onConnect)
   const instanceId = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`
   const relayEveryMs = options.relayEveryMs ?? 250
   const takeOverAfterMs = options.takeOverAfterMs ?? 30_000
@@ -415,7 +421,7 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
       if (cleanupTimer) clearInterval(cleanupTimer)
       await relaying
       if (ownPool) await pool.end()
-      else pool.off('error', onPoolError)
+      else pool.off('error', onPoolError).off('connect', onConnect)
     },
   }
 }

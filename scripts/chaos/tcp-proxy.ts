@@ -36,9 +36,11 @@ export async function createTcpProxy(port: number, target: { host: string; port:
       listening = true
     },
     async down() {
-      if (listening) await new Promise<void>((resolve) => server.close(() => resolve()))
+      // close() calls back once every connection has ended: stop listening, drop them, then wait.
+      const closed = listening ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve()
       listening = false
       for (const socket of sockets) socket.destroy()
+      await closed
     },
     close: () => proxy.down(),
   }
