@@ -9,6 +9,7 @@ import { busScenarios } from './scenarios/bus.js'
 import { dataScenarios } from './scenarios/data.js'
 import { httpScenarios } from './scenarios/http.js'
 import { peerScenarios } from './scenarios/peers.js'
+import { postgresScenarios } from './scenarios/postgres.js'
 import { referenceScenarios } from './scenarios/references.js'
 import { formatTable } from './table.js'
 
@@ -19,7 +20,7 @@ const { values } = parseArgs({
     only: { type: 'string', multiple: true },
   },
 })
-const groups: Record<string, Scenario> = { references: referenceScenarios, bus: busScenarios, data: dataScenarios, http: httpScenarios, peers: peerScenarios }
+const groups: Record<string, Scenario> = { references: referenceScenarios, bus: busScenarios, data: dataScenarios, http: httpScenarios, peers: peerScenarios, postgres: postgresScenarios }
 const options: BenchOptions = { quick: values.quick ?? false, rounds: Number(values.rounds ?? (values.quick ? 1 : 3)) }
 if (!Number.isInteger(options.rounds) || options.rounds < 1) {
   console.error(`Expected --rounds to be an integer ≥ 1, got '${values.rounds}'.`)

@@ -7,7 +7,8 @@ import type { DeliveryState } from '../../outbox/delivery-ledger.js'
 import type { FailureRecord, OutgoingEntry } from '../../outbox/record.js'
 import type { SagaChange, SagaInstance } from '../../sagas/saga-store.js'
 import type { AttemptTransaction } from '../persistence.js'
-import { insertOutboxRows, newDelivery, type DeliverySource } from './outbox-rows.js'
+import { idsInOrder, literal, outboxInsert, runBatch } from './batched-statements.js'
+import { newDelivery, type DeliverySource } from './outbox-rows.js'
 import { TransactionTable } from './transaction-table.js'
 
 /** What an attempt's transaction needs from the persistence that began it. */
@@ -71,19 +72,26 @@ export class PostgresAttemptTransaction implements AttemptTransaction {
     const { client, scope, state } = this
     const { schema } = scope
     try {
+      // Writes whose outcome decides whether the attempt may commit (a conflict runs it again), one by one.
       for (const table of this.#tables.values()) await table.write()
       for (const change of sagas) await this.#writeSaga(change)
-      const rows = await insertOutboxRows(client, schema, msgs, scope.instanceId)
-      await consumeSource(client, scope.sourceOf(state), state.id)
+      // The rest, and the commit, in one round trip.
+      const outgoing = outboxInsert(schema, msgs, scope.instanceId)
+      const tail: string[] = outgoing ? [outgoing.statement] : []
       if (scope.audit && state.env) {
         const step = auditedStep(scope.module, state.env, 'handled', scope.now(), { ...audit, published: msgs })
-        await insertAudit(client, schema, step.conversationId, step.steps)
+        tail.push(auditInsert(schema, step.conversationId, step.steps))
       }
-      await client.query('COMMIT')
+      tail.push('COMMIT')
+      const results = await runBatch(client, tail)
       this.#end()
       state.kind = 'handled'
       const since = scope.now()
-      const produced = rows.map(({ id, entry, module }) => ({ state: newDelivery(entry.env.id, module, entry.env, entry.at, since), source: { kind: 'outbox' as const, schema, rowId: id } }))
+      const ids = outgoing ? idsInOrder(results[0]!.rows as { id: string }[]) : []
+      const produced = (outgoing?.planned ?? []).map(({ entry, module }, index) => ({
+        state: newDelivery(entry.env.id, module, entry.env, entry.at, since),
+        source: { kind: 'outbox' as const, schema, rowId: ids[index]! },
+      }))
       scope.committed(produced, sagas)
       return produced.map(({ state: delivery }) => delivery)
     } catch (error) {
@@ -125,13 +133,23 @@ export class PostgresAttemptTransaction implements AttemptTransaction {
   }
 }
 
-/** The delivery's message leaves the place that kept it: its outbox row is dispatched, or its waiting row goes. */
+/** The statement by which the delivery's message leaves the place that kept it: its outbox row is dispatched, or its waiting row goes. */
+export function consumeSourceStatement(source: DeliverySource | undefined, messageId: string): string | undefined {
+  if (source?.kind === 'outbox') return `UPDATE ${source.schema}.outbox SET dispatched_at = now() WHERE id = ${literal(source.rowId)}`
+  if (source?.kind === 'waiting') return `DELETE FROM ${source.schema}.waiting WHERE message_id = ${literal(messageId)}`
+  return undefined
+}
+
 export async function consumeSource(client: PoolClient, source: DeliverySource | undefined, messageId: string): Promise<void> {
-  if (source?.kind === 'outbox') await client.query(`UPDATE ${source.schema}.outbox SET dispatched_at = now() WHERE id = $1`, [source.rowId])
-  else if (source?.kind === 'waiting') await client.query(`DELETE FROM ${source.schema}.waiting WHERE message_id = $1`, [messageId])
+  const statement = consumeSourceStatement(source, messageId)
+  if (statement) await client.query(statement)
+}
+
+/** The audit's rows for a conversation's steps (one per step, in order). */
+export function auditInsert(schema: string, conversationId: string, steps: readonly unknown[]): string {
+  return `INSERT INTO ${schema}.audit (conversation_id, step) VALUES ${steps.map((step) => `(${literal(conversationId)}, ${literal(JSON.stringify(step))}::jsonb)`).join(', ')}`
 }
 
 export async function insertAudit(client: PoolClient, schema: string, conversationId: string, steps: readonly unknown[]): Promise<void> {
-  if (steps.length === 0) return
-  await client.query(`INSERT INTO ${schema}.audit (conversation_id, step) SELECT $1, s FROM unnest($2::jsonb[]) AS s`, [conversationId, steps.map((step) => JSON.stringify(step))])
+  if (steps.length > 0) await client.query(auditInsert(schema, conversationId, steps))
 }

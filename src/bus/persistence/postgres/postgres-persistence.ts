@@ -10,7 +10,8 @@ import type { DeliveryState } from '../../outbox/delivery-ledger.js'
 import type { FailureRecord } from '../../outbox/record.js'
 import { SagaStore } from '../../sagas/saga-store.js'
 import type { AttemptTransaction, Persistence, PersistenceContext, PersistenceFactory, Recovered } from '../persistence.js'
-import { consumeSource, insertAudit, PostgresAttemptTransaction, type TransactionScope } from './attempt-transaction.js'
+import { consumeSource, consumeSourceStatement, insertAudit, PostgresAttemptTransaction, type TransactionScope } from './attempt-transaction.js'
+import { literal, runBatch } from './batched-statements.js'
 import { asPersistenceError, isCollision, postgresAddress } from './database-errors.js'
 import { readDocuments } from './documents.js'
 import { insertOutboxRows, newDelivery, type DeliverySource, type OutboxRowRead } from './outbox-rows.js'
@@ -250,10 +251,11 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
       const scope = scopeOf(module)
       const client = await connect()
       try {
-        await client.query('BEGIN')
-        // First: another instance handling the same message at once waits here for its outcome.
-        const marked = await client.query(`INSERT INTO ${scope.schema}.inbox (message_id) VALUES ($1) ON CONFLICT (message_id) DO NOTHING`, [state.id])
-        if (marked.rowCount === 0) {
+        // First the inbox mark: another instance handling the same message at once waits here for its
+        // outcome. Then the message leaves where it was kept. One round trip.
+        const consume = consumeSourceStatement(sources.get(state), state.id)
+        const [, marked] = await runBatch(client, ['BEGIN', `INSERT INTO ${scope.schema}.inbox (message_id) VALUES (${literal(state.id)}) ON CONFLICT (message_id) DO NOTHING`, ...(consume ? [consume] : [])])
+        if (marked!.rowCount === 0) {
           await client.query('ROLLBACK')
           release(client)
           state.kind = 'handled'
