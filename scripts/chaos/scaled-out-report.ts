@@ -37,6 +37,10 @@ Scaled-out chaos run (RabbitMQ + PostgreSQL; sales, billing ×2, shipping ×2, w
     }
     return summary.ok ? 0 : 1
   } finally {
+    if (process.env.MAILROOM_CHAOS_KEEP === '1') {
+      console.log(`kept: schemas ${prefix}_*, broker namespace ${namespace} (MAILROOM_CHAOS_KEEP=1)`)
+      return 1
+    }
     const pool = new pg.Pool({ connectionString: postgresUrl, max: 1 })
     const { rows } = await pool.query<{ nspname: string }>('SELECT nspname FROM pg_namespace WHERE nspname = $1 OR nspname LIKE $2', [prefix, `${prefix}\\_%`])
     for (const { nspname } of rows) await pool.query(`DROP SCHEMA "${nspname}" CASCADE`)

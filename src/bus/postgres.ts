@@ -15,10 +15,12 @@ export { migrate, schemaVersion, type SchemaOptions } from './persistence/postgr
  * writes, saga changes and outgoing messages, or not at all (a failed attempt rolls it all back). Use it
  * directly (`client.query`), or hand it to a query builder (Kysely, Drizzle: see docs/postgres.md). Never
  * call BEGIN, COMMIT or ROLLBACK on it, nor release it: the bus owns the transaction.
- * Throws NoTransactionError when the bus has no PostgreSQL persistence (or in a test kit's context).
+ * Asynchronous: the transaction opens when first needed (a handler that only uses its tables and sends
+ * messages commits in one round trip). Rejects with NoTransactionError when the bus has no PostgreSQL
+ * persistence (or in a test kit's context).
  */
-export function transactionClient(context: HandlerContext | SagaContext<unknown>): PoolClient {
-  const session = (context as { transactionSession?: () => unknown }).transactionSession?.()
+export async function transactionClient(context: HandlerContext | SagaContext<unknown>): Promise<PoolClient> {
+  const session = (context as { transactionSession?: () => Promise<unknown> | undefined }).transactionSession?.()
   if (session === undefined) throw new NoTransactionError()
-  return session as PoolClient
+  return (await session) as PoolClient
 }

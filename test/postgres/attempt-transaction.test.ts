@@ -3,7 +3,9 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { DataConflictError, defineTable, type Persistence } from '../../src/bus/index.js'
 import type { DeliveryState } from '../../src/bus/outbox/delivery-ledger.js'
 import { newDelivery } from '../../src/bus/persistence/postgres/outbox-rows.js'
-import { postgresPersistence, transactionClient } from '../../src/bus/postgres.js'
+import type { PoolClient } from 'pg'
+import { AlreadyHandledError } from '../../src/bus/persistence/persistence.js'
+import { postgresPersistence } from '../../src/bus/postgres.js'
 import { systemClock } from '../../src/bus/clock.js'
 import { dropSchemas, Pool, postgresAvailable, postgresUrl, testPrefix } from './support/postgres.js'
 
@@ -49,14 +51,20 @@ async function handle(persistence: Persistence, id: string, amount = 42, between
 }
 
 async function attempt(persistence: Persistence, id: string, amount: number, between?: () => Promise<void>): Promise<'committed' | 'duplicate'> {
-  const transaction = await persistence.transactions!.begin('billing', delivery(id))
-  if (!transaction) return 'duplicate'
+  let transaction
+  try {
+    // A broker's message (no source here): the inbox mark comes first.
+    transaction = await persistence.transactions!.begin('billing', delivery(id))
+  } catch (error) {
+    if (error instanceof AlreadyHandledError) return 'duplicate'
+    throw error
+  }
   try {
     const charges = transaction.table<{ orderId: string; times: number }>(Charges)
     const before = await charges.get('o-1')
     await between?.()
     charges.put('o-1', { orderId: 'o-1', times: (before?.times ?? 0) + 1 })
-    await (transaction.session as ReturnType<typeof transactionClient>).query(`INSERT INTO ${schema}.payments (message_id, amount) VALUES ($1, $2)`, [id, amount])
+    await ((await transaction.session()) as PoolClient).query(`INSERT INTO ${schema}.payments (message_id, amount) VALUES ($1, $2)`, [id, amount])
     await transaction.commit([billed(id)], [], undefined)
     return 'committed'
   } catch (error) {
@@ -142,14 +150,16 @@ describe.skipIf(!available)('one transaction per attempt, on PostgreSQL', () => 
     const dying = handle(instances[0]!, 'm-3', 7, async () => {})
     await dying
     const transaction = await instances[0]!.transactions!.begin('billing', delivery('m-4'))
-    const client = transaction!.session as ReturnType<typeof transactionClient>
+    const client = (await transaction.session()) as PoolClient
+    const { pid } = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!
     await client.query(`INSERT INTO ${schema}.payments (message_id, amount) VALUES ('m-4', 7)`)
     // As a process killed mid-message: the server sees the connection drop and rolls the transaction back.
     client.on('error', () => {})
     ;(client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy()
     await expect(transaction!.commit([billed('m-4')], [], undefined)).rejects.toMatchObject({ code: 'MAILROOM_ERR_PERSISTENCE_UNAVAILABLE' })
     await transaction!.rollback()
-    await expect.poll(async () => (await pool.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE state = 'idle in transaction'`)).rows[0].n).toBe('0')
+    // The server noticed the dead connection and rolled its transaction back (its backend is gone).
+    await expect.poll(async () => (await pool.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE pid = $1`, [pid])).rows[0].n).toBe('0')
     expect(await contents()).toEqual({ inbox: 1, outbox: 1, documents: 1, payments: 1 })
     expect((await pool.query(`SELECT message_id FROM ${schema}.payments`)).rows).toEqual([{ message_id: 'm-3' }])
   })

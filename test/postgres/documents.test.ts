@@ -28,9 +28,10 @@ async function write(...changes: { key: string; doc: unknown }[]): Promise<void>
   const client: PoolClient = await pool.connect()
   try {
     await client.query('BEGIN')
-    const table = new TransactionTable(client, prefix, 'sales', Orders)
+    const table = new TransactionTable(async () => client, prefix, 'sales', Orders)
     for (const { key, doc } of changes) doc === undefined ? table.delete(key) : table.put(key, doc)
-    await table.write()
+    await table.writeChecked(client)
+    for (const statement of table.batchedWrites()) await client.query(statement)
     await client.query('COMMIT')
   } finally {
     client.release()

@@ -16,9 +16,11 @@ interface Database {
  * client, never released by Kysely (the bus commits or rolls back, and releases it).
  */
 function kyselyOf(context: HandlerContext, schema: string): Kysely<Database> {
-  const client: PoolClient = transactionClient(context)
-  const connection = { query: client.query.bind(client) as never, release() {} }
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: { connect: async () => connection, end: async () => {} } }) }).withSchema(schema)
+  const connect = async () => {
+    const client: PoolClient = await transactionClient(context)
+    return { query: client.query.bind(client) as never, release() {} }
+  }
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: { connect, end: async () => {} } }) }).withSchema(schema)
 }
 
 const PayOrder = defineCommand('PayOrder', Type.Object({ orderId: Type.String(), amount: Type.Integer() }))

@@ -102,12 +102,11 @@ export interface Persistence {
 /** Attempts at handling messages, each in a database transaction of its own. */
 export interface AttemptTransactions {
   /**
-   * Begins an attempt at `state` in `module`: the module's inbox is marked first, so an instance handling the
-   * same message at once waits here. Resolves with undefined when the module (any instance of it) handled
-   * the message already: the delivery is settled as handled and nothing runs. Throws
-   * PersistenceUnavailableError when the database cannot be reached (the delivery is tried again later).
+   * Begins an attempt at `state` in `module`. Throws AlreadyHandledError when the module (any instance of
+   * it) handled the message already, here or later in the attempt (the delivery is then settled as
+   * handled), and PersistenceUnavailableError when the database cannot be reached (it is tried again later).
    */
-  begin(module: string, state: DeliveryState): Promise<AttemptTransaction | undefined>
+  begin(module: string, state: DeliveryState): Promise<AttemptTransaction>
   /** Whether the database aborted the attempt because it collided with another (a deadlock): it runs again. */
   isConflict(error: unknown): boolean
 }
@@ -115,7 +114,7 @@ export interface AttemptTransactions {
 /** One attempt's transaction. Ends with `commit` or `rollback`, exactly once. */
 export interface AttemptTransaction {
   /** The database session the handlers' own SQL runs on (for PostgreSQL, a pg PoolClient inside the transaction). */
-  readonly session: unknown
+  session(): Promise<unknown>
   /** One of the module's tables inside the transaction: a read locks the document until the transaction ends. */
   table<Doc>(definition: TableDefinition): Table<Doc>
   /** A saga instance, locked until the transaction ends. */
@@ -126,6 +125,17 @@ export interface AttemptTransaction {
    */
   commit(msgs: OutgoingEntry[], sagas: SagaChange[], audit: { failures?: readonly FailureRecord[]; sagas?: readonly string[] } | undefined): Promise<DeliveryState[]>
   rollback(): Promise<void>
+}
+
+/** The module handled this message already (another instance, or an earlier delivery): nothing of the attempt runs or commits. */
+export class AlreadyHandledError extends Error {
+  constructor(
+    readonly messageId: string,
+    readonly module: string,
+  ) {
+    super(`Message ${messageId} was handled by ${module} already`)
+    this.name = 'AlreadyHandledError'
+  }
 }
 
 /** What the bus tells a persistence it creates. */

@@ -9,7 +9,7 @@ import type { ModuleCounters } from '../endpoint/module-runtime.js'
 import type { Envelope } from '../messages/envelope.js'
 import { Headers } from '../messages/headers.js'
 import type { DeliveryState } from '../outbox/delivery-ledger.js'
-import type { Persistence } from '../persistence/persistence.js'
+import { AlreadyHandledError, type Persistence } from '../persistence/persistence.js'
 import type { FailureRecord, OutgoingEntry } from '../outbox/record.js'
 import { describeFailure, withDelayedRetryCount, withFailureHeaders } from '../recoverability/failure-headers.js'
 import type { FailureSink } from '../recoverability/failure-sink.js'
@@ -64,9 +64,6 @@ interface Attempt {
   produced?: DeliveryState[]
 }
 
-/** The module (another instance of it, or an earlier delivery) handled the message already: nothing to do. */
-class AlreadyHandled extends Error {}
-
 /** The saga names whose instances an attempt ran or started (the audit's step names them). */
 function sagaNamesOf(runs: readonly SagaRun[]): string[] | undefined {
   return runs.length > 0 ? runs.filter((run) => run.outcome === 'run' || run.outcome === 'start').map((run) => run.saga.name) : undefined
@@ -108,7 +105,6 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
       // A database persistence: the attempt's own transaction, begun with the inbox mark (outside the
       // try: a database that cannot be reached is not the handlers' failure).
       const transaction = transactions ? await transactions.begin(module.name, state) : undefined
-      if (transactions && !transaction) throw new AlreadyHandled()
       const context = new MessageContext(scope, env, outgoing, transaction)
       let current = list[0]?.name ?? runs[0]?.saga.name ?? '(saga)'
       try {
@@ -150,6 +146,8 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
         return { outgoing, sagas, data: context.reserveData() }
       } catch (error) {
         if (transaction) await transaction.rollback()
+        // Handled already (another instance, an earlier delivery): not a failure, nothing to retry.
+        if (error instanceof AlreadyHandledError) throw error
         if ((error instanceof DataConflictError || (transactions?.isConflict(error) ?? false)) && run < maxConflictRuns) {
           await context.dataSettled()
           continue
@@ -249,7 +247,7 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
       try {
         attempt = await handleWithRetries(state, env, body, list, runs, failures)
       } catch (error) {
-        if (error instanceof AlreadyHandled) return
+        if (error instanceof AlreadyHandledError) return
         if (error instanceof PersistenceUnavailableError) throw error
         return await fail(state, env, error instanceof AttemptFailed ? error.failure : error, failures)
       }

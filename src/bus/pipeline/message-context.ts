@@ -38,9 +38,9 @@ export class MessageContext implements HandlerContext {
     private readonly transaction?: AttemptTransaction,
   ) {}
 
-  /** The database session of the attempt's transaction (mailroom/postgres reads it: transactionClient), or undefined. */
-  transactionSession(): unknown {
-    return this.transaction?.session
+  /** The database session of the attempt's transaction, opened if it was not yet (mailroom/postgres reads it: transactionClient); undefined without one. */
+  transactionSession(): Promise<unknown> | undefined {
+    return this.transaction?.session()
   }
 
   get messageId(): string {

@@ -23,7 +23,7 @@ export class SagaAttemptContext<Data> implements SagaContext<Data> {
   }
 
   /** See MessageContext.transactionSession: a saga's handler runs its SQL in the same transaction. */
-  transactionSession(): unknown {
+  transactionSession(): Promise<unknown> | undefined {
     return this.base.transactionSession()
   }
 

@@ -41,7 +41,7 @@ export function createPaymentsBus(options: PaymentsBusOptions): Bus {
     recoverability: { immediateRetries: 2, delayedRetries: { count: 0 } },
     handlers: [
       handle(ChargeOrder, async ({ orderId, amount }, context) => {
-        await transactionClient(context).query(`INSERT INTO ${paymentsTable(options.prefix)} (order_id, amount) VALUES ($1, $2)`, [orderId, amount])
+        await (await transactionClient(context)).query(`INSERT INTO ${paymentsTable(options.prefix)} (order_id, amount) VALUES ($1, $2)`, [orderId, amount])
         await options.afterSql?.(orderId)
         context.table(Charges).put(orderId, { orderId, amount })
         await context.publish(OrderCharged, { orderId })

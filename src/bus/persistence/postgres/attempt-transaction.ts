@@ -6,7 +6,7 @@ import { DataConflictError, UndeclaredTableError } from '../../errors.js'
 import type { DeliveryState } from '../../outbox/delivery-ledger.js'
 import type { FailureRecord, OutgoingEntry } from '../../outbox/record.js'
 import type { SagaChange, SagaInstance } from '../../sagas/saga-store.js'
-import type { AttemptTransaction } from '../persistence.js'
+import { AlreadyHandledError, type AttemptTransaction } from '../persistence.js'
 import { idsInOrder, literal, outboxInsert, runBatch } from './batched-statements.js'
 import { newDelivery, type DeliverySource } from './outbox-rows.js'
 import { TransactionTable } from './transaction-table.js'
@@ -22,6 +22,10 @@ export interface TransactionScope {
   instanceId: string
   now: () => number
   sourceOf: (state: DeliveryState) => DeliverySource | undefined
+  /** A connection from the pool (PersistenceUnavailableError when there is none to be had). */
+  connect: () => Promise<PoolClient>
+  /** The delivery was handled already: whatever it sent that has not left is passed on. */
+  handledAlready: (state: DeliveryState) => void
   /** Called after the commit: the deliveries it produced, with where each row is. */
   committed: (produced: { state: DeliveryState; source: DeliverySource }[], sagas: readonly SagaChange[]) => void
   /** Called once the transaction is over, with the error that broke the connection if one did. */
@@ -31,63 +35,91 @@ export interface TransactionScope {
 }
 
 /**
- * One attempt at one delivery, inside one PostgreSQL transaction, begun with the module's inbox mark.
- * Saga instances and documents it reads stay locked until it ends; the handlers' own SQL runs on `session`.
- * `commit` writes the staged documents, the saga changes, the outgoing messages, the audit step and the end
- * of the delivery's source (its outbox row dispatched, or its waiting row gone), then commits: all or nothing.
+ * One attempt at one delivery, inside one PostgreSQL transaction that begins with the module's inbox mark
+ * and the end of the delivery's source (its outbox row dispatched, or its waiting row gone). Saga instances
+ * and documents it reads stay locked until it ends; the handlers' own SQL runs on `session()`.
+ *
+ * The transaction opens when first needed: at once for a broker's message (`open()`: another instance may
+ * be handling the same message, and waits at the inbox mark), at the first read or SQL otherwise, or at the
+ * commit, which then sends everything (BEGIN, the inbox mark, the writes, the outgoing messages, the audit
+ * step, COMMIT) in one round trip: a handler that only writes costs one round trip and holds no connection
+ * while it runs. A message the module handled already is an AlreadyHandledError, wherever it shows.
  */
 export class PostgresAttemptTransaction implements AttemptTransaction {
   readonly #tables = new Map<TableDefinition, TransactionTable>()
   /** The saga instances read: whether each existed (an insert of one that did not may meet another's). */
   readonly #sagasRead = new Map<string, boolean>()
+  #client: PoolClient | undefined
+  #opening: Promise<PoolClient> | undefined
   #over = false
 
   constructor(
     private readonly scope: TransactionScope,
     private readonly state: DeliveryState,
-    private readonly client: PoolClient,
   ) {}
 
-  get session(): PoolClient {
-    return this.client
+  /** Opens the transaction (once): a connection, BEGIN, the inbox mark and the source's end. */
+  open(): Promise<PoolClient> {
+    return (this.#opening ??= this.#open())
+  }
+
+  session(): Promise<PoolClient> {
+    return this.open()
   }
 
   table<Doc>(definition: TableDefinition): Table<Doc> {
     let table = this.#tables.get(definition)
     if (!table) {
       if (!this.scope.tables.includes(definition)) throw new UndeclaredTableError(definition?.name ?? String(definition), this.scope.module)
-      this.#tables.set(definition, (table = new TransactionTable(this.client, this.scope.prefix, this.scope.module, definition)))
+      this.#tables.set(definition, (table = new TransactionTable(() => this.open(), this.scope.prefix, this.scope.module, definition)))
     }
     return table as Table<Doc>
   }
 
   async saga(saga: string, correlationId: string): Promise<SagaInstance | undefined> {
-    const { rows } = await this.client.query<{ data: unknown; instance: string }>(`SELECT data, instance FROM ${this.scope.schema}.sagas WHERE saga = $1 AND correlation_id = $2 FOR UPDATE`, [saga, correlationId])
+    const client = await this.open()
+    const { rows } = await client.query<{ data: unknown; instance: string }>(`SELECT data, instance FROM ${this.scope.schema}.sagas WHERE saga = $1 AND correlation_id = $2 FOR UPDATE`, [saga, correlationId])
     const row = rows[0]
     this.#sagasRead.set(`${saga}\u0000${correlationId}`, row !== undefined)
     return row ? { saga, id: correlationId, instance: row.instance, data: row.data } : undefined
   }
 
   async commit(msgs: OutgoingEntry[], sagas: SagaChange[], audit: { failures?: readonly FailureRecord[]; sagas?: readonly string[] } | undefined): Promise<DeliveryState[]> {
-    const { client, scope, state } = this
+    const { scope, state } = this
     const { schema } = scope
     try {
-      // Writes whose outcome decides whether the attempt may commit (a conflict runs it again), one by one.
-      for (const table of this.#tables.values()) await table.write()
-      for (const change of sagas) await this.#writeSaga(change)
-      // The rest, and the commit, in one round trip.
+      let client = this.#client
+      const statements: string[] = []
+      if (client) {
+        // Writes whose outcome decides whether the attempt may commit (a conflict runs it again), one by one.
+        for (const table of this.#tables.values()) await table.writeChecked(client)
+        for (const change of sagas) await this.#writeSaga(client, change)
+      } else {
+        // Nothing read, nothing locked yet: the whole transaction goes in the round trip below. Without
+        // ON CONFLICT, a message handled already fails the inbox mark, and with it the batch.
+        client = this.#client = await scope.connect()
+        statements.push('BEGIN', `INSERT INTO ${schema}.inbox (message_id) VALUES (${literal(state.id)})`, ...this.#consumeStatements())
+      }
+      for (const table of this.#tables.values()) statements.push(...table.batchedWrites())
       const outgoing = outboxInsert(schema, msgs, scope.instanceId)
-      const tail: string[] = outgoing ? [outgoing.statement] : []
+      const outboxAt = statements.length
+      if (outgoing) statements.push(outgoing.statement)
       if (scope.audit && state.env) {
         const step = auditedStep(scope.module, state.env, 'handled', scope.now(), { ...audit, published: msgs })
-        tail.push(auditInsert(schema, step.conversationId, step.steps))
+        statements.push(auditInsert(schema, step.conversationId, step.steps))
       }
-      tail.push('COMMIT')
-      const results = await runBatch(client, tail)
+      statements.push('COMMIT')
+      let results
+      try {
+        results = await runBatch(client, statements)
+      } catch (error) {
+        if (isInboxConflict(error)) throw this.#handledAlready()
+        throw error
+      }
       this.#end()
       state.kind = 'handled'
       const since = scope.now()
-      const ids = outgoing ? idsInOrder(results[0]!.rows as { id: string }[]) : []
+      const ids = outgoing ? idsInOrder(results[outboxAt]!.rows as { id: string }[]) : []
       const produced = (outgoing?.planned ?? []).map(({ entry, module }, index) => ({
         state: newDelivery(entry.env.id, module, entry.env, entry.at, since),
         source: { kind: 'outbox' as const, schema, rowId: ids[index]! },
@@ -101,16 +133,55 @@ export class PostgresAttemptTransaction implements AttemptTransaction {
 
   async rollback(): Promise<void> {
     if (this.#over) return
+    await this.#opening?.catch(() => undefined)
+    const client = this.#client
+    if (!client) {
+      this.#over = true
+      return
+    }
+    await this.#rollbackOpen(client)
+  }
+
+  async #open(): Promise<PoolClient> {
+    const { scope, state } = this
+    const client = (this.#client = await scope.connect())
     try {
-      await this.client.query('ROLLBACK')
-      this.#end()
+      // The inbox mark first: another instance handling the same message waits here for its outcome.
+      const [, marked] = await runBatch(client, ['BEGIN', `INSERT INTO ${scope.schema}.inbox (message_id) VALUES (${literal(state.id)}) ON CONFLICT (message_id) DO NOTHING`, ...this.#consumeStatements()])
+      if (marked!.rowCount === 0) throw this.#handledAlready()
+      return client
     } catch (error) {
-      this.#end(error)
+      // Nothing more happens in this transaction: end it here, whoever began it.
+      await this.#rollbackOpen(client)
+      if (error instanceof AlreadyHandledError) throw error
+      throw scope.translate(error)
     }
   }
 
-  async #writeSaga(change: SagaChange): Promise<void> {
-    const { client, scope } = this
+  async #rollbackOpen(client: PoolClient): Promise<void> {
+    try {
+      await client.query('ROLLBACK')
+      this.#end()
+    } catch (rollbackError) {
+      this.#end(rollbackError)
+    }
+  }
+
+  /** The statement that ends the delivery's source, if it has one here (a broker's message has none). */
+  #consumeStatements(): string[] {
+    const statement = consumeSourceStatement(this.scope.sourceOf(this.state), this.state.id)
+    return statement ? [statement] : []
+  }
+
+  /** The module handled this message already (this instance or another): settled as handled, nothing runs. */
+  #handledAlready(): AlreadyHandledError {
+    this.state.kind = 'handled'
+    this.scope.handledAlready(this.state)
+    return new AlreadyHandledError(this.state.id, this.scope.module)
+  }
+
+  async #writeSaga(client: PoolClient, change: SagaChange): Promise<void> {
+    const { scope } = this
     const existed = this.#sagasRead.get(`${change.saga}\u0000${change.id}`) ?? false
     if (change.done) {
       await client.query(`DELETE FROM ${scope.schema}.sagas WHERE saga = $1 AND correlation_id = $2`, [change.saga, change.id])
@@ -129,8 +200,14 @@ export class PostgresAttemptTransaction implements AttemptTransaction {
   #end(broken?: unknown): void {
     if (this.#over) return
     this.#over = true
-    this.scope.release(this.client, broken)
+    if (this.#client) this.scope.release(this.#client, broken)
   }
+}
+
+/** The inbox's primary key refused the mark: the message was handled (committed) by then. */
+function isInboxConflict(error: unknown): boolean {
+  const { code, constraint } = error as { code?: unknown; constraint?: unknown }
+  return code === '23505' && constraint === 'inbox_pkey'
 }
 
 /** The statement by which the delivery's message leaves the place that kept it: its outbox row is dispatched, or its waiting row goes. */

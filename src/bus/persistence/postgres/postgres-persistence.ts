@@ -7,13 +7,13 @@ import type { TableDefinition } from '../../data/define-table.js'
 import { InvalidBusOptionError } from '../../errors.js'
 import type { Envelope } from '../../messages/envelope.js'
 import type { DeliveryState } from '../../outbox/delivery-ledger.js'
-import type { FailureRecord } from '../../outbox/record.js'
+import type { FailureRecord, OutgoingEntry } from '../../outbox/record.js'
 import { SagaStore } from '../../sagas/saga-store.js'
-import type { AttemptTransaction, Persistence, PersistenceContext, PersistenceFactory, Recovered } from '../persistence.js'
-import { consumeSource, consumeSourceStatement, insertAudit, PostgresAttemptTransaction, type TransactionScope } from './attempt-transaction.js'
-import { literal, runBatch } from './batched-statements.js'
+import { AlreadyHandledError, type AttemptTransaction, type Persistence, type PersistenceContext, type PersistenceFactory, type Recovered } from '../persistence.js'
+import { consumeSource, insertAudit, PostgresAttemptTransaction, type TransactionScope } from './attempt-transaction.js'
 import { asPersistenceError, isCollision, postgresAddress } from './database-errors.js'
 import { readDocuments } from './documents.js'
+import { groupedSends } from './grouped-sends.js'
 import { insertOutboxRows, newDelivery, type DeliverySource, type OutboxRowRead } from './outbox-rows.js'
 import { identifier, migrate, moduleSchema } from './schema.js'
 
@@ -77,8 +77,12 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
   const takeOverAfterMs = options.takeOverAfterMs ?? 30_000
   const keepHandledMs = options.keepHandledMs ?? 7 * 24 * 3_600_000
   const schemaOf = (module: string) => identifier(moduleSchema(prefix, module))
-  /** Whose outbox rows this instance relays: its modules' and the outside's (a web process may die too). */
-  const relayed = [...context.modules, outsideModule]
+  /**
+   * Whose outbox rows this instance relays when their writer has lost them: with a broker, every schema (any
+   * process may publish any module's messages, and a module may run as one instance only); with the
+   * embedded transport, this process's own.
+   */
+  const relayed = [...new Set([...(context.reachesOtherProcesses ? context.allModules : context.modules), outsideModule])]
   const sources = new WeakMap<DeliveryState, DeliverySource>()
   const sagas = new SagaStore()
   let relayTimer: NodeJS.Timeout | undefined
@@ -137,6 +141,8 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
         instanceId,
         now: () => clock.now(),
         sourceOf: (state) => sources.get(state),
+        connect,
+        handledAlready: (state) => void relayLeftBehind(module, state.id),
         committed(produced, changes) {
           track(produced)
           for (const change of changes) sagas.apply(module, change)
@@ -167,7 +173,11 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
    */
   async function claimPending(module: string, all: boolean): Promise<DeliveryState[]> {
     const schema = schemaOf(module)
-    const whose = all ? '' : `AND (claimed_by IS NULL OR (claimed_by <> $1 AND claimed_at < now() - make_interval(secs => $2::double precision / 1000)))`
+    // With a broker, a row of this instance's still waiting after `takeOverAfterMs` was lost track of too (a
+    // commit whose answer was lost): its writer would have published it within moments. With the embedded
+    // transport, this instance's rows wait in its queues, however long.
+    const stale = `claimed_at < now() - make_interval(secs => $2::double precision / 1000)`
+    const whose = all ? '' : context.reachesOtherProcesses ? `AND (claimed_by IS NULL OR ${stale})` : `AND (claimed_by IS NULL OR (claimed_by <> $1 AND ${stale}))`
     const { rows } = await pool.query<OutboxRowRead>(
       `UPDATE ${schema}.outbox SET claimed_by = $1, claimed_at = now()
        WHERE id IN (SELECT id FROM ${schema}.outbox WHERE dispatched_at IS NULL ${whose} ORDER BY id ${all ? '' : 'LIMIT $3'} FOR UPDATE SKIP LOCKED)
@@ -246,27 +256,49 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
     sources.set(state, { kind: 'waiting', schema: schemaOf(module) })
   }
 
+  /** Sends from outside handlers, committed together while an INSERT is on its way (see grouped-sends.ts). */
+  const sendFromOutside = groupedSends<{ state: DeliveryState; source: DeliverySource }>(async (msgs) => {
+    const schema = schemaOf(outsideModule)
+    let rows
+    try {
+      rows = await insertOutboxRows(pool, schema, msgs, instanceId)
+    } catch (error) {
+      throw translate(error)
+    }
+    const since = clock.now()
+    // One result list per message, its destinations' deliveries in order.
+    const byEntry = new Map<OutgoingEntry, { state: DeliveryState; source: DeliverySource }[]>(msgs.map((entry) => [entry, []]))
+    for (const { id, entry, module } of rows) byEntry.get(entry)!.push({ state: newDelivery(entry.env.id, module, entry.env, entry.at, since), source: { kind: 'outbox', schema, rowId: id } })
+    return msgs.map((entry) => byEntry.get(entry)!)
+  })
+
+  /**
+   * A delivery found handled already: if an earlier attempt here committed without learning it (the answer
+   * to its COMMIT was lost with the connection), what it sent never left. Takes those rows over and relays
+   * them; rows another live instance is passing on right now are left to it.
+   */
+  async function relayLeftBehind(module: string, causationId: string): Promise<void> {
+    const schema = schemaOf(module)
+    try {
+      const { rows } = await pool.query<OutboxRowRead>(
+        `UPDATE ${schema}.outbox SET claimed_by = $1, claimed_at = now()
+         WHERE dispatched_at IS NULL AND (envelope->'headers'->>'mailroom.causation-id') = $2 AND (claimed_by IS NULL OR claimed_by = $1 OR claimed_at < now() - make_interval(secs => $3::double precision / 1000))
+         RETURNING id, envelope, destinations, due_at, created_at`,
+        [instanceId, causationId, takeOverAfterMs],
+      )
+      if (rows.length > 0) context.relay(deliveriesOf(module, rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1))))
+    } catch (error) {
+      context.onError(translate(error), `looking for messages ${module} sent while handling ${causationId}`)
+    }
+  }
+
   const transactions = {
-    async begin(module: string, state: DeliveryState): Promise<AttemptTransaction | undefined> {
-      const scope = scopeOf(module)
-      const client = await connect()
-      try {
-        // First the inbox mark: another instance handling the same message at once waits here for its
-        // outcome. Then the message leaves where it was kept. One round trip.
-        const consume = consumeSourceStatement(sources.get(state), state.id)
-        const [, marked] = await runBatch(client, ['BEGIN', `INSERT INTO ${scope.schema}.inbox (message_id) VALUES (${literal(state.id)}) ON CONFLICT (message_id) DO NOTHING`, ...(consume ? [consume] : [])])
-        if (marked!.rowCount === 0) {
-          await client.query('ROLLBACK')
-          release(client)
-          state.kind = 'handled'
-          return undefined
-        }
-        return new PostgresAttemptTransaction(scope, state, client)
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined)
-        release(client, error)
-        throw translate(error)
-      }
+    async begin(module: string, state: DeliveryState): Promise<AttemptTransaction> {
+      const transaction = new PostgresAttemptTransaction(scopeOf(module), state)
+      // A broker's message may be on its way to another instance as well (a redelivery after a lost ack):
+      // the inbox mark comes first, before any handler runs. Ours (an outbox row of this process) opens when needed.
+      if (!sources.has(state)) await transaction.open()
+      return transaction
     },
     isConflict: isCollision,
   }
@@ -342,22 +374,20 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
         await insertOutboxRows(transaction as PoolClient, schema, msgs, null)
         return []
       }
-      try {
-        const rows = await insertOutboxRows(pool, schema, msgs, instanceId)
-        const since = clock.now()
-        return track(rows.map(({ id, entry, module }) => ({ state: newDelivery(entry.env.id, module, entry.env, entry.at, since), source: { kind: 'outbox' as const, schema, rowId: id } })))
-      } catch (error) {
-        throw translate(error)
-      }
+      return track(await sendFromOutside(msgs))
     },
     async commitHandled(module, state, msgs, changes, _data, audit) {
       // Outside the pipeline's attempts (which commit their own transactions): a transaction with no handler work.
-      const transaction = await transactions.begin(module, state)
+      const transaction = await transactions.begin(module, state).catch((error: unknown) => {
+        if (error instanceof AlreadyHandledError) return undefined
+        throw error
+      })
       if (!transaction) return []
       try {
         return await transaction.commit(msgs, changes ?? [], audit)
       } catch (error) {
         await transaction.rollback()
+        if (error instanceof AlreadyHandledError) return []
         throw error
       }
     },

@@ -76,6 +76,8 @@ const moduleMigrations: readonly (readonly string[])[] = [
      )`,
     `CREATE INDEX IF NOT EXISTS audit_conversation ON $schema.audit (conversation_id)`,
     `CREATE INDEX IF NOT EXISTS inbox_age ON $schema.inbox (handled_at)`,
+    // The messages a handled message sent that have not left yet: found again when its commit's answer was lost.
+    `CREATE INDEX IF NOT EXISTS outbox_pending_by_cause ON $schema.outbox ((envelope->'headers'->>'mailroom.causation-id')) WHERE dispatched_at IS NULL`,
   ],
 ]
 

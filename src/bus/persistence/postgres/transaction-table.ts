@@ -3,7 +3,8 @@ import { checkKey, type TableDefinition } from '../../data/define-table.js'
 import type { ListOptions, Page, Table, TableReader } from '../../data/table.js'
 import { DataConflictError } from '../../errors.js'
 import { identifier, moduleSchema } from './schema.js'
-import { readDocuments } from './documents.js'
+import { literal } from './batched-statements.js'
+import { readDocuments, type Queryable } from './documents.js'
 
 /** What an attempt staged for one key: a document, or its deletion. */
 export type StagedWrite = { doc: unknown } | { deleted: true }
@@ -21,12 +22,13 @@ export class TransactionTable implements Table<unknown> {
   readonly #reader: TableReader<unknown>
 
   constructor(
-    private readonly client: PoolClient,
+    /** The attempt's client, its transaction opened (the first read opens it). */
+    private readonly open: () => Promise<PoolClient>,
     private readonly prefix: string,
     private readonly module: string,
     readonly definition: TableDefinition,
   ) {
-    this.#reader = readDocuments(client, prefix, module, definition)
+    this.#reader = readDocuments({ query: async (text: string, values?: unknown[]) => (await open()).query(text, values) } as Queryable, prefix, module, definition)
   }
 
   async get(key: string): Promise<unknown> {
@@ -34,7 +36,8 @@ export class TransactionTable implements Table<unknown> {
     const staged = this.staged.get(key)
     if (staged) return 'deleted' in staged ? undefined : structuredClone(staged.doc)
     const documents = `${identifier(moduleSchema(this.prefix, this.module))}.documents`
-    const { rows } = await this.client.query<{ doc: unknown }>(`SELECT doc FROM ${documents} WHERE table_name = $1 AND key = $2 FOR UPDATE`, [this.definition.name, key])
+    const client = await this.open()
+    const { rows } = await client.query<{ doc: unknown }>(`SELECT doc FROM ${documents} WHERE table_name = $1 AND key = $2 FOR UPDATE`, [this.definition.name, key])
     if (rows.length === 0) this.#readAbsent.add(key)
     return rows[0]?.doc
   }
@@ -56,26 +59,33 @@ export class TransactionTable implements Table<unknown> {
     return this.#reader.count()
   }
 
-  /** Writes what was staged, on the transaction's client (the commit calls it). */
-  async write(): Promise<void> {
+  /**
+   * Writes the documents read as absent, one by one: if another attempt put one meanwhile (this insert waits
+   * for its commit), this one decided on stale data and runs again, reading the committed document.
+   */
+  async writeChecked(client: PoolClient): Promise<void> {
     const documents = `${identifier(moduleSchema(this.prefix, this.module))}.documents`
     for (const [key, write] of this.staged) {
-      if ('deleted' in write) await this.client.query(`DELETE FROM ${documents} WHERE table_name = $1 AND key = $2`, [this.definition.name, key])
-      else {
+      if ('deleted' in write || !this.#readAbsent.has(key)) continue
+      const doc = JSON.stringify(this.definition.validate(key, write.doc))
+      const inserted = await client.query(`INSERT INTO ${documents} (table_name, key, doc) VALUES ($1, $2, $3) ON CONFLICT (table_name, key) DO NOTHING`, [this.definition.name, key, doc])
+      if (inserted.rowCount === 0) throw new DataConflictError(this.definition.name, key)
+    }
+  }
+
+  /** The other writes (documents read locked, or never read: the last writer's stays), as statements for the commit's batch. */
+  batchedWrites(): string[] {
+    const documents = `${identifier(moduleSchema(this.prefix, this.module))}.documents`
+    const table = literal(this.definition.name)
+    const statements: string[] = []
+    for (const [key, write] of this.staged) {
+      if ('deleted' in write) statements.push(`DELETE FROM ${documents} WHERE table_name = ${table} AND key = ${literal(key)}`)
+      else if (!this.#readAbsent.has(key)) {
         // Checked again: the handler may have changed the object after put().
-        const doc = JSON.stringify(this.definition.validate(key, write.doc))
-        if (this.#readAbsent.has(key)) {
-          // Read as absent: if another attempt put it meanwhile (this insert waits for its commit), this one
-          // decided on stale data and runs again, reading the committed document.
-          const inserted = await this.client.query(`INSERT INTO ${documents} (table_name, key, doc) VALUES ($1, $2, $3) ON CONFLICT (table_name, key) DO NOTHING`, [this.definition.name, key, doc])
-          if (inserted.rowCount === 0) throw new DataConflictError(this.definition.name, key)
-        } else {
-          await this.client.query(
-            `INSERT INTO ${documents} AS d (table_name, key, doc) VALUES ($1, $2, $3) ON CONFLICT (table_name, key) DO UPDATE SET doc = EXCLUDED.doc, version = d.version + 1`,
-            [this.definition.name, key, doc],
-          )
-        }
+        const doc = literal(JSON.stringify(this.definition.validate(key, write.doc)))
+        statements.push(`INSERT INTO ${documents} AS d (table_name, key, doc) VALUES (${table}, ${literal(key)}, ${doc}::jsonb) ON CONFLICT (table_name, key) DO UPDATE SET doc = EXCLUDED.doc, version = d.version + 1`)
       }
     }
+    return statements
   }
 }
