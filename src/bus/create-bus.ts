@@ -110,6 +110,7 @@ export function createBus(options: BusOptions): Bus {
         allModules: allNames,
         tables: allTablesByModule,
         audit: audit !== undefined,
+        ...(audit ? { auditMaxAgeMs: audit.maxAgeMs } : {}),
         concurrency: options.modules.filter((module) => moduleNames.includes(module.name)).reduce((sum, module) => sum + module.concurrency, 0),
         clock,
         reachesOtherProcesses: transport.reachesOtherProcesses,

@@ -80,6 +80,26 @@ describe.skipIf(!available)('a bus on the PostgreSQL persistence', () => {
     expect(await payments()).toHaveLength(5)
   })
 
+  it('forgets inbox marks, dispatched messages and audit steps past their age, and nothing still pending', async () => {
+    bus = createPaymentsBus({ url: postgresUrl, prefix, keepHandledMs: 0 })
+    await bus.start()
+    bus.admin.stopModule('shipping')
+    await bus.send(ChargeOrder, { orderId: 'o-old', amount: 3 })
+    await eventually(async () => (await bus!.table(Charges).count()) === 1)
+    const count = async (schema: string, table: string) => Number((await pool.query(`SELECT count(*) AS n FROM "${prefix}_${schema}".${table}`)).rows[0].n)
+    expect(await count('billing', 'inbox')).toBe(1)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    await bus.compact()
+    expect(await count('billing', 'inbox')).toBe(0)
+    expect(await count('billing', 'audit')).toBe(0)
+    expect(await count('_outside', 'outbox')).toBe(0)
+    // OrderCharged waits for Shipping: still pending, so kept, and shipped once Shipping runs.
+    expect(await count('billing', 'outbox')).toBe(1)
+    bus.admin.startModule('shipping')
+    await bus.idle()
+    expect(await bus.table(Shipments).get('o-old')).toEqual({ orderId: 'o-old' })
+  })
+
   it('sends from inside the caller’s own transaction: nothing leaves on a rollback, the message leaves once it commits', async () => {
     bus = createPaymentsBus({ url: postgresUrl, prefix })
     await bus.start()

@@ -148,6 +148,8 @@ export interface PersistenceContext {
   tables: ReadonlyMap<string, readonly TableDefinition[]>
   /** Keep the audit of conversations. */
   audit: boolean
+  /** How long the audit keeps a step (ms), when it is kept. */
+  auditMaxAgeMs?: number
   /** Messages handled at once here, all modules together (the most attempts open at one time). */
   concurrency: number
   clock: Clock

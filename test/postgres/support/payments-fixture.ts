@@ -21,6 +21,8 @@ export interface PaymentsBusOptions {
   /** Called in the billing handler after its SQL, before the attempt commits. */
   afterSql?: (orderId: string) => Promise<void>
   audit?: boolean
+  /** How long inbox marks, dispatched rows and audit steps are kept (ms). */
+  keepHandledMs?: number
 }
 
 /** The user's own table, created once beside the module's schema (as an application's migration would). */
@@ -61,8 +63,8 @@ export function createPaymentsBus(options: PaymentsBusOptions): Bus {
   return createBus({
     modules: [billing, shipping],
     routes: { ChargeOrder: 'billing' },
-    persistence: postgresPersistence({ connectionString: options.url, prefix: options.prefix, relayEveryMs: 50 }),
-    audit: options.audit ?? true,
+    persistence: postgresPersistence({ connectionString: options.url, prefix: options.prefix, relayEveryMs: 50, ...(options.keepHandledMs !== undefined ? { keepHandledMs: options.keepHandledMs } : {}) }),
+    audit: options.keepHandledMs !== undefined ? { maxAgeMs: Math.max(1, options.keepHandledMs) } : (options.audit ?? true),
     ...(options.transport ? { transport: options.transport } : {}),
     ...(options.runHere ? { runHere: options.runHere } : {}),
   })

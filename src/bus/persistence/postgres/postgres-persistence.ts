@@ -220,7 +220,10 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
       const schema = schemaOf(module)
       try {
         await pool.query(`DELETE FROM ${schema}.outbox WHERE dispatched_at < now() - make_interval(secs => $1::double precision / 1000)`, [keepHandledMs])
-        if (module !== outsideModule) await pool.query(`DELETE FROM ${schema}.inbox WHERE handled_at < now() - make_interval(secs => $1::double precision / 1000)`, [keepHandledMs])
+        if (module === outsideModule) continue
+        await pool.query(`DELETE FROM ${schema}.inbox WHERE handled_at < now() - make_interval(secs => $1::double precision / 1000)`, [keepHandledMs])
+        // The audit's steps past its age (createBus({ audit: { maxAgeMs } })).
+        if (context.auditMaxAgeMs !== undefined) await pool.query(`DELETE FROM ${schema}.audit WHERE at < now() - make_interval(secs => $1::double precision / 1000)`, [context.auditMaxAgeMs])
       } catch (error) {
         context.onError(translate(error), `cleaning up handled messages of ${module} in PostgreSQL`)
       }
