@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest'
 
 const root = new URL('../../', import.meta.url)
 const readme = readFileSync(new URL('README.md', root), 'utf8')
+/** Other pages whose excerpts are checked the same way. */
+const pages = ['docs/postgres.md'].map((page) => ({ page, text: readFileSync(new URL(page, root), 'utf8') }))
 
 /** Every `// file: <path>` excerpt in the README's code blocks, with its lines. */
 function excerpts(markdown: string): { file: string; lines: string[] }[] {
@@ -34,5 +36,13 @@ describe('the README', () => {
     const source = readFileSync(new URL(file, root), 'utf8').split('\n').map((line) => line.trim())
     const missing = block.lines.filter((line) => !source.includes(line))
     expect(missing, `lines of README not in ${file}`).toEqual([])
+  })
+})
+
+describe.each(pages)('$page', ({ text }) => {
+  it.each(excerpts(text).map((block) => [block.file, block] as const))('quotes %s as it is', (file, block) => {
+    const source = readFileSync(new URL(file, root), 'utf8').split('\n').map((line) => line.trim())
+    const missing = block.lines.filter((line) => !source.includes(line))
+    expect(missing, `lines not in ${file}`).toEqual([])
   })
 })
