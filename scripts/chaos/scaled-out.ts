@@ -66,22 +66,24 @@ export interface ScaledOutSummary {
 const instances = ['sales', 'billing-1', 'billing-2', 'shipping-1', 'shipping-2'] as const
 const partOf = (instance: string) => instance.replace(/-\d+$/, '')
 
-export async function runScaledOut(options: ScaledOutOptions): Promise<ScaledOutSummary> {
-  const started = performance.now()
+/** The six processes of the scaled-out shop, started through `npm start`'s entry point. */
+export interface ScaledOutShop {
+  readonly webUrl: string
+  /** Each instance's process, by name (`sales`, `billing-1`, …, `web`). */
+  readonly running: Map<string, AppProcess>
+  /** Starts `instance` (again, after a kill). */
+  start(instance: string): Promise<void>
+  /** Kills what runs and removes the data directories. */
+  stop(): Promise<void>
+}
+
+/** Starts sales, billing ×2, shipping ×2 and web on `brokerUrl` and PostgreSQL at `postgresUrl` (the shop's view of it: a proxy's address, say). */
+export async function startScaledOutShop(options: { brokerUrl: string; postgresUrl: string; namespace: string; prefix: string }): Promise<ScaledOutShop> {
   const root = mkdtempSync(join(tmpdir(), 'mailroom-scaled-'))
-  const outage = options.postgresOutage
-  const target = new URL(options.postgresUrl)
-  const proxy = outage?.how === 'proxy' ? await createTcpProxy(await freePort(), { host: target.hostname, port: Number(target.port || 5432) }) : undefined
-  await proxy?.up()
-  const shopUrl = new URL(options.postgresUrl)
-  if (proxy) {
-    shopUrl.hostname = '127.0.0.1'
-    shopUrl.port = String(proxy.port)
-  }
   const env = {
     MAILROOM_TRANSPORT: options.brokerUrl,
     MAILROOM_AMQP_NAMESPACE: options.namespace,
-    MAILROOM_POSTGRES_URL: shopUrl.href,
+    MAILROOM_POSTGRES_URL: options.postgresUrl,
     MAILROOM_POSTGRES_PREFIX: options.prefix,
     MAILROOM_BUYERS_REMORSE_MS: '0',
     MAILROOM_GATEWAY_LIMIT: 'off',
@@ -98,11 +100,43 @@ export async function runScaledOut(options: ScaledOutOptions): Promise<ScaledOut
     const part = partOf(instance)
     running.set(instance, await startApp({ port: part === 'web' ? webPort : 0, dataDir: join(root, instance), env, args: ['--modules', part] }))
   }
-  const pool = new pg.Pool({ connectionString: options.postgresUrl, max: 2 })
+  const shop: ScaledOutShop = {
+    webUrl: `http://127.0.0.1:${webPort}`,
+    running,
+    start,
+    async stop() {
+      for (const app of running.values()) await app.kill()
+      running.clear()
+      rmSync(root, { recursive: true, force: true })
+    },
+  }
   try {
     for (const instance of [...instances, 'web']) await start(instance)
-    options.log(`six processes running (web at http://127.0.0.1:${webPort}); placing ${options.orders} orders at ${options.ratePerSecond}/s with ${options.kills} kills`)
-    const web = `http://127.0.0.1:${webPort}`
+  } catch (error) {
+    await shop.stop()
+    throw error
+  }
+  return shop
+}
+
+export async function runScaledOut(options: ScaledOutOptions): Promise<ScaledOutSummary> {
+  const started = performance.now()
+  const outage = options.postgresOutage
+  const target = new URL(options.postgresUrl)
+  const proxy = outage?.how === 'proxy' ? await createTcpProxy(await freePort(), { host: target.hostname, port: Number(target.port || 5432) }) : undefined
+  await proxy?.up()
+  const shopUrl = new URL(options.postgresUrl)
+  if (proxy) {
+    shopUrl.hostname = '127.0.0.1'
+    shopUrl.port = String(proxy.port)
+  }
+  const pool = new pg.Pool({ connectionString: options.postgresUrl, max: 2 })
+  let shop: ScaledOutShop | undefined
+  try {
+    shop = await startScaledOutShop({ ...options, postgresUrl: shopUrl.href })
+    const { running, start } = shop
+    const web = shop.webUrl
+    options.log(`six processes running (web at ${web}); placing ${options.orders} orders at ${options.ratePerSecond}/s with ${options.kills} kills`)
 
     // Kills at even steps through the load; the two Billing instances first, in random order.
     const billings = Math.random() < 0.5 ? ['billing-1', 'billing-2'] : ['billing-2', 'billing-1']
@@ -224,10 +258,9 @@ export async function runScaledOut(options: ScaledOutOptions): Promise<ScaledOut
       (options.killWeb || summary.shippedUnacknowledged === 0)
     return summary
   } finally {
-    for (const app of running.values()) await app.kill()
+    await shop?.stop()
     await proxy?.close()
     await pool.end()
-    rmSync(root, { recursive: true, force: true })
   }
 }
 
