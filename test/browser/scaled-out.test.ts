@@ -27,6 +27,7 @@ afterAll(async () => {
 const screenshot = (page: Page, name: string) => page.screenshot({ path: new URL(`${name}.png`, artifactsDir).pathname, fullPage: true })
 
 describe.runIf(available)('the console of the shop scaled out on RabbitMQ and PostgreSQL, in a real browser', { timeout: 120_000 }, () => {
+  // Performs docs/workshop.md, exercise "Scale out: two of Billing and two of Shipping, sharing PostgreSQL".
   it('shows both instances of Billing and of Shipping, and one order list read from PostgreSQL', async () => {
     shop = await startScaledOutShop({ brokerUrl, postgresUrl, namespace, prefix })
     const page = await browser.newPage({ viewport: { width: 1360, height: 1100 } })
