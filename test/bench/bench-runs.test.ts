@@ -36,6 +36,6 @@ describe('npm run bench', () => {
   it('refuses an unknown option value with a clear message', async () => {
     const failure = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--only', 'nonsense'], { cwd: root }).catch((error: { code: number; stderr: string }) => error)
     expect(failure).toMatchObject({ code: 2 })
-    expect((failure as { stderr: string }).stderr).toContain("Unknown --only 'nonsense'. Choose from: references, bus, data, http, peers.")
+    expect((failure as { stderr: string }).stderr).toContain("Unknown --only 'nonsense'. Choose from: references, bus, data, http, peers, postgres.")
   })
 })
