@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { dropSchemas, Pool, postgresAvailable, postgresUrl, testPrefix } from '../postgres/support/postgres.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
+const withPostgres = await postgresAvailable()
 
 /** The files of the README's "Use the bus in your own project", as a reader copies them. */
 function readmeFiles(): { file: string; text: string }[] {
@@ -44,6 +46,35 @@ export async function check(): Promise<void> {
 }
 `
 
+/** The PostgreSQL persistence in a project's own bus: a handler's SQL in its transaction, a document, a restart. */
+const postgresFile = `import { Type } from '@sinclair/typebox'
+import { createBus, defineCommand, defineModule, defineTable, handle } from 'mailroom'
+import { postgresPersistence, transactionClient } from 'mailroom/postgres'
+
+const Notes = defineTable('notes', Type.Object({ n: Type.Number() }))
+const Note = defineCommand('Note', Type.Object({ key: Type.String() }))
+const notes = defineModule({
+  name: 'notes',
+  tables: [Notes],
+  handlers: [
+    handle(Note, async ({ key }, context) => {
+      const { rows } = await (await transactionClient(context)).query('SELECT 41 + 1 AS n')
+      context.table(Notes).put(key, { n: rows[0].n })
+    }),
+  ],
+})
+const open = () => createBus({ modules: [notes], routes: { Note: 'notes' }, persistence: postgresPersistence({ connectionString: process.env.URL, prefix: process.env.PREFIX }) })
+let bus = open()
+await bus.start()
+await bus.send(Note, { key: 'a' })
+await bus.idle()
+await bus.stop()
+bus = open()
+await bus.start()
+console.log(JSON.stringify({ a: await bus.table(Notes).get('a'), count: await bus.table(Notes).count() }))
+await bus.stop()
+`
+
 /** The console mounted read-only under /ops in a project's Fastify app; prints what each request answered. */
 const consoleFile = `import Fastify from 'fastify'
 import { createBus } from 'mailroom'
@@ -70,7 +101,8 @@ await bus.stop()
 `
 
 describe('the package, installed in a project outside the repository', () => {
-  it('packs, installs, runs two modules and a handler test with plain node, type-checks against its types, and mounts its console', { timeout: 240_000 }, () => {
+  it('packs, installs, runs two modules and a handler test with plain node, type-checks against its types, mounts its console, and keeps data in PostgreSQL', { timeout: 240_000 }, async () => {
+    const prefix = testPrefix('package')
     const dir = mkdtempSync(join(tmpdir(), 'mailroom-package-'))
     try {
       // 1. npm pack builds dist/ (prepack) and writes the tarball.
@@ -86,7 +118,7 @@ describe('the package, installed in a project outside the repository', () => {
       const installed = readdirSync(join(project, 'node_modules'))
       expect(installed).toEqual(expect.arrayContaining(['mailroom', '@sinclair']))
       // Optional peers (the AMQP client, the console's Fastify and its helpers) come only when asked for.
-      for (const notAskedFor of ['fastify', 'eta', 'tsx', 'rabbitmq-client', 'prom-client', 'helmet']) expect(installed).not.toContain(notAskedFor)
+      for (const notAskedFor of ['fastify', 'eta', 'tsx', 'rabbitmq-client', 'pg', 'prom-client', 'helmet']) expect(installed).not.toContain(notAskedFor)
 
       // 3. The README's files, run with plain node.
       const files = readmeFiles()
@@ -99,6 +131,7 @@ describe('the package, installed in a project outside the repository', () => {
       // 4. The bus loads without the AMQP client; mailroom/amqp says what it needs.
       expect(run('node', ['--input-type=module', '-e', "const bus = await import('mailroom'); console.log(typeof bus.createBus)"], project).trim()).toBe('function')
       expect(() => run('node', ['--input-type=module', '-e', "await import('mailroom/amqp')"], project)).toThrow(/rabbitmq-client/)
+      expect(() => run('node', ['--input-type=module', '-e', "await import('mailroom/postgres')"], project)).toThrow(/'pg'/)
 
       // 5. TypeScript against the installed declarations (this repository's compiler, the project's files only).
       writeFileSync(join(project, 'typed.ts'), typedFile)
@@ -112,7 +145,20 @@ describe('the package, installed in a project outside the repository', () => {
       writeFileSync(join(project, 'ops.mjs'), consoleFile)
       const served = JSON.parse(run('node', ['ops.mjs'], project)) as Record<string, number | string>
       expect(served).toMatchObject({ home: 200, failed: 200, monitoring: 200, script: 200, modules: 200, stop: 403, own: 'my app' })
+
+      // 7. mailroom/postgres once pg is installed: the handler's SQL and its document, kept across a restart.
+      if (withPostgres) {
+        run('npm', ['install', `pg@${peers.peerDependencies.pg}`, '--no-audit', '--no-fund', '--prefer-offline'], project)
+        writeFileSync(join(project, 'notes-on-postgres.mjs'), postgresFile)
+        const output = execFileSync('node', ['notes-on-postgres.mjs'], { cwd: project, env: { ...plainEnv, URL: postgresUrl, PREFIX: prefix }, encoding: 'utf8', timeout: 60_000 })
+        expect(JSON.parse(output)).toEqual({ a: { n: 42 }, count: 1 })
+      }
     } finally {
+      if (withPostgres) {
+        const pool = new Pool({ connectionString: postgresUrl, max: 1 })
+        await dropSchemas(pool, prefix)
+        await pool.end()
+      }
       rmSync(dir, { recursive: true, force: true })
     }
   })
