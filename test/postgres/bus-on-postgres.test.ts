@@ -64,6 +64,37 @@ describe.skipIf(!available)('a bus on the PostgreSQL persistence', () => {
     expect(bus.admin.module('shipping').handled).toBe(0)
   })
 
+  it('keeps the error queue across a restart; a retried message is handled once its cause is fixed, a deleted one is kept for people', async () => {
+    bus = createPaymentsBus({ url: postgresUrl, prefix })
+    await bus.start()
+    await bus.send(ChargeOrder, { orderId: 'o-retry', amount: -1 })
+    await bus.send(ChargeOrder, { orderId: 'o-delete', amount: -2 })
+    await bus.idle()
+    expect(bus.admin.failedMessages()).toHaveLength(2)
+    await bus.stop()
+
+    bus = createPaymentsBus({ url: postgresUrl, prefix })
+    expect((await bus.start()).failed).toBe(2)
+    const failed = bus.admin.failedMessages()
+    const retried = failed.find((message) => (message.envelope.body as { orderId: string }).orderId === 'o-retry')!
+    const deleted = failed.find((message) => (message.envelope.body as { orderId: string }).orderId === 'o-delete')!
+    // The fix: the constraint the handler's SQL broke now allows the amount.
+    await pool.query(`ALTER TABLE ${paymentsTable(prefix)} DROP CONSTRAINT payments_amount_check`)
+    expect(await bus.admin.retryFailed([retried.key])).toMatchObject({ retried: [retried.key] })
+    expect(await bus.admin.deleteFailed([deleted.key])).toMatchObject({ deleted: [deleted.key] })
+    await bus.idle()
+    expect(await payments()).toEqual([{ order_id: 'o-retry', amount: -1 }])
+    expect(await bus.table(Shipments).get('o-retry')).toEqual({ orderId: 'o-retry' })
+    expect(bus.admin.failedMessages()).toEqual([])
+    const kept = (await pool.query(`SELECT kind, envelope->'body'->>'orderId' AS order_id FROM "${prefix}_billing".waiting`)).rows
+    expect(kept).toEqual([{ kind: 'archived', order_id: 'o-delete' }])
+    await bus.stop()
+
+    // Nothing comes back after another restart: the retried one is handled, the deleted one archived.
+    bus = createPaymentsBus({ url: postgresUrl, prefix })
+    expect(await bus.start()).toMatchObject({ failed: 0, queued: 0 })
+  })
+
   it('keeps what was pending across a restart: a stopped module’s messages are handled once it runs again', async () => {
     bus = createPaymentsBus({ url: postgresUrl, prefix })
     await bus.start()
