@@ -34,6 +34,8 @@ export interface AppConfig {
   postgresPrefix: string
   /** How often `npm start` tries PostgreSQL again when it does not answer at start (MAILROOM_POSTGRES_RETRY_MS). */
   postgresRetryMs: number
+  /** How long a message written to PostgreSQL may wait unsent before another process sends it (MAILROOM_POSTGRES_TAKEOVER_MS). */
+  postgresTakeOverMs: number
   /** Prefix of the broker's queues and exchanges (MAILROOM_AMQP_NAMESPACE). */
   amqpNamespace: string
   /** How long `npm start` waits for the broker before it gives up with one line (MAILROOM_BROKER_WAIT_MS). */
@@ -80,7 +82,7 @@ function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean
  * MAILROOM_BILLING_RATE (40 or off), MAILROOM_BUYERS_REMORSE_MS (10000), MAILROOM_BILLING_WAIT_MS (30000),
  * MAILROOM_COMPACTION (on or off), MAILROOM_AUDIT_CONVERSATIONS (100000), MAILROOM_AUDIT_DAYS (7), MAILROOM_TRANSPORT (an amqp:// URL; unset: embedded),
  * MAILROOM_AMQP_NAMESPACE (mailroom), MAILROOM_BROKER_WAIT_MS (10000), MAILROOM_POSTGRES_URL (a postgres:// URL; unset:
- * journal files), MAILROOM_POSTGRES_PREFIX (mailroom), MAILROOM_POSTGRES_RETRY_MS (2000).
+ * journal files), MAILROOM_POSTGRES_PREFIX (mailroom), MAILROOM_POSTGRES_RETRY_MS (2000), MAILROOM_POSTGRES_TAKEOVER_MS (30000).
  */
 export function readConfig(env: NodeJS.ProcessEnv = process.env, args: readonly string[] = process.argv.slice(2)): AppConfig {
   const { parts, transport, postgres } = readCommandLine(env, args)
@@ -114,6 +116,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, args: readonly 
     postgres,
     postgresPrefix: postgresPrefix(env),
     postgresRetryMs: wholeNumber(env, 'MAILROOM_POSTGRES_RETRY_MS', 100) ?? 2_000,
+    postgresTakeOverMs: wholeNumber(env, 'MAILROOM_POSTGRES_TAKEOVER_MS', 1_000) ?? 30_000,
     amqpNamespace: namespace(env),
     brokerWaitMs: wholeNumber(env, 'MAILROOM_BROKER_WAIT_MS', 0) ?? 10_000,
   }

@@ -44,7 +44,7 @@ try {
     buyersRemorseMs: config.buyersRemorseMs,
     billingWaitMs: config.billingWaitMs,
     journal: { compaction: config.compaction },
-    ...(config.postgres ? { postgres: { url: config.postgres, prefix: config.postgresPrefix } } : {}),
+    ...(config.postgres ? { postgres: { url: config.postgres, prefix: config.postgresPrefix, takeOverAfterMs: config.postgresTakeOverMs } } : {}),
     audit: config.audit,
     ...(config.modules ? { runHere: config.modules } : {}),
     ...(config.transport

@@ -33,7 +33,7 @@ export interface ShopOptions extends Omit<BusOptions, 'modules' | 'routes' | 'co
    * Keep the modules' data in PostgreSQL instead of journal files: every process of the shop (each module,
    * each instance of one) shares it, and so does the simulated payment gateway's memory.
    */
-  postgres?: { url: string; prefix?: string }
+  postgres?: { url: string; prefix?: string; takeOverAfterMs?: number }
 }
 
 export type { OrderSummary, OrderView }
@@ -106,7 +106,7 @@ export function createShop(options: ShopOptions = {}): Shop {
   const bus: Bus = createBus({
     audit: true,
     ...busOptions,
-    ...(postgres ? { persistence: postgresPersistence({ connectionString: postgres.url, prefix }) } : {}),
+    ...(postgres ? { persistence: postgresPersistence({ connectionString: postgres.url, prefix, ...(postgres.takeOverAfterMs !== undefined ? { takeOverAfterMs: postgres.takeOverAfterMs } : {}) }) } : {}),
     behaviors,
     modules,
     routes: { PlaceOrder: 'sales', CancelOrder: 'sales' },

@@ -18,7 +18,8 @@ describe('the configuration of npm start', () => {
   })
 
   it('keeps the modules’ data in the PostgreSQL named by --postgres or MAILROOM_POSTGRES_URL, journal files otherwise', () => {
-    expect(readConfig({}, [])).toMatchObject({ postgres: undefined, postgresPrefix: 'mailroom', postgresRetryMs: 2_000 })
+    expect(readConfig({}, [])).toMatchObject({ postgres: undefined, postgresPrefix: 'mailroom', postgresRetryMs: 2_000, postgresTakeOverMs: 30_000 })
+    expect(readConfig({ MAILROOM_POSTGRES_TAKEOVER_MS: '5000' }, [])).toMatchObject({ postgresTakeOverMs: 5_000 })
     expect(readConfig({}, ['--postgres', 'postgres://shop@db.example/shop'])).toMatchObject({ postgres: 'postgres://shop@db.example/shop' })
     expect(readConfig({ MAILROOM_POSTGRES_URL: 'postgresql://127.0.0.1/test', MAILROOM_POSTGRES_PREFIX: 'shop_2', MAILROOM_POSTGRES_RETRY_MS: '500' }, [])).toMatchObject({
       postgres: 'postgresql://127.0.0.1/test',

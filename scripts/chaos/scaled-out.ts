@@ -96,6 +96,8 @@ export async function startScaledOutShop(options: { brokerUrl: string; postgresU
     // gateway, whose memory is in PostgreSQL too, fails while it is away.
     MAILROOM_RETRY_BASE_MS: '1000',
     MAILROOM_DELAYED_RETRIES: '3',
+    // A message whose writer lost it (killed, or its commit's answer cut off) is sent by another process after 5 s.
+    MAILROOM_POSTGRES_TAKEOVER_MS: '5000',
   }
   const webPort = await freePort()
   const running = new Map<string, AppProcess>()
