@@ -266,6 +266,10 @@ export async function runScaledOut(options: ScaledOutOptions): Promise<ScaledOut
       // committed: the client was told it failed, the commit's answer was lost, and the order went through.
       (options.killWeb || outage !== undefined || summary.shippedUnacknowledged === 0)
     return summary
+  } catch (error) {
+    // What the processes said, for whoever reads why the run broke off.
+    for (const [instance, app] of shop?.running ?? []) options.log(`${instance} said:\n${app.errors().split('\n').slice(-20).join('\n')}`)
+    throw error
   } finally {
     await shop?.stop()
     await proxy?.close()

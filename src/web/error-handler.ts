@@ -6,7 +6,7 @@ import { InternalServerError, WebError } from './errors.js'
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const { statusCode, body } = describeError(error)
   if (statusCode >= 500) request.log.error(error)
-  // A full or failing disk, a bus not yet started, a full live stream: worth trying again shortly.
+  // A full or failing disk, a database that is away, a bus not yet started, a full live stream: worth trying again shortly.
   if (statusCode === 503) reply.header('retry-after', body.code === 'MAILROOM_ERR_WEB_TOO_MANY_STREAMS' ? '5' : '1')
   reply.code(statusCode).send(body)
 }
@@ -16,6 +16,7 @@ const statusOfCode: Partial<Record<string, number>> = {
   MAILROOM_ERR_MODULE_NOT_FOUND: 404,
   MAILROOM_ERR_BUS_NOT_STARTED: 503,
   MAILROOM_ERR_JOURNAL_WRITE_FAILED: 503,
+  MAILROOM_ERR_PERSISTENCE_UNAVAILABLE: 503,
 }
 
 /** One place maps errors to HTTP: a 400 names the field, every JSON body keeps its MAILROOM_ERR_* code. */

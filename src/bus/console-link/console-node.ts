@@ -90,7 +90,14 @@ export function createConsoleNode(deps: ConsoleNodeDeps): ConsoleNode & { stop()
         ),
       }
     },
-    remoteSignal: (signal) => signals.emit(signal.name, signal.payload as never),
+    remoteSignal(signal) {
+      // Another process's report: a listener here that cannot take it must not end this process.
+      try {
+        signals.emit(signal.name, signal.payload as never)
+      } catch (error) {
+        signals.emit('bus:error', { error, during: `taking a ${signal.name} signal reported by another process` })
+      }
+    },
     remoteLog: (line) => signals.emit('log', line),
     remoteViewChanged: (module) => signals.emit('module:reported', { module }),
     control(command) {

@@ -249,6 +249,9 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
       } catch (error) {
         if (error instanceof AlreadyHandledError) return
         if (error instanceof PersistenceUnavailableError) throw error
+        // Not a handler's failure (the persistence refused the attempt's start): recorded like one, so the
+        // failure the delayed retry or the error queue shows is this error.
+        if (!(error instanceof AttemptFailed)) failures.unshift(describeFailure(error, '(persistence)', clock.now()))
         return await fail(state, env, error instanceof AttemptFailed ? error.failure : error, failures)
       }
       const sagaNames = sagaNamesOf(runs)

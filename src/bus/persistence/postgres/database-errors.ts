@@ -1,7 +1,9 @@
 import { PersistenceUnavailableError } from '../../errors.js'
 
 /** SQLSTATE classes and socket errors that mean the server went away, not that the statement was wrong. */
-const connectionCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006'])
+// 53300: the server has all the connections it takes (many processes reconnecting at once after a restart):
+// as transient as a server that is starting.
+const connectionCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300'])
 const connectionMessages = ['Connection terminated', 'connection error', 'Client was closed', 'timeout exceeded when trying to connect', 'Client has encountered a connection error']
 
 /** Whether `error` says the database cannot be reached (rather than that a statement failed). */

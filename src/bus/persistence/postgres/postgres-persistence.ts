@@ -12,7 +12,7 @@ import { SagaStore } from '../../sagas/saga-store.js'
 import { AlreadyHandledError, type AttemptTransaction, type Persistence, type PersistenceContext, type PersistenceFactory, type Recovered } from '../persistence.js'
 import { consumeSource, insertAudit, PostgresAttemptTransaction, type TransactionScope } from './attempt-transaction.js'
 import { asPersistenceError, isCollision, postgresAddress } from './database-errors.js'
-import { readDocuments } from './documents.js'
+import { readDocuments, type Queryable } from './documents.js'
 import { groupedSends } from './grouped-sends.js'
 import { insertOutboxRows, newDelivery, type DeliverySource, type OutboxRowRead } from './outbox-rows.js'
 import { identifier, migrate, moduleSchema } from './schema.js'
@@ -24,7 +24,7 @@ export interface PostgresPersistenceOptions {
   pool?: pg.Pool
   /** Names of the schemas: `<prefix>` and `<prefix>_<module>`. @default 'mailroom' */
   prefix?: string
-  /** Connections in the bus's own pool (not with `pool`). @default the modules' concurrency here (each attempt holds one), plus 6 for sends from outside and the relay */
+  /** Connections in the bus's own pool (not with `pool`). @default the modules' concurrency here (each attempt holds one), plus 4 for sends from outside, reads and the relay (more queue for them) */
   maxConnections?: number
   /** How often pending outbox rows nobody relays are looked for (ms). @default 250 */
   relayEveryMs?: number
@@ -59,7 +59,9 @@ export function postgresPersistence(options: PostgresPersistenceOptions): Persis
 function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: string, context: PersistenceContext): Persistence {
   const { clock } = context
   const ownPool = !options.pool
-  const poolConfig: PoolConfig = { connectionString: options.connectionString, max: options.maxConnections ?? context.concurrency + 6, connectionTimeoutMillis: 5_000 }
+  // A connection is waited for at most 30 s: long enough for a burst of reads (a console page reads each
+  // order's modules at once) to queue for the pool, short enough that a server that never answers is told.
+  const poolConfig: PoolConfig = { connectionString: options.connectionString, max: options.maxConnections ?? context.concurrency + 4, connectionTimeoutMillis: 30_000 }
   const pool = options.pool ?? new pg.Pool(poolConfig)
   const address = options.connectionString ? postgresAddress(options.connectionString) : 'PostgreSQL (the pool given)'
   const translate = (error: unknown) => asPersistenceError(error, address)
@@ -72,6 +74,16 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
   const onClientError = () => {}
   const onConnect = (client: PoolClient) => void client.on('error', onClientError)
   pool.on('connect', onConnect)
+  /** Reads outside handlers (web routes): a database that is away is PersistenceUnavailableError (503), not a bare driver error. */
+  const reads: Queryable = {
+    query: (async (text: string, values?: unknown[]) => {
+      try {
+        return await pool.query(text, values)
+      } catch (error) {
+        throw translate(error)
+      }
+    }) as Queryable['query'],
+  }
   const instanceId = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`
   const relayEveryMs = options.relayEveryMs ?? 250
   const takeOverAfterMs = options.takeOverAfterMs ?? 30_000
@@ -438,12 +450,12 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
     holdsDataOf: (module) => context.allModules.includes(module),
     tableReader(module, definition: TableDefinition) {
       if (!(context.tables.get(module) ?? []).includes(definition)) return undefined
-      return readDocuments(pool, prefix, module, definition)
+      return readDocuments(reads, prefix, module, definition)
     },
     async conversation(modules, conversationId) {
       const steps: ConversationStep[] = []
       for (const module of modules) {
-        const { rows } = await pool.query<{ step: ConversationStep }>(`SELECT step FROM ${schemaOf(module)}.audit WHERE conversation_id = $1 ORDER BY id`, [conversationId])
+        const { rows } = await reads.query<{ step: ConversationStep }>(`SELECT step FROM ${schemaOf(module)}.audit WHERE conversation_id = $1 ORDER BY id`, [conversationId])
         for (const row of rows) steps.push(row.step)
       }
       return steps
