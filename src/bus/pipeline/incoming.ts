@@ -69,6 +69,11 @@ function sagaNamesOf(runs: readonly SagaRun[]): string[] | undefined {
   return runs.length > 0 ? runs.filter((run) => run.outcome === 'run' || run.outcome === 'start').map((run) => run.saga.name) : undefined
 }
 
+/** What the audit's `handled` step says beside the outcome: the failed attempts before it, the sagas it changed. */
+function auditOf(sagaNames: readonly string[] | undefined, failures: readonly FailureRecord[]): { failures?: readonly FailureRecord[]; sagas?: readonly string[] } | undefined {
+  return sagaNames || failures.length > 0 ? { failures, ...(sagaNames ? { sagas: sagaNames } : {}) } : undefined
+}
+
 /**
  * How often one attempt runs its handlers again because another message changed a document it read
  * first, before the conflict counts as a failed attempt. Each run waits for the other writer's commit,
@@ -138,8 +143,7 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
         }
         if (transaction) {
           current = '(commit)'
-          const names = sagaNamesOf(runs)
-          const produced = await transaction.commit(outgoing, sagas, names || failures.length > 0 ? { failures, ...(names ? { sagas: names } : {}) } : undefined)
+          const produced = await transaction.commit(outgoing, sagas, auditOf(sagaNamesOf(runs), failures))
           return { outgoing, sagas, data: undefined, produced }
         }
         // Last, and synchronously up to the append: what was read is unchanged, what was written is claimed.
@@ -258,7 +262,7 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
       let produced: DeliveryState[]
       if (attempt.produced) produced = attempt.produced
       else {
-        const committing = outbox.commitHandled(module.name, state, attempt.outgoing, attempt.sagas, attempt.data, sagaNames || failures.length > 0 ? { failures, ...(sagaNames ? { sagas: sagaNames } : {}) } : undefined)
+        const committing = outbox.commitHandled(module.name, state, attempt.outgoing, attempt.sagas, attempt.data, auditOf(sagaNames, failures))
         // The handlers are done: the slot is free while the record waits for its group's fsync.
         release()
         produced = await committing

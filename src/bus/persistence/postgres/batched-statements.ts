@@ -13,11 +13,15 @@ export async function runBatch(client: PoolClient, statements: readonly string[]
 
 export const literal = (value: string): string => pg.escapeLiteral(value)
 
-/** The outgoing messages' rows (one per destination module), as one INSERT … RETURNING id; undefined when there are none. */
-export function outboxInsert(schema: string, msgs: readonly OutgoingEntry[], claimedBy: string): { statement: string; planned: { entry: OutgoingEntry; module: string }[] } | undefined {
+/**
+ * The outgoing messages' rows (one per destination module: each is a delivery of its own, handled, failed or
+ * forwarded apart), as one INSERT … RETURNING id, claimed by `claimedBy` (null: nobody yet, a relay takes
+ * them). Undefined when there are none.
+ */
+export function outboxInsert(schema: string, msgs: readonly OutgoingEntry[], claimedBy: string | null): { statement: string; planned: { entry: OutgoingEntry; module: string }[] } | undefined {
   const rows: string[] = []
   const planned: { entry: OutgoingEntry; module: string }[] = []
-  const claimer = literal(claimedBy)
+  const claimer = claimedBy === null ? 'NULL' : literal(claimedBy)
   for (const entry of msgs) {
     const id = literal(entry.env.id)
     const envelope = `${literal(JSON.stringify(entry.env))}::jsonb`
@@ -31,7 +35,17 @@ export function outboxInsert(schema: string, msgs: readonly OutgoingEntry[], cla
   return { statement: `INSERT INTO ${schema}.outbox (message_id, envelope, destinations, due_at, claimed_by) VALUES ${rows.join(', ')} RETURNING id`, planned }
 }
 
+/** Outbox rows in the order they were written (their serial ids; RETURNING promises no order). */
+export function inRowOrder<Row extends { id: string }>(rows: Row[]): Row[] {
+  return rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1))
+}
+
 /** Serial ids are drawn in the order the rows are inserted: sorted, they match the rows as planned. */
-export function idsInOrder(rows: readonly { id: string }[]): string[] {
-  return rows.map((row) => row.id).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1))
+export function idsInOrder(rows: { id: string }[]): string[] {
+  return inRowOrder(rows).map((row) => row.id)
+}
+
+/** A condition: `column` is more than the milliseconds in parameter `param` ago. */
+export function olderThan(column: string, param: string): string {
+  return `${column} < now() - make_interval(secs => ${param}::double precision / 1000)`
 }

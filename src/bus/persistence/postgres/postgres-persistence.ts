@@ -14,7 +14,8 @@ import { consumeSource, insertAudit, PostgresAttemptTransaction, type Transactio
 import { asPersistenceError, isCollision, postgresAddress } from './database-errors.js'
 import { readDocuments, type Queryable } from './documents.js'
 import { groupedSends } from './grouped-sends.js'
-import { insertOutboxRows, newDelivery, type DeliverySource, type OutboxRowRead } from './outbox-rows.js'
+import { idsInOrder, inRowOrder, olderThan, outboxInsert } from './batched-statements.js'
+import { newDelivery, type DeliverySource, type OutboxRowRead } from './outbox-rows.js'
 import { identifier, migrate, moduleSchema } from './schema.js'
 
 export interface PostgresPersistenceOptions {
@@ -167,11 +168,11 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
     return scope
   }
 
-  /** Rows of `module`'s outbox turned into deliveries, one per row (each row has one destination). */
-  function deliveriesOf(module: string, rows: readonly OutboxRowRead[]): DeliveryState[] {
+  /** Rows of `module`'s outbox turned into deliveries, one per row (each row has one destination), in the order they were written. */
+  function deliveriesOf(module: string, rows: OutboxRowRead[]): DeliveryState[] {
     const schema = schemaOf(module)
     return track(
-      rows.map((row) => ({
+      inRowOrder(rows).map((row) => ({
         state: newDelivery(row.envelope.id, row.destinations[0]!, row.envelope, row.due_at?.getTime(), row.created_at.getTime()),
         source: { kind: 'outbox' as const, schema, rowId: row.id },
       })),
@@ -188,7 +189,7 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
     // With a broker, a row of this instance's still waiting after `takeOverAfterMs` was lost track of too (a
     // commit whose answer was lost): its writer would have published it within moments. With the embedded
     // transport, this instance's rows wait in its queues, however long.
-    const stale = `claimed_at < now() - make_interval(secs => $2::double precision / 1000)`
+    const stale = olderThan('claimed_at', '$2')
     const whose = all ? '' : context.reachesOtherProcesses ? `AND (claimed_by IS NULL OR ${stale})` : `AND (claimed_by IS NULL OR (claimed_by <> $1 AND ${stale}))`
     const { rows } = await pool.query<OutboxRowRead>(
       `UPDATE ${schema}.outbox SET claimed_by = $1, claimed_at = now()
@@ -196,14 +197,20 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
        RETURNING id, envelope, destinations, due_at, created_at`,
       all ? [instanceId] : [instanceId, takeOverAfterMs, relayBatch],
     )
-    rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1))
     return deliveriesOf(module, rows)
   }
 
   /** Whether the last relay pass failed: a database that is away is reported once, not four times a second. */
   let relayFailing = false
+  /** When every schema was last looked through for rows left behind (the frequent pass looks at the outside's only). */
+  let lastFullPass = 0
   async function relayPass(): Promise<void> {
-    for (const module of relayed) {
+    // Unclaimed rows (a caller's own transaction) are only ever the outside's: looked for at every pass. Rows a
+    // writer lost are taken over only after `takeOverAfterMs`: every schema is looked through a few times in that.
+    // Real time, as the pass's own timer and the database's claim times are.
+    const full = Date.now() - lastFullPass >= takeOverAfterMs / 4
+    if (full) lastFullPass = Date.now()
+    for (const module of full ? relayed : [outsideModule]) {
       try {
         const found = await claimPending(module, false)
         if (found.length > 0) context.relay(found)
@@ -231,11 +238,11 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
     for (const module of relayed) {
       const schema = schemaOf(module)
       try {
-        await pool.query(`DELETE FROM ${schema}.outbox WHERE dispatched_at < now() - make_interval(secs => $1::double precision / 1000)`, [keepHandledMs])
+        await pool.query(`DELETE FROM ${schema}.outbox WHERE ${olderThan('dispatched_at', '$1')}`, [keepHandledMs])
         if (module === outsideModule) continue
-        await pool.query(`DELETE FROM ${schema}.inbox WHERE handled_at < now() - make_interval(secs => $1::double precision / 1000)`, [keepHandledMs])
+        await pool.query(`DELETE FROM ${schema}.inbox WHERE ${olderThan('handled_at', '$1')}`, [keepHandledMs])
         // The audit's steps past its age (createBus({ audit: { maxAgeMs } })).
-        if (context.auditMaxAgeMs !== undefined) await pool.query(`DELETE FROM ${schema}.audit WHERE at < now() - make_interval(secs => $1::double precision / 1000)`, [context.auditMaxAgeMs])
+        if (context.auditMaxAgeMs !== undefined) await pool.query(`DELETE FROM ${schema}.audit WHERE ${olderThan('at', '$1')}`, [context.auditMaxAgeMs])
       } catch (error) {
         context.onError(translate(error), `cleaning up handled messages of ${module} in PostgreSQL`)
       }
@@ -274,16 +281,18 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
   /** Sends from outside handlers, committed together while an INSERT is on its way (see grouped-sends.ts). */
   const sendFromOutside = groupedSends<{ state: DeliveryState; source: DeliverySource }>(async (msgs) => {
     const schema = schemaOf(outsideModule)
-    let rows
+    const insert = outboxInsert(schema, msgs, instanceId)
+    if (!insert) return msgs.map(() => [])
+    let ids
     try {
-      rows = await insertOutboxRows(pool, schema, msgs, instanceId)
+      ids = idsInOrder((await pool.query<{ id: string }>(insert.statement)).rows)
     } catch (error) {
       throw translate(error)
     }
     const since = clock.now()
     // One result list per message, its destinations' deliveries in order.
     const byEntry = new Map<OutgoingEntry, { state: DeliveryState; source: DeliverySource }[]>(msgs.map((entry) => [entry, []]))
-    for (const { id, entry, module } of rows) byEntry.get(entry)!.push({ state: newDelivery(entry.env.id, module, entry.env, entry.at, since), source: { kind: 'outbox', schema, rowId: id } })
+    insert.planned.forEach(({ entry, module }, index) => byEntry.get(entry)!.push({ state: newDelivery(entry.env.id, module, entry.env, entry.at, since), source: { kind: 'outbox', schema, rowId: ids[index]! } }))
     return msgs.map((entry) => byEntry.get(entry)!)
   })
 
@@ -297,11 +306,11 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
     try {
       const { rows } = await pool.query<OutboxRowRead>(
         `UPDATE ${schema}.outbox SET claimed_by = $1, claimed_at = now()
-         WHERE dispatched_at IS NULL AND (envelope->'headers'->>'mailroom.causation-id') = $2 AND (claimed_by IS NULL OR claimed_by = $1 OR claimed_at < now() - make_interval(secs => $3::double precision / 1000))
+         WHERE dispatched_at IS NULL AND (envelope->'headers'->>'mailroom.causation-id') = $2 AND (claimed_by IS NULL OR claimed_by = $1 OR ${olderThan('claimed_at', '$3')})
          RETURNING id, envelope, destinations, due_at, created_at`,
         [instanceId, causationId, takeOverAfterMs],
       )
-      if (rows.length > 0) context.relay(deliveriesOf(module, rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1))))
+      if (rows.length > 0) context.relay(deliveriesOf(module, rows))
     } catch (error) {
       context.onError(translate(error), `looking for messages ${module} sent while handling ${causationId}`)
     }
@@ -386,7 +395,8 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
       const schema = schemaOf(outsideModule)
       if (transaction !== undefined) {
         // Unclaimed: the relay takes the rows once the caller's transaction has committed them.
-        await insertOutboxRows(transaction as PoolClient, schema, msgs, null)
+        const insert = outboxInsert(schema, msgs, null)
+        if (insert) await (transaction as PoolClient).query(insert.statement)
         return []
       }
       return track(await sendFromOutside(msgs))
