@@ -27,7 +27,7 @@ export interface PostgresPersistenceOptions {
   prefix?: string
   /** Connections in the bus's own pool (not with `pool`). @default the modules' concurrency here (each attempt holds one), plus 4 for sends from outside, reads and the relay (more queue for them) */
   maxConnections?: number
-  /** How often pending outbox rows nobody relays are looked for (ms). @default 250 */
+  /** How often sends committed in a caller's own transaction are looked for (ms); rows a writer lost, in every schema, four times per `takeOverAfterMs`. @default 250 */
   relayEveryMs?: number
   /** How long a row claimed by another instance may stay undispatched before this one relays it (ms). @default 30000 */
   takeOverAfterMs?: number
