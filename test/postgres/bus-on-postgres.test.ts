@@ -95,6 +95,21 @@ describe.skipIf(!available)('a bus on the PostgreSQL persistence', () => {
     expect(await bus.start()).toMatchObject({ failed: 0, queued: 0 })
   })
 
+  it('keeps a delayed retry across a restart, and tries it when it is due', async () => {
+    bus = createPaymentsBus({ url: postgresUrl, prefix, delayedRetries: { count: 1, baseDelayMs: 1_500 } })
+    await bus.start()
+    await bus.send(ChargeOrder, { orderId: 'o-later', amount: -1 })
+    await eventually(async () => (await pool.query(`SELECT kind FROM "${prefix}_billing".waiting`)).rows[0]?.kind === 'delayed')
+    await bus.stop()
+    await pool.query(`ALTER TABLE ${paymentsTable(prefix)} DROP CONSTRAINT payments_amount_check`)
+
+    bus = createPaymentsBus({ url: postgresUrl, prefix, delayedRetries: { count: 1, baseDelayMs: 1_500 } })
+    expect(await bus.start()).toMatchObject({ delayed: 1 })
+    await eventually(async () => (await bus!.table(Shipments).get('o-later')) !== undefined)
+    expect(await payments()).toEqual([{ order_id: 'o-later', amount: -1 }])
+    expect((await pool.query(`SELECT count(*)::int AS n FROM "${prefix}_billing".waiting`)).rows).toEqual([{ n: 0 }])
+  })
+
   it('keeps what was pending across a restart: a stopped module’s messages are handled once it runs again', async () => {
     bus = createPaymentsBus({ url: postgresUrl, prefix })
     await bus.start()

@@ -21,6 +21,8 @@ export interface PaymentsBusOptions {
   /** Called in the billing handler after its SQL, before the attempt commits. */
   afterSql?: (orderId: string) => Promise<void>
   audit?: boolean
+  /** Billing's delayed retries (default: none). */
+  delayedRetries?: { count: number; baseDelayMs: number }
   /** How long inbox marks, dispatched rows and audit steps are kept (ms). */
   keepHandledMs?: number
 }
@@ -40,7 +42,7 @@ export function createPaymentsBus(options: PaymentsBusOptions): Bus {
     name: 'billing',
     concurrency: 4,
     tables: [Charges],
-    recoverability: { immediateRetries: 2, delayedRetries: { count: 0 } },
+    recoverability: { immediateRetries: 2, delayedRetries: options.delayedRetries ?? { count: 0 } },
     handlers: [
       handle(ChargeOrder, async ({ orderId, amount }, context) => {
         await (await transactionClient(context)).query(`INSERT INTO ${paymentsTable(options.prefix)} (order_id, amount) VALUES ($1, $2)`, [orderId, amount])
