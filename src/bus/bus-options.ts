@@ -13,6 +13,7 @@ import { createEmbeddedTransport } from './transport/embedded-transport.js'
 import type { Transport } from './transport/transport.js'
 import type { ModuleDefinition } from './endpoint/define-module.js'
 import type { PersistenceFactory } from './persistence/persistence.js'
+import { requireLogger, type BusLogger } from './telemetry/bus-logger.js'
 
 export interface BusOptions {
   modules: readonly ModuleDefinition[]
@@ -105,6 +106,14 @@ export interface BusOptions {
    * @default journal files in `dataDir`
    */
   persistence?: PersistenceFactory
+  /**
+   * Where the modules' log lines go besides the console's panels: a pino logger (Fastify's `app.log`, or
+   * `pino()`). Each line carries the module and, while a message is handled, its id, type, conversation
+   * and trace id. Without one, lines reach only `bus.signals` (the console) and `admin.logs()`.
+   * @default none
+   * @example { logger: pino() }
+   */
+  logger?: BusLogger
 }
 
 /** Every option createBus takes: the compiler holds this to BusOptions, both ways. */
@@ -125,6 +134,7 @@ const optionNames = {
   behaviors: true,
   audit: true,
   persistence: true,
+  logger: true,
 } satisfies Record<keyof BusOptions, true>
 const knownOptions = Object.keys(optionNames)
 
@@ -189,7 +199,9 @@ export function resolveBusOptions(options: BusOptions) {
   if (consoleLink !== undefined && (typeof consoleLink?.start !== 'function' || typeof consoleLink.stop !== 'function')) {
     throw new InvalidBusOptionError('consoleLink', 'a console link, e.g. createAmqpConsoleLink(...)', consoleLink)
   }
+  const logger = requireLogger(options.logger)
   return {
+    logger,
     topology,
     busBehaviors,
     faults,

@@ -27,6 +27,10 @@ import { createErrorQueue } from './recoverability/error-queue.js'
 import { brokerFailureSink, journalFailureSink } from './recoverability/failure-sink.js'
 import { createDelayScheduler } from './scheduling/delay-scheduler.js'
 import { createSignals, listenOnly, type BusSignalsListener, type LogLevel, type LogLine } from './signals.js'
+import { context as traceContext, type Span } from '@opentelemetry/api'
+import { createLogOutput, type LoggedMessage } from './telemetry/bus-logger.js'
+import { BusMetrics } from './telemetry/metrics.js'
+import { endProducerSpan, startProducerSpan } from './telemetry/tracing.js'
 
 export type { BusOptions } from './bus-options.js'
 
@@ -87,7 +91,7 @@ export interface Bus {
 type BusState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped'
 
 export function createBus(options: BusOptions): Bus {
-  const { topology, busBehaviors, faults, maxSegmentBytes, writeErrorBackoffMs, queuedInMemory, fileSystem, dataDir, clock, transport, allNames, moduleNames, holdConsumedMs, audit, tablesByModule, allTablesByModule, tableOwner, consoleLink, persistence } = resolveBusOptions(options)
+  const { logger, topology, busBehaviors, faults, maxSegmentBytes, writeErrorBackoffMs, queuedInMemory, fileSystem, dataDir, clock, transport, allNames, moduleNames, holdConsumedMs, audit, tablesByModule, allTablesByModule, tableOwner, consoleLink, persistence } = resolveBusOptions(options)
   const signals = createSignals()
   const errorQueue = createErrorQueue()
   let state: BusState = 'created'
@@ -152,13 +156,21 @@ export function createBus(options: BusOptions): Bus {
     if (due.length > 0) transport.deliver(due)
   }
 
-  function log(module: string, level: LogLevel, text: string, fields?: Record<string, unknown>, messageId?: string): void {
+  const logOutput = logger ? createLogOutput(logger) : undefined
+  function log(module: string, level: LogLevel, text: string, fields?: Record<string, unknown>, message?: LoggedMessage): void {
     const line: LogLine = { module, level, text, at: clock.now() }
     if (fields) line.fields = fields
-    if (messageId) line.messageId = messageId
+    if (message) {
+      line.messageId = message.messageId
+      if (message.traceId) line.traceId = message.traceId
+    }
     local.find(module)?.remember(line)
     signals.emit('log', line)
+    logOutput?.(module, level, text, fields, message)
   }
+
+  // Bound to the application's meter provider at start (see BusMetrics.bind).
+  const busMetrics = new BusMetrics(() => [...local.all()].map((runtime) => [runtime.name, runtime.queueLength] as const))
 
   const quietWatch = new QuietWatch(() => {
     for (const runtime of local.all()) {
@@ -205,7 +217,8 @@ export function createBus(options: BusOptions): Bus {
       data: outbox.data(module.name),
       clock,
       signals,
-      log: (level, text, fields, messageId) => log(module.name, level, text, fields, messageId),
+      log: (level, text, fields, message) => log(module.name, level, text, fields, message),
+      metrics: busMetrics,
       dispatch,
       failures:
         transport.retryLater && transport.park
@@ -237,26 +250,44 @@ export function createBus(options: BusOptions): Bus {
       conversationId: entry.env.headers[Headers.ConversationId]!,
       correlationId: entry.env.headers[Headers.CorrelationId]!,
     }
-    if (entry.to.length === 0) return Promise.resolve(result)
-    if (sendOptions?.transaction !== undefined) return commitInTransaction(entry, result, sendOptions.transaction)
-    return commitFromOutside(entry, result)
+    // A child of whatever span is current (an HTTP request's, with Fastify's instrumentation).
+    const span = startProducerSpan(entry, mode === 'send' ? 'send' : 'publish', traceContext.active())
+    if (entry.to.length === 0) {
+      endProducerSpan(span)
+      return Promise.resolve(result)
+    }
+    if (sendOptions?.transaction !== undefined) return commitInTransaction(entry, result, sendOptions.transaction, span)
+    return commitFromOutside(entry, result, span)
   }
 
   /** Written in the caller's transaction: the persistence relays it once that commits. */
-  async function commitInTransaction(entry: OutgoingEntry, result: SendResult, transaction: unknown): Promise<SendResult> {
-    dispatch(await outbox.commitOutside([entry], transaction))
+  async function commitInTransaction(entry: OutgoingEntry, result: SendResult, transaction: unknown, span: Span | undefined): Promise<SendResult> {
+    try {
+      dispatch(await outbox.commitOutside([entry], transaction))
+    } catch (error) {
+      endProducerSpan(span, error)
+      throw error
+    }
+    endProducerSpan(span)
+    busMetrics.sent([entry])
     return result
   }
 
   /** `quietWatch.tracked` for the hottest caller, without a closure per message sent. */
-  async function commitFromOutside(entry: OutgoingEntry, result: SendResult): Promise<SendResult> {
+  async function commitFromOutside(entry: OutgoingEntry, result: SendResult, span: Span | undefined): Promise<SendResult> {
     quietWatch.begin()
     try {
       dispatch(await outbox.commitOutside([entry]))
-      return result
+    } catch (error) {
+      endProducerSpan(span, error)
+      throw error
     } finally {
       quietWatch.end()
     }
+    // The span covers the durable write: what an HTTP route waits for before it answers.
+    endProducerSpan(span)
+    busMetrics.sent([entry])
+    return result
   }
 
   const admin = createAdmin({
@@ -345,6 +376,7 @@ export function createBus(options: BusOptions): Bus {
         else delay(delivery)
       }
       for (const delivery of recovered.failed) errorQueue.add(delivery)
+      busMetrics.bind()
       state = 'running'
       parts.add('the delay scheduler', () => scheduler.stop())
       local.startAll()

@@ -11,6 +11,8 @@ export interface LogLine {
   text: string
   fields?: Record<string, unknown>
   messageId?: string
+  /** The trace of the message's handling, when an OpenTelemetry SDK records one. */
+  traceId?: string
   at: number
 }
 

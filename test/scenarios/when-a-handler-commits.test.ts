@@ -62,7 +62,7 @@ describe('when a handler commits (the transactional outbox)', () => {
       publishes: [Answered],
       handlers: [
         handle(Asked, async (message, { publish, log, messageId }) => {
-          log.info('answering', { messageId })
+          log.info({ messageId }, 'answering')
           await publish(Answered, { n: message.n * 2 })
         }),
       ],

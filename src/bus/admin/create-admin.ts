@@ -12,6 +12,7 @@ import type { Transport } from '../transport/transport.js'
 import type { Topology } from '../routing/topology.js'
 import { deliverySignal, type BusEmitter, type LogLevel } from '../signals.js'
 import { conversationViewPrefix, type ConversationStep } from '../audit/conversation-step.js'
+import { loggedMessage, type LoggedMessage } from '../telemetry/bus-logger.js'
 import type { AdminApi, DeleteResult, ModuleStatus, RetryResult } from './admin-api.js'
 
 export interface AdminDeps {
@@ -31,7 +32,7 @@ export interface AdminDeps {
   faults: FaultInjection | undefined
   /** How this process sees the modules of others, when a console link was given. */
   consoleLink: ConsoleLink | undefined
-  log: (module: string, level: LogLevel, text: string, fields?: Record<string, unknown>, messageId?: string) => void
+  log: (module: string, level: LogLevel, text: string, fields?: Record<string, unknown>, message?: LoggedMessage) => void
 }
 
 /** How long admin.conversation waits for modules in other processes to report a conversation first asked for. */
@@ -126,7 +127,7 @@ export function createAdmin(deps: AdminDeps): AdminApi {
           }
           retried.push(failedKey(delivery.module, delivery.id))
           signals.emit('message:retried', deliverySignal(delivery.module, env, now()))
-          log(delivery.module, 'info', `Retrying ${env.type} from the error queue`, { messageId: delivery.id }, delivery.id)
+          log(delivery.module, 'info', `Retrying ${env.type} from the error queue`, undefined, loggedMessage(env))
           local.get(delivery.module).enqueue(delivery)
         }),
       )

@@ -8,11 +8,24 @@ export interface SendOptions {
   headers?: Record<string, string>
 }
 
+/**
+ * One level of a handler's logger, in pino's argument order (the order Fastify's `request.log` takes):
+ * `log.info('Charged')`, `log.info({ orderId }, 'Charged')`, `log.error(error, 'Gateway refused')`.
+ */
+export interface LogMethod {
+  (fields: Record<string, unknown> | Error, text?: string): void
+  (text: string): void
+}
+
+/**
+ * A module's logger while it handles a message: each line names the module, the message (id, type,
+ * conversation) and its trace, goes to the bus's pino logger when it has one, and to the console's log panel.
+ */
 export interface Logger {
-  debug(text: string, fields?: Record<string, unknown>): void
-  info(text: string, fields?: Record<string, unknown>): void
-  warn(text: string, fields?: Record<string, unknown>): void
-  error(text: string, fields?: Record<string, unknown>): void
+  debug: LogMethod
+  info: LogMethod
+  warn: LogMethod
+  error: LogMethod
 }
 
 /**
@@ -39,21 +52,28 @@ export interface HandlerContext {
 
 type LogWriter = (level: LogLevel, text: string, fields?: Record<string, unknown>) => void
 
+/** Either argument order a LogMethod takes, as (text, fields); an Error becomes `{ err }`, as pino's serializers expect. */
+function linePartsOf(first: Record<string, unknown> | Error | string, text: string | undefined): [string, Record<string, unknown> | undefined] {
+  if (typeof first === 'string') return [first, undefined]
+  if (first instanceof Error) return [text ?? first.message, { err: first }]
+  return [text ?? '', first]
+}
+
 export function createLogger(write: LogWriter): Logger {
   // Method shorthand, not `debug: (…) => …`: tsx names every arrow stored in a property with a
   // defineProperty call, and a logger is made for each handled message that logs.
   return {
-    debug(text, fields) {
-      write('debug', text, fields)
+    debug(first: Record<string, unknown> | Error | string, text?: string) {
+      write('debug', ...linePartsOf(first, text))
     },
-    info(text, fields) {
-      write('info', text, fields)
+    info(first: Record<string, unknown> | Error | string, text?: string) {
+      write('info', ...linePartsOf(first, text))
     },
-    warn(text, fields) {
-      write('warn', text, fields)
+    warn(first: Record<string, unknown> | Error | string, text?: string) {
+      write('warn', ...linePartsOf(first, text))
     },
-    error(text, fields) {
-      write('error', text, fields)
+    error(first: Record<string, unknown> | Error | string, text?: string) {
+      write('error', ...linePartsOf(first, text))
     },
   }
 }

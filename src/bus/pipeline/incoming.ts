@@ -23,6 +23,11 @@ import { deliverySignal, isListened, withFields, type BusEmitter, type BusSignal
 import { parseIsoTime } from '../messages/time-stamps.js'
 import { runBehaviors, type Behavior, type IncomingMessage } from './behavior.js'
 import { MessageContext, type ContextScope } from './message-context.js'
+import { context as traceContext } from '@opentelemetry/api'
+import { loggedMessage, type LoggedMessage } from '../telemetry/bus-logger.js'
+import type { BusMetrics } from '../telemetry/metrics.js'
+import { withLink } from '../telemetry/trace-headers.js'
+import { endProcessSpan, failProcessSpan, recordFailedAttempt, startProcessSpan, type Processing } from '../telemetry/tracing.js'
 
 export interface IncomingDeps {
   module: ModuleDefinition
@@ -36,7 +41,9 @@ export interface IncomingDeps {
   data: ModuleData | undefined
   clock: Clock
   signals: BusEmitter
-  log: (level: LogLevel, text: string, fields: Record<string, unknown> | undefined, messageId: string | undefined) => void
+  log: (level: LogLevel, text: string, fields: Record<string, unknown> | undefined, message: LoggedMessage | undefined) => void
+  /** The bus's OpenTelemetry instruments. */
+  metrics: BusMetrics
   /** Hands freshly committed deliveries to their modules (or to the scheduler when they are due later). */
   dispatch: (states: DeliveryState[]) => void
   /** Where a failed delivery goes: a delayed retry, or the error queue (see recoverability/failure-sink.ts). */
@@ -96,21 +103,24 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
     topology,
     module: module.name,
     now: () => clock.now(),
-    loggerFor: (messageId) => createLogger((level, text, fields) => deps.log(level, text, fields, messageId)),
+    loggerFor: (env, processing) => {
+      const message = loggedMessage(env, processing)
+      return createLogger((level, text, fields) => deps.log(level, text, fields, message))
+    },
     data: deps.data,
   }
 
   const locks = new InstanceLocks()
   const sagasByType = topology.sagas.get(module.name) ?? new Map<string, readonly SagaDefinition[]>()
 
-  async function invoke(state: DeliveryState, env: Envelope, body: unknown, list: readonly Handler[], runs: readonly SagaRun[], failures: readonly FailureRecord[]): Promise<Attempt> {
+  async function invoke(state: DeliveryState, env: Envelope, body: unknown, list: readonly Handler[], runs: readonly SagaRun[], failures: readonly FailureRecord[], processing: Processing | undefined): Promise<Attempt> {
     for (let run = 1; ; run++) {
       const outgoing: OutgoingEntry[] = []
       const sagas: SagaChange[] = []
       // A database persistence: the attempt's own transaction, begun with the inbox mark (outside the
       // try: a database that cannot be reached is not the handlers' failure).
       const transaction = transactions ? await transactions.begin(module.name, state) : undefined
-      const context = new MessageContext(scope, env, outgoing, transaction)
+      const context = new MessageContext(scope, env, outgoing, transaction, processing)
       let current = list[0]?.name ?? runs[0]?.saga.name ?? '(saga)'
       try {
         // Each run reads its instance inside the transaction, locked until it ends.
@@ -163,58 +173,71 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
     }
   }
 
-  function recordAttemptFailure(state: DeliveryState, env: Envelope, attempt: AttemptFailed, failures: FailureRecord[], retriesLeft: number): void {
+  function recordAttemptFailure(state: DeliveryState, env: Envelope, attempt: AttemptFailed, failures: FailureRecord[], retriesLeft: number, processing: Processing | undefined): void {
     const failure = describeFailure(attempt.failure, attempt.handler, clock.now())
     failures.unshift(failure)
     if (retriesLeft > 0 && !isUnrecoverable(attempt.failure)) {
       deps.counters.retries++
+      deps.metrics.retried(module.name, 'immediate')
+      recordFailedAttempt(processing, attempt.failure, failures.length - (state.failures?.length ?? 0), 'immediate-retry')
       signals.emit('message:failed', withFields(deliverySignal(module.name, env, clock.now()), { failure, next: 'immediate-retry' as const }))
     }
   }
 
-  async function handleWithRetries(state: DeliveryState, env: Envelope, body: unknown, list: readonly Handler[], runs: readonly SagaRun[], failures: FailureRecord[]) {
+  async function handleWithRetries(state: DeliveryState, env: Envelope, body: unknown, list: readonly Handler[], runs: readonly SagaRun[], failures: FailureRecord[], processing: Processing | undefined) {
     // The first attempt runs bare: p-retry's setup costs ~12 µs a call (measured with --cpu-prof on a
     // 100k drain), which the happy path should not pay. Retries, when needed, go through p-retry.
     try {
-      return await invoke(state, env, body, list, runs, failures)
+      return await invoke(state, env, body, list, runs, failures, processing)
     } catch (error) {
       // Not an attempt's failure (the message was handled already, the database is away): no retry.
       if (!(error instanceof AttemptFailed)) throw error
-      recordAttemptFailure(state, env, error, failures, config.immediateRetries)
+      recordAttemptFailure(state, env, error, failures, config.immediateRetries, processing)
       if (config.immediateRetries === 0 || isUnrecoverable(error.failure)) throw error
     }
-    return pRetry(() => invoke(state, env, body, list, runs, failures), {
+    return pRetry(() => invoke(state, env, body, list, runs, failures, processing), {
       retries: config.immediateRetries - 1,
       minTimeout: 0,
       factor: 1,
       shouldRetry: ({ error }) => error instanceof AttemptFailed && !isUnrecoverable(error.failure),
       onFailedAttempt: ({ error, retriesLeft }) => {
-        if (error instanceof AttemptFailed) recordAttemptFailure(state, env, error, failures, retriesLeft)
+        if (error instanceof AttemptFailed) recordAttemptFailure(state, env, error, failures, retriesLeft, processing)
       },
     })
   }
 
-  async function fail(state: DeliveryState, env: Envelope, error: unknown, failures: FailureRecord[]): Promise<void> {
+  /**
+   * A delivery that failed for good here: a delayed retry, or the error queue. Either envelope links back
+   * to this attempt's span, so the next attempt (or a person's retry) points at the one that failed.
+   */
+  async function fail(state: DeliveryState, env: Envelope, error: unknown, failures: FailureRecord[], processing: Processing | undefined, startedAt: number): Promise<void> {
     const delayedDone = Number(env.headers[Headers.DelayedRetries] ?? '0')
     const action = decideAfterFailure(error, delayedDone, config)
     const failure = failures[0]!
+    const attempt = failures.length - (state.failures?.length ?? 0)
+    const linked = (next: Envelope) => (processing ? withLink(next, processing.context) : next)
+    failProcessSpan(processing, error)
     if (action.kind === 'delayed-retry') {
-      await deps.failures.retryLater(state, withDelayedRetryCount(env, action.round), failures, action.delayMs)
+      recordFailedAttempt(processing, error, attempt, 'delayed-retry', action.delayMs)
+      await deps.failures.retryLater(state, linked(withDelayedRetryCount(env, action.round)), failures, action.delayMs)
       deps.counters.retries++
+      deps.metrics.retried(module.name, 'delayed')
       signals.emit('message:failed', withFields(deliverySignal(module.name, env, clock.now()), { failure, next: 'delayed-retry' as const, delayMs: action.delayMs }))
       return
     }
-    await deps.failures.giveUp(state, withFailureHeaders(env, failure, module.name), failures)
+    recordFailedAttempt(processing, error, attempt, 'error-queue')
+    await deps.failures.giveUp(state, linked(withFailureHeaders(env, failure, module.name)), failures)
     deps.counters.failed++
+    deps.metrics.movedToErrorQueue(module.name, failure.type, performance.now() - startedAt)
     signals.emit('message:failed', withFields(deliverySignal(module.name, env, clock.now()), { failure, next: 'error-queue' as const }))
-    deps.log('error', `Moved ${env.type} to the error queue: ${failure.type}: ${failure.message}`, { messageId: state.id }, state.id)
+    deps.log('error', `Moved ${env.type} to the error queue: ${failure.type}: ${failure.message}`, undefined, loggedMessage(env, processing))
   }
 
   // Hoisted, not a closure per message: only a message nothing here takes needs it.
-  function failForNoHandler(state: DeliveryState, env: Envelope, failures: FailureRecord[]): Promise<void> {
+  function failForNoHandler(state: DeliveryState, env: Envelope, failures: FailureRecord[], processing: Processing | undefined, startedAt: number): Promise<void> {
     const error = new NoHandlerError(env.type, module.name)
     failures.unshift(describeFailure(error, '(routing)', clock.now()))
-    return fail(state, env, error, failures)
+    return fail(state, env, error, failures, processing, startedAt)
   }
 
   return async function process(state: DeliveryState, release: () => void): Promise<void> {
@@ -225,12 +248,13 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
     // Failures of earlier delayed rounds come along, newest first.
     const failures: FailureRecord[] = [...(state.failures ?? [])]
     let unlock: (() => void) | undefined
+    const processing = startProcessSpan(module.name, env)
     try {
       // A saga's timeout goes to its saga alone.
       const list = env.headers[Headers.SagaName] === undefined ? (handlers.get(env.type) ?? []) : []
       const definition = topology.definition(env.type)
       const sagasOfType = sagasByType.get(env.type) ?? []
-      if ((list.length === 0 && sagasOfType.length === 0) || !definition) return await failForNoHandler(state, env, failures)
+      if ((list.length === 0 && sagasOfType.length === 0) || !definition) return await failForNoHandler(state, env, failures, processing, startedAt)
       let body: unknown
       let runs: SagaRun[]
       try {
@@ -238,10 +262,10 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
         runs = planSagaRuns(sagasOfType, env, body)
       } catch (error) {
         failures.unshift(describeFailure(error, '(validation)', clock.now()))
-        return await fail(state, env, error, failures)
+        return await fail(state, env, error, failures, processing, startedAt)
       }
       // A timeout type sent as an ordinary message, or a timeout naming another saga: nothing here takes it.
-      if (list.length === 0 && runs.length === 0) return await failForNoHandler(state, env, failures)
+      if (list.length === 0 && runs.length === 0) return await failForNoHandler(state, env, failures, processing, startedAt)
       if (runs.length > 0) {
         unlock = await locks.acquire(runs.map((run) => sagaKey(run.saga.name, run.correlationId)))
         // A database persistence reads each instance inside the attempt's transaction instead.
@@ -249,14 +273,15 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
       }
       let attempt: Attempt
       try {
-        attempt = await handleWithRetries(state, env, body, list, runs, failures)
+        // The handlers run in the delivery's span: what they do (their SQL, their HTTP calls) nests under it.
+        attempt = processing ? await traceContext.with(processing.context, handleWithRetries, undefined, state, env, body, list, runs, failures, processing) : await handleWithRetries(state, env, body, list, runs, failures, undefined)
       } catch (error) {
         if (error instanceof AlreadyHandledError) return
         if (error instanceof PersistenceUnavailableError) throw error
         // Not a handler's failure (the persistence refused the attempt's start): recorded like one, so the
         // failure the delayed retry or the error queue shows is this error.
         if (!(error instanceof AttemptFailed)) failures.unshift(describeFailure(error, '(persistence)', clock.now()))
-        return await fail(state, env, error instanceof AttemptFailed ? error.failure : error, failures)
+        return await fail(state, env, error instanceof AttemptFailed ? error.failure : error, failures, processing, startedAt)
       }
       const sagaNames = sagaNamesOf(runs)
       let produced: DeliveryState[]
@@ -274,6 +299,8 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
       counters.handled++
       counters.processingTimeMsTotal += durationMs
       counters.criticalTimeMsTotal += criticalTimeMs
+      deps.metrics.handled(module.name, durationMs, criticalTimeMs)
+      if (attempt.outgoing.length > 0) deps.metrics.sent(attempt.outgoing)
       if (isListened(signals, 'message:handled')) {
         const signal: BusSignals['message:handled'] = withFields(deliverySignal(module.name, env, clock.now()), { durationMs, criticalTimeMs })
         if (sagaNames) signal.sagas = sagaNames
@@ -286,6 +313,7 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
     } finally {
       // Only now is the instance's new data in the store: the next message for it may start.
       unlock?.()
+      endProcessSpan(processing)
     }
   }
 }

@@ -7,6 +7,8 @@ import type { Envelope } from '../messages/envelope.js'
 import type { OutgoingEntry } from '../outbox/record.js'
 import type { AttemptTransaction } from '../persistence/persistence.js'
 import type { Topology } from '../routing/topology.js'
+import { context as traceContext } from '@opentelemetry/api'
+import { endProducerSpan, startProducerSpan, type Processing } from '../telemetry/tracing.js'
 import { prepareOutgoing, type OutgoingRequest, type SendMode } from './outgoing.js'
 
 /** What every context of one module shares. */
@@ -14,8 +16,8 @@ export interface ContextScope {
   topology: Topology
   module: string
   now: () => number
-  /** A logger whose lines name the message being handled. */
-  loggerFor: (messageId: string) => Logger
+  /** A logger whose lines name the message being handled (and its trace, when one is recorded). */
+  loggerFor: (env: Envelope, processing: Processing | undefined) => Logger
   /** The module's tables; undefined when it declares none. */
   data: ModuleData | undefined
 }
@@ -36,6 +38,8 @@ export class MessageContext implements HandlerContext {
     private readonly outgoing: OutgoingEntry[],
     /** With a database persistence: the attempt's transaction, which the tables and the handlers' SQL join. */
     private readonly transaction?: AttemptTransaction,
+    /** The delivery's consumer span, when an OpenTelemetry SDK records one: what the handlers send are its children. */
+    private readonly processing?: Processing,
   ) {}
 
   /** The database session of the attempt's transaction, opened if it was not yet (mailroom/postgres reads it: transactionClient); undefined without one. */
@@ -52,7 +56,7 @@ export class MessageContext implements HandlerContext {
   }
 
   get log(): Logger {
-    return (this.#log ??= this.scope.loggerFor(this.incoming.id))
+    return (this.#log ??= this.scope.loggerFor(this.incoming, this.processing))
   }
 
   get send(): HandlerContext['send'] {
@@ -104,6 +108,9 @@ export class MessageContext implements HandlerContext {
     const request: OutgoingRequest = { mode, definition, body, options: options as never, origin: module, incoming: this.incoming, now: now() }
     if (delayMs !== undefined) request.delayMs = delayMs
     if (saga) request.saga = saga
-    this.outgoing.push(prepareOutgoing(topology, request))
+    const entry = prepareOutgoing(topology, request)
+    // The message is only held here; its span says so at once (it leaves with the handlers' commit).
+    endProducerSpan(startProducerSpan(entry, mode, this.processing?.context ?? traceContext.active()))
+    this.outgoing.push(entry)
   }
 }

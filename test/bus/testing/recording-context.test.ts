@@ -9,7 +9,7 @@ const everything = handle(TakeOrder, async (order, context) => {
   await context.publish(OrderTaken, { orderId: order.orderId })
   await context.reply(CardCharged, { orderId: order.orderId })
   await context.defer(60_000, SendReminder, { orderId: order.orderId })
-  context.log.warn('slow payment provider', { orderId: order.orderId })
+  context.log.warn({ orderId: order.orderId }, 'slow payment provider')
 })
 
 describe('the recording context', () => {

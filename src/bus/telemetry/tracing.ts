@@ -1,0 +1,121 @@
+import { isSpanContextValid, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api'
+import type { Envelope } from '../messages/envelope.js'
+import { Headers } from '../messages/headers.js'
+import type { OutgoingEntry } from '../outbox/record.js'
+import type { SendMode } from '../pipeline/outgoing.js'
+import { Attributes, instrumentationScope, messagingSystem } from './attributes.js'
+import { extractLink, extractParent, injectLink, injectParent } from './trace-headers.js'
+
+/**
+ * Mailroom's spans, after OpenTelemetry's messaging conventions: a producer span for each message sent,
+ * published, replied, deferred or asked for as a saga timeout (`send sales`, `publish OrderPlaced`), and a
+ * consumer span for each delivery a module handles (`process billing`), with its failed attempts as
+ * events. Through @opentelemetry/api only: until the application registers an SDK every call here meets
+ * the API's no-op tracer, and nothing is written into any header.
+ */
+// A proxy: an SDK registered after this module loaded still gets the spans.
+const tracer = trace.getTracer(instrumentationScope)
+
+/** How the message left (`messaging.operation.name`): send, publish, reply, defer or timeout. */
+export type ProducerOperation = SendMode
+
+/**
+ * Starts the producer span of a message just stamped, as a child of `parent`, and writes its context into
+ * the envelope's headers (still the message's own: nothing has committed it yet). A message due later
+ * carries it as a link instead, so its delivery starts a trace of its own. Undefined when there is
+ * nothing to record or propagate (no SDK).
+ */
+export function startProducerSpan(entry: OutgoingEntry, operation: ProducerOperation, parent: Context): Span | undefined {
+  const env = entry.env
+  const isEvent = env.headers[Headers.Kind] === 'event'
+  const destination = isEvent ? env.type : entry.to.join(',') || env.type
+  const span = tracer.startSpan(`${operation} ${destination}`, { kind: SpanKind.PRODUCER }, parent)
+  if (!isSpanContextValid(span.spanContext())) return undefined
+  if (span.isRecording()) {
+    span.setAttributes({
+      [Attributes.System]: messagingSystem,
+      [Attributes.OperationType]: 'send',
+      [Attributes.OperationName]: operation,
+      [Attributes.DestinationName]: destination,
+      [Attributes.MessageId]: env.id,
+      [Attributes.ConversationId]: env.headers[Headers.ConversationId] ?? env.id,
+      [Attributes.MessageType]: env.type,
+    })
+  }
+  const own = trace.setSpan(parent, span)
+  const headers = env.headers as Record<string, string>
+  if (entry.at !== undefined) injectLink(own, headers)
+  else injectParent(own, headers)
+  return span
+}
+
+/** Ends a producer span; with the error that stopped the message from being sent, if one did. */
+export function endProducerSpan(span: Span | undefined, error?: unknown): void {
+  if (!span) return
+  if (error !== undefined) markFailed(span, error)
+  span.end()
+}
+
+/** A delivery being handled: its consumer span, and the context its handlers (and what they send) run in. */
+export interface Processing {
+  readonly span: Span
+  readonly context: Context
+}
+
+/**
+ * Starts the consumer span of a delivery: a child of the span that produced it (from its headers), linked
+ * to the span it points back to (the scheduler of a deferred message, the attempt before a retry).
+ * Undefined when there is nothing to record (no SDK).
+ */
+export function startProcessSpan(module: string, env: Envelope): Processing | undefined {
+  const parent = extractParent(env.headers)
+  const link = extractLink(env.headers)
+  const span = tracer.startSpan(`process ${module}`, link ? { kind: SpanKind.CONSUMER, links: [{ context: link }] } : { kind: SpanKind.CONSUMER }, parent)
+  if (!isSpanContextValid(span.spanContext())) return undefined
+  if (span.isRecording()) {
+    span.setAttributes({
+      [Attributes.System]: messagingSystem,
+      [Attributes.OperationType]: 'process',
+      [Attributes.OperationName]: 'process',
+      [Attributes.DestinationName]: module,
+      [Attributes.ConsumerGroup]: module,
+      [Attributes.MessageId]: env.id,
+      [Attributes.ConversationId]: env.headers[Headers.ConversationId] ?? env.id,
+      [Attributes.MessageType]: env.type,
+      [Attributes.DelayedRetries]: Number(env.headers[Headers.DelayedRetries] ?? '0'),
+      [Attributes.ManualRetries]: Number(env.headers[Headers.Retries] ?? '0'),
+    })
+  }
+  return { span, context: trace.setSpan(parent, span) }
+}
+
+/** What happens after a failed attempt, as the span's event names it. */
+const eventOf = {
+  'immediate-retry': 'mailroom.retry.immediate',
+  'delayed-retry': 'mailroom.retry.delayed',
+  'error-queue': 'mailroom.error_queue',
+} as const
+
+/** A failed attempt: the exception, then what happens next (another attempt now, one later, the error queue). */
+export function recordFailedAttempt(processing: Processing | undefined, error: unknown, attempt: number, next: keyof typeof eventOf, delayMs?: number): void {
+  if (!processing?.span.isRecording()) return
+  const span = processing.span
+  span.recordException(error instanceof Error ? error : String(error))
+  span.addEvent(eventOf[next], delayMs === undefined ? { [Attributes.Attempt]: attempt } : { [Attributes.Attempt]: attempt, [Attributes.RetryDelayMs]: delayMs })
+}
+
+/** The delivery's handling failed: it left for a delayed retry or the error queue. */
+export function failProcessSpan(processing: Processing | undefined, error: unknown): void {
+  if (processing) markFailed(processing.span, error)
+}
+
+export function endProcessSpan(processing: Processing | undefined): void {
+  processing?.span.end()
+}
+
+function markFailed(span: Span, error: unknown): void {
+  if (!span.isRecording()) return
+  const type = error instanceof Error ? error.name || 'Error' : typeof error
+  span.setAttribute(Attributes.ErrorType, type)
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) })
+}
