@@ -13,6 +13,7 @@ const systemTests = [
   'test/postgres/**',
   'test/bench/bench-runs.test.ts',
   'test/start-up-failures.test.ts',
+  'test/telemetry/when-npm-start-exports-telemetry.test.ts',
   'test/docs/workshop-add-a-subscriber.test.ts',
   'test/scenarios/when-a-long-queue-waits.test.ts',
   // A load test: two campaigns of 200 orders over loopback HTTP.

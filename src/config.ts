@@ -40,7 +40,14 @@ export interface AppConfig {
   amqpNamespace: string
   /** How long `npm start` waits for the broker before it gives up with one line (MAILROOM_BROKER_WAIT_MS). */
   brokerWaitMs: number
+  /** The least level logged (MAILROOM_LOG_LEVEL). */
+  logLevel: LogLevelName
+  /** Readable lines or JSON (MAILROOM_LOG_FORMAT); by default readable on a terminal, JSON otherwise. */
+  logFormat: 'pretty' | 'json'
 }
+
+const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
+export type LogLevelName = (typeof logLevels)[number]
 
 export class ConfigError extends Error {
   constructor(variable: string, expected: string, actual: string) {
@@ -82,9 +89,10 @@ function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean
  * MAILROOM_BILLING_RATE (40 or off), MAILROOM_BUYERS_REMORSE_MS (10000), MAILROOM_BILLING_WAIT_MS (30000),
  * MAILROOM_COMPACTION (on or off), MAILROOM_AUDIT_CONVERSATIONS (100000), MAILROOM_AUDIT_DAYS (7), MAILROOM_TRANSPORT (an amqp:// URL; unset: embedded),
  * MAILROOM_AMQP_NAMESPACE (mailroom), MAILROOM_BROKER_WAIT_MS (10000), MAILROOM_POSTGRES_URL (a postgres:// URL; unset:
- * journal files), MAILROOM_POSTGRES_PREFIX (mailroom), MAILROOM_POSTGRES_RETRY_MS (2000), MAILROOM_POSTGRES_TAKEOVER_MS (30000).
+ * journal files), MAILROOM_POSTGRES_PREFIX (mailroom), MAILROOM_POSTGRES_RETRY_MS (2000), MAILROOM_POSTGRES_TAKEOVER_MS (30000),
+ * MAILROOM_LOG_LEVEL (info), MAILROOM_LOG_FORMAT (pretty on a terminal, json otherwise).
  */
-export function readConfig(env: NodeJS.ProcessEnv = process.env, args: readonly string[] = process.argv.slice(2)): AppConfig {
+export function readConfig(env: NodeJS.ProcessEnv = process.env, args: readonly string[] = process.argv.slice(2), stdoutIsTerminal = process.stdout.isTTY === true): AppConfig {
   const { parts, transport, postgres } = readCommandLine(env, args)
   const modules = parts?.filter((part) => part !== consolePart)
   const immediateRetries = wholeNumber(env, 'MAILROOM_IMMEDIATE_RETRIES', 0)
@@ -119,7 +127,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, args: readonly 
     postgresTakeOverMs: wholeNumber(env, 'MAILROOM_POSTGRES_TAKEOVER_MS', 1_000) ?? 30_000,
     amqpNamespace: namespace(env),
     brokerWaitMs: wholeNumber(env, 'MAILROOM_BROKER_WAIT_MS', 0) ?? 10_000,
+    logLevel: oneOf(env, 'MAILROOM_LOG_LEVEL', logLevels, 'info'),
+    logFormat: oneOf(env, 'MAILROOM_LOG_FORMAT', ['pretty', 'json'] as const, stdoutIsTerminal ? 'pretty' : 'json'),
   }
+}
+
+function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(name, `one of ${allowed.join(', ')}`, raw)
+  return raw as T
 }
 
 function postgresPrefix(env: NodeJS.ProcessEnv): string {

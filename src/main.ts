@@ -2,7 +2,9 @@ import { join } from 'node:path'
 import { createAmqpConsoleLink, createAmqpTransport } from './bus/amqp.js'
 import { MailroomError, PersistenceUnavailableError } from './bus/index.js'
 import { ConfigError, readConfig, type AppConfig } from './config.js'
+import { createShopLogger } from './logging.js'
 import { createShop } from './shop.js'
+import { startTelemetry, telemetryRequested } from './telemetry.js'
 import { buildApp } from './web/app.js'
 
 /**
@@ -30,6 +32,9 @@ function exitWith(error: unknown): never {
 }
 
 const parts = config.parts
+const logger = createShopLogger({ level: config.logLevel, format: config.logFormat })
+// Before the bus starts (its meter binds then) and before Fastify is created (its instrumentation hooks in then).
+const telemetry = telemetryRequested(process.env) ? startTelemetry({ serviceName: parts ? `mailroom-${parts.join('+')}` : 'mailroom' }) : undefined
 // One data directory per process (each holds the lock on its own): ./data for the whole shop,
 // ./data/processes/<parts> for a share of it (apart from the whole shop's module directories).
 const dataDir = config.dataDir ?? (parts ? join('data', 'processes', parts.join('+')) : undefined)
@@ -44,6 +49,7 @@ try {
     buyersRemorseMs: config.buyersRemorseMs,
     billingWaitMs: config.billingWaitMs,
     journal: { compaction: config.compaction },
+    logger,
     ...(config.postgres ? { postgres: { url: config.postgres, prefix: config.postgresPrefix, takeOverAfterMs: config.postgresTakeOverMs } } : {}),
     audit: config.audit,
     ...(config.modules ? { runHere: config.modules } : {}),
@@ -58,7 +64,7 @@ try {
 } catch (error) {
   exitWith(error)
 }
-shop.bus.signals.on('bus:error', ({ error, during }) => console.error(`Error ${during}: ${error instanceof Error ? error.message : String(error)}`))
+shop.bus.signals.on('bus:error', ({ error, during }) => logger.error(`Error ${during}: ${error instanceof Error ? error.message : String(error)}`))
 const report = await startShop()
 
 /**
@@ -82,11 +88,11 @@ async function startShop(): Promise<Awaited<ReturnType<typeof shop.start>>> {
   }
 }
 for (const torn of report.tornTails) {
-  console.warn(`Dropped a torn record at the end of ${torn.file} (offset ${torn.offset}, ${torn.droppedBytes} bytes): ${torn.reason}`)
+  logger.warn(`Dropped a torn record at the end of ${torn.file} (offset ${torn.offset}, ${torn.droppedBytes} bytes): ${torn.reason}`)
 }
 /** Where the modules' data is, for the lines below. */
 const dataPlace = config.postgres ? `PostgreSQL, schemas ${config.postgresPrefix}_*` : shop.bus.dataDir
-if (report.records > 0) console.log(`Recovered ${report.queued} queued, ${report.delayed} delayed and ${report.failed} failed messages from ${dataPlace}`)
+if (report.records > 0) logger.info(`Recovered ${report.queued} queued, ${report.delayed} delayed and ${report.failed} failed messages from ${dataPlace}`)
 
 // A broker that does not answer at start is a misconfiguration until shown otherwise: say so and stop,
 // rather than run modules that cannot receive anything. (Once running, a lost connection is retried.)
@@ -107,6 +113,7 @@ let app: Awaited<ReturnType<typeof buildApp>> | undefined
 if (config.web) {
   app = await buildApp({
     bus: shop.bus,
+    logger,
     order: shop.order,
     orders: shop.orders,
     gateway: shop.gateway,
@@ -115,10 +122,11 @@ if (config.web) {
     rainyDay: { chain: config.gatewayLimitPerSecond === undefined ? {} : { gatewayLimitPerSecond: config.gatewayLimitPerSecond } },
   })
   const address = await app.listen({ host: config.host, port: config.port })
-  console.log(`Mailroom is running: ${address.replace('127.0.0.1', 'localhost')}${where}  (data in ${dataPlace})`)
+  logger.info(`Mailroom is running: ${address.replace('127.0.0.1', 'localhost')}${where}  (data in ${dataPlace})`)
 } else {
-  console.log(`Mailroom is running ${shop.bus.moduleNames.join(', ')}${where}  (data in ${dataPlace})`)
+  logger.info(`Mailroom is running ${shop.bus.moduleNames.join(', ')}${where}  (data in ${dataPlace})`)
 }
+if (telemetry) logger.info(`OpenTelemetry: exporting as configured by the OTEL_* environment (${process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? 'default endpoint'})`)
 
 let stopping = false
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -127,6 +135,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     stopping = true
     void (app ? app.close() : Promise.resolve())
       .then(() => shop.stop())
+      // The last spans and metrics are flushed before the process goes.
+      .then(() => telemetry?.shutdown())
       .then(() => process.exit(0))
   })
 }

@@ -24,7 +24,12 @@ export interface AppProcess {
   stop(): Promise<void>
   /** What the app wrote to stderr, for a report when something goes wrong. */
   readonly errors: () => string
+  /** The last of what it wrote to stdout (its log lines: JSON, as stdout is no terminal), at most 1 MiB. */
+  readonly output: () => string
 }
+
+/** Of a long run's log, only the tail is kept (a chaos run writes several lines per order). */
+const keptOutputChars = 1024 * 1024
 
 /** Starts `npm start`'s entry point (or `main`, a copy's) as a child process on loopback; resolves once it listens. */
 export async function startApp(options: { port: number; dataDir: string; env?: Record<string, string>; args?: readonly string[]; main?: string }): Promise<AppProcess> {
@@ -39,6 +44,7 @@ export async function startApp(options: { port: number; dataDir: string; env?: R
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString()
+      if (output.length > 2 * keptOutputChars) output = output.slice(output.indexOf('\n', output.length - keptOutputChars) + 1)
       if (output.includes('Mailroom is running')) resolve()
     })
     void exited.then(() => reject(new Error(`the app exited before it listened:\n${output}\n${errors}`)))
@@ -54,5 +60,6 @@ export async function startApp(options: { port: number; dataDir: string; env?: R
       await exited
     },
     errors: () => errors,
+    output: () => output,
   }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Bus } from '../bus/index.js'
 import { CancelOrder, PlaceOrder } from '../modules/sales/messages.js'
 import { createComparison, type ComparisonOptions } from '../rainy-day/comparison.js'
@@ -22,7 +22,8 @@ import { shopLinks, shopPageRoutes } from './routes/shop-pages.js'
 
 export interface AppOptions extends ShopReads {
   bus: Bus
-  logger?: boolean
+  /** The app's pino logger (the shop's, which its bus writes to too); without one the app logs nothing. */
+  logger?: FastifyBaseLogger
   /** @default 1000 */
   maxBatch?: number
   /** Sample metrics this often. @default 1000 */
@@ -49,7 +50,9 @@ const ordersShown = 20
  */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? false,
+    // A line per request would bury the handlers' lines on the terminal (the console asks often); the error
+    // handler still logs every 5xx.
+    ...(options.logger ? { loggerInstance: options.logger, logController: new LogController({ disableRequestLogging: true }) } : { logger: false }),
     bodyLimit: 64 * 1024,
     // Unknown fields are refused (400), not silently dropped: a typo should not pass for a valid request.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },

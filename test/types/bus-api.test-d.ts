@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox'
+import { pino } from 'pino'
 import { describe, expectTypeOf, it } from 'vitest'
 import { createBus, defineCommand, defineEvent, defineTable, handle, type BodyOf, type DocumentOf } from '../../src/bus/index.js'
 
@@ -33,6 +34,17 @@ describe('types from one declaration', () => {
     void (() => bus.send(PlaceOrder, { orderId: 'o', items: [1] }))
     // @ts-expect-error an event is published, not sent
     void (() => bus.send(OrderPlaced, { orderId: 'o' }))
+  })
+
+  it("logs in pino's argument order, to a pino logger", () => {
+    handle(PlaceOrder, async (order, { log }) => {
+      log.info('placed')
+      log.info({ orderId: order.orderId }, 'placed')
+      log.error(new Error('refused'), 'charge refused')
+      // @ts-expect-error the fields come first, as in pino and Fastify's request.log
+      log.info('placed', { orderId: order.orderId })
+    })
+    expectTypeOf(createBus).toBeCallableWith({ modules: [], logger: pino() })
   })
 
   it("lets a bus's user listen to its signals, never emit them or clear other listeners", () => {
