@@ -110,7 +110,7 @@ describe('the package, installed in a project outside the repository', () => {
       const tarball = readdirSync(dir).find((name) => name.endsWith('.tgz'))
       expect(tarball).toMatch(/^mailroom-\d+\.\d+\.\d+\.tgz$/)
 
-      // 2. A new project installs it (npm adds the TypeBox peer); only what the package declares comes with it.
+      // 2. A new project installs it (npm adds the TypeBox and OpenTelemetry API peers); only what the package declares comes with it.
       const project = join(dir, 'project')
       mkdirSync(project)
       writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'shop-elsewhere', private: true, type: 'module' }))
@@ -118,7 +118,9 @@ describe('the package, installed in a project outside the repository', () => {
       const installed = readdirSync(join(project, 'node_modules'))
       expect(installed).toEqual(expect.arrayContaining(['mailroom', '@sinclair']))
       // Optional peers (the AMQP client, the console's Fastify and its helpers) come only when asked for.
-      for (const notAskedFor of ['fastify', 'eta', 'tsx', 'rabbitmq-client', 'pg', 'prom-client', 'helmet']) expect(installed).not.toContain(notAskedFor)
+      for (const notAskedFor of ['fastify', 'eta', 'tsx', 'rabbitmq-client', 'pg', 'prom-client', 'helmet', 'pino']) expect(installed).not.toContain(notAskedFor)
+      // OpenTelemetry: the API only (a peer npm adds: a no-op until the application registers an SDK), never an SDK.
+      expect(readdirSync(join(project, 'node_modules', '@opentelemetry'))).toEqual(['api'])
 
       // 3. The README's files, run with plain node.
       const files = readmeFiles()

@@ -38,14 +38,14 @@ describe('an order placed over HTTP, traced', () => {
     if (process.env.SHOW_TREE) console.log(why)
 
     // 1. Fastify's request span continues the client's trace.
-    const request = tree.spans.find((span) => span.name === 'request' && span.kind === SpanKind.SERVER)
+    const request = tree.spans.find((span) => span.name === 'POST /api/orders' && span.kind === SpanKind.SERVER)
     expect(request, why).toBeDefined()
     expect(request!.parentSpanContext?.spanId).toBe(client.spanId)
 
     // 2. The route's send is a child (through Fastify's handler span) of the request, and Sales' processing a child of the send.
     const send = tree.one('send sales')
     expect(send.kind).toBe(SpanKind.PRODUCER)
-    expect(tree.ancestry(send), why).toContain('request')
+    expect(tree.ancestry(send), why).toContain('POST /api/orders')
     const placeOrder = tree.one('process sales')
     expect(placeOrder.kind).toBe(SpanKind.CONSUMER)
     expect(tree.parentOf(placeOrder), why).toBe(send)

@@ -54,7 +54,7 @@ describe('npm start with the OTEL_* environment', () => {
 
     // 1. The trace reached the collector: the request, and every hop of the order under it.
     const names = () => collector.spans.filter((span) => span.traceId === client.traceId).map((span) => span.name)
-    await expect.poll(names, { timeout: 10_000 }).toEqual(expect.arrayContaining(['request', 'send sales', 'process sales', 'publish OrderPlaced', 'process billing', 'publish OrderBilled', 'process shipping', 'publish OrderShipped']))
+    await expect.poll(names, { timeout: 10_000 }).toEqual(expect.arrayContaining(['POST /api/orders', 'send sales', 'process sales', 'publish OrderPlaced', 'process billing', 'publish OrderBilled', 'process shipping', 'publish OrderShipped']))
     const spans = collector.spans.filter((span) => span.traceId === client.traceId)
     const byId = new Map(spans.map((span) => [span.spanId, span]))
     const processSales = spans.find((span) => span.name === 'process sales')!

@@ -48,7 +48,7 @@ describe.skipIf(!available)('when the shop runs as four processes over RabbitMQ,
       expect(found, `${name} in ${service}: ${spans.map((s) => `${s.service}/${s.name}`).join(', ')}`).toHaveLength(1)
       return found[0]!
     }
-    const request = spans.find((span) => span.name === 'request' && span.service === 'mailroom-web')!
+    const request = spans.find((span) => span.name === 'POST /api/orders' && span.service === 'mailroom-web')!
     expect(request.parentSpanId).toBe(client.spanId)
     const send = one('send sales', 'mailroom-web')
     const sales = one('process sales', 'mailroom-sales')

@@ -12,7 +12,7 @@ export function chargeForOrder(gateway: PaymentGateway, now: () => number = Date
   return handle(
     OrderPlaced,
     async (order, context) => {
-      context.log.info(`Received OrderPlaced, OrderId = ${order.orderId} - charging credit card`)
+      context.log.info({ orderId: order.orderId }, `Received OrderPlaced, OrderId = ${order.orderId} - charging credit card`)
       const { chargeId, duplicate } = await gateway.charge(idempotencyKeyFor(order.orderId), order.orderId)
       if (duplicate) context.log.info(`The gateway had already charged order ${order.orderId} (${chargeId}): no second charge`)
       context.table(Charges).put(order.orderId, { orderId: order.orderId, chargeId, billedAt: now() })

@@ -10,7 +10,7 @@ describe('chargeForOrder', () => {
     const context = createRecordingContext()
     await invoke(chargeForOrder(gateway, () => 7), { orderId: 'o-1', items: ['book'] }, context)
     expect(context.published).toEqual([{ type: 'OrderBilled', body: { orderId: 'o-1' } }])
-    expect(context.logs[0]?.text).toBe('Received OrderPlaced, OrderId = o-1 - charging credit card')
+    expect(context.logs[0]).toEqual({ level: 'info', text: 'Received OrderPlaced, OrderId = o-1 - charging credit card', fields: { orderId: 'o-1' } })
     expect(gateway.charged).toBe(1)
     expect(context.documents(Charges)['o-1']).toMatchObject({ orderId: 'o-1', billedAt: 7, chargeId: expect.stringMatching(/^ch-/) })
     expect(context.written).toEqual([{ table: 'charges', key: 'o-1', doc: context.documents(Charges)['o-1'] }])
