@@ -27,10 +27,10 @@ import { createErrorQueue } from './recoverability/error-queue.js'
 import { brokerFailureSink, journalFailureSink } from './recoverability/failure-sink.js'
 import { createDelayScheduler } from './scheduling/delay-scheduler.js'
 import { createSignals, listenOnly, type BusSignalsListener, type LogLevel, type LogLine } from './signals.js'
-import { context as traceContext, type Span } from '@opentelemetry/api'
+import type { Span } from '@opentelemetry/api'
 import { createLogOutput, type LoggedMessage } from './telemetry/bus-logger.js'
 import { BusMetrics } from './telemetry/metrics.js'
-import { endProducerSpan, startProducerSpan } from './telemetry/tracing.js'
+import { checkForTracerProvider, endProducerSpan, startProducerSpan } from './telemetry/tracing.js'
 
 export type { BusOptions } from './bus-options.js'
 
@@ -251,7 +251,7 @@ export function createBus(options: BusOptions): Bus {
       correlationId: entry.env.headers[Headers.CorrelationId]!,
     }
     // A child of whatever span is current (an HTTP request's, with Fastify's instrumentation).
-    const span = startProducerSpan(entry, mode === 'send' ? 'send' : 'publish', traceContext.active())
+    const span = startProducerSpan(entry, mode === 'send' ? 'send' : 'publish', undefined)
     if (entry.to.length === 0) {
       endProducerSpan(span)
       return Promise.resolve(result)
@@ -377,6 +377,7 @@ export function createBus(options: BusOptions): Bus {
       }
       for (const delivery of recovered.failed) errorQueue.add(delivery)
       busMetrics.bind()
+      checkForTracerProvider()
       state = 'running'
       parts.add('the delay scheduler', () => scheduler.stop())
       local.startAll()

@@ -7,7 +7,6 @@ import type { Envelope } from '../messages/envelope.js'
 import type { OutgoingEntry } from '../outbox/record.js'
 import type { AttemptTransaction } from '../persistence/persistence.js'
 import type { Topology } from '../routing/topology.js'
-import { context as traceContext } from '@opentelemetry/api'
 import { endProducerSpan, startProducerSpan, type Processing } from '../telemetry/tracing.js'
 import { prepareOutgoing, type OutgoingRequest, type SendMode } from './outgoing.js'
 
@@ -110,7 +109,7 @@ export class MessageContext implements HandlerContext {
     if (saga) request.saga = saga
     const entry = prepareOutgoing(topology, request)
     // The message is only held here; its span says so at once (it leaves with the handlers' commit).
-    endProducerSpan(startProducerSpan(entry, mode, this.processing?.context ?? traceContext.active()))
+    endProducerSpan(startProducerSpan(entry, mode, this.processing?.context))
     this.outgoing.push(entry)
   }
 }

@@ -3,6 +3,9 @@ import { Headers } from '../messages/headers.js'
 import type { OutgoingEntry } from '../outbox/record.js'
 import { Attributes, instrumentationScope, messagingSystem } from './attributes.js'
 
+/** The API's no-op meter, what `metrics.getMeter` gives while no SDK registered a meter provider. */
+const noopMeterClass = createNoopMeter().constructor as new () => Meter
+
 /** Seconds: the unit OpenTelemetry's conventions give durations. */
 const toSeconds = (ms: number) => ms / 1000
 
@@ -22,6 +25,8 @@ export class BusMetrics {
   /** Attributes reused per destination (and per module), not built for every message. */
   readonly #sentAttributes = new Map<string, MetricAttributes>()
   readonly #moduleAttributes = new Map<string, MetricAttributes>()
+  /** False while the meter is the API's no-op one: the calls below return before building anything. */
+  #on = false
 
   constructor(private readonly queueLengths: () => Iterable<readonly [module: string, length: number]>) {
     const meter = createNoopMeter()
@@ -35,6 +40,8 @@ export class BusMetrics {
 
   /** Creates the instruments from the global meter provider (the SDK's, once the application registered one). */
   bind(meter: Meter = metrics.getMeter(instrumentationScope)): void {
+    this.#on = !(meter instanceof noopMeterClass)
+    if (!this.#on) return
     this.#sent = meter.createCounter('messaging.client.sent.messages', { unit: '{message}', description: 'Messages committed for sending (sent, published, replied, deferred)' })
     this.#consumed = meter.createCounter('messaging.client.consumed.messages', { unit: '{message}', description: 'Messages handled and committed by a module' })
     this.#processDuration = meter.createHistogram('messaging.process.duration', { unit: 's', description: 'How long a module took to handle a message, retries included' })
@@ -48,6 +55,7 @@ export class BusMetrics {
 
   /** Messages just committed to leave (from a handler, or from outside). */
   sent(entries: readonly OutgoingEntry[]): void {
+    if (!this.#on) return
     for (const entry of entries) {
       const isEvent = entry.env.headers[Headers.Kind] === 'event'
       const destination = isEvent ? entry.env.type : entry.to.join(',')
@@ -63,6 +71,7 @@ export class BusMetrics {
 
   /** A message handled and committed by `module`. */
   handled(module: string, durationMs: number, criticalTimeMs: number): void {
+    if (!this.#on) return
     const attributes = this.#forModule(module)
     this.#consumed.add(1, attributes)
     this.#processDuration.record(toSeconds(durationMs), attributes)
@@ -71,11 +80,13 @@ export class BusMetrics {
 
   /** A failed attempt that another follows. */
   retried(module: string, kind: 'immediate' | 'delayed'): void {
+    if (!this.#on) return
     this.#retries.add(1, { ...this.#forModule(module), 'mailroom.retry.kind': kind })
   }
 
   /** A message that left its module for the error queue, after `durationMs` of trying. */
   movedToErrorQueue(module: string, errorType: string, durationMs: number): void {
+    if (!this.#on) return
     const attributes = { ...this.#forModule(module), [Attributes.ErrorType]: errorType }
     this.#errorQueueMoves.add(1, attributes)
     this.#processDuration.record(toSeconds(durationMs), attributes)
