@@ -44,6 +44,23 @@ export interface AppConfig {
   logLevel: LogLevelName
   /** Readable lines or JSON (MAILROOM_LOG_FORMAT); by default readable on a terminal, JSON otherwise. */
   logFormat: 'pretty' | 'json'
+  /** Whether the OTEL_* environment asks for an exporter: then src/telemetry.ts starts OpenTelemetry's Node SDK. */
+  telemetry: boolean
+}
+
+/** The OTEL_* variables that ask for an exporter; a plain `npm start` sets none, and starts no SDK. */
+const askingVariables = [
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT',
+  'OTEL_TRACES_EXPORTER',
+  'OTEL_METRICS_EXPORTER',
+] as const
+
+/** Whether `env` asks for telemetry (and does not turn the SDK off with OTEL_SDK_DISABLED=true). */
+function telemetryRequested(env: NodeJS.ProcessEnv): boolean {
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false
+  return askingVariables.some((name) => (env[name] ?? '').trim() !== '')
 }
 
 const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
@@ -129,6 +146,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, args: readonly 
     brokerWaitMs: wholeNumber(env, 'MAILROOM_BROKER_WAIT_MS', 0) ?? 10_000,
     logLevel: oneOf(env, 'MAILROOM_LOG_LEVEL', logLevels, 'info'),
     logFormat: oneOf(env, 'MAILROOM_LOG_FORMAT', ['pretty', 'json'] as const, stdoutIsTerminal ? 'pretty' : 'json'),
+    telemetry: telemetryRequested(env),
   }
 }
 

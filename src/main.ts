@@ -4,7 +4,6 @@ import { MailroomError, PersistenceUnavailableError } from './bus/index.js'
 import { ConfigError, readConfig, type AppConfig } from './config.js'
 import { createShopLogger } from './logging.js'
 import { createShop } from './shop.js'
-import { startTelemetry, telemetryRequested } from './telemetry.js'
 import { buildApp } from './web/app.js'
 
 /**
@@ -34,7 +33,7 @@ function exitWith(error: unknown): never {
 const parts = config.parts
 const logger = createShopLogger({ level: config.logLevel, format: config.logFormat })
 // Before the bus starts (its meter binds then) and before Fastify is created (its instrumentation hooks in then).
-const telemetry = telemetryRequested(process.env) ? startTelemetry({ serviceName: parts ? `mailroom-${parts.join('+')}` : 'mailroom' }) : undefined
+const telemetry = config.telemetry ? (await import('./telemetry.js')).startTelemetry({ serviceName: parts ? `mailroom-${parts.join('+')}` : 'mailroom' }) : undefined
 // One data directory per process (each holds the lock on its own): ./data for the whole shop,
 // ./data/processes/<parts> for a share of it (apart from the whole shop's module directories).
 const dataDir = config.dataDir ?? (parts ? join('data', 'processes', parts.join('+')) : undefined)

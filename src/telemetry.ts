@@ -6,21 +6,9 @@ import { NodeSDK, type NodeSDKConfiguration } from '@opentelemetry/sdk-node'
  * exporter (`OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 npm start` sends traces and metrics to a
  * collector or Jaeger), so a plain `npm start` neither loads an exporter nor tries to reach one. The bus
  * itself only calls @opentelemetry/api: whatever SDK an application registers gets its spans and metrics.
+ * src/main.ts imports this module only then (config.ts's `telemetry`): the SDK and its exporters take
+ * about a third of a second to load.
  */
-const askingVariables = [
-  'OTEL_EXPORTER_OTLP_ENDPOINT',
-  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
-  'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT',
-  'OTEL_TRACES_EXPORTER',
-  'OTEL_METRICS_EXPORTER',
-] as const
-
-/** Whether `env` asks for telemetry (and does not turn the SDK off with OTEL_SDK_DISABLED=true). */
-export function telemetryRequested(env: NodeJS.ProcessEnv): boolean {
-  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false
-  return askingVariables.some((name) => (env[name] ?? '').trim() !== '')
-}
-
 /**
  * Fastify's own instrumentation: a span for each request (continuing a `traceparent` the client sent),
  * made the current context for the route, so a message the route sends is its child. The console's

@@ -17,6 +17,22 @@ describe('the configuration of npm start', () => {
     })
   })
 
+  it('logs readable lines on a terminal and JSON otherwise, at MAILROOM_LOG_LEVEL; refuses a level or format it does not know', () => {
+    expect(readConfig({}, [], true)).toMatchObject({ logFormat: 'pretty', logLevel: 'info' })
+    expect(readConfig({}, [], false)).toMatchObject({ logFormat: 'json' })
+    expect(readConfig({ MAILROOM_LOG_FORMAT: 'json', MAILROOM_LOG_LEVEL: 'debug' }, [], true)).toMatchObject({ logFormat: 'json', logLevel: 'debug' })
+    expect(() => readConfig({ MAILROOM_LOG_LEVEL: 'loud' }, [])).toThrow(new ConfigError('MAILROOM_LOG_LEVEL', 'one of trace, debug, info, warn, error, fatal, silent', 'loud'))
+    expect(() => readConfig({ MAILROOM_LOG_FORMAT: 'xml' }, [])).toThrow(/MAILROOM_LOG_FORMAT/)
+  })
+
+  it('starts OpenTelemetry only when the OTEL_* environment asks for an exporter, and not when OTEL_SDK_DISABLED says so', () => {
+    expect(readConfig({}, []).telemetry).toBe(false)
+    expect(readConfig({ OTEL_SERVICE_NAME: 'shop' }, []).telemetry).toBe(false)
+    expect(readConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318' }, []).telemetry).toBe(true)
+    expect(readConfig({ OTEL_TRACES_EXPORTER: 'console' }, []).telemetry).toBe(true)
+    expect(readConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318', OTEL_SDK_DISABLED: 'true' }, []).telemetry).toBe(false)
+  })
+
   it('keeps the modules’ data in the PostgreSQL named by --postgres or MAILROOM_POSTGRES_URL, journal files otherwise', () => {
     expect(readConfig({}, [])).toMatchObject({ postgres: undefined, postgresPrefix: 'mailroom', postgresRetryMs: 2_000, postgresTakeOverMs: 30_000 })
     expect(readConfig({ MAILROOM_POSTGRES_TAKEOVER_MS: '5000' }, [])).toMatchObject({ postgresTakeOverMs: 5_000 })
