@@ -159,7 +159,8 @@ export function createBus(options: BusOptions): Bus {
   const logOutput = logger ? createLogOutput(logger) : undefined
   function log(module: string, level: LogLevel, text: string, fields?: Record<string, unknown>, message?: LoggedMessage): void {
     const line: LogLine = { module, level, text, at: clock.now() }
-    if (fields) line.fields = fields
+    // An Error (pino's `err`) as its type and message: the panel's lines travel as JSON, where an Error is `{}`.
+    if (fields) line.fields = fields.err instanceof Error ? { ...fields, err: `${fields.err.name}: ${fields.err.message}` } : fields
     if (message) {
       line.messageId = message.messageId
       if (message.traceId) line.traceId = message.traceId

@@ -83,6 +83,10 @@ describe('an order placed over HTTP, traced', () => {
       expect(span.status.code, `${span.name}${why}`).not.toBe(SpanStatusCode.ERROR)
     }
     expect(orderId).toMatch(/^ord-/)
+
+    // 6. The console's log panels name each line's trace (hover a line for the id to look up).
+    const page = await (await fetch(`${shop!.url}/`)).text()
+    expect(page).toContain(`title="trace ${client.traceId}"`)
   })
 
   it('keeps the trace through an immediate retry and a delayed one, the delayed attempt linked to the one that failed', async () => {

@@ -63,6 +63,7 @@ describe("a handler's log", () => {
     const panel = bus.admin.logs('billing')
     expect(panel.map((line) => line.text)).toEqual(['Charging', 'Gateway slow', 'Charge refused'])
     expect(panel[0]).toMatchObject({ fields: { orderId: 'o-1', amount: 12 }, messageId: sent.messageId, traceId })
+    expect(panel[2]!.fields).toEqual({ err: 'RangeError: card expired' })
   })
 
   it('refuses a logger that is not pino-shaped, at createBus', () => {
