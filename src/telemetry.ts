@@ -1,7 +1,7 @@
 import { FastifyOtelInstrumentation } from '@fastify/otel'
 import { NodeSDK, type NodeSDKConfiguration } from '@opentelemetry/sdk-node'
 
-/**
+/*
  * The shop's OpenTelemetry: the Node SDK, started only when the standard `OTEL_*` environment asks for an
  * exporter (`OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 npm start` sends traces and metrics to a
  * collector or Jaeger), so a plain `npm start` neither loads an exporter nor tries to reach one. The bus
@@ -9,6 +9,7 @@ import { NodeSDK, type NodeSDKConfiguration } from '@opentelemetry/sdk-node'
  * src/main.ts imports this module only then (config.ts's `telemetry`): the SDK and its exporters take
  * about a third of a second to load.
  */
+
 /**
  * Fastify's own instrumentation: a span for each request (continuing a `traceparent` the client sent),
  * made the current context for the route, so a message the route sends is its child. The console's

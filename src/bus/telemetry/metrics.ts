@@ -95,7 +95,7 @@ export class BusMetrics {
   #forModule(module: string): MetricAttributes {
     let attributes = this.#moduleAttributes.get(module)
     if (!attributes) {
-      attributes = { [Attributes.System]: messagingSystem, [Attributes.DestinationName]: module, [Attributes.ConsumerGroup]: module }
+      attributes = { [Attributes.System]: messagingSystem, [Attributes.OperationName]: 'process', [Attributes.DestinationName]: module, [Attributes.ConsumerGroup]: module }
       this.#moduleAttributes.set(module, attributes)
     }
     return attributes

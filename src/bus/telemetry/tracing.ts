@@ -10,8 +10,8 @@ import { extractLink, extractParent, injectLink, injectParent } from './trace-he
  * Mailroom's spans, after OpenTelemetry's messaging conventions: a producer span for each message sent,
  * published, replied, deferred or asked for as a saga timeout (`send sales`, `publish OrderPlaced`), and a
  * consumer span for each delivery a module handles (`process billing`), with its failed attempts as
- * events. Through @opentelemetry/api only: until the application registers an SDK every call here meets
- * the API's no-op tracer, and nothing is written into any header.
+ * events. Through @opentelemetry/api only: until the application registers an SDK (before `bus.start()`)
+ * nothing here calls even that, and nothing is written into any header.
  */
 // A proxy: an SDK registered after this module loaded still gets the spans.
 const tracer = trace.getTracer(instrumentationScope)
