@@ -114,7 +114,7 @@ export function createBus(options: BusOptions): Bus {
         allModules: allNames,
         tables: allTablesByModule,
         audit: audit !== undefined,
-        ...(audit ? { auditMaxAgeMs: audit.maxAgeMs } : {}),
+        ...(audit ? { auditMaxAgeMs: audit.maxAgeMs, auditMaxConversations: audit.maxConversations } : {}),
         concurrency: options.modules.filter((module) => moduleNames.includes(module.name)).reduce((sum, module) => sum + module.concurrency, 0),
         clock,
         reachesOtherProcesses: transport.reachesOtherProcesses,

@@ -146,6 +146,21 @@ describe.skipIf(!available)('a bus on the PostgreSQL persistence', () => {
     expect(await bus.table(Shipments).get('o-old')).toEqual({ orderId: 'o-old' })
   })
 
+  it('keeps at most the audit’s maxConversations per module, the oldest going first', async () => {
+    bus = createPaymentsBus({ url: postgresUrl, prefix, audit: { maxConversations: 2 } })
+    await bus.start()
+    const sent: { conversationId: string }[] = []
+    for (let i = 1; i <= 4; i++) {
+      sent.push(await bus.send(ChargeOrder, { orderId: `o-${i}`, amount: i }))
+      await bus.idle()
+    }
+    await eventually(async () => (await bus!.table(Shipments).count()) === 4)
+    const kept = async () => Promise.all(sent.map(async ({ conversationId }) => (await bus!.admin.conversation(conversationId)).length))
+    expect(await kept()).toEqual([2, 2, 2, 2])
+    await bus.compact()
+    expect(await kept()).toEqual([0, 0, 2, 2])
+  })
+
   it('sends from inside the caller’s own transaction: nothing leaves on a rollback, the message leaves once it commits', async () => {
     bus = createPaymentsBus({ url: postgresUrl, prefix })
     await bus.start()

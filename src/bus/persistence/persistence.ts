@@ -150,6 +150,8 @@ export interface PersistenceContext {
   audit: boolean
   /** How long the audit keeps a step (ms), when it is kept. */
   auditMaxAgeMs?: number
+  /** How many conversations the audit keeps per module (the oldest go first), when it is kept. */
+  auditMaxConversations?: number
   /** Messages handled at once here, all modules together (the most attempts open at one time). */
   concurrency: number
   clock: Clock

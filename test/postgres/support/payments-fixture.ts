@@ -20,7 +20,7 @@ export interface PaymentsBusOptions {
   runHere?: string[]
   /** Called in the billing handler after its SQL, before the attempt commits. */
   afterSql?: (orderId: string) => Promise<void>
-  audit?: boolean
+  audit?: boolean | { maxConversations: number }
   /** Billing's delayed retries (default: none). */
   delayedRetries?: { count: number; baseDelayMs: number }
   /** How long inbox marks, dispatched rows and audit steps are kept (ms). */

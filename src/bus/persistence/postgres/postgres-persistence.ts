@@ -233,7 +233,7 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
     relayTimer.unref()
   }
 
-  /** What must not grow forever: inbox marks and dispatched rows past `keepHandledMs`. */
+  /** What must not grow forever: inbox marks and dispatched rows past `keepHandledMs`, the audit past its retention. */
   async function cleanUp(): Promise<void> {
     for (const module of relayed) {
       const schema = schemaOf(module)
@@ -243,6 +243,13 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
         await pool.query(`DELETE FROM ${schema}.inbox WHERE ${olderThan('handled_at', '$1')}`, [keepHandledMs])
         // The audit's steps past its age (createBus({ audit: { maxAgeMs } })).
         if (context.auditMaxAgeMs !== undefined) await pool.query(`DELETE FROM ${schema}.audit WHERE ${olderThan('at', '$1')}`, [context.auditMaxAgeMs])
+        // Past its count (createBus({ audit: { maxConversations } })): the conversations whose first step here is oldest go.
+        if (context.auditMaxConversations !== undefined) {
+          await pool.query(
+            `DELETE FROM ${schema}.audit AS step USING (SELECT conversation_id FROM ${schema}.audit GROUP BY conversation_id ORDER BY min(id) DESC OFFSET $1) AS old WHERE step.conversation_id = old.conversation_id`,
+            [context.auditMaxConversations],
+          )
+        }
       } catch (error) {
         context.onError(translate(error), `cleaning up handled messages of ${module} in PostgreSQL`)
       }
