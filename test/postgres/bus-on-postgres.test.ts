@@ -2,6 +2,8 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Bus } from '../../src/bus/index.js'
 import { ChargeOrder, Charges, createPaymentsBus, createPaymentsTable, paymentsTable, Shipments } from './support/payments-fixture.js'
 import { dropSchemas, Pool, postgresAvailable, postgresUrl, testPrefix } from './support/postgres.js'
+import { freePort } from '../../scripts/chaos/app-process.js'
+import { createTcpProxy } from '../../scripts/chaos/tcp-proxy.js'
 
 const available = await postgresAvailable()
 const pool = new Pool({ connectionString: postgresUrl, max: 4 })
@@ -159,6 +161,56 @@ describe.skipIf(!available)('a bus on the PostgreSQL persistence', () => {
     expect(await kept()).toEqual([2, 2, 2, 2])
     await bus.compact()
     expect(await kept()).toEqual([0, 0, 2, 2])
+  })
+
+  it('relays a send from the caller’s own transaction as soon as it commits, not at the relay’s next pass', async () => {
+    // A pass every minute: only the transaction's NOTIFY can bring the message on within the test.
+    bus = createPaymentsBus({ url: postgresUrl, prefix, relayEveryMs: 60_000 })
+    await bus.start()
+    const client = await pool.connect()
+    try {
+      await client.query('BEGIN')
+      await bus.send(ChargeOrder, { orderId: 'notified', amount: 7 }, { transaction: client })
+      await client.query('COMMIT')
+    } finally {
+      client.release()
+    }
+    await eventually(async () => (await bus!.table(Shipments).get('notified')) !== undefined)
+    expect(await payments()).toEqual([{ order_id: 'notified', amount: 7 }])
+  })
+
+  it('listens again after its connection to PostgreSQL was lost', async () => {
+    const proxy = await createTcpProxy(await freePort(), { host: new URL(postgresUrl).hostname, port: Number(new URL(postgresUrl).port || 5432) })
+    await proxy.up()
+    try {
+      const through = new URL(postgresUrl)
+      through.hostname = '127.0.0.1'
+      through.port = String(proxy.port)
+      bus = createPaymentsBus({ url: through.toString(), prefix, relayEveryMs: 60_000 })
+      await bus.start()
+      // The server's sessions whose last statement was the bus's LISTEN.
+      const listening = async () => (await pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE query = $1`, [`LISTEN "${prefix}__outside"`])).rows.map((row) => row.pid)
+      await eventually(async () => (await listening()).length === 1)
+      const [before] = await listening()
+      // 1. Every connection dropped, the server back a moment later (as a restart looks from here).
+      await proxy.down()
+      await proxy.up()
+      // 2. The bus listens again, on a new session; a send in the caller's transaction (straight to the server) is relayed at once.
+      await eventually(async () => (await listening()).some((pid) => pid !== before))
+      const client = await pool.connect()
+      try {
+        await client.query('BEGIN')
+        await bus.send(ChargeOrder, { orderId: 'after-drop', amount: 8 }, { transaction: client })
+        await client.query('COMMIT')
+      } finally {
+        client.release()
+      }
+      await eventually(async () => (await pool.query(`SELECT 1 FROM ${paymentsTable(prefix)} WHERE order_id = 'after-drop'`)).rowCount === 1)
+    } finally {
+      await bus?.stop()
+      bus = undefined
+      await proxy.close()
+    }
   })
 
   it('sends from inside the caller’s own transaction: nothing leaves on a rollback, the message leaves once it commits', async () => {

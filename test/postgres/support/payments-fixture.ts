@@ -25,6 +25,8 @@ export interface PaymentsBusOptions {
   delayedRetries?: { count: number; baseDelayMs: number }
   /** How long inbox marks, dispatched rows and audit steps are kept (ms). */
   keepHandledMs?: number
+  /** How often the relay looks for rows nobody relays (ms). @default 50 */
+  relayEveryMs?: number
 }
 
 /** The user's own table, created once beside the module's schema (as an application's migration would). */
@@ -65,7 +67,7 @@ export function createPaymentsBus(options: PaymentsBusOptions): Bus {
   return createBus({
     modules: [billing, shipping],
     routes: { ChargeOrder: 'billing' },
-    persistence: postgresPersistence({ connectionString: options.url, prefix: options.prefix, relayEveryMs: 50, ...(options.keepHandledMs !== undefined ? { keepHandledMs: options.keepHandledMs } : {}) }),
+    persistence: postgresPersistence({ connectionString: options.url, prefix: options.prefix, relayEveryMs: options.relayEveryMs ?? 50, ...(options.keepHandledMs !== undefined ? { keepHandledMs: options.keepHandledMs } : {}) }),
     audit: options.keepHandledMs !== undefined ? { maxAgeMs: Math.max(1, options.keepHandledMs) } : (options.audit ?? true),
     ...(options.transport ? { transport: options.transport } : {}),
     ...(options.runHere ? { runHere: options.runHere } : {}),

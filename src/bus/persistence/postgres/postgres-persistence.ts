@@ -16,6 +16,7 @@ import { readDocuments, type Queryable } from './documents.js'
 import { groupedSends } from './grouped-sends.js'
 import { idsInOrder, inRowOrder, olderThan, outboxInsert } from './batched-statements.js'
 import { newDelivery, type DeliverySource, type OutboxRowRead } from './outbox-rows.js'
+import { listenForOutsideSends } from './outside-listener.js'
 import { identifier, migrate, moduleSchema } from './schema.js'
 
 export interface PostgresPersistenceOptions {
@@ -101,6 +102,9 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
   let relayTimer: NodeJS.Timeout | undefined
   let cleanupTimer: NodeJS.Timeout | undefined
   let relaying: Promise<void> | undefined
+  /** A notification came while a pass ran: another pass follows it at once. */
+  let relayAgain = false
+  let listener: { stop(): Promise<void> } | undefined
   let open = false
 
   async function connect(): Promise<PoolClient> {
@@ -223,14 +227,32 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
     relayFailing = false
   }
 
+  function runRelayPass(): void {
+    relayTimer = undefined
+    relaying = relayPass().finally(() => {
+      relaying = undefined
+      if (!open) return
+      if (relayAgain) {
+        relayAgain = false
+        runRelayPass()
+      } else scheduleRelay()
+    })
+  }
+
   function scheduleRelay(): void {
-    relayTimer = setTimeout(() => {
-      relaying = relayPass().finally(() => {
-        relaying = undefined
-        if (open) scheduleRelay()
-      })
-    }, relayEveryMs)
+    relayTimer = setTimeout(runRelayPass, relayEveryMs)
     relayTimer.unref()
+  }
+
+  /** A caller's transaction committed messages (its NOTIFY arrived): a pass now, not at the timer. */
+  function relaySoon(): void {
+    if (!open) return
+    if (relaying) {
+      relayAgain = true
+      return
+    }
+    if (relayTimer) clearTimeout(relayTimer)
+    runRelayPass()
   }
 
   /** What must not grow forever: inbox marks and dispatched rows past `keepHandledMs`, the audit past its retention. */
@@ -389,6 +411,7 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
       }
       open = true
       scheduleRelay()
+      listener = listenForOutsideSends({ connect, channel: schemaOf(outsideModule), onNotify: relaySoon, retryAfterMs: 1_000 })
       cleanupTimer = setInterval(() => void cleanUp(), 60_000)
       cleanupTimer.unref()
       return { queued, delayed, failed, elsewhere, orphaned: 0, tornTails: [], records }
@@ -403,7 +426,8 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
       if (transaction !== undefined) {
         // Unclaimed: the relay takes the rows once the caller's transaction has committed them.
         const insert = outboxInsert(schema, msgs, null)
-        if (insert) await (transaction as PoolClient).query(insert.statement)
+        // With a NOTIFY, which PostgreSQL delivers to the listening instances only if, and once, this commits.
+        if (insert) await (transaction as PoolClient).query(`${insert.statement}; NOTIFY ${schema}`)
         return []
       }
       return track(await sendFromOutside(msgs))
@@ -483,6 +507,7 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
       open = false
       if (relayTimer) clearTimeout(relayTimer)
       if (cleanupTimer) clearInterval(cleanupTimer)
+      await listener?.stop()
       await relaying
       if (ownPool) await pool.end()
       else pool.off('error', onPoolError).off('connect', onConnect)
