@@ -48,6 +48,11 @@ export class SagaStore {
     else instances.set(key, { saga: change.saga, id: change.id, instance: change.instance ?? '', data: change.data })
   }
 
+  /** Every active instance of `module` at once, as another store (a shared database) has them. */
+  replace(module: string, instances: readonly SagaInstance[]): void {
+    this.#byModule.set(module, new Map(instances.map((instance) => [sagaKey(instance.saga, instance.id), instance])))
+  }
+
   count(module: string): number {
     return this.#byModule.get(module)?.size ?? 0
   }

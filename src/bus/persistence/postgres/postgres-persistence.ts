@@ -38,6 +38,8 @@ export interface PostgresPersistenceOptions {
 
 /** The schema of messages sent from outside any handler. */
 const outsideModule = '_outside'
+/** How often, with a broker, the console's view of active saga instances is read again (other instances change them). */
+const sagaListEveryMs = 2_000
 const knownOptions = ['connectionString', 'pool', 'prefix', 'maxConnections', 'relayEveryMs', 'takeOverAfterMs', 'keepHandledMs']
 /** Rows relayed per schema per pass. */
 const relayBatch = 500
@@ -101,6 +103,8 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
   const sagas = new SagaStore()
   let relayTimer: NodeJS.Timeout | undefined
   let cleanupTimer: NodeJS.Timeout | undefined
+  let sagaTimer: NodeJS.Timeout | undefined
+  let sagaReading: Promise<void> | undefined
   let relaying: Promise<void> | undefined
   /** A notification came while a pass ran: another pass follows it at once. */
   let relayAgain = false
@@ -253,6 +257,26 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
     }
     if (relayTimer) clearTimeout(relayTimer)
     runRelayPass()
+  }
+
+  /** Whether the last reading of the saga instances failed: reported once, not every time. */
+  let sagaReadFailing = false
+  /**
+   * With a broker, other instances of this process's modules change their sagas too: the console's list and
+   * count of a module's active instances (the only readers of this store here: attempts read each instance
+   * in their transaction) are read again from the database every few seconds, not just at start.
+   */
+  async function readSagas(): Promise<void> {
+    try {
+      for (const module of context.modules) {
+        const { rows } = await pool.query<{ saga: string; correlation_id: string; instance: string; data: unknown }>(`SELECT saga, correlation_id, instance, data FROM ${schemaOf(module)}.sagas`)
+        sagas.replace(module, rows.map((row) => ({ saga: row.saga, id: row.correlation_id, instance: row.instance, data: row.data })))
+      }
+      sagaReadFailing = false
+    } catch (error) {
+      if (!sagaReadFailing) context.onError(translate(error), 'reading the active saga instances from PostgreSQL (tried again until it answers)')
+      sagaReadFailing = true
+    }
   }
 
   /** What must not grow forever: inbox marks and dispatched rows past `keepHandledMs`, the audit past its retention. */
@@ -414,6 +438,12 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
       listener = listenForOutsideSends({ connect, channel: schemaOf(outsideModule), onNotify: relaySoon, retryAfterMs: 1_000 })
       cleanupTimer = setInterval(() => void cleanUp(), 60_000)
       cleanupTimer.unref()
+      if (context.reachesOtherProcesses) {
+        sagaTimer = setInterval(() => {
+          sagaReading ??= readSagas().finally(() => (sagaReading = undefined))
+        }, sagaListEveryMs)
+        sagaTimer.unref()
+      }
       return { queued, delayed, failed, elsewhere, orphaned: 0, tornTails: [], records }
     },
     async readBack(states) {
@@ -507,6 +537,8 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
       open = false
       if (relayTimer) clearTimeout(relayTimer)
       if (cleanupTimer) clearInterval(cleanupTimer)
+      if (sagaTimer) clearInterval(sagaTimer)
+      await sagaReading
       await listener?.stop()
       await relaying
       if (ownPool) await pool.end()
