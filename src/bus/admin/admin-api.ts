@@ -32,6 +32,8 @@ export interface ModuleStatus {
   sagas: string[]
   /** Active saga instances. */
   activeSagas: number
+  /** Whether `activeSagas` counts every instance's (a store they share, such as PostgreSQL), not this process's own. */
+  sagasShared: boolean
   /** Where it runs: `here`, or in another process (its status comes over the broker; `stale` once its reports stopped). */
   location: 'here' | 'elsewhere' | 'stale'
   /**

@@ -63,6 +63,7 @@ export function createAdmin(deps: AdminDeps): AdminApi {
       averageCriticalTimeMs: counters.handled === 0 ? 0 : counters.criticalTimeMsTotal / counters.handled,
       sagas: topology.modules.get(runtime.name)?.sagas.map((saga) => saga.name) ?? [],
       activeSagas: outbox.sagas.count(runtime.name),
+      sagasShared: outbox.shared === true,
       location: 'here',
     }
   }
@@ -81,7 +82,7 @@ export function createAdmin(deps: AdminDeps): AdminApi {
       return {
         name, running: false, concurrency: definition.concurrency, queueLength: brokerQueue, queuedOnDisk: 0, inFlight: 0, delayed: 0, errorQueueLength,
         handled: 0, failed: 0, retries: 0, faultInjected: false, faultRate: 0, maxPerSecond: definition.maxPerSecond, averageProcessingTimeMs: 0, averageCriticalTimeMs: 0,
-        sagas: definition.sagas.map((saga) => saga.name), activeSagas: 0, location: 'stale',
+        sagas: definition.sagas.map((saga) => saga.name), activeSagas: 0, sagasShared: false, location: 'stale',
       }
     }
     const { reporting, ...status } = reported

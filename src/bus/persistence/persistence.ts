@@ -92,6 +92,8 @@ export interface Persistence {
    * (an attempt's writes are checked and appended as one record instead).
    */
   readonly transactions?: AttemptTransactions
+  /** Every instance of a module shares this store (a database): what it counts (active sagas) is every instance's. */
+  readonly shared?: boolean
   readonly maintenance: Maintenance
   /** Bytes kept (the console's monitoring shows them). */
   totalBytes(): number

@@ -182,7 +182,7 @@ export function connectBrokerConsole(options: BrokerConsoleOptions): { remote: R
  * and each one. A process gone quiet still counts in the totals of what it did (handled, failed), not
  * in what it does now (running, in flight).
  */
-function moduleTotals(instances: [string, { status: ModuleStatus; at: number }][], now: number): ModuleStatus & { reporting: boolean } {
+export function moduleTotals(instances: [string, { status: ModuleStatus; at: number }][], now: number): ModuleStatus & { reporting: boolean } {
   const fresh = instances.filter(([, { at }]) => now - at < staleAfterMs)
   const newest = [...instances].sort((a, b) => b[1].at - a[1].at)[0]![1].status
   const sum = (list: typeof instances, field: 'handled' | 'failed' | 'retries' | 'inFlight' | 'queueLength' | 'queuedOnDisk' | 'delayed' | 'activeSagas') =>
@@ -202,7 +202,8 @@ function moduleTotals(instances: [string, { status: ModuleStatus; at: number }][
     queueLength: sum(fresh, 'queueLength'),
     queuedOnDisk: sum(fresh, 'queuedOnDisk'),
     delayed: sum(fresh, 'delayed'),
-    activeSagas: sum(fresh, 'activeSagas'),
+    // Instances sharing one store (PostgreSQL) each count all of its sagas; their own journals, only their own.
+    activeSagas: fresh.some(([, { status }]) => status.sagasShared) ? Math.max(0, ...fresh.map(([, { status }]) => status.activeSagas)) : sum(fresh, 'activeSagas'),
     averageProcessingTimeMs: weighted('averageProcessingTimeMs'),
     averageCriticalTimeMs: weighted('averageCriticalTimeMs'),
     instances: each,

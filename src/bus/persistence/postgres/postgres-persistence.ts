@@ -383,6 +383,7 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
   return {
     sagas,
     transactions,
+    shared: true,
     maintenance: {
       request() {},
       requestIfSealedSince() {},
