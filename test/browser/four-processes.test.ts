@@ -36,6 +36,10 @@ describe.runIf(available)('the console of the shop run as four processes, in a r
     await page.locator('[data-module="billing"] [data-log] li', { hasText: 'charging credit card' }).first().waitFor({ timeout: 15_000 })
     await page.locator('[data-module="shipping"] [data-log] li', { hasText: 'Shipping order' }).first().waitFor({ timeout: 15_000 })
     await page.locator('[data-module="shipping"] [data-field="handled"]', { hasText: /^20$/ }).waitFor({ timeout: 15_000 })
+    // Each process's own log (its terminal; JSON here, where stdout is a pipe) has what its module received.
+    const received = (part: string) => processes[part]!.output().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { module?: string; msg?: string; messageId?: string })
+    expect(received('billing').filter((line) => line.module === 'billing' && /^Received OrderPlaced, OrderId = ord-\w+ - charging credit card$/.test(line.msg ?? '') && line.messageId)).toHaveLength(10)
+    expect(received('sales').some((line) => line.module === 'billing')).toBe(false)
     // The order states come from the modules' own views, reported by their processes.
     const firstOrder = page.locator('[data-orders] tr').first()
     await firstOrder.locator('.tick.yes', { hasText: 'shipped' }).waitFor({ timeout: 15_000 })
