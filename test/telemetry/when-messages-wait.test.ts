@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox'
-import { context, trace, SpanStatusCode } from '@opentelemetry/api'
+import { context, propagation, trace, SpanStatusCode } from '@opentelemetry/api'
+import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { createBus, defineCommand, defineModule, defineSaga, correlate, handle, MessageHeaders, type Bus, type ModuleDefinition } from '../../src/bus/index.js'
 import { useTempDirs } from '../bus/support/temp-dir.js'
@@ -137,5 +138,22 @@ describe('a trace through messages that wait', () => {
     await bus.idle()
     expect(seen[0]!.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`))
     expect(seen[0]![MessageHeaders.MessageId]).toBeDefined()
+  })
+
+  it('handles a message whose trace headers the propagator cannot read, untraced rather than not at all', async () => {
+    const handled: number[] = []
+    const pinger = defineModule({ name: 'pinger', handlers: [handle(Ping, async ({ n }) => void handled.push(n))] })
+    const bus = await started([pinger])
+    const throwing = { inject() {}, extract(): never { throw new Error('unreadable') }, fields: () => ['traceparent'] }
+    propagation.disable()
+    expect(propagation.setGlobalPropagator(throwing)).toBe(true)
+    try {
+      await bus.send(Ping, { n: 6 })
+      await bus.idle()
+    } finally {
+      propagation.disable()
+      propagation.setGlobalPropagator(new W3CTraceContextPropagator())
+    }
+    expect(handled).toEqual([6])
   })
 })

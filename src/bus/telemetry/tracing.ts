@@ -1,4 +1,4 @@
-import { context as contextApi, isSpanContextValid, ProxyTracerProvider, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api'
+import { context as contextApi, diag, isSpanContextValid, ProxyTracerProvider, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api'
 import type { Envelope } from '../messages/envelope.js'
 import { Headers } from '../messages/headers.js'
 import type { OutgoingEntry } from '../outbox/record.js'
@@ -40,7 +40,15 @@ export type ProducerOperation = SendMode
  */
 export function startProducerSpan(entry: OutgoingEntry, operation: ProducerOperation, parent: Context | undefined): Span | undefined {
   if (!tracing) return undefined
-  parent ??= contextApi.active()
+  try {
+    return producerSpan(entry, operation, parent ?? contextApi.active())
+  } catch (error) {
+    // The application's propagator or SDK failed: the message goes untraced rather than not at all.
+    return telemetryFailed(error)
+  }
+}
+
+function producerSpan(entry: OutgoingEntry, operation: ProducerOperation, parent: Context): Span | undefined {
   const env = entry.env
   const isEvent = env.headers[Headers.Kind] === 'event'
   const destination = isEvent ? env.type : entry.to.join(',') || env.type
@@ -84,6 +92,15 @@ export interface Processing {
  */
 export function startProcessSpan(module: string, env: Envelope): Processing | undefined {
   if (!tracing) return undefined
+  try {
+    return processSpan(module, env)
+  } catch (error) {
+    // A propagator that cannot read the headers must not stop the message: it is handled untraced.
+    return telemetryFailed(error)
+  }
+}
+
+function processSpan(module: string, env: Envelope): Processing | undefined {
   const parent = extractParent(env.headers)
   const link = extractLink(env.headers)
   const span = tracer.startSpan(`process ${module}`, link ? { kind: SpanKind.CONSUMER, links: [{ context: link }] } : { kind: SpanKind.CONSUMER }, parent)
@@ -134,4 +151,10 @@ function markFailed(span: Span, error: unknown): void {
   const type = error instanceof Error ? error.name || 'Error' : typeof error
   span.setAttribute(Attributes.ErrorType, type)
   span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) })
+}
+
+/** Told to OpenTelemetry's own diagnostics logger (silent unless the application turns it on). */
+function telemetryFailed(error: unknown): undefined {
+  diag.error('mailroom: a span could not be started', error)
+  return undefined
 }
