@@ -1,4 +1,4 @@
-import { propagation, ROOT_CONTEXT, trace, type Context, type SpanContext, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api'
+import { diag, propagation, ROOT_CONTEXT, trace, type Context, type SpanContext, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api'
 import type { Envelope } from '../messages/envelope.js'
 
 /**
@@ -50,6 +50,12 @@ export function extractLink(headers: Readonly<Headers>): SpanContext | undefined
 /** `env` with a link to `context`'s span (a delayed retry, a move to the error queue). */
 export function withLink(env: Envelope, context: Context): Envelope {
   const headers: Headers = { ...env.headers }
-  injectLink(context, headers)
+  try {
+    injectLink(context, headers)
+  } catch (error) {
+    // A propagator that fails costs the link, never the retry or the move to the error queue.
+    diag.error('mailroom: a trace link could not be written', error)
+    return env
+  }
   return { ...env, headers }
 }
