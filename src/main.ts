@@ -108,6 +108,11 @@ if (shop.bus.admin.transport().kind !== 'embedded') {
 
 const transport = shop.bus.admin.transport()
 const where = transport.kind === 'embedded' ? '' : ` over ${transport.address}`
+/** Where to browse is said even when MAILROOM_LOG_LEVEL hides info lines (then as one plain line on stderr). */
+function announce(line: string): void {
+  if (logger.isLevelEnabled('info')) logger.info(line)
+  else process.stderr.write(`${line}\n`)
+}
 let app: Awaited<ReturnType<typeof buildApp>> | undefined
 if (config.web) {
   app = await buildApp({
@@ -121,9 +126,9 @@ if (config.web) {
     rainyDay: { chain: config.gatewayLimitPerSecond === undefined ? {} : { gatewayLimitPerSecond: config.gatewayLimitPerSecond } },
   })
   const address = await app.listen({ host: config.host, port: config.port })
-  logger.info(`Mailroom is running: ${address.replace('127.0.0.1', 'localhost')}${where}  (data in ${dataPlace})`)
+  announce(`Mailroom is running: ${address.replace('127.0.0.1', 'localhost')}${where}  (data in ${dataPlace})`)
 } else {
-  logger.info(`Mailroom is running ${shop.bus.moduleNames.join(', ')}${where}  (data in ${dataPlace})`)
+  announce(`Mailroom is running ${shop.bus.moduleNames.join(', ')}${where}  (data in ${dataPlace})`)
 }
 if (telemetry) logger.info(`OpenTelemetry: exporting as configured by the OTEL_* environment (${process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? 'default endpoint'})`)
 

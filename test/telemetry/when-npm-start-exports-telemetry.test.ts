@@ -120,4 +120,24 @@ describe('npm start with the OTEL_* environment', () => {
     expect(line).toMatch(/"messageId":"[0-9a-f-]{36}"/)
     expect(plain()).not.toMatch(/^\{"level"/m)
   })
+
+  it('still says where to browse when MAILROOM_LOG_LEVEL hides info lines: one plain line on stderr', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mailroom-quiet-'))
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }))
+    const port = await freePort()
+    const main = fileURLToPath(new URL('../../src/main.ts', import.meta.url))
+    const child = spawn(process.execPath, ['--import', 'tsx', main], { env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), MAILROOM_DATA_DIR: dataDir, MAILROOM_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+    cleanups.push(async () => {
+      child.kill('SIGTERM')
+      await exited
+    })
+    await expect.poll(() => stderr, { timeout: 20_000 }).toContain(`Mailroom is running: http://localhost:${port}`)
+    expect(stderr.trim().split('\n')).toHaveLength(1)
+    expect(stdout).toBe('')
+  })
 })
