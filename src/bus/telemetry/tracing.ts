@@ -1,4 +1,4 @@
-import { context as contextApi, diag, isSpanContextValid, ProxyTracerProvider, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api'
+import { context as contextApi, diag, ProxyTracerProvider, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api'
 import type { Envelope } from '../messages/envelope.js'
 import { Headers } from '../messages/headers.js'
 import type { OutgoingEntry } from '../outbox/record.js'
@@ -48,12 +48,13 @@ export function startProducerSpan(entry: OutgoingEntry, operation: ProducerOpera
   }
 }
 
-function producerSpan(entry: OutgoingEntry, operation: ProducerOperation, parent: Context): Span | undefined {
+function producerSpan(entry: OutgoingEntry, operation: ProducerOperation, parent: Context): Span {
   const env = entry.env
   const isEvent = env.headers[Headers.Kind] === 'event'
   const destination = isEvent ? env.type : entry.to.join(',') || env.type
+  // An SDK is registered (`tracing`), so the span has a valid context even when not sampled: no need to
+  // check it (isSpanContextValid's patterns were 1.5% of a profile of the traced durable path).
   const span = tracer.startSpan(`${operation} ${destination}`, { kind: SpanKind.PRODUCER }, parent)
-  if (!isSpanContextValid(span.spanContext())) return undefined
   if (span.isRecording()) {
     span.setAttributes({
       [Attributes.System]: messagingSystem,
@@ -100,11 +101,10 @@ export function startProcessSpan(module: string, env: Envelope): Processing | un
   }
 }
 
-function processSpan(module: string, env: Envelope): Processing | undefined {
+function processSpan(module: string, env: Envelope): Processing {
   const parent = extractParent(env.headers)
   const link = extractLink(env.headers)
   const span = tracer.startSpan(`process ${module}`, link ? { kind: SpanKind.CONSUMER, links: [{ context: link }] } : { kind: SpanKind.CONSUMER }, parent)
-  if (!isSpanContextValid(span.spanContext())) return undefined
   if (span.isRecording()) {
     span.setAttributes({
       [Attributes.System]: messagingSystem,
