@@ -36,6 +36,18 @@ async function eventually(check: () => Promise<boolean>): Promise<void> {
   throw new Error('the condition never held')
 }
 
+/** `ChargeOrder` sent inside a transaction of the caller's own (as an HTTP route writing its own rows would), committed. */
+async function chargeInOwnTransaction(on: Bus, orderId: string, amount: number): Promise<void> {
+  const client = await pool.connect()
+  try {
+    await client.query('BEGIN')
+    await on.send(ChargeOrder, { orderId, amount }, { transaction: client })
+    await client.query('COMMIT')
+  } finally {
+    client.release()
+  }
+}
+
 describe.skipIf(!available)('a bus on the PostgreSQL persistence', () => {
   it('commits a handler’s SQL, its document and its event together, and reads the tables back from PostgreSQL', async () => {
     bus = createPaymentsBus({ url: postgresUrl, prefix })
@@ -167,14 +179,7 @@ describe.skipIf(!available)('a bus on the PostgreSQL persistence', () => {
     // A pass every minute: only the transaction's NOTIFY can bring the message on within the test.
     bus = createPaymentsBus({ url: postgresUrl, prefix, relayEveryMs: 60_000 })
     await bus.start()
-    const client = await pool.connect()
-    try {
-      await client.query('BEGIN')
-      await bus.send(ChargeOrder, { orderId: 'notified', amount: 7 }, { transaction: client })
-      await client.query('COMMIT')
-    } finally {
-      client.release()
-    }
+    await chargeInOwnTransaction(bus, 'notified', 7)
     await eventually(async () => (await bus!.table(Shipments).get('notified')) !== undefined)
     expect(await payments()).toEqual([{ order_id: 'notified', amount: 7 }])
   })
@@ -197,14 +202,7 @@ describe.skipIf(!available)('a bus on the PostgreSQL persistence', () => {
       await proxy.up()
       // 2. The bus listens again, on a new session; a send in the caller's transaction (straight to the server) is relayed at once.
       await eventually(async () => (await listening()).some((pid) => pid !== before))
-      const client = await pool.connect()
-      try {
-        await client.query('BEGIN')
-        await bus.send(ChargeOrder, { orderId: 'after-drop', amount: 8 }, { transaction: client })
-        await client.query('COMMIT')
-      } finally {
-        client.release()
-      }
+      await chargeInOwnTransaction(bus, 'after-drop', 8)
       await eventually(async () => (await pool.query(`SELECT 1 FROM ${paymentsTable(prefix)} WHERE order_id = 'after-drop'`)).rowCount === 1)
     } finally {
       await bus?.stop()
