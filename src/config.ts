@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
 import type { RecoverabilityOptions } from './bus/index.js'
+import { isTraceUrl } from './web/trace-link.js'
 
 /** The console's name among `--modules`; every other name is one of the shop's modules (src/shop-modules.ts). */
 export const consolePart = 'web'
@@ -46,6 +47,8 @@ export interface AppConfig {
   logFormat: 'pretty' | 'json'
   /** Whether the OTEL_* environment asks for an exporter: then src/telemetry.ts starts OpenTelemetry's Node SDK. */
   telemetry: boolean
+  /** A trace viewer's address with `{traceId}` (MAILROOM_TRACE_URL): the console's log lines link to their traces. */
+  traceUrl: string | undefined
 }
 
 /** The OTEL_* variables that ask for an exporter; a plain `npm start` sets none, and starts no SDK. */
@@ -107,7 +110,7 @@ function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean
  * MAILROOM_COMPACTION (on or off), MAILROOM_AUDIT_CONVERSATIONS (100000), MAILROOM_AUDIT_DAYS (7), MAILROOM_TRANSPORT (an amqp:// URL; unset: embedded),
  * MAILROOM_AMQP_NAMESPACE (mailroom), MAILROOM_BROKER_WAIT_MS (10000), MAILROOM_POSTGRES_URL (a postgres:// URL; unset:
  * journal files), MAILROOM_POSTGRES_PREFIX (mailroom), MAILROOM_POSTGRES_RETRY_MS (2000), MAILROOM_POSTGRES_TAKEOVER_MS (30000),
- * MAILROOM_LOG_LEVEL (info), MAILROOM_LOG_FORMAT (pretty on a terminal, json otherwise).
+ * MAILROOM_LOG_LEVEL (info), MAILROOM_LOG_FORMAT (pretty on a terminal, json otherwise), MAILROOM_TRACE_URL (unset).
  */
 export function readConfig(env: NodeJS.ProcessEnv = process.env, args: readonly string[] = process.argv.slice(2), stdoutIsTerminal = process.stdout.isTTY === true): AppConfig {
   const { parts, transport, postgres } = readCommandLine(env, args)
@@ -147,6 +150,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, args: readonly 
     logLevel: oneOf(env, 'MAILROOM_LOG_LEVEL', logLevels, 'info'),
     logFormat: oneOf(env, 'MAILROOM_LOG_FORMAT', ['pretty', 'json'] as const, stdoutIsTerminal ? 'pretty' : 'json'),
     telemetry: telemetryRequested(env),
+    traceUrl: traceUrl(env),
   }
 }
 
@@ -155,6 +159,13 @@ function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: 
   if (raw === undefined || raw === '') return fallback
   if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(name, `one of ${allowed.join(', ')}`, raw)
   return raw as T
+}
+
+function traceUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.MAILROOM_TRACE_URL
+  if (raw === undefined || raw === '') return undefined
+  if (!isTraceUrl(raw)) throw new ConfigError('MAILROOM_TRACE_URL', 'an http(s) address with {traceId} in it (Jaeger: http://localhost:16686/trace/{traceId})', raw)
+  return raw
 }
 
 function postgresPrefix(env: NodeJS.ProcessEnv): string {

@@ -118,6 +118,7 @@ if (config.web) {
   app = await buildApp({
     bus: shop.bus,
     logger,
+    ...(config.traceUrl ? { traceUrl: config.traceUrl } : {}),
     order: shop.order,
     orders: shop.orders,
     gateway: shop.gateway,

@@ -25,6 +25,13 @@ describe('the configuration of npm start', () => {
     expect(() => readConfig({ MAILROOM_LOG_FORMAT: 'xml' }, [])).toThrow(/MAILROOM_LOG_FORMAT/)
   })
 
+  it('links log lines to a trace viewer named by MAILROOM_TRACE_URL, refusing an address without {traceId}', () => {
+    expect(readConfig({}, []).traceUrl).toBeUndefined()
+    expect(readConfig({ MAILROOM_TRACE_URL: 'http://localhost:16686/trace/{traceId}' }, []).traceUrl).toBe('http://localhost:16686/trace/{traceId}')
+    expect(() => readConfig({ MAILROOM_TRACE_URL: 'http://localhost:16686/trace/' }, [])).toThrow(/MAILROOM_TRACE_URL/)
+    expect(() => readConfig({ MAILROOM_TRACE_URL: 'javascript:alert({traceId})' }, [])).toThrow(/MAILROOM_TRACE_URL/)
+  })
+
   it('starts OpenTelemetry only when the OTEL_* environment asks for an exporter, and not when OTEL_SDK_DISABLED says so', () => {
     expect(readConfig({}, []).telemetry).toBe(false)
     expect(readConfig({ OTEL_SERVICE_NAME: 'shop' }, []).telemetry).toBe(false)

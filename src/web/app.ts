@@ -38,6 +38,8 @@ export interface AppOptions extends ShopReads {
   streamMaxClients?: number
   /** The rainy-day comparison: the synchronous chain's settings, how long the messaging side may take to ship. */
   rainyDay?: ComparisonOptions
+  /** A trace viewer's address with `{traceId}` (MAILROOM_TRACE_URL): the log panels' lines link to their traces. */
+  traceUrl?: string
 }
 
 const defaultItems = ['Mailroom T-shirt']
@@ -149,13 +151,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await api.register(rainyDayRoutes)
   }, { prefix: '/api' })
   await app.register(shopActionRoutes, { prefix: '/actions' })
-  await app.register(shopPageRoutes, { snapshotExtras })
+  await app.register(shopPageRoutes, { snapshotExtras, traceUrl: options.traceUrl })
   await app.register(async (assets) => serveAssets(assets, ['rainy-day.js']), { prefix: '/assets' })
   await app.register(mailroomConsole, {
     bus,
     home: false,
     links: shopLinks,
     snapshotExtras,
+    ...(options.traceUrl !== undefined ? { traceUrl: options.traceUrl } : {}),
     ...(options.metricsIntervalMs !== undefined ? { metricsIntervalMs: options.metricsIntervalMs } : {}),
     ...(options.streamMaxBufferedBytes !== undefined ? { streamMaxBufferedBytes: options.streamMaxBufferedBytes } : {}),
     ...(options.streamMaxClients !== undefined ? { streamMaxClients: options.streamMaxClients } : {}),

@@ -11,6 +11,7 @@ import { createMetricsSampler } from './observers/metrics-sampler.js'
 import { consoleOperations } from './operations.js'
 import { requireSameOriginJson } from './plugins/same-origin-json.js'
 import { securityHeaders } from './plugins/security.js'
+import { isTraceUrl } from './trace-link.js'
 import { conversationRoutes } from './routes/api/conversations.js'
 import { failedRoutes } from './routes/api/failed.js'
 import { moduleRoutes } from './routes/api/modules.js'
@@ -41,11 +42,17 @@ export interface MailroomConsoleOptions {
   streamMaxBufferedBytes?: number
   /** Live-stream clients at once; one more is refused with 503 and `Retry-After`. @default 100 */
   streamMaxClients?: number
+  /**
+   * A trace viewer's address for one trace, `{traceId}` where the id goes: each log line written while a
+   * message's span was recorded links to its trace.
+   * @example 'http://localhost:16686/trace/{traceId}' (Jaeger)
+   */
+  traceUrl?: string
 }
 
 /** Fastify's own register options, which reach a plugin beside its own. */
 const registerOptions = ['prefix', 'logLevel', 'logSerializers']
-const ownOptions = ['bus', 'readOnly', 'authenticate', 'home', 'links', 'snapshotExtras', 'metricsIntervalMs', 'streamMaxBufferedBytes', 'streamMaxClients']
+const ownOptions = ['bus', 'readOnly', 'authenticate', 'home', 'links', 'snapshotExtras', 'metricsIntervalMs', 'streamMaxBufferedBytes', 'streamMaxClients', 'traceUrl']
 
 function checkOptions(options: MailroomConsoleOptions): void {
   for (const key of Object.keys(options)) {
@@ -54,6 +61,7 @@ function checkOptions(options: MailroomConsoleOptions): void {
   if (typeof options.bus?.admin?.modules !== 'function') throw new ConsoleOptionError('bus', 'a bus made with createBus', options.bus)
   if (options.authenticate !== undefined && typeof options.authenticate !== 'function') throw new ConsoleOptionError('authenticate', 'a function (request, reply)', options.authenticate)
   if (options.readOnly !== undefined && typeof options.readOnly !== 'boolean') throw new ConsoleOptionError('readOnly', 'true or false', options.readOnly)
+  if (options.traceUrl !== undefined && !isTraceUrl(options.traceUrl)) throw new ConsoleOptionError('traceUrl', 'an http(s) address with {traceId} in it', options.traceUrl)
 }
 
 /**
@@ -77,6 +85,7 @@ export async function mailroomConsole(app: FastifyInstance, options: MailroomCon
     home: options.home ?? true,
     links: options.links ?? [],
     snapshotExtras: options.snapshotExtras ?? (async () => ({})),
+    ...(options.traceUrl !== undefined ? { traceUrl: options.traceUrl } : {}),
   }
   app.decorate('console', context)
   app.addHook('onClose', async () => {

@@ -30,6 +30,8 @@ export interface ConsoleContext {
   links: readonly ConsoleLink[]
   /** Fields the host adds to every live snapshot (the shop: its newest orders and the gateway's counts). */
   snapshotExtras: () => Promise<Record<string, unknown>>
+  /** A trace viewer's address with `{traceId}`: log lines link to their traces. */
+  traceUrl?: string
 }
 
 declare module 'fastify' {

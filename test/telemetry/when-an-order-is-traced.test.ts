@@ -30,7 +30,7 @@ const attribute = (span: ReadableSpan, name: string) => span.attributes[name]
 
 describe('an order placed over HTTP, traced', () => {
   it('is one trace: the request, PlaceOrder sent and processed in Sales, OrderPlaced in Billing and Shipping, OrderBilled, OrderShipped', async () => {
-    shop = await startConsole({ listen: true })
+    shop = await startConsole({ listen: true, traceUrl: 'http://jaeger.example:16686/trace/{traceId}' })
     const client = clientTraceparent()
     const orderId = await placeTracedOrder(shop.url, client.header)
     const tree = new SpanTree(spansOfTrace(await recorded.finishedSpans(), client.traceId))
@@ -84,9 +84,10 @@ describe('an order placed over HTTP, traced', () => {
     }
     expect(orderId).toMatch(/^ord-/)
 
-    // 6. The console's log panels name each line's trace (hover a line for the id to look up).
+    // 6. The console's log panels name each line's trace (hover a line for its id) and link to it in the viewer.
     const page = await (await fetch(`${shop!.url}/`)).text()
     expect(page).toContain(`title="trace ${client.traceId}"`)
+    expect(page).toContain(`<a class="trace-link" href="http://jaeger.example:16686/trace/${client.traceId}"`)
   })
 
   it('keeps the trace through an immediate retry and a delayed one, the delayed attempt linked to the one that failed', async () => {

@@ -104,5 +104,7 @@ describe('the console as a Fastify plugin, in another app under a prefix', () =>
     const other = Fastify()
     bus = createBus({ storage: 'memory', modules: [defineModule({ name: 'pinger', handlers: [handle(Ping, async () => {})] })], routes: { Ping: 'pinger' } })
     await expect(other.register(mailroomConsole, { bus, readonly: true } as never).ready()).rejects.toMatchObject({ code: 'MAILROOM_ERR_WEB_INVALID_OPTION' })
+    const third = Fastify()
+    await expect(third.register(mailroomConsole, { bus, traceUrl: 'http://localhost:16686/trace/' }).ready()).rejects.toThrow("Expected mailroomConsole's `traceUrl` to be an http(s) address with {traceId} in it")
   })
 })

@@ -7,11 +7,12 @@ import { consoleNav, renderPage } from '../render.js'
 import { layoutSequence } from '../sequence-diagram.js'
 import { ConversationParams } from './api/conversations.js'
 import { snapshot } from './api/stream.js'
+import { withTraceLink } from '../trace-link.js'
 
 /** The module panels' data as the page renders them (views/panels.eta); the stream keeps them current. */
-export async function panelsData(bus: Bus, extras?: () => Promise<Record<string, unknown>>) {
-  const now = await snapshot(bus, [], extras)
-  const logs = Object.fromEntries(bus.admin.moduleNames().map((name) => [name, bus.admin.logs(name).slice(-12)]))
+export async function panelsData(bus: Bus, extras?: () => Promise<Record<string, unknown>>, traceUrl?: string) {
+  const now = await snapshot(bus, [], extras, traceUrl)
+  const logs = Object.fromEntries(bus.admin.moduleNames().map((name) => [name, bus.admin.logs(name).slice(-12).map((line) => withTraceLink(line, traceUrl))]))
   return { snapshot: now, logs, transportText: now.transportText }
 }
 
@@ -25,7 +26,7 @@ export async function consolePageRoutes(fastify: FastifyInstance): Promise<void>
   if (console.home) {
     app.get('/', async (_request, reply) => {
       const csrfToken = await reply.generateCsrf()
-      return renderPage(reply, 'modules', { ...page('Modules', 'modules'), csrfToken, ...(await panelsData(console.bus)) })
+      return renderPage(reply, 'modules', { ...page('Modules', 'modules'), csrfToken, ...(await panelsData(console.bus, undefined, console.traceUrl)) })
     })
   }
 

@@ -16,7 +16,7 @@ export const shopLinks: readonly ConsoleLink[] = [
 const ordersPerPage = 50
 
 /** The shop's own pages, beside the console (mounted at the root: its base is ''). */
-export async function shopPageRoutes(fastify: FastifyInstance, options: { snapshotExtras: () => Promise<Record<string, unknown>> }): Promise<void> {
+export async function shopPageRoutes(fastify: FastifyInstance, options: { snapshotExtras: () => Promise<Record<string, unknown>>; traceUrl?: string | undefined }): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const { shop } = app
   const nav = consoleNav({ base: '', home: false, links: shopLinks })
@@ -24,7 +24,7 @@ export async function shopPageRoutes(fastify: FastifyInstance, options: { snapsh
 
   app.get('/', async (_request, reply) => {
     const csrfToken = await reply.generateCsrf()
-    return renderPage(reply, 'shop', { ...page('Shop', 'shop'), csrfToken, maxBatch: shop.maxBatch, ...(await panelsData(shop.bus, options.snapshotExtras)) })
+    return renderPage(reply, 'shop', { ...page('Shop', 'shop'), csrfToken, maxBatch: shop.maxBatch, ...(await panelsData(shop.bus, options.snapshotExtras, options.traceUrl)) })
   })
 
   app.get('/orders', { schema: { querystring: Type.Object({ cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })) }, { additionalProperties: false }) } }, async (request, reply) => {

@@ -10,8 +10,8 @@ export interface ConsoleUnderTest {
 }
 
 /** The whole shop in memory with fast retries, and its console; `listen` for a browser, or `inject`. */
-export async function startConsole(options: ShopOptions & { listen?: boolean; maxBatch?: number; streamMaxBufferedBytes?: number; streamMaxClients?: number; rainyDay?: ComparisonOptions } = {}): Promise<ConsoleUnderTest & { url: string }> {
-  const { listen, maxBatch, streamMaxBufferedBytes, streamMaxClients, rainyDay, ...shopOptions } = options
+export async function startConsole(options: ShopOptions & { listen?: boolean; maxBatch?: number; streamMaxBufferedBytes?: number; streamMaxClients?: number; rainyDay?: ComparisonOptions; traceUrl?: string } = {}): Promise<ConsoleUnderTest & { url: string }> {
+  const { listen, maxBatch, streamMaxBufferedBytes, streamMaxClients, rainyDay, traceUrl, ...shopOptions } = options
   const shop = createShop({
     storage: 'memory',
     recoverability: { immediateRetries: 1, delayedRetries: { count: 1, baseDelayMs: 50 } },
@@ -20,7 +20,7 @@ export async function startConsole(options: ShopOptions & { listen?: boolean; ma
     ...shopOptions,
   })
   await shop.start()
-  const app = await buildApp({ bus: shop.bus, order: shop.order, orders: shop.orders, gateway: shop.gateway, timesCharged: shop.timesCharged, rainyDay: { ...rainyDay, chain: { ...(shopOptions.gatewayLimitPerSecond !== undefined ? { gatewayLimitPerSecond: shopOptions.gatewayLimitPerSecond } : {}), ...rainyDay?.chain } }, metricsIntervalMs: 250, ...(maxBatch ? { maxBatch } : {}), ...(streamMaxBufferedBytes ? { streamMaxBufferedBytes } : {}), ...(streamMaxClients ? { streamMaxClients } : {}) })
+  const app = await buildApp({ bus: shop.bus, order: shop.order, orders: shop.orders, gateway: shop.gateway, timesCharged: shop.timesCharged, rainyDay: { ...rainyDay, chain: { ...(shopOptions.gatewayLimitPerSecond !== undefined ? { gatewayLimitPerSecond: shopOptions.gatewayLimitPerSecond } : {}), ...rainyDay?.chain } }, metricsIntervalMs: 250, ...(maxBatch ? { maxBatch } : {}), ...(streamMaxBufferedBytes ? { streamMaxBufferedBytes } : {}), ...(streamMaxClients ? { streamMaxClients } : {}), ...(traceUrl ? { traceUrl } : {}) })
   const url = listen ? await app.listen({ host: '127.0.0.1', port: 0 }) : 'http://localhost'
   return {
     shop,

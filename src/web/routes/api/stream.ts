@@ -1,4 +1,5 @@
 import { createChannel, createSession, type Session } from 'better-sse'
+import { withTraceLink } from '../../trace-link.js'
 import type { FastifyInstance } from 'fastify'
 import type { Bus, LogLine } from '../../../bus/index.js'
 import { dropSlowClients, type BufferedResponse } from '../../observers/slow-clients.js'
@@ -28,7 +29,7 @@ export interface ConsoleSnapshot {
 }
 
 /** The panels' data now, with the host's extras. */
-export async function snapshot(bus: Bus, logs: LogLine[], extras: () => Promise<Record<string, unknown>> = async () => ({})): Promise<ConsoleSnapshot> {
+export async function snapshot(bus: Bus, logs: LogLine[], extras: () => Promise<Record<string, unknown>> = async () => ({}), traceUrl?: string): Promise<ConsoleSnapshot> {
   const modules = bus.admin.modules()
   const sagas = Object.fromEntries(
     modules.map((module) => {
@@ -41,7 +42,7 @@ export async function snapshot(bus: Bus, logs: LogLine[], extras: () => Promise<
     ...(await extras()),
     modules,
     sagas,
-    logs: logs.map((line) => ({ ...line, html: renderFragment('log-line', line) })),
+    logs: logs.map((line) => ({ ...line, html: renderFragment('log-line', withTraceLink(line, traceUrl)) })),
     failedCount: modules.reduce((sum, module) => sum + module.errorQueueLength, 0),
     transport,
     transportText: describeTransport(transport),
@@ -70,7 +71,7 @@ const logsPerTick = 100
  */
 export async function streamRoutes(app: FastifyInstance): Promise<void> {
   const shop = app.console
-  const sendSnapshot = (logs: LogLine[]) => snapshot(shop.bus, logs, shop.snapshotExtras)
+  const sendSnapshot = (logs: LogLine[]) => snapshot(shop.bus, logs, shop.snapshotExtras, shop.traceUrl)
   const channel = createChannel()
   const responses = new Map<Session, BufferedResponse>()
   const stats = shop.stream
