@@ -34,6 +34,9 @@ import { checkForTracerProvider, endProducerSpan, startProducerSpan } from './te
 
 export type { BusOptions } from './bus-options.js'
 
+/** How often, with a broker and an OpenTelemetry meter, the broker's queue lengths are read for `mailroom.queue.length`. */
+const brokerQueuesEveryMs = 5_000
+
 /** Options of bus.send and bus.publish (from outside any handler). */
 export interface OutsideSendOptions extends SendOptions {
   /**
@@ -170,8 +173,10 @@ export function createBus(options: BusOptions): Bus {
     logOutput?.(module, level, text, fields, message)
   }
 
+  /** With a broker and an SDK taking metrics: each module's queue at the broker, as last read (every few seconds). */
+  let brokerQueues: Readonly<Record<string, number>> = {}
   // Bound to the application's meter provider at start (see BusMetrics.bind).
-  const busMetrics = new BusMetrics(() => [...local.all()].map((runtime) => [runtime.name, runtime.queueLength] as const))
+  const busMetrics = new BusMetrics(() => [...local.all()].map((runtime) => [runtime.name, runtime.queueLength + (brokerQueues[runtime.name] ?? 0)] as const))
 
   const quietWatch = new QuietWatch(() => {
     for (const runtime of local.all()) {
@@ -378,6 +383,14 @@ export function createBus(options: BusOptions): Bus {
       }
       for (const delivery of recovered.failed) errorQueue.add(delivery)
       busMetrics.bind()
+      if (busMetrics.enabled && transport.reachesOtherProcesses) {
+        // The gauge is read synchronously; the broker answers asynchronously: read it ahead, a passive declare per module.
+        const readBrokerQueues = () => void transport.queueLengths().then((lengths) => void (lengths && (brokerQueues = lengths)))
+        readBrokerQueues()
+        const brokerTimer = setInterval(readBrokerQueues, brokerQueuesEveryMs)
+        brokerTimer.unref()
+        parts.add("the broker's queue lengths", () => clearInterval(brokerTimer))
+      }
       checkForTracerProvider()
       state = 'running'
       parts.add('the delay scheduler', () => scheduler.stop())

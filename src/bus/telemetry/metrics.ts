@@ -38,6 +38,11 @@ export class BusMetrics {
 
   constructor(private readonly queueLengths: () => Iterable<readonly [module: string, length: number]>) {}
 
+  /** Whether an SDK's meter provider takes the metrics (false until `bind()` found one). */
+  get enabled(): boolean {
+    return this.#on
+  }
+
   /** Creates the instruments from the global meter provider (the SDK's, once the application registered one). */
   bind(meter: Meter = metrics.getMeter(instrumentationScope)): void {
     this.#on = !(meter instanceof noopMeterClass)
@@ -52,7 +57,7 @@ export class BusMetrics {
     observed('mailroom.error_queue.moves', '{message}', 'Messages moved to the error queue', this.#errorQueueMoves)
     this.#processDuration = meter.createHistogram('messaging.process.duration', { unit: 's', description: 'How long a module took to handle a message, retries included' })
     this.#criticalTime = meter.createHistogram('mailroom.critical_time', { unit: 's', description: 'From when a message was sent to when its handling was committed' })
-    meter.createObservableGauge('mailroom.queue.length', { unit: '{message}', description: "Messages waiting in a module's queue in this process" }).addCallback((result) => {
+    meter.createObservableGauge('mailroom.queue.length', { unit: '{message}', description: "Messages waiting in a module's queue: in this process, and at the broker when there is one" }).addCallback((result) => {
       for (const [module, length] of this.queueLengths()) result.observe(length, this.#forModule(module))
     })
   }
