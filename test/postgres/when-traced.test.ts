@@ -28,7 +28,7 @@ afterAll(async () => {
 
 describe.skipIf(!available)('a trace through the PostgreSQL persistence', () => {
   it('keeps the trace of a message whose delayed retry waited in PostgreSQL across a restart, linked to the attempt that failed', async () => {
-    const options = { url: postgresUrl, prefix, delayedRetries: { count: 1, baseDelayMs: 1_000 } }
+    const options = { url: postgresUrl, prefix, delayedRetries: { count: 1, baseDelayMs: 2_500 } }
     bus = createPaymentsBus(options)
     await bus.start()
     // 1. Sent from inside the caller's span; the handler's SQL violates a constraint, so it waits for a delayed retry.

@@ -91,7 +91,7 @@ describe('an order placed over HTTP, traced', () => {
   })
 
   it('keeps the trace through an immediate retry and a delayed one, the delayed attempt linked to the one that failed', async () => {
-    shop = await startConsole({ listen: true, recoverability: { immediateRetries: 1, delayedRetries: { count: 1, baseDelayMs: 400 } } })
+    shop = await startConsole({ listen: true, recoverability: { immediateRetries: 1, delayedRetries: { count: 1, baseDelayMs: 1_500 } } })
     const bus = shop.shop.bus
     // 1. Billing breaks (as the console's "Inject fault" does); mended as soon as its first delivery gave up for now.
     expect((await fetch(`${shop.url}/api/modules/billing/fault`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ on: true }) })).status).toBe(200)
@@ -118,7 +118,7 @@ describe('an order placed over HTTP, traced', () => {
 
     // 3. The first delivery: two attempts (one immediate retry), then left for a delayed retry, as events; an error.
     expect(failed.events.map((event) => event.name)).toEqual(['exception', 'mailroom.retry.immediate', 'exception', 'mailroom.retry.delayed'])
-    expect(failed.events.at(-1)!.attributes).toMatchObject({ 'mailroom.retry.delay_ms': 400 })
+    expect(failed.events.at(-1)!.attributes).toMatchObject({ 'mailroom.retry.delay_ms': 1_500 })
     expect(failed.status.code).toBe(SpanStatusCode.ERROR)
     expect(failed.attributes['error.type']).toBe('InjectedFaultError')
 

@@ -24,7 +24,7 @@ describe.skipIf(!available)('when the shop runs as four processes over RabbitMQ,
       OTEL_METRICS_EXPORTER: 'none',
       OTEL_LOGS_EXPORTER: 'none',
       MAILROOM_IMMEDIATE_RETRIES: '1',
-      MAILROOM_RETRY_BASE_MS: '1500',
+      MAILROOM_RETRY_BASE_MS: '3000',
     })
     const web = processes.web!
     // 1. Billing (another process) fails every attempt until a person removes the fault.
