@@ -10,13 +10,18 @@ const failureHeaderNames: readonly string[] = [
   Headers.FailedAt,
 ]
 
+/** An error's type as failures name it (the error queue's groups, a span's `error.type`): its name, or what was thrown. */
+export function errorTypeOf(error: unknown): string {
+  return error instanceof Error ? error.name || 'Error' : typeof error
+}
+
 export function describeFailure(error: unknown, handler: string, at: number): FailureRecord {
   if (error instanceof Error) {
-    const record: FailureRecord = { at, handler, type: error.name || 'Error', message: error.message }
+    const record: FailureRecord = { at, handler, type: errorTypeOf(error), message: error.message }
     if (error.stack) record.stack = error.stack
     return record
   }
-  return { at, handler, type: typeof error, message: String(error) }
+  return { at, handler, type: errorTypeOf(error), message: String(error) }
 }
 
 /** The envelope as it sits in the error queue: original headers plus why and where it failed. */

@@ -1,3 +1,6 @@
+import { Headers } from '../messages/headers.js'
+import type { OutgoingEntry } from '../outbox/record.js'
+
 /**
  * The attribute names Mailroom's spans and metrics carry: OpenTelemetry's messaging semantic conventions
  * (https://opentelemetry.io/docs/specs/semconv/messaging/) where they name the thing, `mailroom.*` where
@@ -19,8 +22,6 @@ export const Attributes = {
   DelayedRetries: 'mailroom.delayed_retries',
   /** Times a person retried the message from the error queue. */
   ManualRetries: 'mailroom.manual_retries',
-  /** What happens after a failed attempt: `immediate-retry`, `delayed-retry` or `error-queue`. */
-  Next: 'mailroom.next',
   RetryDelayMs: 'mailroom.retry.delay_ms',
   Attempt: 'mailroom.attempt',
 } as const
@@ -30,3 +31,12 @@ export const messagingSystem = 'mailroom'
 
 /** The instrumentation scope of every span and instrument. */
 export const instrumentationScope = 'mailroom'
+
+/**
+ * `messaging.destination.name` of an outgoing message: an event's type (its topic: every subscriber gets a
+ * copy), the module a command goes to. One place, for the producer span and the sent-messages counter.
+ */
+export function destinationOf(entry: OutgoingEntry): { isEvent: boolean; destination: string } {
+  const isEvent = entry.env.headers[Headers.Kind] === 'event'
+  return { isEvent, destination: isEvent ? entry.env.type : entry.to.join(',') || entry.env.type }
+}

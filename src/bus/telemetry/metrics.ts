@@ -1,7 +1,6 @@
 import { createNoopMeter, metrics, type Attributes as MetricAttributes, type Histogram, type Meter } from '@opentelemetry/api'
-import { Headers } from '../messages/headers.js'
 import type { OutgoingEntry } from '../outbox/record.js'
-import { Attributes, instrumentationScope, messagingSystem } from './attributes.js'
+import { Attributes, destinationOf, instrumentationScope, messagingSystem } from './attributes.js'
 
 /** The API's no-op meter, what `metrics.getMeter` gives while no SDK registered a meter provider. */
 const noopMeterClass = createNoopMeter().constructor as new () => Meter
@@ -66,8 +65,7 @@ export class BusMetrics {
   sent(entries: readonly OutgoingEntry[]): void {
     if (!this.#on) return
     for (const entry of entries) {
-      const isEvent = entry.env.headers[Headers.Kind] === 'event'
-      const destination = isEvent ? entry.env.type : entry.to.join(',')
+      const { isEvent, destination } = destinationOf(entry)
       const key = (isEvent ? 'publish ' : 'send ') + destination
       const tally = this.#sent.get(key)
       if (tally) tally.count++

@@ -3,7 +3,8 @@ import type { Envelope } from '../messages/envelope.js'
 import { Headers } from '../messages/headers.js'
 import type { OutgoingEntry } from '../outbox/record.js'
 import type { SendMode } from '../pipeline/outgoing.js'
-import { Attributes, instrumentationScope, messagingSystem } from './attributes.js'
+import { errorTypeOf } from '../recoverability/failure-headers.js'
+import { Attributes, destinationOf, instrumentationScope, messagingSystem } from './attributes.js'
 import { extractLink, extractParent, injectLink, injectParent } from './trace-headers.js'
 
 /**
@@ -50,8 +51,7 @@ export function startProducerSpan(entry: OutgoingEntry, operation: ProducerOpera
 
 function producerSpan(entry: OutgoingEntry, operation: ProducerOperation, parent: Context): Span {
   const env = entry.env
-  const isEvent = env.headers[Headers.Kind] === 'event'
-  const destination = isEvent ? env.type : entry.to.join(',') || env.type
+  const { destination } = destinationOf(entry)
   // An SDK is registered (`tracing`), so the span has a valid context even when not sampled: no need to
   // check it (isSpanContextValid's patterns were 1.5% of a profile of the traced durable path).
   const span = tracer.startSpan(`${operation} ${destination}`, { kind: SpanKind.PRODUCER }, parent)
@@ -148,8 +148,7 @@ export function endProcessSpan(processing: Processing | undefined): void {
 
 function markFailed(span: Span, error: unknown): void {
   if (!span.isRecording()) return
-  const type = error instanceof Error ? error.name || 'Error' : typeof error
-  span.setAttribute(Attributes.ErrorType, type)
+  span.setAttribute(Attributes.ErrorType, errorTypeOf(error))
   span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) })
 }
 
