@@ -274,9 +274,14 @@ export function createBus(options: BusOptions): Bus {
       endProducerSpan(span, error)
       throw error
     }
+    sentFromOutside(entry, span)
+    return result
+  }
+
+  /** A message from outside is committed: its span ends (it covered the write) and the sent counter counts it. */
+  function sentFromOutside(entry: OutgoingEntry, span: Span | undefined): void {
     endProducerSpan(span)
     busMetrics.sent([entry])
-    return result
   }
 
   /** `quietWatch.tracked` for the hottest caller, without a closure per message sent. */
@@ -290,9 +295,7 @@ export function createBus(options: BusOptions): Bus {
     } finally {
       quietWatch.end()
     }
-    // The span covers the durable write: what an HTTP route waits for before it answers.
-    endProducerSpan(span)
-    busMetrics.sent([entry])
+    sentFromOutside(entry, span)
     return result
   }
 
