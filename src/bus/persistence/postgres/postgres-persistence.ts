@@ -259,6 +259,12 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
     runRelayPass()
   }
 
+  /** A module's active saga instances, as the database has them, into the store the console reads. */
+  async function readSagasOf(module: string): Promise<void> {
+    const { rows } = await pool.query<{ saga: string; correlation_id: string; instance: string; data: unknown }>(`SELECT saga, correlation_id, instance, data FROM ${schemaOf(module)}.sagas`)
+    sagas.replace(module, rows.map((row) => ({ saga: row.saga, id: row.correlation_id, instance: row.instance, data: row.data })))
+  }
+
   /** Whether the last reading of the saga instances failed: reported once, not every time. */
   let sagaReadFailing = false
   /**
@@ -269,8 +275,7 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
   async function readSagas(): Promise<void> {
     try {
       for (const module of context.modules) {
-        const { rows } = await pool.query<{ saga: string; correlation_id: string; instance: string; data: unknown }>(`SELECT saga, correlation_id, instance, data FROM ${schemaOf(module)}.sagas`)
-        sagas.replace(module, rows.map((row) => ({ saga: row.saga, id: row.correlation_id, instance: row.instance, data: row.data })))
+        await readSagasOf(module)
       }
       sagaReadFailing = false
     } catch (error) {
@@ -428,8 +433,7 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
             else if (row.kind === 'failed') failed.push(state)
             else queued.get(module)!.push(state)
           }
-          const active = await pool.query<{ saga: string; correlation_id: string; instance: string; data: unknown }>(`SELECT saga, correlation_id, instance, data FROM ${schema}.sagas`)
-          for (const row of active.rows) sagas.apply(module, { saga: row.saga, id: row.correlation_id, instance: row.instance, data: row.data })
+          await readSagasOf(module)
         }
       } catch (error) {
         throw translate(error)
