@@ -75,6 +75,7 @@ function renderSagas(sagas, html) {
     setHtml($('[data-saga-list]', section), html.sagas[module] ?? '')
   }
   for (const [module, list] of Object.entries(html.instances)) setHtml($(`[data-module="${CSS.escape(module)}"] [data-instances]`), list)
+  for (const [module, pace] of Object.entries(html.pace ?? {})) setHtml($(`[data-module="${CSS.escape(module)}"] [data-pace]`), pace)
 }
 
 let knownFailed

@@ -5,9 +5,13 @@
  * PostgreSQL (RABBITMQ_URL, POSTGRES_URL), instances SIGKILLed, each Billing instance at least once;
  * `--postgres-outage proxy|restart` takes PostgreSQL away for 5 s halfway (a proxy cut, or a real restart of
  * the local cluster); `--kill-web` lets the web process be killed too.
+ * `npm run chaos -- --stream --orders 5000 --kills 5`: the shop with its own settings (buyer's remorse,
+ * audit, Billing at 40/s), clients POSTing orders as fast as answers come, SIGKILLs mid-stream; then every
+ * accepted order read back over HTTP until it shows shipped (`--clients`, `--settle-seconds`).
  */
 import { parseArgs } from 'node:util'
 import { runChaos } from './chaos/run-chaos.js'
+import { runOrderStream } from './chaos/order-stream.js'
 import { runScaledOutChaos } from './chaos/scaled-out-report.js'
 
 const { values } = parseArgs({
@@ -19,6 +23,9 @@ const { values } = parseArgs({
     'scaled-out': { type: 'boolean', default: false },
     'kill-web': { type: 'boolean', default: false },
     'postgres-outage': { type: 'string' },
+    stream: { type: 'boolean', default: false },
+    clients: { type: 'string', default: '8' },
+    'settle-seconds': { type: 'string', default: '900' },
   },
 })
 const number = (name: string, raw: string, min: number, max: number) => {
@@ -33,6 +40,26 @@ const orders = Math.round(number('orders', values.orders!, 1, 1_000_000))
 const kills = Math.round(number('kills', values.kills!, 0, 1_000))
 const ratePerSecond = number('rate', values.rate!, 1, 10_000)
 const faultRate = number('fault-rate', values['fault-rate']!, 0, 0.5)
+
+if (values.stream) {
+  const clients = Math.round(number('clients', values.clients!, 1, 256))
+  const settleTimeoutMs = number('settle-seconds', values['settle-seconds']!, 1, 86_400) * 1000
+  const summary = await runOrderStream({ orders, kills, clients, settleTimeoutMs, log: (line) => console.log(line) })
+  console.log(`
+Order stream: ${summary.ok ? 'CLEAN' : 'DISCREPANCIES'}
+  orders accepted (202)        ${summary.accepted}
+  refused while down           ${summary.refused}
+  kills survived               ${summary.kills}
+  Billing's backlog at starts  ${summary.backlogsSeen.map((seen) => seen.billing?.total ?? 0).join(', ')}
+  all shipped after            ${(summary.settleMs / 1000).toFixed(1)} s from the last order
+  not shipped                  ${summary.notShipped.length}${summary.notShipped.length ? ` (${summary.notShipped.slice(0, 10).join(', ')})` : ''}
+  shipped twice                ${summary.shippedTwice.length}
+  orders billed                ${summary.billed}
+  gateway: charged             ${summary.gateway.charged} (duplicate requests answered from memory: ${summary.gateway.duplicates})
+  charged twice                ${summary.gateway.chargedTwice}
+  duration                     ${(summary.durationMs / 1000).toFixed(1)} s`)
+  process.exit(summary.ok ? 0 : 1)
+}
 
 const outage = values['postgres-outage']
 if (outage !== undefined && outage !== 'proxy' && outage !== 'restart') {

@@ -56,6 +56,45 @@ describe('when a module is stopped', () => {
     await second.stop()
   })
 
+  it('shows the backlog it found when started, and how much of it is left, until it is worked off', async () => {
+    const { modules, routes } = createFixtureModules({ concurrency: 1 })
+    const bus = createBus({ modules, routes, storage: 'memory' })
+    await bus.start()
+    expect(bus.admin.module('notifications').backlog).toBeUndefined()
+    bus.admin.stopModule('notifications')
+    for (let i = 1; i <= 4; i++) await bus.send(TakeOrder, { orderId: `o-${i}`, amount: i })
+    await bus.idle()
+
+    bus.admin.startModule('notifications')
+    // Taken in arrival order, one at a time (concurrency 1): the first is on its way, three wait.
+    expect(bus.admin.module('notifications').backlog).toMatchObject({ total: 4, remaining: 3 })
+    expect(bus.admin.module('notifications').backlog?.doneAt).toBeUndefined()
+    await bus.idle()
+    const done = bus.admin.module('notifications').backlog!
+    expect(done).toMatchObject({ total: 4, remaining: 0 })
+    expect(done.doneAt).toBeGreaterThanOrEqual(done.startedAt)
+    await bus.stop()
+  })
+
+  it('shows the backlog a restart found', async () => {
+    const { modules, routes } = createFixtureModules({ concurrency: 1 })
+    const first = createBus({ modules, routes, storage: 'memory' })
+    await first.start()
+    first.admin.stopModule('notifications')
+    for (let i = 1; i <= 3; i++) await first.send(TakeOrder, { orderId: `o-${i}`, amount: i })
+    await first.idle()
+    await first.stop()
+
+    const again = createFixtureModules({ concurrency: 1 })
+    const second = createBus({ modules: again.modules, routes: again.routes, storage: 'memory', fileSystem: first.fileSystem })
+    await second.start()
+    expect(second.admin.module('notifications').backlog).toMatchObject({ total: 3 })
+    expect(second.admin.module('orders').backlog).toBeUndefined()
+    await second.idle()
+    expect(second.admin.module('notifications').backlog).toMatchObject({ total: 3, remaining: 0 })
+    await second.stop()
+  })
+
   it('never handles more than `concurrency` messages of a module at once', async () => {
     const Work = defineCommand('DoWork', Type.Object({ n: Type.Integer() }))
     let active = 0

@@ -1,3 +1,4 @@
+import type { BacklogProgress } from '../endpoint/backlog.js'
 import type { ConversationStep } from '../audit/conversation-step.js'
 import type { BusEmitter, LogLine } from '../signals.js'
 import type { TransportStatus } from '../transport/transport-status.js'
@@ -15,6 +16,15 @@ export interface ModuleStatus {
   inFlight: number
   /** Deliveries waiting for a time (deferred sends, delayed retries). */
   delayed: number
+  /** Deliveries settled (handled, delayed or failed) per second over the last ten seconds. */
+  perSecond: number
+  /** How long the queue takes to clear at that pace (ms); absent when it is empty or nothing is settling. */
+  clearsInMs?: number
+  /**
+   * The queue the module found when it last started (after a restart, or Start after Stop) and how much of
+   * it still waits: it is taken in arrival order, before what came later. Absent when it found none.
+   */
+  backlog?: BacklogProgress
   errorQueueLength: number
   /** Since this process started. */
   handled: number

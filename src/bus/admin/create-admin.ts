@@ -3,6 +3,7 @@ import type { ConsoleLink } from '../console-link/console-link.js'
 import type { FaultInjection } from '../faults/fault-injection.js'
 import type { LocalModules } from '../endpoint/local-modules.js'
 import type { ModuleRuntime } from '../endpoint/module-runtime.js'
+import { clearsInMs } from '../endpoint/backlog.js'
 import type { DeliveryState } from '../outbox/delivery-ledger.js'
 import type { Persistence } from '../persistence/persistence.js'
 import { failedKey, toFailedMessage, type ErrorQueue } from '../recoverability/error-queue.js'
@@ -43,7 +44,8 @@ export function createAdmin(deps: AdminDeps): AdminApi {
   const { topology, outbox, signals, errorQueue, local, isRunning, requireRunning, tracked, log, now } = deps
 
   function status(runtime: ModuleRuntime): ModuleStatus {
-    const { counters } = runtime
+    const { counters, perSecond, backlog } = runtime
+    const clears = clearsInMs(runtime.queueLength, perSecond)
     return {
       name: runtime.name,
       running: runtime.running,
@@ -52,6 +54,9 @@ export function createAdmin(deps: AdminDeps): AdminApi {
       queuedOnDisk: runtime.queuedOnDisk,
       inFlight: runtime.inFlight,
       delayed: local.delayed(runtime.name),
+      perSecond,
+      ...(clears === undefined ? {} : { clearsInMs: clears }),
+      ...(backlog ? { backlog: { ...backlog } } : {}),
       errorQueueLength: errorQueue.size(runtime.name) + (deps.transport.errorQueue?.size(runtime.name) ?? 0),
       handled: counters.handled,
       failed: counters.failed,
@@ -80,13 +85,15 @@ export function createAdmin(deps: AdminDeps): AdminApi {
     if (!reported) {
       const definition = topology.modules.get(name)!
       return {
-        name, running: false, concurrency: definition.concurrency, queueLength: brokerQueue, queuedOnDisk: 0, inFlight: 0, delayed: 0, errorQueueLength,
+        name, running: false, concurrency: definition.concurrency, queueLength: brokerQueue, queuedOnDisk: 0, inFlight: 0, delayed: 0, perSecond: 0, errorQueueLength,
         handled: 0, failed: 0, retries: 0, faultInjected: false, faultRate: 0, maxPerSecond: definition.maxPerSecond, averageProcessingTimeMs: 0, averageCriticalTimeMs: 0,
         sagas: definition.sagas.map((saga) => saga.name), activeSagas: 0, sagasShared: false, location: 'stale',
       }
     }
-    const { reporting, ...status } = reported
-    return { ...status, queueLength: status.queueLength + brokerQueue, errorQueueLength, location: reporting ? 'elsewhere' : 'stale' }
+    const { reporting, clearsInMs: _reportedClears, ...status } = reported
+    const queueLength = status.queueLength + brokerQueue
+    const clears = clearsInMs(queueLength, status.perSecond ?? 0)
+    return { ...status, perSecond: status.perSecond ?? 0, queueLength, ...(clears === undefined ? {} : { clearsInMs: clears }), errorQueueLength, location: reporting ? 'elsewhere' : 'stale' }
   }
 
   /** Throws ModuleNotFoundError unless the module runs here or (with a console here) in another process. */

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js'
 import type { DeliveryState } from '../outbox/delivery-ledger.js'
 import type { LogLine } from '../signals.js'
+import { BacklogTracker, ThroughputMeter, type BacklogProgress } from './backlog.js'
 import { FifoQueue } from './fifo-queue.js'
 
 export interface ModuleCounters {
@@ -30,6 +31,10 @@ export interface ModuleRuntime {
   /** Of `queueLength`, the messages kept on disk only, read back when their turn comes. */
   readonly queuedOnDisk: number
   readonly counters: ModuleCounters
+  /** Deliveries settled (handled, delayed or failed) per second, over the last ten seconds. */
+  readonly perSecond: number
+  /** The queue found when the module last started, and how much of it is still waiting; undefined if it found none. */
+  readonly backlog: Readonly<BacklogProgress> | undefined
   readonly recentLogs: readonly LogLine[]
   enqueue(state: DeliveryState): void
   start(): void
@@ -125,6 +130,9 @@ export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntim
   let startsLeft = startsPerTurn
   const maxUnsettled = Math.max(unsettledPerModule, options.concurrency)
   let turnScheduled = false
+  const now = () => clock.now()
+  const throughput = new ThroughputMeter(now)
+  const backlog = new BacklogTracker(now)
 
   /** True when the rate limit lets one more delivery start now; otherwise arms a timer for when it will. */
   function mayStart(): boolean {
@@ -149,6 +157,7 @@ export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntim
     // One small object per delivery rather than named closures: under tsx every named closure costs a
     // defineProperty per call, which showed in profiles of this path.
     const slot = { released: false }
+    backlog.taken()
     inFlight++
     unsettled++
     void options.process(state, () => release(slot)).then(
@@ -168,6 +177,7 @@ export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntim
     release(slot)
     // A broker's message learns its outcome (acknowledge, or deliver again).
     state.settled?.(state)
+    throughput.count()
     settle()
     // The bound above may have held starts back.
     if (unsettled === maxUnsettled - 1) drain()
@@ -252,6 +262,12 @@ export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntim
       return onDisk
     },
     counters,
+    get perSecond() {
+      return throughput.perSecond()
+    },
+    get backlog() {
+      return backlog.progress
+    },
     get recentLogs() {
       return logs.length > logLimit ? logs.slice(-logLimit) : logs
     },
@@ -268,6 +284,7 @@ export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntim
     },
     start() {
       running = true
+      backlog.started(queue.length + waiting.length)
       drain()
       if (unsettled === 0) options.onQuiet()
     },

@@ -3,6 +3,7 @@ import type { Connection, Consumer, Publisher } from 'rabbitmq-client'
 import { hostname } from 'node:os'
 import type { ModuleInstance, ModuleStatus } from '../admin/admin-api.js'
 import type { LogLine } from '../signals.js'
+import { combineBacklogs, type BacklogProgress } from '../endpoint/backlog.js'
 import { readQueueLengths } from './amqp-wire.js'
 import type { ConsoleNode, ForwardedSignal, ModuleCommand, RemoteModules } from '../console-link/console-link.js'
 
@@ -177,6 +178,12 @@ export function connectBrokerConsole(options: BrokerConsoleOptions): { remote: R
   }
 }
 
+/** The module's backlog over its processes, as a field to spread (absent when none found one). */
+function backlogOf(backlogs: Parameters<typeof combineBacklogs>[0]): { backlog?: BacklogProgress } {
+  const backlog = combineBacklogs(backlogs)
+  return backlog ? { backlog } : {}
+}
+
 /**
  * A module as the console shows it when one process or several run it: the totals over its processes,
  * and each one. A process gone quiet still counts in the totals of what it did (handled, failed), not
@@ -184,7 +191,8 @@ export function connectBrokerConsole(options: BrokerConsoleOptions): { remote: R
  */
 export function moduleTotals(instances: [string, { status: ModuleStatus; at: number }][], now: number): ModuleStatus & { reporting: boolean } {
   const fresh = instances.filter(([, { at }]) => now - at < staleAfterMs)
-  const newest = [...instances].sort((a, b) => b[1].at - a[1].at)[0]![1].status
+  // What the processes' figures give below is not taken from the newest report.
+  const { backlog: _newestBacklog, clearsInMs: _newestClears, ...newest } = [...instances].sort((a, b) => b[1].at - a[1].at)[0]![1].status
   const sum = (list: typeof instances, field: 'handled' | 'failed' | 'retries' | 'inFlight' | 'queueLength' | 'queuedOnDisk' | 'delayed' | 'activeSagas') =>
     list.reduce((total, [, { status }]) => total + status[field], 0)
   const handled = sum(instances, 'handled')
@@ -202,10 +210,13 @@ export function moduleTotals(instances: [string, { status: ModuleStatus; at: num
     queueLength: sum(fresh, 'queueLength'),
     queuedOnDisk: sum(fresh, 'queuedOnDisk'),
     delayed: sum(fresh, 'delayed'),
+    // A process of an older version reports no pace.
+    perSecond: fresh.reduce((total, [, { status }]) => total + (status.perSecond ?? 0), 0),
     // Instances sharing one store (PostgreSQL) each count all of its sagas; their own journals, only their own.
     activeSagas: fresh.some(([, { status }]) => status.sagasShared) ? Math.max(0, ...fresh.map(([, { status }]) => status.activeSagas)) : sum(fresh, 'activeSagas'),
     averageProcessingTimeMs: weighted('averageProcessingTimeMs'),
     averageCriticalTimeMs: weighted('averageCriticalTimeMs'),
+    ...backlogOf(fresh.map(([, { status }]) => status.backlog)),
     instances: each,
     reporting: fresh.length > 0,
   }

@@ -5,6 +5,7 @@ import type { Bus, LogLine } from '../../../bus/index.js'
 import { dropSlowClients, type BufferedResponse } from '../../observers/slow-clients.js'
 import { TooManyStreamsError } from '../../errors.js'
 import { renderFragment } from '../../render.js'
+import { describePace } from '../../pace.js'
 
 /** A log line, with the markup the page draws it with. */
 export type LogLineShown = LogLine & { html: string }
@@ -21,10 +22,10 @@ export interface ConsoleSnapshot {
   /** The same in words, as the page shows it. */
   transportText: string
   /**
-   * The pieces of the panels as the page's templates draw them (views/instances.eta, saga-list.eta): the
+   * The pieces of the panels as the page's templates draw them (views/instances.eta, saga-list.eta, pace.eta): the
    * page's script puts them in as they are, so each piece of markup has one source.
    */
-  html: { instances: Record<string, string>; sagas: Record<string, string> }
+  html: { instances: Record<string, string>; sagas: Record<string, string>; pace: Record<string, string> }
   [extra: string]: unknown
 }
 
@@ -49,6 +50,8 @@ export async function snapshot(bus: Bus, logs: LogLine[], extras: () => Promise<
     html: {
       instances: Object.fromEntries(modules.map((module) => [module.name, renderFragment('instances', { instances: module.instances ?? [] })])),
       sagas: Object.fromEntries(modules.map((module) => [module.name, renderFragment('saga-list', { instances: sagas[module.name]!.instances })])),
+      // Empty when there is nothing to say, so the panel's line hides (.pace:empty).
+      pace: Object.fromEntries(modules.map((module) => [module.name, renderFragment('pace', { pace: describePace(module, Date.now()) }).trim()])),
     },
   }
 }

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest'
+import { BacklogTracker, clearsInMs, ThroughputMeter } from '../../../src/bus/endpoint/backlog.js'
+
+describe('ThroughputMeter', () => {
+  it('counts per second over the full seconds of the last ten', () => {
+    let now = 100_000
+    const meter = new ThroughputMeter(() => now)
+    expect(meter.perSecond()).toBe(0)
+    for (let second = 0; second < 4; second++) {
+      for (let i = 0; i < 40; i++) meter.count()
+      now += 1_000
+    }
+    expect(meter.perSecond()).toBe(40)
+    // A quiet spell: the old seconds leave the window.
+    now += 20_000
+    expect(meter.perSecond()).toBe(0)
+  })
+})
+
+describe('BacklogTracker', () => {
+  it('counts down what the start found, and notes when the last of it was taken', () => {
+    let now = 5_000
+    const backlog = new BacklogTracker(() => now)
+    backlog.started(2)
+    backlog.taken()
+    expect(backlog.progress).toEqual({ total: 2, remaining: 1, startedAt: 5_000 })
+    now = 6_000
+    backlog.taken()
+    backlog.taken()
+    expect(backlog.progress).toEqual({ total: 2, remaining: 0, startedAt: 5_000, doneAt: 6_000 })
+    backlog.started(0)
+    expect(backlog.progress).toBeUndefined()
+  })
+})
+
+describe('clearsInMs', () => {
+  it.each([
+    [400, 40, 10_000],
+    [0, 40, undefined],
+    [400, 0, undefined],
+  ])('a queue of %i at %i/s clears in %s ms', (queue, perSecond, expected) => {
+    expect(clearsInMs(queue, perSecond)).toBe(expected)
+  })
+})
