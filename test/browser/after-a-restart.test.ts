@@ -71,4 +71,39 @@ describe.runIf(available)('the console after the app was killed and started agai
       rmSync(dataDir, { recursive: true, force: true })
     }
   })
+
+  // Performs docs/workshop.md, exercise "Kill it" (its last step: the backlog a restart found, worked off in front of you).
+  it("shows the backlog a restart found in Billing's panel, counting down until it is worked off", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mailroom-backlog-'))
+    const port = await freePort()
+    // Billing at 4 messages a second: 40 orders make a backlog that takes ten seconds to work off.
+    const env = { MAILROOM_BUYERS_REMORSE_MS: '0', MAILROOM_BILLING_RATE: '4' }
+    let app = await startApp({ port, dataDir, env })
+    const page = await browser.newPage({ viewport: { width: 1360, height: 1000 } })
+    try {
+      const placed = await fetch(`${app.url}/api/orders/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ count: 40 }) })
+      expect(placed.status).toBe(202)
+      // Sales announces them at once; Billing is left with a queue, then the process dies.
+      await expect
+        .poll(async () => ((await (await fetch(`${app.url}/api/modules`)).json()) as { name: string; queueLength: number }[]).find((module) => module.name === 'billing')!.queueLength, { timeout: 10_000 })
+        .toBeGreaterThan(30)
+      await app.kill()
+      app = await startApp({ port, dataDir, env })
+
+      await page.goto(`${app.url}/`)
+      await page.locator('[data-live].on').waitFor()
+      const pace = page.locator('[data-module="billing"] [data-pace]')
+      await pace.getByText(/Backlog since start: \d+ of \d+ left · queue clears in about \d+ s at [\d.]+\/s/).waitFor({ timeout: 10_000 })
+      const total = Number(/of (\d+) left/.exec((await pace.textContent()) ?? '')![1])
+      expect(total).toBeGreaterThan(20)
+      expect(await pace.locator('progress').count()).toBe(1)
+      await screenshot(page, 'backlog-after-restart')
+      await pace.getByText(`Backlog since start: ${total} worked off in`).waitFor({ timeout: 30_000 })
+      await screenshot(page, 'backlog-worked-off')
+    } finally {
+      await page.close()
+      await app.stop()
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+  })
 })

@@ -24,13 +24,14 @@ const windowSeconds = 10
 export class ThroughputMeter {
   readonly #counts = new Array<number>(windowSeconds).fill(0)
   readonly #seconds = new Array<number>(windowSeconds).fill(-1)
-  #firstSecond: number | undefined
+  #firstAt: number | undefined
 
   constructor(private readonly now: () => number) {}
 
   count(): void {
-    const second = Math.floor(this.now() / 1000)
-    this.#firstSecond ??= second
+    const now = this.now()
+    const second = Math.floor(now / 1000)
+    this.#firstAt ??= now
     const slot = second % windowSeconds
     if (this.#seconds[slot] !== second) {
       this.#seconds[slot] = second
@@ -39,18 +40,21 @@ export class ThroughputMeter {
     this.#counts[slot]!++
   }
 
-  /** Per second over the window's full seconds (the current one is still counting), or over fewer while the meter is young. */
+  /**
+   * Per second over the window (the seconds before this one, and this one so far), or since the first count
+   * while the meter is younger than that; 0 until half a second has passed, too soon to tell a pace.
+   */
   perSecond(): number {
-    const current = Math.floor(this.now() / 1000)
-    if (this.#firstSecond === undefined) return 0
-    const seconds = Math.min(windowSeconds - 1, current - this.#firstSecond)
-    if (seconds <= 0) return 0
+    if (this.#firstAt === undefined) return 0
+    const now = this.now()
+    const current = Math.floor(now / 1000)
+    const elapsedMs = Math.min(now - this.#firstAt, (windowSeconds - 1) * 1000 + (now % 1000))
+    if (elapsedMs < 500) return 0
     let total = 0
     for (let slot = 0; slot < windowSeconds; slot++) {
-      const second = this.#seconds[slot]!
-      if (second < current && second >= current - seconds) total += this.#counts[slot]!
+      if (this.#seconds[slot]! > current - windowSeconds) total += this.#counts[slot]!
     }
-    return total / seconds
+    return total / (elapsedMs / 1000)
   }
 }
 

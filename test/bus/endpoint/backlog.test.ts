@@ -2,15 +2,20 @@ import { describe, expect, it } from 'vitest'
 import { BacklogTracker, clearsInMs, ThroughputMeter } from '../../../src/bus/endpoint/backlog.js'
 
 describe('ThroughputMeter', () => {
-  it('counts per second over the full seconds of the last ten', () => {
+  it('counts per second over the last ten seconds, or since its first count while younger', () => {
     let now = 100_000
     const meter = new ThroughputMeter(() => now)
     expect(meter.perSecond()).toBe(0)
-    for (let second = 0; second < 4; second++) {
-      for (let i = 0; i < 40; i++) meter.count()
-      now += 1_000
+    // 40 a second, one every 25 ms.
+    const run = (ms: number) => {
+      for (const end = now + ms; now < end; now += 25) meter.count()
     }
-    expect(meter.perSecond()).toBe(40)
+    run(300)
+    expect(meter.perSecond()).toBe(0)
+    run(1_700)
+    expect(meter.perSecond()).toBeCloseTo(40, 0)
+    run(30_000)
+    expect(meter.perSecond()).toBeCloseTo(40, 0)
     // A quiet spell: the old seconds leave the window.
     now += 20_000
     expect(meter.perSecond()).toBe(0)
