@@ -8,7 +8,8 @@ import { defineEvent, defineModule, handle } from '../../src/bus/index.js'
 import { OutsideOrigin } from '../../src/bus/messages/headers.js'
 import { prepareOutgoing } from '../../src/bus/pipeline/outgoing.js'
 import { createTopology } from '../../src/bus/routing/topology.js'
-import { createDeliveryLedger, type DeliveryState, type Segment } from '../../src/bus/outbox/delivery-ledger.js'
+import { createDeliveryLedger, type LedgerEntry, type Segment } from '../../src/bus/outbox/delivery-ledger.js'
+
 import { decodeRecordAt, RecordLines, type JournalRecord } from '../../src/bus/outbox/record.js'
 import { perSecond, rounds, roundsWithFigure, withLagProbe, type Scenario } from '../harness.js'
 
@@ -141,14 +142,14 @@ async function ledgerDrain(depth: number, total: number): Promise<number> {
 async function replayFloor(count: number): Promise<number> {
   const idLength = 36
   const bytes = Buffer.from(Array.from({ length: count }, (_, n) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`).join(''), 'latin1')
-  const states = new Map<string, DeliveryState>()
-  const segmentList: DeliveryState[] = []
+  const states = new Map<string, LedgerEntry>()
+  const segmentList: LedgerEntry[] = []
   const noOlder: Segment[] = []
   const started = performance.now()
   for (let n = 0; n < count; n++) {
     const id = bytes.toString('latin1', n * idLength, (n + 1) * idLength)
     // Typed as the ledger's state, so a field added there must be added here and the floor stays honest.
-    const state: DeliveryState = { id, module: 'worker', producer: undefined, destination: undefined, older: noOlder, kind: undefined, env: undefined, offset: n * 462, size: 462, at: undefined, failures: undefined, since: 0, writing: 0, keepUntil: 0, settled: undefined }
+    const state: LedgerEntry = { id, module: 'worker', producer: undefined, destination: undefined, older: noOlder, kind: undefined, env: undefined, offset: n * 462, size: 462, at: undefined, failures: undefined, since: 0, writing: 0, keepUntil: 0, settled: undefined }
     states.set(id, state)
     segmentList.push(state)
   }

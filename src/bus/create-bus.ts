@@ -9,8 +9,7 @@ import type { TableReader } from './data/table.js'
 import { auditSweepEveryMs, createAuditRetention } from './audit/retention.js'
 import type { BodyOf, CommandDefinition, EventDefinition } from './messages/define-message.js'
 import { Headers, OutsideOrigin } from './messages/headers.js'
-import type { DeliveryState } from './outbox/delivery-ledger.js'
-import { canReadBack } from './outbox/envelope-reader.js'
+import type { DeliveryState } from './delivery/delivery.js'
 import type { FileSystem } from './outbox/file-system.js'
 import type { TornTail } from './outbox/journal.js'
 import { createOutbox } from './outbox/outbox.js'
@@ -22,7 +21,7 @@ import { createConsoleNode } from './console-link/console-node.js'
 import { LocalModules } from './endpoint/local-modules.js'
 import { createIncomingPipeline } from './pipeline/incoming.js'
 import { prepareOutgoing, type SendMode } from './pipeline/outgoing.js'
-import type { OutgoingEntry } from './outbox/record.js'
+import type { OutgoingEntry } from './delivery/delivery.js'
 import { createErrorQueue } from './recoverability/error-queue.js'
 import { brokerFailureSink, journalFailureSink } from './recoverability/failure-sink.js'
 import { createDelayScheduler } from './scheduling/delay-scheduler.js'
@@ -198,7 +197,7 @@ export function createBus(options: BusOptions): Bus {
       inMemory: queuedInMemory,
       retryAfterMs: writeErrorBackoffMs,
       release(delivery) {
-        if (!delivery.env || !canReadBack(delivery)) return false
+        if (!delivery.env || !outbox.canReadBack(delivery)) return false
         delivery.env = undefined
         return true
       },

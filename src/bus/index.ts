@@ -22,7 +22,7 @@ export type { ConversationStep, StepOutcome } from './audit/conversation-step.js
 export type { AdminApi, DeleteResult, ModuleInstance, ModuleStatus, RetryResult, SagaInstanceView } from './admin/admin-api.js'
 export type { FailedMessage } from './recoverability/error-queue.js'
 export type { RecoverabilityOptions, RetrySchedule } from './recoverability/policy.js'
-export type { FailureRecord } from './outbox/record.js'
+export type { FailureRecord, OutgoingEntry } from './delivery/delivery.js'
 export type { Clock } from './clock.js'
 export type { FileSystem } from './outbox/file-system.js'
 export { createNodeFileSystem } from './outbox/file-system.js'

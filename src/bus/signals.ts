@@ -1,7 +1,7 @@
 import mittModule, { type Emitter, type EventType } from 'mitt'
 import type { Envelope } from './messages/envelope.js'
 import { Headers } from './messages/headers.js'
-import type { FailureRecord } from './outbox/record.js'
+import type { FailureRecord } from './delivery/delivery.js'
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 

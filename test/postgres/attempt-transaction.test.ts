@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { DataConflictError, defineTable, type Persistence } from '../../src/bus/index.js'
-import type { DeliveryState } from '../../src/bus/outbox/delivery-ledger.js'
+import type { DeliveryState } from '../../src/bus/delivery/delivery.js'
 import { newDelivery } from '../../src/bus/persistence/postgres/outbox-rows.js'
 import type { PoolClient } from 'pg'
 import { AlreadyHandledError } from '../../src/bus/persistence/persistence.js'

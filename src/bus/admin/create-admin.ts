@@ -4,7 +4,7 @@ import type { FaultInjection } from '../faults/fault-injection.js'
 import type { LocalModules } from '../endpoint/local-modules.js'
 import type { ModuleRuntime } from '../endpoint/module-runtime.js'
 import { clearsInMs } from '../endpoint/backlog.js'
-import type { DeliveryState } from '../outbox/delivery-ledger.js'
+import type { DeliveryState } from '../delivery/delivery.js'
 import type { Persistence } from '../persistence/persistence.js'
 import { failedKey, toFailedMessage, type ErrorQueue } from '../recoverability/error-queue.js'
 import { forRetry } from '../recoverability/failure-headers.js'
@@ -128,7 +128,7 @@ export function createAdmin(deps: AdminDeps): AdminApi {
         deliveries.map(async (delivery) => {
           const env = forRetry(delivery.env!)
           try {
-            await outbox.commitRetried(delivery.module, delivery, env)
+            await outbox.commit(delivery.module, delivery, { kind: 'retried', env })
           } catch (error) {
             errorQueue.add(delivery)
             throw error
@@ -203,7 +203,7 @@ export function createAdmin(deps: AdminDeps): AdminApi {
           taken.map(async (delivery) => {
             const signal = deliverySignal(delivery.module, delivery.env!, now())
             try {
-              await outbox.commitArchived(delivery.module, delivery)
+              await outbox.commit(delivery.module, delivery, { kind: 'archived' })
             } catch (error) {
               errorQueue.add(delivery)
               throw error

@@ -1,6 +1,6 @@
 import type { Envelope } from '../messages/envelope.js'
 import { Headers, OutsideOrigin } from '../messages/headers.js'
-import type { FailureRecord, OutgoingEntry } from '../outbox/record.js'
+import type { FailureRecord, OutgoingEntry } from '../delivery/delivery.js'
 import { maxFailuresPerStep, noSubscribers, type ConversationStep, type StepOutcome } from './conversation-step.js'
 
 /** An audit step and the conversation it belongs to. */

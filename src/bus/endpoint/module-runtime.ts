@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js'
-import type { DeliveryState } from '../outbox/delivery-ledger.js'
+import type { DeliveryState } from '../delivery/delivery.js'
 import type { LogLine } from '../signals.js'
 import { BacklogTracker, ThroughputMeter, type BacklogProgress } from './backlog.js'
 import { FifoQueue } from './fifo-queue.js'

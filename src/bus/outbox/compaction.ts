@@ -1,5 +1,5 @@
 import type { Appended, Journal } from './journal.js'
-import { destinationRoleLive, producerRoleLive, type DeliveryLedger, type DeliveryState, type Segment } from './delivery-ledger.js'
+import { destinationRoleLive, producerRoleLive, type DeliveryLedger, type LedgerEntry, type Segment } from './delivery-ledger.js'
 import type { Envelope } from '../messages/envelope.js'
 import type { JournalRecord } from './record.js'
 import type { DocumentRole, ModuleData } from '../data/module-data.js'
@@ -23,18 +23,18 @@ export interface CompactorOptions {
   journals: ReadonlyMap<string, Journal>
   ledger: DeliveryLedger
   /** The record that carries a saga instance's role forward (its data, or that it completed). */
-  sagaRecord: (state: DeliveryState) => JournalRecord
+  sagaRecord: (state: LedgerEntry) => JournalRecord
   /** Per journal (module), its tables: their live documents are carried forward too. */
   documents?: ReadonlyMap<string, ModuleData>
   /** Reads back the messages a long queue keeps on disk only (they must be copied too). */
-  readBack: (states: readonly DeliveryState[]) => Promise<Map<DeliveryState, Envelope>>
+  readBack: (states: readonly LedgerEntry[]) => Promise<Map<LedgerEntry, Envelope>>
   /** The bus clock: consumed marks held for a broker's redeliveries are released when their time is up. */
   now: () => number
   onError: (error: unknown) => void
 }
 
 interface CarriedRole {
-  state: DeliveryState
+  state: LedgerEntry
   role: 'producer' | 'destination'
   from: Segment
 }
@@ -223,7 +223,7 @@ function worthCarrying(segment: Segment): boolean {
  */
 async function liveRoles(segment: Segment): Promise<CarriedRole[]> {
   const roles: CarriedRole[] = []
-  const seen = new Set<DeliveryState>()
+  const seen = new Set<LedgerEntry>()
   let looked = 0
   for (const state of segment.deliveries) {
     if (++looked % scanChunk === 0) await new Promise((resolve) => setImmediate(resolve))

@@ -1,5 +1,5 @@
 import type { Envelope } from '../messages/envelope.js'
-import type { FailureRecord } from './record.js'
+import type { DeliveryState, DeliveryStatus } from '../delivery/delivery.js'
 
 /**
  * What the journals on disk say about each delivery (message id, module), kept in memory so that
@@ -23,7 +23,7 @@ import type { FailureRecord } from './record.js'
  * producer: `saga` (its latest data) holds it like a home; `saga-done` is a tombstone, live while an
  * older record of the instance is still on disk.
  */
-export type DestinationKind = 'handled' | 'archived' | 'forwarded' | 'parked' | 'delayed' | 'failed' | 'retried' | 'saga' | 'saga-done'
+export type DestinationKind = DeliveryStatus | 'saga' | 'saga-done'
 
 export interface Segment {
   readonly journal: string
@@ -37,36 +37,42 @@ export interface Segment {
   /** Roles ever placed here. */
   roles: number
   /** Deliveries with a role here; may hold stale entries, check `producer`/`destination` before use. */
-  readonly deliveries: DeliveryState[]
+  readonly deliveries: LedgerEntry[]
 }
 
-export interface DeliveryState {
-  readonly id: string
-  readonly module: string
+/**
+ * What the ledger keeps of a delivery (or of a saga instance, under its saga key): the bus's facts of the
+ * delivery and where the journal holds them. The same object is the DeliveryState the bus sees.
+ */
+export interface LedgerEntry extends Omit<DeliveryState, 'kind'> {
   producer: Segment | undefined
   destination: Segment | undefined
   /** Segments still holding older, superseded records of the module about this message. */
   older: Segment[]
+  /** The module's last record about it: a delivery's status, or a saga instance's (`saga`, `saga-done`). */
   kind: DestinationKind | undefined
-  /**
-   * The message while a live role holds it; dropped once handled. A long queue drops it early too and
-   * reads it back from the producer record (see `offset`) when its turn comes.
-   */
-  env: Envelope | undefined
   /** Where the producer record lies in the `producer` segment's file: byte offset and size (-1: unknown). */
   offset: number
   size: number
-  /** Due time (ms) for deferred or delayed deliveries. */
-  at: number | undefined
-  failures: FailureRecord[] | undefined
-  /** When the record that put the message where it is was written: the queue's order after a restart. */
-  since: number
   /** Destination records appended but not yet synced; compaction leaves such deliveries alone. */
   writing: number
   /** For a message received from a broker: its consumed mark stays live until this time (ms); 0 = no hold. */
   keepUntil: number
-  /** Set while a broker's message waits for its outcome here: called once the delivery settled. */
-  settled: ((state: DeliveryState) => void) | undefined
+}
+
+/** A message's entry (never a saga instance's) as the bus sees it: the same object. */
+export function asDelivery(entry: LedgerEntry): DeliveryState {
+  return entry as DeliveryState
+}
+
+/** Entries of messages as the bus sees them (see asDelivery). */
+export function asDeliveries(entries: LedgerEntry[]): DeliveryState[] {
+  return entries as DeliveryState[]
+}
+
+/** A delivery the bus hands back to the journal: every DeliveryState the journal gives out is its ledger's entry. */
+export function entryOf(delivery: DeliveryState): LedgerEntry {
+  return delivery as LedgerEntry
 }
 
 export interface DeliveryLedger {
@@ -75,7 +81,7 @@ export interface DeliveryLedger {
    * A producer record for (id, module) is now on disk in `segment`. `env` is the message, or undefined
    * when it stays on disk (replay) and is read back from `offset` when needed.
    */
-  produced(segment: Segment, id: string, env: Envelope | undefined, module: string, at: number | undefined, since: number, offset: number, size: number): DeliveryState
+  produced(segment: Segment, id: string, env: Envelope | undefined, module: string, at: number | undefined, since: number, offset: number, size: number): LedgerEntry
   /**
    * Module `module`'s journal now holds a `kind` record about `id` in `segment`. `known` is the delivery's
    * state when the caller holds it (a commit about the delivery it handled): taken as it is, without a
@@ -83,25 +89,25 @@ export interface DeliveryLedger {
    * drained a million queued messages 20% faster.) A state stays in the ledger while a record about it
    * is being written, so a held one is the ledger's own.
    */
-  recorded(segment: Segment, id: string, module: string, kind: DestinationKind, since: number, details?: Partial<Pick<DeliveryState, 'env' | 'at' | 'failures' | 'keepUntil'>>, known?: DeliveryState): DeliveryState
+  recorded(segment: Segment, id: string, module: string, kind: DestinationKind, since: number, details?: Partial<Pick<LedgerEntry, 'env' | 'at' | 'failures' | 'keepUntil'>>, known?: LedgerEntry): LedgerEntry
   /**
    * A message a broker delivered to `module`: known from now on (not from a record here), with the message
    * as delivered (a retry or a delayed round carries newer headers); `forget` undoes it.
    */
-  received(env: Envelope, module: string, since: number): DeliveryState
+  received(env: Envelope, module: string, since: number): LedgerEntry
   /** Drops a received delivery that nothing on disk holds (its outcome was never written). */
-  forget(state: DeliveryState): void
+  forget(state: LedgerEntry): void
   /** Ends the holds (`keepUntil`) that are over by `now`. */
   expireHolds(now: number): void
   /** Compaction wrote a copy of a role into `to` at `offset` (`size` bytes); the copy is synced. */
-  carried(state: DeliveryState, role: 'producer' | 'destination', from: Segment, to: Segment, offset: number, size: number): void
+  carried(state: LedgerEntry, role: 'producer' | 'destination', from: Segment, to: Segment, offset: number, size: number): void
   /**
    * A segment's file was deleted (and the deletion synced). Works through the segment's deliveries
    * `chunk` at a time, one per `next()`, so a caller can yield to the event loop between chunks.
    */
   deleted(segment: Segment, chunk?: number): Iterator<void>
-  get(id: string, module: string): DeliveryState | undefined
-  all(): IterableIterator<DeliveryState>
+  get(id: string, module: string): LedgerEntry | undefined
+  all(): IterableIterator<LedgerEntry>
   segments(journal: string): Segment[]
   /** Number of deliveries tracked (for memory tests). */
   size(): number
@@ -114,26 +120,26 @@ function isHome(kind: DestinationKind | undefined): boolean {
   return kind === 'delayed' || kind === 'failed' || kind === 'retried' || kind === 'saga'
 }
 
-export function producerRoleLive(state: DeliveryState): boolean {
+export function producerRoleLive(state: LedgerEntry): boolean {
   return state.producer !== undefined && state.kind === undefined
 }
 
-export function destinationRoleLive(state: DeliveryState): boolean {
+export function destinationRoleLive(state: LedgerEntry): boolean {
   return state.destination !== undefined && (isHome(state.kind) || state.producer !== undefined || state.older.length > 0 || state.keepUntil > 0)
 }
 
-function addOlder(state: DeliveryState, segment: Segment): void {
+function addOlder(state: LedgerEntry, segment: Segment): void {
   if (state.older === noOlder) state.older = [segment]
   else state.older.push(segment)
 }
 
 export function createDeliveryLedger(): DeliveryLedger {
   // Per module, then per message id: no key string built per lookup.
-  const statesByModule = new Map<string, Map<string, DeliveryState>>()
+  const statesByModule = new Map<string, Map<string, LedgerEntry>>()
   const segmentsByJournal = new Map<string, Map<number, Segment>>()
   let count = 0
   /** Deliveries with a hold, roughly in order of `keepUntil` (records are written in time order). */
-  const holds: DeliveryState[] = []
+  const holds: LedgerEntry[] = []
   let holdsHead = 0
 
   function segment(journal: string, number: number): Segment {
@@ -149,7 +155,7 @@ export function createDeliveryLedger(): DeliveryLedger {
    * counts to match and forgets the delivery once nothing holds it. (Plain arguments, not a callback:
    * this runs several times per message.)
    */
-  function settle(state: DeliveryState, producerBefore: Segment | undefined, destinationBefore: Segment | undefined, destinationWasHome: boolean): boolean {
+  function settle(state: LedgerEntry, producerBefore: Segment | undefined, destinationBefore: Segment | undefined, destinationWasHome: boolean): boolean {
     const producerAfter = producerRoleLive(state) ? state.producer : undefined
     const destinationAfter = destinationRoleLive(state) ? state.destination : undefined
     if (producerBefore) {
@@ -180,16 +186,16 @@ export function createDeliveryLedger(): DeliveryLedger {
     return true
   }
 
-  const liveProducer = (state: DeliveryState) => (producerRoleLive(state) ? state.producer : undefined)
-  const liveDestination = (state: DeliveryState) => (destinationRoleLive(state) ? state.destination : undefined)
+  const liveProducer = (state: LedgerEntry) => (producerRoleLive(state) ? state.producer : undefined)
+  const liveDestination = (state: LedgerEntry) => (destinationRoleLive(state) ? state.destination : undefined)
 
-  function statesOf(module: string): Map<string, DeliveryState> {
+  function statesOf(module: string): Map<string, LedgerEntry> {
     let states = statesByModule.get(module)
     if (!states) statesByModule.set(module, (states = new Map()))
     return states
   }
 
-  function stateFor(id: string, module: string): DeliveryState {
+  function stateFor(id: string, module: string): LedgerEntry {
     const states = statesOf(module)
     let state = states.get(id)
     if (!state) {

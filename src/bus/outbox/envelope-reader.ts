@@ -1,6 +1,6 @@
 import { JournalCorruptError } from '../errors.js'
 import type { Envelope } from '../messages/envelope.js'
-import type { DeliveryState, Segment } from './delivery-ledger.js'
+import type { LedgerEntry, Segment } from './delivery-ledger.js'
 import { isCode, type FileSystem } from './file-system.js'
 import { decodeRecordAt, type JournalRecord } from './record.js'
 
@@ -17,14 +17,14 @@ const maxReadBytes = 4 * 1024 * 1024
 const maxAttempts = 5
 
 interface Located {
-  state: DeliveryState
+  state: LedgerEntry
   segment: Segment
   offset: number
   size: number
 }
 
 /** True when the delivery's message can be read back from its producer record. */
-export function canReadBack(state: DeliveryState): boolean {
+export function canReadBack(state: LedgerEntry): boolean {
   return state.kind === undefined && state.producer !== undefined && state.offset >= 0
 }
 
@@ -33,8 +33,8 @@ export function canReadBack(state: DeliveryState): boolean {
  * records: what lets a long queue keep its envelopes on disk. Resolves with each delivery's message; a
  * delivery that is no longer pending (handled meanwhile) is left out.
  */
-export async function readEnvelopes(options: EnvelopeReaderOptions, states: readonly DeliveryState[]): Promise<Map<DeliveryState, Envelope>> {
-  const found = new Map<DeliveryState, Envelope>()
+export async function readEnvelopes(options: EnvelopeReaderOptions, states: readonly LedgerEntry[]): Promise<Map<LedgerEntry, Envelope>> {
+  const found = new Map<LedgerEntry, Envelope>()
   let todo = states.filter(canReadBack)
   for (let attempt = 1; todo.length > 0; attempt++) {
     const located = todo.map((state): Located => ({ state, segment: state.producer!, offset: state.offset, size: state.size }))
@@ -79,7 +79,7 @@ function* runsOf(group: Located[]): Generator<Located[]> {
   if (run.length > 0) yield run
 }
 
-async function readRun(options: EnvelopeReaderOptions, run: Located[], found: Map<DeliveryState, Envelope>, missing: Located[]): Promise<void> {
+async function readRun(options: EnvelopeReaderOptions, run: Located[], found: Map<LedgerEntry, Envelope>, missing: Located[]): Promise<void> {
   const file = options.fileOf(run[0]!.segment)
   const start = run[0]!.offset
   let end = start

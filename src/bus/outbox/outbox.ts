@@ -3,9 +3,9 @@ import type { Clock } from '../clock.js'
 import type { Envelope } from '../messages/envelope.js'
 import { OutsideOrigin } from '../messages/headers.js'
 import { createCompactor, type Compactor } from './compaction.js'
-import { createDeliveryLedger, type DeliveryLedger, type DeliveryState } from './delivery-ledger.js'
+import { asDeliveries, asDelivery, createDeliveryLedger, entryOf, type DeliveryLedger, type LedgerEntry } from './delivery-ledger.js'
 import type { FileSystem } from './file-system.js'
-import { readEnvelopes, type EnvelopeReaderOptions } from './envelope-reader.js'
+import { canReadBack, readEnvelopes, type EnvelopeReaderOptions } from './envelope-reader.js'
 import { createJournal, segmentFileName, type Journal, type TornTail } from './journal.js'
 import { acquireDataDirLock, type DataDirLock } from './lock-file.js'
 import { holdsData, type JournalRecord, type ReplayRecord } from './record.js'
@@ -16,7 +16,8 @@ import { createTableReader } from '../data/table.js'
 import { TransactionUnsupportedError } from '../errors.js'
 import type { StepOutcome } from '../audit/conversation-step.js'
 import { auditedStep, type AuditedStep, type StepExtras } from '../audit/audited-step.js'
-import type { Persistence } from '../persistence/persistence.js'
+import type { Outcome, Persistence } from '../persistence/persistence.js'
+import type { DeliveryState } from '../delivery/delivery.js'
 
 /** The journal of messages sent from outside any handler (HTTP routes, scripts). */
 export const outsideJournal = `_${OutsideOrigin}`
@@ -75,7 +76,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
     )
   }
   const reader: EnvelopeReaderOptions = { fs, fileOf: (segment) => join(journalFor(segment.journal).dir, segmentFileName(segment.number)) }
-  const readBack = (states: readonly DeliveryState[]) => readEnvelopes(reader, states)
+  const readBack = (states: readonly LedgerEntry[]) => readEnvelopes(reader, states)
   const compactor = createCompactor({ journals, ledger, sagaRecord, readBack, documents: dataByModule, now: () => clock.now(), onError: (error) => options.onError(error, 'compaction') })
   // Made here, not in open(): a closure made there would keep open()'s scope, and replay's list of
   // records in it (~160 B a replayed consumed mark), alive for as long as the bus runs.
@@ -88,10 +89,10 @@ export function createOutbox(options: OutboxOptions): Outbox {
     return journal
   }
 
-  function applyProduced(journal: string, segment: number, record: JournalRecord, offset: number, size: number): DeliveryState[] {
+  function applyProduced(journal: string, segment: number, record: JournalRecord, offset: number, size: number): LedgerEntry[] {
     if (record.k !== 'out' && record.k !== 'handled') return []
     const where = ledger.segment(journal, segment)
-    const states: DeliveryState[] = []
+    const states: LedgerEntry[] = []
     for (const entry of record.msgs) {
       for (const module of entry.to) states.push(ledger.produced(where, entry.env.id, entry.env, module, entry.at, record.t, offset, size))
     }
@@ -118,7 +119,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
   }
 
   /** What compaction writes to carry a saga instance's role forward. */
-  function sagaRecord(state: DeliveryState): JournalRecord {
+  function sagaRecord(state: LedgerEntry): JournalRecord {
     const instance = parseSagaKey(state.id)
     if (!instance) throw new Error(`not a saga key: ${state.id}`)
     if (state.kind === 'saga-done') return { k: 'saga', t: state.since, saga: instance.saga, id: instance.id, done: true }
@@ -128,7 +129,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
   }
 
   /** `known`: the delivery the record is about, when the caller holds it (a commit); replay has none. */
-  function applyDestination(journal: string, segment: number, record: JournalRecord, known?: DeliveryState): DeliveryState | undefined {
+  function applyDestination(journal: string, segment: number, record: JournalRecord, known?: LedgerEntry): LedgerEntry | undefined {
     if (record.k === 'out' || record.k === 'archive' || record.k === 'doc') return undefined
     const where = ledger.segment(journal, segment)
     switch (record.k) {
@@ -177,7 +178,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
   }
 
   /** Appends, waits for the fsync, then tells the ledger: nothing is known (or dispatched) before it is durable. */
-  async function commit(journal: string, record: JournalRecord, state?: DeliveryState, data?: Reservation, audited?: AuditedStep): Promise<DeliveryState[]> {
+  async function commit(journal: string, record: JournalRecord, state?: LedgerEntry, data?: Reservation, audited?: AuditedStep): Promise<LedgerEntry[]> {
     // Compaction leaves alone whatever has a record on its way to disk (documents: their reservation).
     const writing = record.k === 'handled' && record.sagas ? record.sagas.map((change) => ledger.get(sagaKey(change.saga, change.id), journal)) : undefined
     if (state) state.writing++
@@ -206,7 +207,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
   }
 
   /** The broker confirmed these messages, produced by `journal`: one `forwarded` record there. */
-  async function commitForwardedIn(journal: string, states: readonly DeliveryState[]): Promise<void> {
+  async function commitForwardedIn(journal: string, states: readonly LedgerEntry[]): Promise<void> {
     const sent = new Map<string, string[]>()
     for (const state of states) {
       const to = sent.get(state.id)
@@ -221,12 +222,50 @@ export function createOutbox(options: OutboxOptions): Outbox {
     }
   }
 
+  /** One delivery's outcome as its module's journal records it. */
+  async function commitOutcome(module: string, state: LedgerEntry, outcome: Outcome): Promise<LedgerEntry[]> {
+    const t = clock.now()
+    switch (outcome.kind) {
+      case 'handled': {
+        const { sent, sagas: changes, data, audit } = outcome
+        const record: JournalRecord = changes && changes.length > 0 ? { k: 'handled', t, id: state.id, msgs: sent, sagas: changes } : { k: 'handled', t, id: state.id, msgs: sent }
+        return commit(module, record, state, data, stepOf(module, state.env, 'handled', { ...audit, published: sent }))
+      }
+      case 'delayed': {
+        const { env, at, failures } = outcome
+        return commit(module, { k: 'delayed', t, id: state.id, at, env, failures }, state, undefined, stepOf(module, env, 'delayed-retry', { failures }))
+      }
+      case 'failed':
+        return commit(module, { k: 'failed', t, id: state.id, env: outcome.env, failures: outcome.failures }, state, undefined, stepOf(module, outcome.env, 'error-queue', { failures: outcome.failures }))
+      case 'retried':
+        return commit(module, { k: 'retried', t, id: state.id, env: outcome.env }, state, undefined, stepOf(module, outcome.env, 'retried'))
+      case 'archived':
+        await keepForPeople(module, state)
+        return commit(module, { k: 'archived', t: clock.now(), id: state.id }, state, undefined, stepOf(module, state.env, 'archived'))
+      case 'parked':
+        return commit(module, { k: 'parked', t, id: state.id }, state)
+    }
+  }
+
+  /** A failed message a person deletes is first copied to the module's archive journal (never compacted). */
+  async function keepForPeople(module: string, state: LedgerEntry): Promise<void> {
+    const archive = archives.get(module)
+    if (!archive) throw new Error(`no archive for module '${module}'`)
+    state.writing++
+    try {
+      await archive.append({ k: 'archive', t: clock.now(), module, env: state.env!, failures: state.failures ?? [] }).committed
+    } finally {
+      state.writing--
+    }
+  }
+
   return {
     ledger,
     compactor,
     sagas,
     data: (module) => dataByModule.get(module),
-    readBack,
+    readBack: (deliveries) => readBack(deliveries.map(entryOf)) as Promise<Map<DeliveryState, Envelope>>,
+    canReadBack: (delivery) => canReadBack(entryOf(delivery)),
     async open() {
       lock = await acquireDataDirLock(fs, dataDir)
       const tornTails: TornTail[] = []
@@ -271,10 +310,10 @@ export function createOutbox(options: OutboxOptions): Outbox {
         throw error
       }
       for (const { name, segment, record } of destinations) applyDestination(name, segment, record)
-      const queued = new Map<string, DeliveryState[]>(options.modules.map((module) => [module, []]))
-      const delayed: DeliveryState[] = []
-      const failed: DeliveryState[] = []
-      const elsewhere: DeliveryState[] = []
+      const queued = new Map<string, LedgerEntry[]>(options.modules.map((module) => [module, []]))
+      const delayed: LedgerEntry[] = []
+      const failed: LedgerEntry[] = []
+      const elsewhere: LedgerEntry[] = []
       let orphaned = 0
       const now = clock.now()
       for (const state of ledger.all()) {
@@ -295,11 +334,11 @@ export function createOutbox(options: OutboxOptions): Outbox {
       }
       for (const queue of queued.values()) queue.sort((a, b) => a.since - b.since)
       elsewhere.sort((a, b) => a.since - b.since)
-      return { queued, delayed, failed, elsewhere, orphaned, tornTails, records }
+      return { queued: queued as Map<string, DeliveryState[]>, delayed: asDeliveries(delayed), failed: asDeliveries(failed), elsewhere: asDeliveries(elsewhere), orphaned, tornTails, records }
     },
     commitOutside(msgs, transaction) {
       if (transaction !== undefined) return Promise.reject(new TransactionUnsupportedError())
-      return commit(outsideJournal, { k: 'out', t: clock.now(), msgs })
+      return commit(outsideJournal, { k: 'out', t: clock.now(), msgs }).then(asDeliveries)
     },
     holdsDataOf: (module) => options.modules.includes(module),
     tableReader(module, definition) {
@@ -310,37 +349,13 @@ export function createOutbox(options: OutboxOptions): Outbox {
       const steps = await Promise.all(modules.map((module) => dataByModule.get(module)?.auditSteps(conversationId) ?? []))
       return steps.flat()
     },
-    commitHandled(module, state, msgs, changes, data, audit) {
-      const record: JournalRecord = changes && changes.length > 0 ? { k: 'handled', t: clock.now(), id: state.id, msgs, sagas: changes } : { k: 'handled', t: clock.now(), id: state.id, msgs }
-      return commit(module, record, state, data, stepOf(module, state.env, 'handled', { ...audit, published: msgs }))
+    commit(module, delivery, outcome) {
+      return commitOutcome(module, entryOf(delivery), outcome).then(asDeliveries)
     },
-    async commitDelayed(module, state, env, at, failures) {
-      await commit(module, { k: 'delayed', t: clock.now(), id: state.id, at, env, failures }, state, undefined, stepOf(module, env, 'delayed-retry', { failures }))
-    },
-    async commitFailed(module, state, env, failures) {
-      await commit(module, { k: 'failed', t: clock.now(), id: state.id, env, failures }, state, undefined, stepOf(module, env, 'error-queue', { failures }))
-    },
-    async commitRetried(module, state, env) {
-      await commit(module, { k: 'retried', t: clock.now(), id: state.id, env }, state, undefined, stepOf(module, env, 'retried'))
-    },
-    async commitArchived(module, state) {
-      const archive = archives.get(module)
-      if (!archive) throw new Error(`no archive for module '${module}'`)
-      state.writing++
-      try {
-        await archive.append({ k: 'archive', t: clock.now(), module, env: state.env!, failures: state.failures ?? [] }).committed
-      } finally {
-        state.writing--
-      }
-      await commit(module, { k: 'archived', t: clock.now(), id: state.id }, state, undefined, stepOf(module, state.env, 'archived'))
-    },
-    async commitParked(module, state) {
-      await commit(module, { k: 'parked', t: clock.now(), id: state.id }, state)
-    },
-    async commitForwarded(states) {
+    async forwarded(deliveries) {
       // One `forwarded` record in each journal that produced some of them.
-      const byJournal = new Map<string, DeliveryState[]>()
-      for (const state of states) {
+      const byJournal = new Map<string, LedgerEntry[]>()
+      for (const state of deliveries.map(entryOf)) {
         const journal = state.producer?.journal
         if (!journal) continue
         const list = byJournal.get(journal)
@@ -349,9 +364,12 @@ export function createOutbox(options: OutboxOptions): Outbox {
       }
       await Promise.all([...byJournal].map(([journal, list]) => commitForwardedIn(journal, list)))
     },
-    deliveryOf: (id, module) => ledger.get(id, module),
-    received: (env, module, now) => ledger.received(env, module, now),
-    forget: (state) => ledger.forget(state),
+    deliveryOf(id, module) {
+      const entry = ledger.get(id, module)
+      return entry && asDelivery(entry)
+    },
+    received: (env, module, now) => asDelivery(ledger.received(env, module, now)),
+    forget: (delivery) => ledger.forget(entryOf(delivery)),
     maintenance: compactor,
     async commitDeletes(module, table, keys) {
       const data = dataByModule.get(module)

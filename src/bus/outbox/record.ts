@@ -76,23 +76,8 @@
 import { crc32 } from 'node:zlib'
 import type { Envelope } from '../messages/envelope.js'
 import type { SagaChange } from '../sagas/saga-store.js'
+import type { FailureRecord, OutgoingEntry } from '../delivery/delivery.js'
 import { skimOutRecord, type SkimmedOut } from './record-skim.js'
-
-export interface FailureRecord {
-  /** When the attempt failed (ms since epoch). */
-  at: number
-  /** The handler that threw, `(validation)` or `(routing)` where no handler ran. */
-  handler: string
-  type: string
-  message: string
-  stack?: string
-}
-
-export interface OutgoingEntry {
-  to: string[]
-  at?: number
-  env: Envelope
-}
 
 /** One document put into (or deleted from) a module's table, as `handled` and `doc` records hold it. */
 export type DataChange = { table: string; key: string; seq: number; doc: unknown; del?: undefined } | { table: string; key: string; del: true; seq?: undefined; doc?: undefined }

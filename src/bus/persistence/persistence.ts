@@ -4,9 +4,8 @@ import type { TableDefinition } from '../data/define-table.js'
 import type { ModuleData, Reservation, TableState } from '../data/module-data.js'
 import type { Table, TableReader } from '../data/table.js'
 import type { Envelope } from '../messages/envelope.js'
-import type { DeliveryState } from '../outbox/delivery-ledger.js'
+import type { DeliveryState, FailureRecord, OutgoingEntry } from '../delivery/delivery.js'
 import type { TornTail } from '../outbox/journal.js'
-import type { FailureRecord, OutgoingEntry } from '../outbox/record.js'
 import type { SagaChange, SagaInstance, SagaStore } from '../sagas/saga-store.js'
 
 /**
@@ -38,16 +37,40 @@ export interface Maintenance {
 }
 
 /**
- * Where the bus keeps what must survive a crash: messages and their deliveries, the outcome of each
- * (handled with what it sent, delayed, failed, retried, archived, forwarded to a broker), saga instances,
- * modules' tables and the audit. Each `commit…` resolves once durable; everything one handled message
- * changed commits together or not at all. Journal files implement it today (src/bus/outbox/outbox.ts);
- * the pipeline, the admin API, the transport host and the audit's retention use only this interface.
+ * What a delivery came to, as one `commit` writes it (a discriminated union: one variant per outcome).
+ * - `handled`: its handlers succeeded; with everything they sent, the saga instances and the documents they
+ *   changed, and the audit's notes (failed attempts before this one, sagas that ran).
+ * - `delayed`: a delayed retry at `at`, the message (`env`) carrying its round count.
+ * - `failed`: to the error queue, the message carrying its failure headers.
+ * - `retried`: a person sent it back from the error queue (the message carrying its retry count).
+ * - `archived`: a person deleted it from the error queue (kept apart for people first).
+ * - `parked`: a broker's error queue took it (with a broker transport).
  */
-export interface Persistence {
+export type Outcome =
+  | { kind: 'handled'; sent: OutgoingEntry[]; sagas?: SagaChange[]; data?: Reservation; audit?: HandledAudit }
+  | { kind: 'delayed'; env: Envelope; at: number; failures: FailureRecord[] }
+  | { kind: 'failed'; env: Envelope; failures: FailureRecord[] }
+  | { kind: 'retried'; env: Envelope }
+  | { kind: 'archived' }
+  | { kind: 'parked' }
+
+/** What the audit notes beside a handled step. */
+export interface HandledAudit {
+  failures?: readonly FailureRecord[]
+  sagas?: readonly string[]
+}
+
+/**
+ * Messages and their deliveries: what recovery finds, what is sent from outside a handler, and what each
+ * delivery came to. Each commit resolves once durable; everything one handled message changed commits
+ * together or not at all.
+ */
+export interface MessageStore {
   open(): Promise<Recovered>
   /** The messages of waiting deliveries that were kept on disk only. */
   readBack(states: readonly DeliveryState[]): Promise<Map<DeliveryState, Envelope>>
+  /** Whether the delivery's message may leave memory while it waits: `readBack` finds it again. */
+  canReadBack(state: DeliveryState): boolean
   /**
    * Sends from outside a handler; resolves with the new deliveries once durable. With `transaction` (a
    * database persistence: the caller's own open transaction) the messages join it and leave only once it
@@ -55,27 +78,26 @@ export interface Persistence {
    */
   commitOutside(msgs: OutgoingEntry[], transaction?: unknown): Promise<DeliveryState[]>
   /**
-   * One message handled by `module`, with everything its handlers sent, the saga instances and the
-   * documents they changed: all or nothing. Resolves with the new deliveries. The reservation is settled either way.
+   * What `module`'s delivery came to. Resolves with the new deliveries (those a handled message sent).
+   * A handled outcome's reservation is settled either way.
    */
-  commitHandled(module: string, state: DeliveryState, msgs: OutgoingEntry[], sagas?: SagaChange[], data?: Reservation, audit?: { failures?: readonly FailureRecord[]; sagas?: readonly string[] }): Promise<DeliveryState[]>
-  commitDelayed(module: string, state: DeliveryState, env: Envelope, at: number, failures: FailureRecord[]): Promise<void>
-  commitFailed(module: string, state: DeliveryState, env: Envelope, failures: FailureRecord[]): Promise<void>
-  commitRetried(module: string, state: DeliveryState, env: Envelope): Promise<void>
-  /** Keeps the failed message apart for people, then marks it archived. */
-  commitArchived(module: string, state: DeliveryState): Promise<void>
-  /** The broker's error queue took the failed delivery (with a broker transport). */
-  commitParked(module: string, state: DeliveryState): Promise<void>
-  /** The broker confirmed it took these deliveries: they are no longer pending here. */
-  commitForwarded(states: readonly DeliveryState[]): Promise<void>
-  /** The bus's own deletions of documents (the audit's retention), skipping keys being written. */
-  commitDeletes(module: string, table: TableState, keys: readonly string[]): Promise<number>
+  commit(module: string, state: DeliveryState, outcome: Outcome): Promise<DeliveryState[]>
+}
+
+/** With a broker transport: messages the broker delivers here, and the deliveries it took from here. */
+export interface BrokerInbox {
   /** A broker's message for `module` already known here (handled, or on its way), or undefined. */
   deliveryOf(id: string, module: string): DeliveryState | undefined
   /** A broker's message for `module`, new here: its delivery. */
   received(env: Envelope, module: string, now: number): DeliveryState
   /** Forgets a broker's delivery that was never handled (it goes back to the broker). */
   forget(state: DeliveryState): void
+  /** The broker confirmed it took these deliveries (of any modules): they are no longer pending here. */
+  forwarded(states: readonly DeliveryState[]): Promise<void>
+}
+
+/** The modules' own state: saga instances, tables, the audit of conversations. */
+export interface ModuleStorage {
   /** Active saga instances. */
   readonly sagas: SagaStore
   /** A module's tables kept in journal files, or undefined when it declares none (or does not run here, or they are kept elsewhere). */
@@ -86,20 +108,38 @@ export interface Persistence {
   tableReader(module: string, definition: TableDefinition): TableReader<unknown> | undefined
   /** The steps of a conversation at these modules, as their audits hold them. */
   conversation(modules: readonly string[], conversationId: string): Promise<ConversationStep[]>
+  /** The bus's own deletions of documents (the audit's retention), skipping keys being written. */
+  commitDeletes(module: string, table: TableState, keys: readonly string[]): Promise<number>
+}
+
+/** A database every instance shares: attempts in transactions of their own. Journal files have neither. */
+export interface SharedStore {
   /**
-   * A database persistence: each attempt at a message runs inside a transaction of its own, which the
-   * handlers' reads and writes, their saga instances and their own SQL join. Journal files have none
-   * (an attempt's writes are checked and appended as one record instead).
+   * Each attempt at a message runs inside a transaction of its own, which the handlers' reads and writes,
+   * their saga instances and their own SQL join. (Journal files check an attempt's writes and append them
+   * as one record instead.)
    */
   readonly transactions?: AttemptTransactions
-  /** Every instance of a module shares this store (a database): what it counts (active sagas) is every instance's. */
+  /** Every instance of a module shares this store: what it counts (active sagas) is every instance's. */
   readonly shared?: boolean
+}
+
+/** Housekeeping and the persistence's own lifecycle. */
+export interface Housekeeping {
   readonly maintenance: Maintenance
   /** Bytes kept (the console's monitoring shows them). */
   totalBytes(): number
   flushed(): Promise<void>
   close(): Promise<void>
 }
+
+/**
+ * Where the bus keeps what must survive a crash: messages and their deliveries, the outcome of each,
+ * saga instances, modules' tables and the audit. It is these roles together; each part of the bus asks
+ * for the roles it uses. Journal files implement it (src/bus/outbox/outbox.ts), and so does PostgreSQL
+ * (src/bus/persistence/postgres/); `mailroom/testing`'s persistence conformance checks hold them to it.
+ */
+export interface Persistence extends MessageStore, BrokerInbox, ModuleStorage, SharedStore, Housekeeping {}
 
 /** Attempts at handling messages, each in a database transaction of its own. */
 export interface AttemptTransactions {
@@ -125,7 +165,7 @@ export interface AttemptTransaction {
    * Commits the attempt: the inbox mark, the handlers' SQL and table writes, the saga changes, the outgoing
    * messages and the audit step, together. Resolves with the new deliveries.
    */
-  commit(msgs: OutgoingEntry[], sagas: SagaChange[], audit: { failures?: readonly FailureRecord[]; sagas?: readonly string[] } | undefined): Promise<DeliveryState[]>
+  commit(msgs: OutgoingEntry[], sagas: SagaChange[], audit: HandledAudit | undefined): Promise<DeliveryState[]>
   rollback(): Promise<void>
 }
 

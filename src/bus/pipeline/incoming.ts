@@ -8,9 +8,9 @@ import { createLogger } from '../endpoint/handler-context.js'
 import type { ModuleCounters } from '../endpoint/module-runtime.js'
 import type { Envelope } from '../messages/envelope.js'
 import { Headers } from '../messages/headers.js'
-import type { DeliveryState } from '../outbox/delivery-ledger.js'
-import { AlreadyHandledError, type Persistence } from '../persistence/persistence.js'
-import type { FailureRecord, OutgoingEntry } from '../outbox/record.js'
+import type { DeliveryState } from '../delivery/delivery.js'
+import { AlreadyHandledError, type HandledAudit, type Outcome, type Persistence } from '../persistence/persistence.js'
+import type { FailureRecord, OutgoingEntry } from '../delivery/delivery.js'
 import { describeFailure, withDelayedRetryCount, withFailureHeaders } from '../recoverability/failure-headers.js'
 import type { FailureSink } from '../recoverability/failure-sink.js'
 import { decideAfterFailure, isUnrecoverable } from '../recoverability/policy.js'
@@ -77,7 +77,15 @@ function sagaNamesOf(runs: readonly SagaRun[]): string[] | undefined {
 }
 
 /** What the audit's `handled` step says beside the outcome: the failed attempts before it, the sagas it changed. */
-function auditOf(sagaNames: readonly string[] | undefined, failures: readonly FailureRecord[]): { failures?: readonly FailureRecord[]; sagas?: readonly string[] } | undefined {
+/** A handled message's outcome: what its handlers sent and changed, and the audit's notes. */
+function handledOutcome(sent: OutgoingEntry[], sagas: SagaChange[], data: Reservation | undefined, audit: HandledAudit | undefined): Outcome {
+  const outcome: Outcome = { kind: 'handled', sent, sagas }
+  if (data) outcome.data = data
+  if (audit) outcome.audit = audit
+  return outcome
+}
+
+function auditOf(sagaNames: readonly string[] | undefined, failures: readonly FailureRecord[]): HandledAudit | undefined {
   return sagaNames || failures.length > 0 ? { failures, ...(sagaNames ? { sagas: sagaNames } : {}) } : undefined
 }
 
@@ -287,7 +295,7 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
       let produced: DeliveryState[]
       if (attempt.produced) produced = attempt.produced
       else {
-        const committing = outbox.commitHandled(module.name, state, attempt.outgoing, attempt.sagas, attempt.data, auditOf(sagaNames, failures))
+        const committing = outbox.commit(module.name, state, handledOutcome(attempt.outgoing, attempt.sagas, attempt.data, auditOf(sagaNames, failures)))
         // The handlers are done: the slot is free while the record waits for its group's fsync.
         release()
         produced = await committing

@@ -5,7 +5,7 @@ import type { Envelope } from '../messages/envelope.js'
 import { Headers } from '../messages/headers.js'
 import { newMessageId } from '../messages/message-id.js'
 import { isoTime } from '../messages/time-stamps.js'
-import type { OutgoingEntry } from '../outbox/record.js'
+import type { OutgoingEntry } from '../delivery/delivery.js'
 import type { Topology } from '../routing/topology.js'
 
 /** `defer` sends a command or publishes an event, later; `timeout` comes back to the sending saga instance. */

@@ -1,6 +1,6 @@
 import type { Envelope } from '../messages/envelope.js'
-import type { DeliveryState } from '../outbox/delivery-ledger.js'
-import type { FailureRecord } from '../outbox/record.js'
+import type { DeliveryState } from '../delivery/delivery.js'
+import type { FailureRecord } from '../delivery/delivery.js'
 
 /** A message in the error queue, as people see it. */
 export interface FailedMessage {

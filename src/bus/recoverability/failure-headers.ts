@@ -1,6 +1,6 @@
 import type { Envelope } from '../messages/envelope.js'
 import { Headers } from '../messages/headers.js'
-import type { FailureRecord } from '../outbox/record.js'
+import type { FailureRecord } from '../delivery/delivery.js'
 
 const failureHeaderNames: readonly string[] = [
   Headers.ExceptionType,

@@ -1,8 +1,8 @@
 import type { Clock } from '../clock.js'
 import type { Envelope } from '../messages/envelope.js'
-import type { DeliveryState } from '../outbox/delivery-ledger.js'
-import type { Persistence } from '../persistence/persistence.js'
-import type { FailureRecord } from '../outbox/record.js'
+import type { DeliveryState } from '../delivery/delivery.js'
+import type { MessageStore } from '../persistence/persistence.js'
+import type { FailureRecord } from '../delivery/delivery.js'
 import type { Transport } from '../transport/transport.js'
 
 /**
@@ -15,15 +15,15 @@ export interface FailureSink {
 }
 
 /** The embedded way: the module's journal holds both (a `delayed` record and the scheduler; a `failed` record and the error queue in memory). */
-export function journalFailureSink(deps: { module: string; outbox: Persistence; clock: Clock; delay: (state: DeliveryState) => void; toErrorQueue: (state: DeliveryState) => void }): FailureSink {
+export function journalFailureSink(deps: { module: string; outbox: MessageStore; clock: Clock; delay: (state: DeliveryState) => void; toErrorQueue: (state: DeliveryState) => void }): FailureSink {
   const { module, outbox, clock } = deps
   return {
     async retryLater(state, env, failures, delayMs) {
-      await outbox.commitDelayed(module, state, env, clock.now() + delayMs, failures)
+      await outbox.commit(module, state, { kind: 'delayed', env, at: clock.now() + delayMs, failures })
       deps.delay(state)
     },
     async giveUp(state, failedEnv, failures) {
-      await outbox.commitFailed(module, state, failedEnv, failures)
+      await outbox.commit(module, state, { kind: 'failed', env: failedEnv, failures })
       deps.toErrorQueue(state)
     },
   }
@@ -34,18 +34,18 @@ export function journalFailureSink(deps: { module: string; outbox: Persistence; 
  * Once it confirmed, the module's journal marks the delivery `parked`, and the broker's copy of the message
  * may be acknowledged even if that mark fails (`parked` tells the transport so).
  */
-export function brokerFailureSink(deps: { module: string; outbox: Persistence; transport: Required<Pick<Transport, 'retryLater' | 'park'>>; parked: (state: DeliveryState) => void }): FailureSink {
+export function brokerFailureSink(deps: { module: string; outbox: MessageStore; transport: Required<Pick<Transport, 'retryLater' | 'park'>>; parked: (state: DeliveryState) => void }): FailureSink {
   const { module, outbox, transport } = deps
   return {
     async retryLater(state, env, failures, delayMs) {
       await transport.retryLater(module, env, failures, delayMs)
       deps.parked(state)
-      await outbox.commitParked(module, state)
+      await outbox.commit(module, state, { kind: 'parked' })
     },
     async giveUp(state, failedEnv, failures) {
       await transport.park(module, failedEnv, failures)
       deps.parked(state)
-      await outbox.commitParked(module, state)
+      await outbox.commit(module, state, { kind: 'parked' })
     },
   }
 }

@@ -1,5 +1,5 @@
 import { Headers } from '../messages/headers.js'
-import type { OutgoingEntry } from '../outbox/record.js'
+import type { OutgoingEntry } from '../delivery/delivery.js'
 
 /**
  * The attribute names Mailroom's spans and metrics carry: OpenTelemetry's messaging semantic conventions

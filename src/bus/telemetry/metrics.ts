@@ -1,5 +1,5 @@
 import { createNoopMeter, metrics, type Attributes as MetricAttributes, type Histogram, type Meter } from '@opentelemetry/api'
-import type { OutgoingEntry } from '../outbox/record.js'
+import type { OutgoingEntry } from '../delivery/delivery.js'
 import { Attributes, destinationOf, instrumentationScope, messagingSystem } from './attributes.js'
 
 /** The API's no-op meter, what `metrics.getMeter` gives while no SDK registered a meter provider. */

@@ -1,7 +1,7 @@
 import { context as contextApi, diag, ProxyTracerProvider, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api'
 import type { Envelope } from '../messages/envelope.js'
 import { Headers } from '../messages/headers.js'
-import type { OutgoingEntry } from '../outbox/record.js'
+import type { OutgoingEntry } from '../delivery/delivery.js'
 import type { SendMode } from '../pipeline/outgoing.js'
 import { errorTypeOf } from '../recoverability/failure-headers.js'
 import { Attributes, destinationOf, instrumentationScope, messagingSystem } from './attributes.js'

@@ -1,6 +1,6 @@
 import type { Connection, Publisher } from 'rabbitmq-client'
 import type { Envelope } from '../messages/envelope.js'
-import type { FailureRecord } from '../outbox/record.js'
+import type { FailureRecord } from '../delivery/delivery.js'
 
 /**
  * Mailroom messages as they travel through RabbitMQ: an envelope as the JSON body, its id, type and

@@ -2,10 +2,10 @@ import { join } from 'node:path'
 import type { Clock } from '../clock.js'
 import type { LocalModules } from '../endpoint/local-modules.js'
 import type { Envelope } from '../messages/envelope.js'
-import type { DeliveryState } from '../outbox/delivery-ledger.js'
+import type { DeliveryState } from '../delivery/delivery.js'
 import type { FileSystem } from '../outbox/file-system.js'
 import type { Persistence } from '../persistence/persistence.js'
-import type { FailureRecord } from '../outbox/record.js'
+import type { FailureRecord } from '../delivery/delivery.js'
 import type { FailedMessage } from '../recoverability/error-queue.js'
 import type { Topology } from '../routing/topology.js'
 import type { BusEmitter } from '../signals.js'
@@ -74,7 +74,7 @@ export function createTransportHost(deps: TransportHostDeps): TransportHost & {
 
   /** Records, per producing journal, that the broker took these deliveries. */
   async function forwarded(deliveries: readonly Delivery[]): Promise<void> {
-    await outbox.commitForwarded(deliveries.map(own))
+    await outbox.forwarded(deliveries.map(own))
   }
 
   /** A message deleted from the broker's error queue, kept as one JSON line (synced) before the broker forgets it. */

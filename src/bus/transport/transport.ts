@@ -1,6 +1,6 @@
 import type { Envelope } from '../messages/envelope.js'
 import type { FailedMessage } from '../recoverability/error-queue.js'
-import type { FailureRecord } from '../outbox/record.js'
+import type { FailureRecord } from '../delivery/delivery.js'
 import type { TransportKind, TransportStatus } from './transport-status.js'
 
 export type { TransportKind, TransportStatus } from './transport-status.js'

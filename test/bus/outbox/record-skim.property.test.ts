@@ -1,7 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { skimOutRecord } from '../../../src/bus/outbox/record-skim.js'
-import type { JournalRecord, OutgoingEntry } from '../../../src/bus/outbox/record.js'
+import type { JournalRecord } from '../../../src/bus/outbox/record.js'
+import type { OutgoingEntry } from '../../../src/bus/delivery/delivery.js'
 
 const anyText = fc.string({ unit: 'binary', maxLength: 40 })
 const plainText = fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789-_.'), minLength: 1, maxLength: 40 })

@@ -1,5 +1,5 @@
 import pg, { type PoolClient, type QueryResult } from 'pg'
-import type { OutgoingEntry } from '../../outbox/record.js'
+import type { OutgoingEntry } from '../../delivery/delivery.js'
 
 /**
  * Statements sent together, in one round trip (the simple query protocol: values written as escaped

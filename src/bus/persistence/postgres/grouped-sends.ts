@@ -1,4 +1,4 @@
-import type { OutgoingEntry } from '../../outbox/record.js'
+import type { OutgoingEntry } from '../../delivery/delivery.js'
 
 interface Waiting<R> {
   msgs: readonly OutgoingEntry[]

@@ -1,5 +1,5 @@
 import type { Envelope } from '../../messages/envelope.js'
-import type { DeliveryState } from '../../outbox/delivery-ledger.js'
+import type { DeliveryState } from '../../delivery/delivery.js'
 
 /** Where a delivery's message is kept until its module has an outcome for it. */
 export type DeliverySource = { kind: 'outbox'; schema: string; rowId: string } | { kind: 'waiting'; schema: string }
@@ -15,5 +15,5 @@ export interface OutboxRowRead {
 
 /** A delivery the PostgreSQL persistence tracks: the bus's DeliveryState, without the journal's bookkeeping. */
 export function newDelivery(id: string, module: string, env: Envelope | undefined, at: number | undefined, since: number): DeliveryState {
-  return { id, module, producer: undefined, destination: undefined, older: [], kind: undefined, env, offset: -1, size: 0, at, failures: undefined, since, writing: 0, keepUntil: 0, settled: undefined }
+  return { id, module, kind: undefined, env, at, failures: undefined, since, settled: undefined }
 }

@@ -6,10 +6,10 @@ import type { ConversationStep, StepOutcome } from '../../audit/conversation-ste
 import type { TableDefinition } from '../../data/define-table.js'
 import { InvalidBusOptionError } from '../../errors.js'
 import type { Envelope } from '../../messages/envelope.js'
-import type { DeliveryState } from '../../outbox/delivery-ledger.js'
-import type { FailureRecord, OutgoingEntry } from '../../outbox/record.js'
-import { SagaStore } from '../../sagas/saga-store.js'
-import { AlreadyHandledError, type AttemptTransaction, type Persistence, type PersistenceContext, type PersistenceFactory, type Recovered } from '../persistence.js'
+import type { DeliveryState } from '../../delivery/delivery.js'
+import type { FailureRecord, OutgoingEntry } from '../../delivery/delivery.js'
+import { SagaStore, type SagaChange } from '../../sagas/saga-store.js'
+import { AlreadyHandledError, type AttemptTransaction, type HandledAudit, type Persistence, type PersistenceContext, type PersistenceFactory, type Recovered } from '../persistence.js'
 import { consumeSource, insertAudit, PostgresAttemptTransaction, type TransactionScope } from './attempt-transaction.js'
 import { asPersistenceError, isCollision, postgresAddress } from './database-errors.js'
 import { readDocuments, type Queryable } from './documents.js'
@@ -337,6 +337,33 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
   }
 
   /** Sends from outside handlers, committed together while an INSERT is on its way (see grouped-sends.ts). */
+  /** A handled outcome committed outside the pipeline's attempts (which commit their own transactions): a transaction with no handler work. */
+  async function commitHandledOutside(module: string, state: DeliveryState, sent: OutgoingEntry[], changes: SagaChange[], audit: HandledAudit | undefined): Promise<DeliveryState[]> {
+    const transaction = await transactions.begin(module, state).catch((error: unknown) => {
+      if (error instanceof AlreadyHandledError) return undefined
+      throw error
+    })
+    if (!transaction) return []
+    try {
+      return await transaction.commit(sent, changes, audit)
+    } catch (error) {
+      await transaction.rollback()
+      if (error instanceof AlreadyHandledError) return []
+      throw error
+    }
+  }
+
+  async function commitRetried(module: string, state: DeliveryState, env: Envelope): Promise<void> {
+    await commitOutcome(module, state, env, 'retried', undefined, (client, schema) => client.query(`UPDATE ${schema}.waiting SET kind = 'retried', envelope = $2, since = now() WHERE message_id = $1`, [state.id, JSON.stringify(env)]).then(() => undefined))
+    state.kind = 'retried'
+    state.env = env
+  }
+
+  async function commitArchived(module: string, state: DeliveryState): Promise<void> {
+    await commitOutcome(module, state, state.env!, 'archived', undefined, (client, schema) => client.query(`UPDATE ${schema}.waiting SET kind = 'archived', since = now() WHERE message_id = $1`, [state.id]).then(() => undefined))
+    state.kind = 'archived'
+  }
+
   const sendFromOutside = groupedSends<{ state: DeliveryState; source: DeliverySource }>(async (msgs) => {
     const schema = schemaOf(outsideModule)
     const insert = outboxInsert(schema, msgs, instanceId)
@@ -456,6 +483,8 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
       for (const state of states) if (state.env) found.set(state, state.env)
       return found
     },
+    // Its deliveries come with their messages (read with their rows) and nothing is read back later: a queue keeps them in memory.
+    canReadBack: () => false,
     async commitOutside(msgs, transaction) {
       const schema = schemaOf(outsideModule)
       if (transaction !== undefined) {
@@ -467,37 +496,25 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
       }
       return track(await sendFromOutside(msgs))
     },
-    async commitHandled(module, state, msgs, changes, _data, audit) {
-      // Outside the pipeline's attempts (which commit their own transactions): a transaction with no handler work.
-      const transaction = await transactions.begin(module, state).catch((error: unknown) => {
-        if (error instanceof AlreadyHandledError) return undefined
-        throw error
-      })
-      if (!transaction) return []
-      try {
-        return await transaction.commit(msgs, changes ?? [], audit)
-      } catch (error) {
-        await transaction.rollback()
-        if (error instanceof AlreadyHandledError) return []
-        throw error
+    commit(module, state, outcome) {
+      switch (outcome.kind) {
+        case 'handled':
+          return commitHandledOutside(module, state, outcome.sent, outcome.sagas ?? [], outcome.audit)
+        case 'delayed':
+          return keepWaiting(module, state, outcome.env, 'delayed', outcome.at, outcome.failures).then(() => [])
+        case 'failed':
+          return keepWaiting(module, state, outcome.env, 'failed', undefined, outcome.failures).then(() => [])
+        case 'retried':
+          return commitRetried(module, state, outcome.env).then(() => [])
+        case 'archived':
+          return commitArchived(module, state).then(() => [])
+        case 'parked':
+          // The broker holds it (a delay queue, its error queue): nothing to keep here.
+          state.kind = 'parked'
+          return Promise.resolve([])
       }
     },
-    commitDelayed: (module, state, env, at, failures) => keepWaiting(module, state, env, 'delayed', at, failures),
-    commitFailed: (module, state, env, failures) => keepWaiting(module, state, env, 'failed', undefined, failures),
-    async commitRetried(module, state, env) {
-      await commitOutcome(module, state, env, 'retried', undefined, (client, schema) => client.query(`UPDATE ${schema}.waiting SET kind = 'retried', envelope = $2, since = now() WHERE message_id = $1`, [state.id, JSON.stringify(env)]).then(() => undefined))
-      state.kind = 'retried'
-      state.env = env
-    },
-    async commitArchived(module, state) {
-      await commitOutcome(module, state, state.env!, 'archived', undefined, (client, schema) => client.query(`UPDATE ${schema}.waiting SET kind = 'archived', since = now() WHERE message_id = $1`, [state.id]).then(() => undefined))
-      state.kind = 'archived'
-    },
-    async commitParked(_module, state) {
-      // The broker holds it (a delay queue, its error queue): nothing to keep here.
-      state.kind = 'parked'
-    },
-    async commitForwarded(states) {
+    async forwarded(states) {
       const bySchema = new Map<string, string[]>()
       for (const state of states) {
         const source = sources.get(state)
