@@ -4,8 +4,8 @@ import type { ConsoleLink } from './console-link/console-link.js'
 import type { TableDefinition } from './data/define-table.js'
 import { InvalidBusOptionError, ModuleNotFoundError, ModulesUnreachableError } from './errors.js'
 import { isFaultInjection } from './faults/fault-injection.js'
-import { createNodeFileSystem, type FileSystem } from './outbox/file-system.js'
-import { createMemoryFileSystem } from './outbox/memory-file-system.js'
+import { createNodeFileSystem, type FileSystem } from './files/file-system.js'
+import { createMemoryFileSystem } from './files/memory-file-system.js'
 import { requireBehaviors, type Behavior } from './pipeline/behavior.js'
 import { requireWhole } from './recoverability/policy.js'
 import { createTopology, type Routes } from './routing/topology.js'
@@ -142,6 +142,9 @@ const knownOptions = Object.keys(optionNames)
  * createBus's options checked and with their defaults: every misconfiguration fails here, at the call,
  * naming the option, before anything is opened or started.
  */
+/** BusOptions checked, with every default applied. */
+export type ResolvedBusOptions = ReturnType<typeof resolveBusOptions>
+
 export function resolveBusOptions(options: BusOptions) {
   // A misspelt option would otherwise be ignored, and the bus run with the default instead.
   for (const key of Object.keys(options ?? {})) {

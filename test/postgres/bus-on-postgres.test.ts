@@ -211,6 +211,31 @@ describe.skipIf(!available)('a bus on the PostgreSQL persistence', () => {
     }
   })
 
+  it('relays a send committed while nobody listened (its notification lost) once it listens again, not at the next pass', async () => {
+    const proxy = await createTcpProxy(await freePort(), { host: new URL(postgresUrl).hostname, port: Number(new URL(postgresUrl).port || 5432) })
+    await proxy.up()
+    try {
+      const through = new URL(postgresUrl)
+      through.hostname = '127.0.0.1'
+      through.port = String(proxy.port)
+      // A pass every minute: only listening again can bring the message on within the test.
+      bus = createPaymentsBus({ url: through.toString(), prefix, relayEveryMs: 60_000 })
+      await bus.start()
+      const listening = async () => (await pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE query = $1`, [`LISTEN "${prefix}__outside"`])).rows.length
+      await eventually(async () => (await listening()) === 1)
+      // 1. The bus's connections dropped; meanwhile a caller's transaction (straight to the server) commits a send: its NOTIFY reaches nobody.
+      await proxy.down()
+      await chargeInOwnTransaction(bus, 'unheard', 9)
+      // 2. The server reachable again: the bus listens again, and looks for what it missed.
+      await proxy.up()
+      await eventually(async () => (await pool.query(`SELECT 1 FROM ${paymentsTable(prefix)} WHERE order_id = 'unheard'`)).rowCount === 1)
+    } finally {
+      await bus?.stop()
+      bus = undefined
+      await proxy.close()
+    }
+  })
+
   it('sends from inside the caller’s own transaction: nothing leaves on a rollback, the message leaves once it commits', async () => {
     bus = createPaymentsBus({ url: postgresUrl, prefix })
     await bus.start()

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createBus, MessageHeaders, UnrecoverableError, type BusSignals } from '../../src/bus/index.js'
-import { createMemoryFileSystem } from '../../src/bus/outbox/memory-file-system.js'
+import { createMemoryFileSystem } from '../../src/bus/files/memory-file-system.js'
 import { encodeRecord } from '../../src/bus/outbox/record.js'
 import { createVirtualClock } from '../../src/bus/testing/index.js'
 import { createFixtureModules, TakeOrder } from '../bus/support/shop-fixture.js'

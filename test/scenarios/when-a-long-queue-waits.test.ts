@@ -4,7 +4,7 @@ import { promisify } from 'node:util'
 import { Type } from '@sinclair/typebox'
 import { describe, expect, it, vi } from 'vitest'
 import { createBus, defineEvent, defineModule, handle, type FileSystem } from '../../src/bus/index.js'
-import { createMemoryFileSystem } from '../../src/bus/outbox/memory-file-system.js'
+import { createMemoryFileSystem } from '../../src/bus/files/memory-file-system.js'
 import { useTempDirs } from '../bus/support/temp-dir.js'
 
 const Parcel = defineEvent('Parcel', Type.Object({ n: Type.Integer(), label: Type.String() }))

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createMemoryFileSystem } from '../../src/bus/outbox/memory-file-system.js'
+import { createMemoryFileSystem } from '../../src/bus/files/memory-file-system.js'
 import { createVirtualClock } from '../../src/bus/testing/index.js'
 import { CountUp, createNotesBus, DeleteNote, Notes, PutBadNote, PutNote, PutNotes, PutThenFail } from '../bus/support/data-fixture.js'
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createBus, type Bus, type FileSystem } from '../../src/bus/index.js'
-import { createMemoryFileSystem } from '../../src/bus/outbox/memory-file-system.js'
+import { createMemoryFileSystem } from '../../src/bus/files/memory-file-system.js'
 import { createVirtualClock } from '../../src/bus/testing/index.js'
 import { createFixtureLog, createFixtureModules, TakeOrder, type FixtureLog } from '../bus/support/shop-fixture.js'
 

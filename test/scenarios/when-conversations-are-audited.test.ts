@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { describe, expect, it } from 'vitest'
 import { createBus, defineCommand, defineModule, handle, type FileSystem } from '../../src/bus/index.js'
-import { createMemoryFileSystem } from '../../src/bus/outbox/memory-file-system.js'
+import { createMemoryFileSystem } from '../../src/bus/files/memory-file-system.js'
 import { createVirtualClock, type VirtualClock } from '../../src/bus/testing/index.js'
 
 const Ping = defineCommand('Ping', Type.Object({ n: Type.Integer() }))

@@ -1,6 +1,6 @@
 import { DataConflictError, JournalCorruptError, UndeclaredTableError } from '../errors.js'
 import type { Segment } from '../outbox/delivery-ledger.js'
-import { isCode, type FileSystem } from '../outbox/file-system.js'
+import { isCode, type FileSystem } from '../files/file-system.js'
 import { decodeRecordAt, holdsData, type DataChange, type JournalRecord } from '../outbox/record.js'
 import type { TableDefinition } from './define-table.js'
 import { DocumentIndex } from './document-index.js'

@@ -50,6 +50,14 @@ export class LocalModules {
     return this.held.delete(name)
   }
 
+  /** Whether no module has a delivery under way, nor a queue it is working on (a stopped module's may wait). */
+  settled(): boolean {
+    for (const runtime of this.runtimes.values()) {
+      if (runtime.unsettled > 0 || (runtime.running && runtime.queueLength > 0)) return false
+    }
+    return true
+  }
+
   /** Starts every module a person has not stopped. */
   startAll(): void {
     for (const runtime of this.runtimes.values()) if (!this.held.has(runtime.name)) runtime.start()

@@ -1,7 +1,7 @@
 import { JournalCorruptError } from '../errors.js'
 import type { Envelope } from '../messages/envelope.js'
 import type { LedgerEntry, Segment } from './delivery-ledger.js'
-import { isCode, type FileSystem } from './file-system.js'
+import { isCode, type FileSystem } from '../files/file-system.js'
 import { decodeRecordAt, type JournalRecord } from './record.js'
 
 export interface EnvelopeReaderOptions {

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { JournalCorruptError, JournalWriteError } from '../errors.js'
-import { isCode, type AppendHandle, type FileSystem } from './file-system.js'
+import { isCode, type AppendHandle, type FileSystem } from '../files/file-system.js'
 import { decodeReplayRecordAt, RecordLines, type JournalRecord, type ReplayRecord } from './record.js'
 
 export interface JournalOptions {
@@ -11,12 +11,8 @@ export interface JournalOptions {
   maxSegmentBytes: number
 }
 
-export interface TornTail {
-  file: string
-  offset: number
-  droppedBytes: number
-  reason: string
-}
+export type { TornTail } from '../persistence/persistence.js'
+import type { TornTail } from '../persistence/persistence.js'
 
 export interface OpenedJournal {
   /** How many records were read. */

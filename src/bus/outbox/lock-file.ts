@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { DataDirLockedError } from '../errors.js'
-import { isCode, type FileSystem } from './file-system.js'
+import { isCode, type FileSystem } from '../files/file-system.js'
 
 export interface DataDirLock {
   release(): Promise<void>

@@ -4,7 +4,7 @@ import type { Envelope } from '../messages/envelope.js'
 import { OutsideOrigin } from '../messages/headers.js'
 import { createCompactor, type Compactor } from './compaction.js'
 import { asDeliveries, asDelivery, createDeliveryLedger, entryOf, type DeliveryLedger, type LedgerEntry } from './delivery-ledger.js'
-import type { FileSystem } from './file-system.js'
+import type { FileSystem } from '../files/file-system.js'
 import { canReadBack, readEnvelopes, type EnvelopeReaderOptions } from './envelope-reader.js'
 import { createJournal, segmentFileName, type Journal, type TornTail } from './journal.js'
 import { acquireDataDirLock, type DataDirLock } from './lock-file.js'
@@ -338,7 +338,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
     },
     commitOutside(msgs, transaction) {
       if (transaction !== undefined) return Promise.reject(new TransactionUnsupportedError())
-      return commit(outsideJournal, { k: 'out', t: clock.now(), msgs }).then(asDeliveries)
+      return commit(outsideJournal, { k: 'out', t: clock.now(), msgs }) as Promise<DeliveryState[]>
     },
     holdsDataOf: (module) => options.modules.includes(module),
     tableReader(module, definition) {
@@ -350,7 +350,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
       return steps.flat()
     },
     commit(module, delivery, outcome) {
-      return commitOutcome(module, entryOf(delivery), outcome).then(asDeliveries)
+      return commitOutcome(module, entryOf(delivery), outcome) as Promise<DeliveryState[]> // its entries are deliveries (see asDeliveries), with no extra turn
     },
     async forwarded(deliveries) {
       // One `forwarded` record in each journal that produced some of them.

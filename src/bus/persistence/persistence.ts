@@ -5,8 +5,16 @@ import type { ModuleData, Reservation, TableState } from '../data/module-data.js
 import type { Table, TableReader } from '../data/table.js'
 import type { Envelope } from '../messages/envelope.js'
 import type { DeliveryState, FailureRecord, OutgoingEntry } from '../delivery/delivery.js'
-import type { TornTail } from '../outbox/journal.js'
 import type { SagaChange, SagaInstance, SagaStore } from '../sagas/saga-store.js'
+
+/** A record cut short at the end of a file (a power cut mid-write): dropped at start, and reported. */
+export interface TornTail {
+  file: string
+  /** Where the dropped bytes began. */
+  offset: number
+  droppedBytes: number
+  reason: string
+}
 
 /**
  * What replay found. Pending deliveries (kind undefined) come without their message (`env`): it is on disk

@@ -9,12 +9,13 @@ import type { ModuleCounters } from '../endpoint/module-runtime.js'
 import type { Envelope } from '../messages/envelope.js'
 import { Headers } from '../messages/headers.js'
 import type { DeliveryState } from '../delivery/delivery.js'
-import { AlreadyHandledError, type HandledAudit, type Outcome, type Persistence } from '../persistence/persistence.js'
+import { AlreadyHandledError, type HandledAudit, type MessageStore, type ModuleStorage, type Outcome, type SharedStore } from '../persistence/persistence.js'
 import type { FailureRecord, OutgoingEntry } from '../delivery/delivery.js'
 import { describeFailure, withDelayedRetryCount, withFailureHeaders } from '../recoverability/failure-headers.js'
 import type { FailureSink } from '../recoverability/failure-sink.js'
 import { decideAfterFailure, isUnrecoverable } from '../recoverability/policy.js'
 import type { Topology } from '../routing/topology.js'
+import type { Dispatcher } from '../dispatch/dispatcher.js'
 import type { SagaDefinition } from '../sagas/define-saga.js'
 import { InstanceLocks } from '../sagas/instance-locks.js'
 import { attemptSagaRun, planSagaRuns, resolveSagaRun, resolveSagaRuns, type SagaRun } from '../sagas/saga-runs.js'
@@ -36,7 +37,7 @@ export interface IncomingDeps {
   /** The module's counters (its runtime shows them). */
   counters: ModuleCounters
   topology: Topology
-  outbox: Persistence
+  persistence: MessageStore & ModuleStorage & SharedStore
   /** The module's tables; undefined when it declares none. */
   data: ModuleData | undefined
   clock: Clock
@@ -44,8 +45,8 @@ export interface IncomingDeps {
   log: (level: LogLevel, text: string, fields: Record<string, unknown> | undefined, message: LoggedMessage | undefined) => void
   /** The bus's OpenTelemetry instruments. */
   metrics: BusMetrics
-  /** Hands freshly committed deliveries to their modules (or to the scheduler when they are due later). */
-  dispatch: (states: DeliveryState[]) => void
+  /** Hands freshly committed deliveries to their modules (or holds them until they are due). */
+  dispatcher: Pick<Dispatcher, 'dispatch'>
   /** Where a failed delivery goes: a delayed retry, or the error queue (see recoverability/failure-sink.ts). */
   failures: FailureSink
   /** The journal (or the database) could not be written: try the delivery again later, nothing was committed. Resolves once the slot may be freed. */
@@ -102,8 +103,8 @@ const maxConflictRuns = 10
  * the error queue, decided by the pure recoverability policy.
  */
 export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryState, release: () => void) => Promise<void> {
-  const { module, topology, outbox, clock, signals, behaviors } = deps
-  const transactions = outbox.transactions
+  const { module, topology, persistence, clock, signals, behaviors } = deps
+  const transactions = persistence.transactions
   const incomingMessage = (env: Envelope, body: unknown): IncomingMessage => ({ type: env.type, kind: env.headers[Headers.Kind] === 'event' ? 'event' : 'command', body, messageId: env.id, headers: env.headers, module: module.name })
   const handlers = topology.handlers.get(module.name) ?? new Map<string, readonly Handler[]>()
   const config = module.recoverability
@@ -277,7 +278,7 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
       if (runs.length > 0) {
         unlock = await locks.acquire(runs.map((run) => sagaKey(run.saga.name, run.correlationId)))
         // A database persistence reads each instance inside the attempt's transaction instead.
-        if (!transactions) resolveSagaRuns(outbox.sagas, module.name, env, runs)
+        if (!transactions) resolveSagaRuns(persistence.sagas, module.name, env, runs)
       }
       let attempt: Attempt
       try {
@@ -295,7 +296,7 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
       let produced: DeliveryState[]
       if (attempt.produced) produced = attempt.produced
       else {
-        const committing = outbox.commit(module.name, state, handledOutcome(attempt.outgoing, attempt.sagas, attempt.data, auditOf(sagaNames, failures)))
+        const committing = persistence.commit(module.name, state, handledOutcome(attempt.outgoing, attempt.sagas, attempt.data, auditOf(sagaNames, failures)))
         // The handlers are done: the slot is free while the record waits for its group's fsync.
         release()
         produced = await committing
@@ -314,7 +315,7 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
         if (sagaNames) signal.sagas = sagaNames
         signals.emit('message:handled', signal)
       }
-      deps.dispatch(produced)
+      deps.dispatcher.dispatch(produced)
     } catch (error) {
       if (error instanceof JournalWriteError || error instanceof TransportUnconfirmedError || error instanceof PersistenceUnavailableError) await deps.retryAfterWriteError(state, error)
       else signals.emit('bus:error', { error, during: `handling ${env.type} in ${module.name}` })

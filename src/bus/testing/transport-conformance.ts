@@ -3,8 +3,8 @@ import { createBus, type Bus } from '../create-bus.js'
 import { defineModule } from '../endpoint/define-module.js'
 import { handle } from '../endpoint/handle.js'
 import { defineCommand, defineEvent } from '../messages/define-message.js'
-import { createMemoryFileSystem } from '../outbox/memory-file-system.js'
-import type { FileSystem } from '../outbox/file-system.js'
+import { createMemoryFileSystem } from '../files/memory-file-system.js'
+import type { FileSystem } from '../files/file-system.js'
 import type { Transport } from '../transport/transport.js'
 
 /**

@@ -3,8 +3,9 @@ import type { Clock } from '../clock.js'
 import type { LocalModules } from '../endpoint/local-modules.js'
 import type { Envelope } from '../messages/envelope.js'
 import type { DeliveryState } from '../delivery/delivery.js'
-import type { FileSystem } from '../outbox/file-system.js'
-import type { Persistence } from '../persistence/persistence.js'
+import type { FileSystem } from '../files/file-system.js'
+import type { BrokerInbox } from '../persistence/persistence.js'
+import type { ParkedAtBroker } from './parked-at-broker.js'
 import type { FailureRecord } from '../delivery/delivery.js'
 import type { FailedMessage } from '../recoverability/error-queue.js'
 import type { Topology } from '../routing/topology.js'
@@ -15,7 +16,9 @@ export interface TransportHostDeps {
   topology: Topology
   /** The modules this process runs. */
   local: LocalModules
-  outbox: Persistence
+  persistence: BrokerInbox
+  /** Deliveries the broker took into its delay or error queues (the failure sink marks them). */
+  parked: ParkedAtBroker
   signals: BusEmitter
   clock: Clock
   fileSystem: FileSystem
@@ -31,24 +34,20 @@ export interface TransportHostDeps {
  * process reports to a console in another one.
  */
 export function createTransportHost(deps: TransportHostDeps): TransportHost & {
-  /** The broker took the delivery into its error queue or a delay queue: its message may be acknowledged. */
-  markParked(state: DeliveryState): void
   /** On stop: broker messages queued here and never started go back to the broker. */
   releaseAwaiting(): void
 } {
-  const { outbox, signals, clock, local } = deps
+  const { persistence, signals, clock, local, parked } = deps
   const moduleNames = local.names
-  /** Deliveries parked at the broker by their latest attempt (not by an earlier one). */
-  const parkedNow = new Set<DeliveryState>()
   const awaitingOutcome = new Set<DeliveryState>()
   function receive(module: string, env: Envelope, failures?: FailureRecord[]): Promise<ReceiveOutcome> {
     const runtime = local.find(module)
     if (!runtime || !deps.isRunning()) return Promise.resolve('requeue')
-    const known = outbox.deliveryOf(env.id, module)
+    const known = persistence.deliveryOf(env.id, module)
     // Handled (or owned by a record here, delayed or failed) already, or being handled now: a redelivery.
     // A parked one may come back: a person retried it, or its delay at the broker is over.
     if (known && (known.settled || (known.kind !== undefined && known.kind !== 'forwarded' && known.kind !== 'parked'))) return Promise.resolve('ack')
-    const delivery = outbox.received(env, module, clock.now())
+    const delivery = persistence.received(env, module, clock.now())
     // A delayed retry coming back from the broker: its earlier attempts come with it.
     if (failures) delivery.failures = failures
     return new Promise<ReceiveOutcome>((resolve) => {
@@ -56,9 +55,9 @@ export function createTransportHost(deps: TransportHostDeps): TransportHost & {
       delivery.settled = (settled) => {
         settled.settled = undefined
         awaitingOutcome.delete(settled)
-        if (settled.kind === undefined || settled.kind === 'forwarded' || (settled.kind === 'parked' && !parkedNow.delete(settled))) {
+        if (settled.kind === undefined || settled.kind === 'forwarded' || (settled.kind === 'parked' && !parked.take(settled))) {
           // Nothing was written (the journal failed): the broker keeps the message and delivers it again.
-          outbox.forget(settled)
+          persistence.forget(settled)
           resolve('requeue')
         } else resolve('ack')
       }
@@ -74,7 +73,7 @@ export function createTransportHost(deps: TransportHostDeps): TransportHost & {
 
   /** Records, per producing journal, that the broker took these deliveries. */
   async function forwarded(deliveries: readonly Delivery[]): Promise<void> {
-    await outbox.forwarded(deliveries.map(own))
+    await persistence.forwarded(deliveries.map(own))
   }
 
   /** A message deleted from the broker's error queue, kept as one JSON line (synced) before the broker forgets it. */
@@ -99,7 +98,6 @@ export function createTransportHost(deps: TransportHostDeps): TransportHost & {
     archive,
     drained: () => deps.notifyIfQuiet(),
     onError: (error, during) => signals.emit('bus:error', { error, during }),
-    markParked: (state) => void parkedNow.add(state),
     releaseAwaiting() {
       for (const delivery of [...awaitingOutcome]) delivery.settled?.(delivery)
     },

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Bus } from '../../../src/bus/index.js'
-import { createMemoryFileSystem } from '../../../src/bus/outbox/memory-file-system.js'
+import { createMemoryFileSystem } from '../../../src/bus/files/memory-file-system.js'
 import { createNotesBus, DeleteNote, Notes, PutNote, PutNotes } from '../support/data-fixture.js'
 
 const keys = ['a', 'b', 'c', 'd', 'e', 'f']

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it, vi } from 'vitest'
 import { createBus, createNodeFileSystem, DataDirLockedError, JournalCorruptError } from '../../../src/bus/index.js'
 import { createJournal } from '../../../src/bus/outbox/journal.js'
-import { createMemoryFileSystem } from '../../../src/bus/outbox/memory-file-system.js'
+import { createMemoryFileSystem } from '../../../src/bus/files/memory-file-system.js'
 import { createFixtureModules, TakeOrder } from '../support/shop-fixture.js'
 import { useTempDirs } from '../support/temp-dir.js'
 

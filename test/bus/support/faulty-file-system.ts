@@ -1,5 +1,5 @@
 import type { FileSystem } from '../../../src/bus/index.js'
-import { createMemoryFileSystem } from '../../../src/bus/outbox/memory-file-system.js'
+import { createMemoryFileSystem } from '../../../src/bus/files/memory-file-system.js'
 
 /**
  * A memory file system whose syncs can be held or failed per path, to watch what the bus does while

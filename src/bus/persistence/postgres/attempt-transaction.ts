@@ -88,7 +88,9 @@ export class PostgresAttemptTransaction implements AttemptTransaction {
     const { scope, state } = this
     const { schema } = scope
     try {
-      let client = this.#client
+      // Saga writes need the open transaction (whether each instance existed decides insert or update):
+      // an attempt that changes sagas without having read them opens it now rather than drop the changes.
+      let client = this.#client ?? (sagas.length > 0 ? await this.open() : undefined)
       const statements: string[] = []
       if (client) {
         // Writes whose outcome decides whether the attempt may commit (a conflict runs it again), one by one.

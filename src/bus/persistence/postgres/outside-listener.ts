@@ -7,6 +7,11 @@ export interface OutsideListenerOptions {
   channel: string
   /** A caller's transaction committed messages: look for them now. */
   onNotify(): void
+  /**
+   * Listening, at start or again after the connection was lost: a transaction that committed while nobody
+   * listened sent its notification to no one, so look now rather than at the next pass.
+   */
+  onListening(): void
   /** How long to wait before listening again after the connection was lost. */
   retryAfterMs: number
 }
@@ -14,8 +19,8 @@ export interface OutsideListenerOptions {
 /**
  * LISTENs for the notification a caller's own transaction sends with the messages it writes
  * (`bus.send(M, body, { transaction })`): PostgreSQL delivers it only once that transaction commits, so
- * the relay looks at once instead of at its next pass. The pass still runs on its timer: a notification
- * missed while the connection was down costs at most `relayEveryMs`.
+ * the relay looks at once instead of at its next pass. Each time it starts listening it asks for a look too,
+ * for what committed before (at start, or while the connection was down); the pass still runs on its timer.
  */
 export function listenForOutsideSends(options: OutsideListenerOptions): { stop(): Promise<void> } {
   let stopped = false
@@ -59,7 +64,9 @@ export function listenForOutsideSends(options: OutsideListenerOptions): { stop()
         await connected.query(`LISTEN ${options.channel}`)
       } catch (error) {
         drop(connected, error)
+        return
       }
+      options.onListening()
     })()
   }
 

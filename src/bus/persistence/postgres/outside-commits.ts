@@ -1,0 +1,53 @@
+import type { PoolClient } from 'pg'
+import type { DeliveryState, OutgoingEntry } from '../../delivery/delivery.js'
+import type { Clock } from '../../clock.js'
+import type { MessageStore } from '../persistence.js'
+import { idsInOrder, outboxInsert } from './batched-statements.js'
+import type { Connections } from './connections.js'
+import type { DeliverySources } from './delivery-sources.js'
+import { groupedSends } from './grouped-sends.js'
+import { newDelivery, type DeliverySource } from './outbox-rows.js'
+import { outsideModule } from './postgres-options.js'
+
+export interface OutsideCommitsDeps {
+  connections: Connections
+  sources: DeliverySources
+  schemaOf: (module: string) => string
+  instanceId: string
+  clock: Clock
+}
+
+/**
+ * Sends from outside handlers, into the outside's outbox: committed together while an INSERT is on its way
+ * (see grouped-sends.ts), or in the caller's own transaction, which the relay passes on once it commits.
+ */
+export function createOutsideCommits(deps: OutsideCommitsDeps): MessageStore['commitOutside'] {
+  const { connections, sources, schemaOf, instanceId, clock } = deps
+  const schema = schemaOf(outsideModule)
+  const sendFromOutside = groupedSends<{ state: DeliveryState; source: DeliverySource }>(async (msgs) => {
+    const insert = outboxInsert(schema, msgs, instanceId)
+    if (!insert) return msgs.map(() => [])
+    let ids
+    try {
+      ids = idsInOrder((await connections.pool.query<{ id: string }>(insert.statement)).rows)
+    } catch (error) {
+      throw connections.translate(error)
+    }
+    const since = clock.now()
+    // One result list per message, its destinations' deliveries in order.
+    const byEntry = new Map<OutgoingEntry, { state: DeliveryState; source: DeliverySource }[]>(msgs.map((entry) => [entry, []]))
+    insert.planned.forEach(({ entry, module }, index) => byEntry.get(entry)!.push({ state: newDelivery(entry.env.id, module, entry.env, entry.at, since), source: { kind: 'outbox', schema, rowId: ids[index]! } }))
+    return msgs.map((entry) => byEntry.get(entry)!)
+  })
+
+  return async (msgs, transaction) => {
+    if (transaction !== undefined) {
+      // Unclaimed: the relay takes the rows once the caller's transaction has committed them.
+      const insert = outboxInsert(schema, msgs, null)
+      // With a NOTIFY, which PostgreSQL delivers to the listening instances only if, and once, this commits.
+      if (insert) await (transaction as PoolClient).query(`${insert.statement}; NOTIFY ${schema}`)
+      return []
+    }
+    return sources.track(await sendFromOutside(msgs))
+  }
+}
