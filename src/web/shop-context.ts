@@ -1,6 +1,6 @@
 import type { Bus } from '../bus/index.js'
-import type { Comparison } from '../rainy-day/comparison.js'
-import type { SyncChainOptions } from '../rainy-day/sync-chain.js'
+import type { Comparison } from '../demos/rainy-day/comparison.js'
+import type { SyncChainOptions } from '../demos/rainy-day/sync-chain.js'
 import type { RecentOrders } from './observers/recent-orders.js'
 
 /** An order as each module knows it; the composition root supplies the lookup. */

@@ -48,6 +48,33 @@ async function chargeInOwnTransaction(on: Bus, orderId: string, amount: number):
   }
 }
 
+/** The server's sessions whose last statement was the bus's LISTEN. */
+async function listening(): Promise<number[]> {
+  return (await pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE query = $1`, [`LISTEN "${prefix}__outside"`])).rows.map((row) => row.pid)
+}
+
+/**
+ * A bus reaching PostgreSQL through a TCP proxy the test can cut, its relay's pass once a minute (so only
+ * its LISTEN brings a caller's send on within the test), started and listening; stopped afterwards.
+ */
+async function withBusThroughProxy(run: (proxy: Awaited<ReturnType<typeof createTcpProxy>>) => Promise<void>): Promise<void> {
+  const proxy = await createTcpProxy(await freePort(), { host: new URL(postgresUrl).hostname, port: Number(new URL(postgresUrl).port || 5432) })
+  await proxy.up()
+  try {
+    const through = new URL(postgresUrl)
+    through.hostname = '127.0.0.1'
+    through.port = String(proxy.port)
+    bus = createPaymentsBus({ url: through.toString(), prefix, relayEveryMs: 60_000 })
+    await bus.start()
+    await eventually(async () => (await listening()).length === 1)
+    await run(proxy)
+  } finally {
+    await bus?.stop()
+    bus = undefined
+    await proxy.close()
+  }
+}
+
 describe.skipIf(!available)('a bus on the PostgreSQL persistence', () => {
   it('commits a handler’s SQL, its document and its event together, and reads the tables back from PostgreSQL', async () => {
     bus = createPaymentsBus({ url: postgresUrl, prefix })
@@ -185,55 +212,27 @@ describe.skipIf(!available)('a bus on the PostgreSQL persistence', () => {
   })
 
   it('listens again after its connection to PostgreSQL was lost', async () => {
-    const proxy = await createTcpProxy(await freePort(), { host: new URL(postgresUrl).hostname, port: Number(new URL(postgresUrl).port || 5432) })
-    await proxy.up()
-    try {
-      const through = new URL(postgresUrl)
-      through.hostname = '127.0.0.1'
-      through.port = String(proxy.port)
-      bus = createPaymentsBus({ url: through.toString(), prefix, relayEveryMs: 60_000 })
-      await bus.start()
-      // The server's sessions whose last statement was the bus's LISTEN.
-      const listening = async () => (await pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE query = $1`, [`LISTEN "${prefix}__outside"`])).rows.map((row) => row.pid)
-      await eventually(async () => (await listening()).length === 1)
+    await withBusThroughProxy(async (proxy) => {
       const [before] = await listening()
       // 1. Every connection dropped, the server back a moment later (as a restart looks from here).
       await proxy.down()
       await proxy.up()
       // 2. The bus listens again, on a new session; a send in the caller's transaction (straight to the server) is relayed at once.
       await eventually(async () => (await listening()).some((pid) => pid !== before))
-      await chargeInOwnTransaction(bus, 'after-drop', 8)
+      await chargeInOwnTransaction(bus!, 'after-drop', 8)
       await eventually(async () => (await pool.query(`SELECT 1 FROM ${paymentsTable(prefix)} WHERE order_id = 'after-drop'`)).rowCount === 1)
-    } finally {
-      await bus?.stop()
-      bus = undefined
-      await proxy.close()
-    }
+    })
   })
 
   it('relays a send committed while nobody listened (its notification lost) once it listens again, not at the next pass', async () => {
-    const proxy = await createTcpProxy(await freePort(), { host: new URL(postgresUrl).hostname, port: Number(new URL(postgresUrl).port || 5432) })
-    await proxy.up()
-    try {
-      const through = new URL(postgresUrl)
-      through.hostname = '127.0.0.1'
-      through.port = String(proxy.port)
-      // A pass every minute: only listening again can bring the message on within the test.
-      bus = createPaymentsBus({ url: through.toString(), prefix, relayEveryMs: 60_000 })
-      await bus.start()
-      const listening = async () => (await pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE query = $1`, [`LISTEN "${prefix}__outside"`])).rows.length
-      await eventually(async () => (await listening()) === 1)
+    await withBusThroughProxy(async (proxy) => {
       // 1. The bus's connections dropped; meanwhile a caller's transaction (straight to the server) commits a send: its NOTIFY reaches nobody.
       await proxy.down()
-      await chargeInOwnTransaction(bus, 'unheard', 9)
+      await chargeInOwnTransaction(bus!, 'unheard', 9)
       // 2. The server reachable again: the bus listens again, and looks for what it missed.
       await proxy.up()
       await eventually(async () => (await pool.query(`SELECT 1 FROM ${paymentsTable(prefix)} WHERE order_id = 'unheard'`)).rowCount === 1)
-    } finally {
-      await bus?.stop()
-      bus = undefined
-      await proxy.close()
-    }
+    })
   })
 
   it('sends from inside the caller’s own transaction: nothing leaves on a rollback, the message leaves once it commits', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { runCampaign } from '../../src/rainy-day/campaign.js'
-import { startSyncChain } from '../../src/rainy-day/sync-chain.js'
+import { runCampaign } from '../../src/demos/rainy-day/campaign.js'
+import { startSyncChain } from '../../src/demos/rainy-day/sync-chain.js'
 import { startConsole } from '../web/support/console-app.js'
 
 /**

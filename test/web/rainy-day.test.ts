@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import type { ComparisonReport } from '../../src/rainy-day/comparison.js'
+import type { ComparisonReport } from '../../src/demos/rainy-day/comparison.js'
 import { formSession, startConsole, type ConsoleUnderTest } from './support/console-app.js'
 
 let running: (ConsoleUnderTest & { url: string }) | undefined

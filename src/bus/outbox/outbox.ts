@@ -9,6 +9,7 @@ import { canReadBack, readEnvelopes, type EnvelopeReaderOptions } from './envelo
 import { createJournal, segmentFileName, type Journal, type TornTail } from './journal.js'
 import { acquireDataDirLock, type DataDirLock } from './lock-file.js'
 import { holdsData, type JournalRecord, type ReplayRecord } from './record.js'
+import { outcomeRecord } from './outcome-records.js'
 import { parseSagaKey, sagaKey, SagaStore, type SagaChange } from '../sagas/saga-store.js'
 import type { TableDefinition } from '../data/define-table.js'
 import { ModuleData, type Reservation } from '../data/module-data.js'
@@ -222,29 +223,17 @@ export function createOutbox(options: OutboxOptions): Outbox {
     }
   }
 
-  /** One delivery's outcome as its module's journal records it. */
-  async function commitOutcome(module: string, state: LedgerEntry, outcome: Outcome): Promise<LedgerEntry[]> {
-    const t = clock.now()
-    switch (outcome.kind) {
-      case 'handled': {
-        const { sent, sagas: changes, data, audit } = outcome
-        const record: JournalRecord = changes && changes.length > 0 ? { k: 'handled', t, id: state.id, msgs: sent, sagas: changes } : { k: 'handled', t, id: state.id, msgs: sent }
-        return commit(module, record, state, data, stepOf(module, state.env, 'handled', { ...audit, published: sent }))
-      }
-      case 'delayed': {
-        const { env, at, failures } = outcome
-        return commit(module, { k: 'delayed', t, id: state.id, at, env, failures }, state, undefined, stepOf(module, env, 'delayed-retry', { failures }))
-      }
-      case 'failed':
-        return commit(module, { k: 'failed', t, id: state.id, env: outcome.env, failures: outcome.failures }, state, undefined, stepOf(module, outcome.env, 'error-queue', { failures: outcome.failures }))
-      case 'retried':
-        return commit(module, { k: 'retried', t, id: state.id, env: outcome.env }, state, undefined, stepOf(module, outcome.env, 'retried'))
-      case 'archived':
-        await keepForPeople(module, state)
-        return commit(module, { k: 'archived', t: clock.now(), id: state.id }, state, undefined, stepOf(module, state.env, 'archived'))
-      case 'parked':
-        return commit(module, { k: 'parked', t, id: state.id }, state)
-    }
+  /** One delivery's outcome as its module's journal records it (not async: the hot path, handled, adds no promise of its own). */
+  function commitOutcome(module: string, state: LedgerEntry, outcome: Outcome): Promise<LedgerEntry[]> {
+    if (outcome.kind === 'archived') return archive(module, state)
+    const { record, step } = outcomeRecord(state.id, state.env, outcome, clock.now())
+    return commit(module, record, state, outcome.kind === 'handled' ? outcome.data : undefined, step && stepOf(module, step.env, step.outcome, step.extras))
+  }
+
+  /** A failed message a person deletes: kept apart for people, then marked archived. */
+  async function archive(module: string, state: LedgerEntry): Promise<LedgerEntry[]> {
+    await keepForPeople(module, state)
+    return commit(module, { k: 'archived', t: clock.now(), id: state.id }, state, undefined, stepOf(module, state.env, 'archived'))
   }
 
   /** A failed message a person deletes is first copied to the module's archive journal (never compacted). */

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { createShop, type Shop, type ShopOptions } from '../../../src/shop.js'
-import type { ComparisonOptions } from '../../../src/rainy-day/comparison.js'
+import type { ComparisonOptions } from '../../../src/demos/rainy-day/comparison.js'
 import { buildApp } from '../../../src/web/app.js'
 
 export interface ConsoleUnderTest {

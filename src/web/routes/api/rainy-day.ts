@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { services, sideChoices, type ComparisonReport, type ComparisonSettings } from '../../../rainy-day/comparison.js'
+import { services, sideChoices, type ComparisonReport, type ComparisonSettings } from '../../../demos/rainy-day/comparison.js'
 import { listeningUrl } from '../../listening-url.js'
 import type { ShopContext } from '../../shop-context.js'
 import { ConflictError, InvalidRequestError } from '../../errors.js'
