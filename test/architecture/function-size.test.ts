@@ -19,7 +19,6 @@ const knownLong: Record<string, number> = {
   'src/bus/pipeline/incoming.ts createIncomingPipeline': 224,
   'src/bus/transport/amqp-transport.ts createAmqpTransport': 211,
   'src/bus/outbox/delivery-ledger.ts createDeliveryLedger': 206,
-  'src/bus/endpoint/module-runtime.ts createModuleRuntime': 202,
   'src/bus/outbox/journal.ts createJournal': 201,
   'src/bus/outbox/compaction.ts createCompactor': 148,
   'src/bus/transport/broker-console.ts connectBrokerConsole': 138,

@@ -2,7 +2,11 @@ import type { Clock } from '../clock.js'
 import type { DeliveryState } from '../delivery/delivery.js'
 import type { LogLine } from '../signals.js'
 import { BacklogTracker, ThroughputMeter, type BacklogProgress } from './backlog.js'
-import { FifoQueue } from './fifo-queue.js'
+import { ModuleQueue, type QueueSpill } from './module-queue.js'
+
+export type { QueueSpill } from './module-queue.js'
+import { RecentLogs } from './recent-logs.js'
+import { StartRateLimit } from './rate-limit.js'
 
 export interface ModuleCounters {
   handled: number
@@ -63,26 +67,6 @@ export interface ModuleRuntimeOptions {
   spill?: QueueSpill
 }
 
-/**
- * A queue longer than `inMemory` keeps the messages past that point on disk: each waiting delivery
- * holds only its place in the journal, and the messages are read back in arrival order, a chunk at a
- * time, as the queue works down to them. This bounds a stopped module's memory by its queue's length
- * in small records, not in messages.
- */
-export interface QueueSpill {
-  /** Deliveries kept with their messages in memory; the queue reads the next chunk back below half of it. */
-  inMemory: number
-  /** Drops the delivery's message from memory if it can be read back later; returns whether it did. */
-  release(state: DeliveryState): boolean
-  /** Puts each delivery's message back in memory (those released). */
-  load(states: readonly DeliveryState[]): Promise<void>
-  /** A read failed: reported, and tried again after `retryAfterMs`. */
-  onError(error: unknown): void
-  retryAfterMs: number
-}
-
-/** Deliveries read back per read: about 100 KiB of typical records, decoded in well under a millisecond. */
-const loadChunk = 256
 
 
 /** Deliveries one module starts per turn of the event loop at most (see drain). */
@@ -102,28 +86,14 @@ const unsettledPerModule = 256
  * arrival order. A stopped module keeps its queue filling and works it off in order once started.
  */
 export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntime {
-  // `queue` holds deliveries ready to start, messages in memory; `waiting` holds those behind them once
-  // the queue is long, whose messages may be on disk. Everything goes to `waiting` while it is not empty,
-  // so arrival order holds across both.
-  const queue = new FifoQueue<DeliveryState>()
-  const waiting = new FifoQueue<DeliveryState>()
-  const spill = options.spill
-  let onDisk = 0
-  let loading = false
-  let loadRetryTimer: unknown
-  const logs: LogLine[] = []
-  const logLimit = options.logLimit ?? 200
-  const { counters } = options
+  const { counters, clock } = options
+  const queue = new ModuleQueue(options.spill, clock, () => drain())
+  const rateLimit = new StartRateLimit(options.maxPerSecond, clock, () => drain())
+  const logs = new RecentLogs(options.logLimit ?? 200)
   let running = false
   let inFlight = 0
   let unsettled = 0
   let settledWaiters: (() => void)[] = []
-  const { maxPerSecond, clock } = options
-  // A token bucket holding 100 ms worth of starts: smooth enough for a downstream that counts per second.
-  const bucketSize = maxPerSecond === undefined ? 0 : Math.max(1, maxPerSecond / 10)
-  let tokens = bucketSize
-  let refilledAt = clock.now()
-  let refillTimer: unknown
   // Handlers that await nothing real finish within the same turn, and a freed slot starts the next
   // delivery at once: without a budget a module could work off its whole queue in one turn of the event
   // loop while HTTP requests wait. After `startsPerTurn` starts, the rest waits for the next turn.
@@ -133,25 +103,6 @@ export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntim
   const now = () => clock.now()
   const throughput = new ThroughputMeter(now)
   const backlog = new BacklogTracker(now)
-
-  /** True when the rate limit lets one more delivery start now; otherwise arms a timer for when it will. */
-  function mayStart(): boolean {
-    if (maxPerSecond === undefined) return true
-    const now = clock.now()
-    tokens = Math.min(bucketSize, tokens + ((now - refilledAt) * maxPerSecond) / 1000)
-    refilledAt = now
-    if (tokens >= 1) {
-      tokens--
-      return true
-    }
-    if (refillTimer === undefined) {
-      refillTimer = clock.setTimer(() => {
-        refillTimer = undefined
-        drain()
-      }, Math.ceil(((1 - tokens) * 1000) / maxPerSecond))
-    }
-    return false
-  }
 
   function begin(state: DeliveryState): void {
     // One small object per delivery rather than named closures: under tsx every named closure costs a
@@ -190,7 +141,7 @@ export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntim
       settledWaiters = []
       for (const resolve of waiters) resolve()
     }
-    if (unsettled === 0 && ((queue.length === 0 && waiting.length === 0) || !running)) options.onQuiet()
+    if (unsettled === 0 && (queue.length === 0 || !running)) options.onQuiet()
   }
 
   function nextTurn(): void {
@@ -200,7 +151,7 @@ export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntim
   }
 
   function drain(): void {
-    while (running && inFlight < options.concurrency && unsettled < maxUnsettled && queue.length > 0) {
+    while (running && inFlight < options.concurrency && unsettled < maxUnsettled && queue.readyLength > 0) {
       if (startsLeft === 0) {
         if (!turnScheduled) {
           turnScheduled = true
@@ -208,83 +159,33 @@ export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntim
         }
         return
       }
-      if (!mayStart()) return
+      if (!rateLimit.mayStart()) return
       startsLeft--
-      begin(queue.shift()!)
+      begin(queue.shift())
     }
-    if (spill && waiting.length > 0 && queue.length * 2 <= spill.inMemory) readAhead(spill)
-  }
-
-  /** Brings the next chunk of `waiting` into `queue`, reading back the messages that are on disk. */
-  function readAhead(spill: QueueSpill): void {
-    if (loading || loadRetryTimer !== undefined) return
-    loading = true
-    // Never past `inMemory`: a restart hands every recovered delivery to `waiting`, and a small limit
-    // (tests) must hold there too.
-    const chunk = waiting.peek(Math.min(loadChunk, Math.max(1, spill.inMemory - queue.length)))
-    let released = 0
-    for (const state of chunk) if (state.env === undefined) released++
-    spill.load(chunk).then(
-      () => {
-        loading = false
-        onDisk -= released
-        for (let i = 0; i < chunk.length; i++) queue.push(waiting.shift()!)
-        drain()
-      },
-      (error: unknown) => {
-        loading = false
-        spill.onError(error)
-        loadRetryTimer = clock.setTimer(() => {
-          loadRetryTimer = undefined
-          drain()
-        }, spill.retryAfterMs)
-      },
-    )
+    queue.readAheadIfLow()
   }
 
   return {
     name: options.name,
     concurrency: options.concurrency,
-    maxPerSecond,
-    get running() {
-      return running
-    },
-    get inFlight() {
-      return inFlight
-    },
-    get unsettled() {
-      return unsettled
-    },
-    get queueLength() {
-      return queue.length + waiting.length
-    },
-    get queuedOnDisk() {
-      return onDisk
-    },
+    maxPerSecond: options.maxPerSecond,
+    get running() { return running },
+    get inFlight() { return inFlight },
+    get unsettled() { return unsettled },
+    get queueLength() { return queue.length },
+    get queuedOnDisk() { return queue.onDisk },
     counters,
-    get perSecond() {
-      return throughput.perSecond()
-    },
-    get backlog() {
-      return backlog.progress
-    },
-    get recentLogs() {
-      return logs.length > logLimit ? logs.slice(-logLimit) : logs
-    },
+    get perSecond() { return throughput.perSecond() },
+    get backlog() { return backlog.progress },
+    get recentLogs() { return logs.lines },
     enqueue(state) {
-      if (spill && state.env === undefined) {
-        // Recovered from the journal with its message left on disk: read back in its turn.
-        onDisk++
-        waiting.push(state)
-      } else if (spill && (waiting.length > 0 || queue.length >= spill.inMemory)) {
-        if (spill.release(state)) onDisk++
-        waiting.push(state)
-      } else queue.push(state)
+      queue.push(state)
       drain()
     },
     start() {
       running = true
-      backlog.started(queue.length + waiting.length)
+      backlog.started(queue.length)
       drain()
       if (unsettled === 0) options.onQuiet()
     },
@@ -296,10 +197,6 @@ export function createModuleRuntime(options: ModuleRuntimeOptions): ModuleRuntim
       if (unsettled === 0) return Promise.resolve()
       return new Promise((resolve) => settledWaiters.push(resolve))
     },
-    remember(line) {
-      logs.push(line)
-      // Trimmed in bulk: trimming one line at a time shifted the whole list at every message.
-      if (logs.length >= 2 * logLimit) logs.splice(0, logs.length - logLimit)
-    },
+    remember: (line) => logs.remember(line),
   }
 }
