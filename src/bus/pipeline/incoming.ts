@@ -1,34 +1,31 @@
-import pRetry from 'p-retry'
+import { context as traceContext } from '@opentelemetry/api'
 import type { Clock } from '../clock.js'
 import type { ModuleData, Reservation } from '../data/module-data.js'
-import { TransportUnconfirmedError, DataConflictError, JournalWriteError, NoHandlerError, PersistenceUnavailableError } from '../errors.js'
+import type { DeliveryState, FailureRecord, OutgoingEntry } from '../delivery/delivery.js'
+import type { Dispatcher } from '../dispatch/dispatcher.js'
 import type { ModuleDefinition } from '../endpoint/define-module.js'
 import type { Handler } from '../endpoint/handle.js'
 import { createLogger } from '../endpoint/handler-context.js'
 import type { ModuleCounters } from '../endpoint/module-runtime.js'
-import type { Envelope } from '../messages/envelope.js'
+import { JournalWriteError, PersistenceUnavailableError, TransportUnconfirmedError } from '../errors.js'
 import { Headers } from '../messages/headers.js'
-import type { DeliveryState } from '../delivery/delivery.js'
+import { parseIsoTime } from '../messages/time-stamps.js'
 import { AlreadyHandledError, type HandledAudit, type MessageStore, type ModuleStorage, type Outcome, type SharedStore } from '../persistence/persistence.js'
-import type { FailureRecord, OutgoingEntry } from '../delivery/delivery.js'
-import { describeFailure, withDelayedRetryCount, withFailureHeaders } from '../recoverability/failure-headers.js'
+import { describeFailure } from '../recoverability/failure-headers.js'
 import type { FailureSink } from '../recoverability/failure-sink.js'
-import { decideAfterFailure, isUnrecoverable } from '../recoverability/policy.js'
 import type { Topology } from '../routing/topology.js'
-import type { Dispatcher } from '../dispatch/dispatcher.js'
 import type { SagaDefinition } from '../sagas/define-saga.js'
 import { InstanceLocks } from '../sagas/instance-locks.js'
-import { attemptSagaRun, planSagaRuns, resolveSagaRun, resolveSagaRuns, type SagaRun } from '../sagas/saga-runs.js'
+import { planSagaRuns, resolveSagaRuns, type SagaRun } from '../sagas/saga-runs.js'
 import { sagaKey, type SagaChange } from '../sagas/saga-store.js'
 import { deliverySignal, isListened, withFields, type BusEmitter, type BusSignals, type LogLevel } from '../signals.js'
-import { parseIsoTime } from '../messages/time-stamps.js'
-import { runBehaviors, type Behavior, type IncomingMessage } from './behavior.js'
-import { MessageContext, type ContextScope } from './message-context.js'
-import { context as traceContext } from '@opentelemetry/api'
 import { loggedMessage, type LoggedMessage } from '../telemetry/bus-logger.js'
 import type { BusMetrics } from '../telemetry/metrics.js'
-import { withLink } from '../telemetry/trace-headers.js'
-import { endProcessSpan, failProcessSpan, recordFailedAttempt, startProcessSpan, type Processing } from '../telemetry/tracing.js'
+import { endProcessSpan, startProcessSpan } from '../telemetry/tracing.js'
+import { AttemptFailed, auditOf, createAttemptRunner, sagaNamesOf, type Attempt } from './attempt-runner.js'
+import type { Behavior } from './behavior.js'
+import { createFailureRouting } from './failure-routing.js'
+import type { ContextScope } from './message-context.js'
 
 export interface IncomingDeps {
   module: ModuleDefinition
@@ -53,31 +50,6 @@ export interface IncomingDeps {
   retryAfterWriteError: (state: DeliveryState, error: unknown) => Promise<void> | void
 }
 
-/** Carries a handler's error through p-retry, which would otherwise refuse to retry a TypeError. */
-class AttemptFailed extends Error {
-  constructor(
-    readonly failure: unknown,
-    readonly handler: string,
-  ) {
-    super('handler attempt failed')
-  }
-}
-
-interface Attempt {
-  outgoing: OutgoingEntry[]
-  sagas: SagaChange[]
-  /** The documents the attempt wrote, claimed until its record is synced. */
-  data: Reservation | undefined
-  /** With a database persistence the attempt committed in its own transaction: the deliveries it produced. */
-  produced?: DeliveryState[]
-}
-
-/** The saga names whose instances an attempt ran or started (the audit's step names them). */
-function sagaNamesOf(runs: readonly SagaRun[]): string[] | undefined {
-  return runs.length > 0 ? runs.filter((run) => run.outcome === 'run' || run.outcome === 'start').map((run) => run.saga.name) : undefined
-}
-
-/** What the audit's `handled` step says beside the outcome: the failed attempts before it, the sagas it changed. */
 /** A handled message's outcome: what its handlers sent and changed, and the audit's notes. */
 function handledOutcome(sent: OutgoingEntry[], sagas: SagaChange[], data: Reservation | undefined, audit: HandledAudit | undefined): Outcome {
   const outcome: Outcome = { kind: 'handled', sent, sagas }
@@ -86,28 +58,15 @@ function handledOutcome(sent: OutgoingEntry[], sagas: SagaChange[], data: Reserv
   return outcome
 }
 
-function auditOf(sagaNames: readonly string[] | undefined, failures: readonly FailureRecord[]): HandledAudit | undefined {
-  return sagaNames || failures.length > 0 ? { failures, ...(sagaNames ? { sagas: sagaNames } : {}) } : undefined
-}
-
-/**
- * How often one attempt runs its handlers again because another message changed a document it read
- * first, before the conflict counts as a failed attempt. Each run waits for the other writer's commit,
- * so a run only conflicts again if yet another writer got in first.
- */
-const maxConflictRuns = 10
-
 /**
  * The incoming pipeline: validate → invoke the handlers (with immediate retries) → commit the consumed
  * mark and the outgoing messages as one record → dispatch them. A failure ends as a delayed retry or in
  * the error queue, decided by the pure recoverability policy.
  */
 export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryState, release: () => void) => Promise<void> {
-  const { module, topology, persistence, clock, signals, behaviors } = deps
+  const { module, topology, persistence, clock, signals } = deps
   const transactions = persistence.transactions
-  const incomingMessage = (env: Envelope, body: unknown): IncomingMessage => ({ type: env.type, kind: env.headers[Headers.Kind] === 'event' ? 'event' : 'command', body, messageId: env.id, headers: env.headers, module: module.name })
   const handlers = topology.handlers.get(module.name) ?? new Map<string, readonly Handler[]>()
-  const config = module.recoverability
   const scope: ContextScope = {
     topology,
     module: module.name,
@@ -121,133 +80,8 @@ export function createIncomingPipeline(deps: IncomingDeps): (state: DeliveryStat
 
   const locks = new InstanceLocks()
   const sagasByType = topology.sagas.get(module.name) ?? new Map<string, readonly SagaDefinition[]>()
-
-  async function invoke(state: DeliveryState, env: Envelope, body: unknown, list: readonly Handler[], runs: readonly SagaRun[], failures: readonly FailureRecord[], processing: Processing | undefined): Promise<Attempt> {
-    for (let run = 1; ; run++) {
-      const outgoing: OutgoingEntry[] = []
-      const sagas: SagaChange[] = []
-      // A database persistence: the attempt's own transaction, begun with the inbox mark (outside the
-      // try: a database that cannot be reached is not the handlers' failure).
-      const transaction = transactions ? await transactions.begin(module.name, state) : undefined
-      const context = new MessageContext(scope, env, outgoing, transaction, processing)
-      let current = list[0]?.name ?? runs[0]?.saga.name ?? '(saga)'
-      try {
-        // Each run reads its instance inside the transaction, locked until it ends.
-        if (transaction) for (const saga of runs) resolveSagaRun(saga, env, await transaction.saga(saga.saga.name, saga.correlationId))
-        if (behaviors.length === 0) {
-          // Inline, not the closure below: a closure made per attempt (named by tsx) and the extra await
-          // cost the in-memory drain 5-8% (npm run bench -- --quick --only bus, three rounds each way).
-          for (const handler of list) {
-            current = handler.name
-            await handler.fn(body as never, context)
-          }
-          for (const saga of runs) {
-            current = `${saga.saga.name}: ${saga.handler?.name ?? env.type}`
-            const change = await attemptSagaRun(saga, env, body, context)
-            if (change) sagas.push(change)
-          }
-        } else {
-          const handle = async () => {
-            for (const handler of list) {
-              current = handler.name
-              await handler.fn(body as never, context)
-            }
-            for (const saga of runs) {
-              current = `${saga.saga.name}: ${saga.handler?.name ?? env.type}`
-              const change = await attemptSagaRun(saga, env, body, context)
-              if (change) sagas.push(change)
-            }
-          }
-          await runBehaviors(behaviors, incomingMessage(env, body), context, handle, (step) => (current = step))
-        }
-        if (transaction) {
-          current = '(commit)'
-          const produced = await transaction.commit(outgoing, sagas, auditOf(sagaNamesOf(runs), failures))
-          return { outgoing, sagas, data: undefined, produced }
-        }
-        // Last, and synchronously up to the append: what was read is unchanged, what was written is claimed.
-        return { outgoing, sagas, data: context.reserveData() }
-      } catch (error) {
-        if (transaction) await transaction.rollback()
-        // Handled already (another instance, an earlier delivery): not a failure, nothing to retry.
-        if (error instanceof AlreadyHandledError) throw error
-        if ((error instanceof DataConflictError || (transactions?.isConflict(error) ?? false)) && run < maxConflictRuns) {
-          await context.dataSettled()
-          continue
-        }
-        // The database went away: not the handlers' failure; the delivery is tried again later.
-        if (error instanceof PersistenceUnavailableError) throw error
-        throw new AttemptFailed(error, current)
-      }
-    }
-  }
-
-  function recordAttemptFailure(state: DeliveryState, env: Envelope, attempt: AttemptFailed, failures: FailureRecord[], retriesLeft: number, processing: Processing | undefined): void {
-    const failure = describeFailure(attempt.failure, attempt.handler, clock.now())
-    failures.unshift(failure)
-    if (retriesLeft > 0 && !isUnrecoverable(attempt.failure)) {
-      deps.counters.retries++
-      deps.metrics.retried(module.name, 'immediate')
-      recordFailedAttempt(processing, attempt.failure, failures.length - (state.failures?.length ?? 0), 'immediate-retry')
-      signals.emit('message:failed', withFields(deliverySignal(module.name, env, clock.now()), { failure, next: 'immediate-retry' as const }))
-    }
-  }
-
-  async function handleWithRetries(state: DeliveryState, env: Envelope, body: unknown, list: readonly Handler[], runs: readonly SagaRun[], failures: FailureRecord[], processing: Processing | undefined) {
-    // The first attempt runs bare: p-retry's setup costs ~12 µs a call (measured with --cpu-prof on a
-    // 100k drain), which the happy path should not pay. Retries, when needed, go through p-retry.
-    try {
-      return await invoke(state, env, body, list, runs, failures, processing)
-    } catch (error) {
-      // Not an attempt's failure (the message was handled already, the database is away): no retry.
-      if (!(error instanceof AttemptFailed)) throw error
-      recordAttemptFailure(state, env, error, failures, config.immediateRetries, processing)
-      if (config.immediateRetries === 0 || isUnrecoverable(error.failure)) throw error
-    }
-    return pRetry(() => invoke(state, env, body, list, runs, failures, processing), {
-      retries: config.immediateRetries - 1,
-      minTimeout: 0,
-      factor: 1,
-      shouldRetry: ({ error }) => error instanceof AttemptFailed && !isUnrecoverable(error.failure),
-      onFailedAttempt: ({ error, retriesLeft }) => {
-        if (error instanceof AttemptFailed) recordAttemptFailure(state, env, error, failures, retriesLeft, processing)
-      },
-    })
-  }
-
-  /**
-   * A delivery that failed for good here: a delayed retry, or the error queue. Either envelope links back
-   * to this attempt's span, so the next attempt (or a person's retry) points at the one that failed.
-   */
-  async function fail(state: DeliveryState, env: Envelope, error: unknown, failures: FailureRecord[], processing: Processing | undefined, startedAt: number): Promise<void> {
-    const delayedDone = Number(env.headers[Headers.DelayedRetries] ?? '0')
-    const action = decideAfterFailure(error, delayedDone, config)
-    const failure = failures[0]!
-    const attempt = failures.length - (state.failures?.length ?? 0)
-    const linked = (next: Envelope) => (processing ? withLink(next, processing.context) : next)
-    failProcessSpan(processing, error)
-    if (action.kind === 'delayed-retry') {
-      recordFailedAttempt(processing, error, attempt, 'delayed-retry', action.delayMs)
-      await deps.failures.retryLater(state, linked(withDelayedRetryCount(env, action.round)), failures, action.delayMs)
-      deps.counters.retries++
-      deps.metrics.retried(module.name, 'delayed')
-      signals.emit('message:failed', withFields(deliverySignal(module.name, env, clock.now()), { failure, next: 'delayed-retry' as const, delayMs: action.delayMs }))
-      return
-    }
-    recordFailedAttempt(processing, error, attempt, 'error-queue')
-    await deps.failures.giveUp(state, linked(withFailureHeaders(env, failure, module.name)), failures)
-    deps.counters.failed++
-    deps.metrics.movedToErrorQueue(module.name, failure.type, performance.now() - startedAt)
-    signals.emit('message:failed', withFields(deliverySignal(module.name, env, clock.now()), { failure, next: 'error-queue' as const }))
-    deps.log('error', `Moved ${env.type} to the error queue: ${failure.type}: ${failure.message}`, undefined, loggedMessage(env, processing))
-  }
-
-  // Hoisted, not a closure per message: only a message nothing here takes needs it.
-  function failForNoHandler(state: DeliveryState, env: Envelope, failures: FailureRecord[], processing: Processing | undefined, startedAt: number): Promise<void> {
-    const error = new NoHandlerError(env.type, module.name)
-    failures.unshift(describeFailure(error, '(routing)', clock.now()))
-    return fail(state, env, error, failures, processing, startedAt)
-  }
+  const handleWithRetries = createAttemptRunner({ ...deps, scope })
+  const { fail, failForNoHandler } = createFailureRouting(deps)
 
   return async function process(state: DeliveryState, release: () => void): Promise<void> {
     const env = state.env
