@@ -20,7 +20,6 @@ const knownLong: Record<string, number> = {
   'src/bus/outbox/delivery-ledger.ts createDeliveryLedger': 206,
   'src/bus/outbox/journal.ts createJournal': 201,
   'src/bus/outbox/compaction.ts createCompactor': 148,
-  'src/bus/transport/broker-console.ts connectBrokerConsole': 138,
 }
 
 function sourceFiles(dir: string): string[] {

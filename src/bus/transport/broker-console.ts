@@ -34,152 +34,169 @@ export interface BrokerConsoleOptions {
 /** A report older than this means the module's process is gone (or cut off). */
 const staleAfterMs = 5_000
 
+/** What the reporting side and the console side of one process share: the connection, one publisher, what to stop. */
+interface ConsoleChannel {
+  options: BrokerConsoleOptions
+  publisher: Publisher
+  exchanges: { exchange: string; type: string; durable: boolean }[]
+  /** A name for a queue of this process's own (exclusive, temporary). */
+  ownQueue: (purpose: string) => string
+  consumers: Consumer[]
+  timers: NodeJS.Timeout[]
+}
+
 /**
  * The console's view of modules that run in other processes, over the broker: each process reports its
  * modules' status and latest log lines once a second (transient messages that expire), and takes
  * commands for its modules. The console keeps the latest report per module.
  */
 export function connectBrokerConsole(options: BrokerConsoleOptions): { remote: RemoteModules | undefined; stop(): Promise<void> } {
-  const { connection, node } = options
   const exchanges = [
     { exchange: options.statusExchange, type: 'fanout', durable: true },
     { exchange: options.controlExchange, type: 'direct', durable: true },
   ]
-  const publisher: Publisher = connection.createPublisher({ exchanges })
-  const consumers: Consumer[] = []
-  const ownQueue = (purpose: string) => `${options.queuePrefix}.${purpose}.${randomUUID().slice(0, 8)}`
-  let timer: NodeJS.Timeout | undefined
-  const thisInstance = `${hostname()} pid ${process.pid}`
-  const pollers: NodeJS.Timeout[] = []
-
-  if (node.localModules.length > 0) {
-    timer = setInterval(() => {
-      if (!connection.ready) return
-      const report: StatusReport = { ...node.report(), instance: thisInstance }
-      publisher.send({ exchange: options.statusExchange, routingKey: '', durable: false, expiration: String(staleAfterMs) }, report).catch(() => {})
-    }, options.reportEveryMs ?? 1_000)
-    timer.unref()
-    const commands = connection.createConsumer(
-      {
-        queue: ownQueue('control'),
-        queueOptions: { exclusive: true, autoDelete: true },
-        exchanges,
-        queueBindings: node.localModules.map((module) => ({ queue: '', exchange: options.controlExchange, routingKey: module })),
-      },
-      (message) => {
-        const command = message.body as ModuleCommand
-        if (command && typeof command === 'object' && node.localModules.includes(command.module)) node.control(command)
-      },
-    )
-    consumers.push(commands)
+  const channel: ConsoleChannel = {
+    options,
+    publisher: options.connection.createPublisher({ exchanges }),
+    exchanges,
+    ownQueue: (purpose) => `${options.queuePrefix}.${purpose}.${randomUUID().slice(0, 8)}`,
+    consumers: [],
+    timers: [],
   }
-
-  let remote: RemoteModules | undefined
-  if (options.isConsole) {
-    /** Per module, the latest report of each process that runs it. */
-    const latest = new Map<string, Map<string, { status: ModuleStatus; logs: LogLine[]; at: number }>>()
-    const views = new Map<string, Map<string, unknown>>()
-    /** Keys people looked at lately (the recent orders), asked of every module once a second; forgotten after a minute. */
-    const watched = new Map<string, number>()
-    const reports = connection.createConsumer(
-      { queue: ownQueue('status'), queueOptions: { exclusive: true, autoDelete: true }, exchanges, queueBindings: [{ queue: '', exchange: options.statusExchange, routingKey: '' }] },
-      (message) => {
-        const report = message.body as StatusReport
-        if (!report || !Array.isArray(report.modules)) return
-        for (const signal of Array.isArray(report.signals) ? report.signals : []) {
-          if (signal?.payload && !node.localModules.includes(signal.payload.module)) node.remoteSignal(signal)
-        }
-        const instance = typeof report.instance === 'string' ? report.instance : 'unknown'
-        for (const status of report.modules) {
-          if (node.localModules.includes(status.name)) continue
-          const logs = report.logs?.[status.name] ?? []
-          const instances = latest.get(status.name) ?? latest.set(status.name, new Map()).get(status.name)!
-          // Reports overlap (the latest 50 lines each time): only lines newer than the last one seen are new.
-          const seenUpTo = instances.get(instance)?.logs.at(-1)?.at ?? 0
-          for (const line of logs) if (line.at > seenUpTo) node.remoteLog(line)
-          instances.set(instance, { status, logs, at: Date.now() })
-          const reported = report.views?.[status.name]
-          if (reported) {
-            const known = views.get(status.name) ?? views.set(status.name, new Map()).get(status.name)!
-            let changed = false
-            for (const [key, value] of Object.entries(reported)) {
-              if (JSON.stringify(known.get(key)) !== JSON.stringify(value)) changed = true
-              known.set(key, value)
-            }
-            if (changed) node.remoteViewChanged(status.name)
-          }
-        }
-      },
-    )
-    consumers.push(reports)
-    // Queue lengths come from the broker itself, read once a second.
-    let lengths: Record<string, number> = {}
-    const modules = [...node.allModules]
-    const poll = setInterval(() => {
-      if (!connection.ready) return
-      readQueueLengths(connection, modules, options.queueOf).then(
-        (read) => (lengths = read),
-        // Unknown for now; the next round tries again.
-        () => {},
-      )
-    }, options.reportEveryMs ?? 1_000)
-    poll.unref()
-    pollers.push(poll)
-    const sendWatched = () => {
-      if (!connection.ready || watched.size === 0) return
-      const now = Date.now()
-      for (const [key, at] of watched) if (now - at > 60_000) watched.delete(key)
-      const keys = [...watched.keys()].slice(-200)
-      for (const module of modules) {
-        if (node.localModules.includes(module)) continue
-        publisher.send({ exchange: options.controlExchange, routingKey: module, durable: false, expiration: String(staleAfterMs) }, { module, action: 'watch', keys }).catch(() => {})
-      }
-    }
-    /** A key asked for the first time is sent at once (on the next turn, with whatever else came), not on the next tick. */
-    let askSoon = false
-    const ask = setInterval(sendWatched, options.reportEveryMs ?? 1_000)
-    ask.unref()
-    pollers.push(ask)
-    remote = {
-      brokerQueueLength: (module) => lengths[module] ?? 0,
-      statuses: () => [...latest.values()].map((instances) => moduleTotals([...instances], Date.now())),
-      logs: (module) =>
-        [...(latest.get(module)?.values() ?? [])]
-          .flatMap((instance) => instance.logs)
-          .sort((a, b) => a.at - b.at)
-          .slice(-50),
-      view(module, key) {
-        const isNew = !watched.has(key)
-        watched.delete(key)
-        watched.set(key, Date.now())
-        if (isNew && !askSoon) {
-          askSoon = true
-          setImmediate(() => {
-            askSoon = false
-            sendWatched()
-          })
-        }
-        return views.get(module)?.get(key)
-      },
-      async control(command) {
-        await publisher.send({ exchange: options.controlExchange, routingKey: command.module, durable: false }, command)
-      },
-    }
-  }
-
+  if (options.node.localModules.length > 0) reportLocalModules(channel)
+  const remote = options.isConsole ? watchRemoteModules(channel) : undefined
   return {
     remote,
     async stop() {
-      if (timer) clearInterval(timer)
-      for (const poll of pollers) clearInterval(poll)
-      await Promise.all(consumers.map((consumer) => consumer.close()))
-      await publisher.close()
+      for (const timer of channel.timers) clearInterval(timer)
+      await Promise.all(channel.consumers.map((consumer) => consumer.close()))
+      await channel.publisher.close()
+    },
+  }
+}
+
+/** A process running modules: reports them once a second, and takes a person's commands for them. */
+function reportLocalModules({ options, publisher, exchanges, ownQueue, consumers, timers }: ConsoleChannel): void {
+  const { connection, node } = options
+  const thisInstance = `${hostname()} pid ${process.pid}`
+  const timer = setInterval(() => {
+    if (!connection.ready) return
+    const report: StatusReport = { ...node.report(), instance: thisInstance }
+    publisher.send({ exchange: options.statusExchange, routingKey: '', durable: false, expiration: String(staleAfterMs) }, report).catch(() => {})
+  }, options.reportEveryMs ?? 1_000)
+  timer.unref()
+  timers.push(timer)
+  const commands = connection.createConsumer(
+    {
+      queue: ownQueue('control'),
+      queueOptions: { exclusive: true, autoDelete: true },
+      exchanges,
+      queueBindings: node.localModules.map((module) => ({ queue: '', exchange: options.controlExchange, routingKey: module })),
+    },
+    (message) => {
+      const command = message.body as ModuleCommand
+      if (command && typeof command === 'object' && node.localModules.includes(command.module)) node.control(command)
+    },
+  )
+  consumers.push(commands)
+}
+
+/** The console's process: every report of other processes, their queues' lengths at the broker, the views people look at. */
+function watchRemoteModules({ options, publisher, exchanges, ownQueue, consumers, timers }: ConsoleChannel): RemoteModules {
+  const { connection, node } = options
+  /** Per module, the latest report of each process that runs it. */
+  const latest = new Map<string, Map<string, { status: ModuleStatus; logs: LogLine[]; at: number }>>()
+  const views = new Map<string, Map<string, unknown>>()
+  /** Keys people looked at lately (the recent orders), asked of every module once a second; forgotten after a minute. */
+  const watched = new Map<string, number>()
+  const reports = connection.createConsumer(
+    { queue: ownQueue('status'), queueOptions: { exclusive: true, autoDelete: true }, exchanges, queueBindings: [{ queue: '', exchange: options.statusExchange, routingKey: '' }] },
+    (message) => {
+      const report = message.body as StatusReport
+      if (!report || !Array.isArray(report.modules)) return
+      for (const signal of Array.isArray(report.signals) ? report.signals : []) {
+        if (signal?.payload && !node.localModules.includes(signal.payload.module)) node.remoteSignal(signal)
+      }
+      const instance = typeof report.instance === 'string' ? report.instance : 'unknown'
+      for (const status of report.modules) {
+        if (node.localModules.includes(status.name)) continue
+        const logs = report.logs?.[status.name] ?? []
+        const instances = latest.get(status.name) ?? latest.set(status.name, new Map()).get(status.name)!
+        // Reports overlap (the latest 50 lines each time): only lines newer than the last one seen are new.
+        const seenUpTo = instances.get(instance)?.logs.at(-1)?.at ?? 0
+        for (const line of logs) if (line.at > seenUpTo) node.remoteLog(line)
+        instances.set(instance, { status, logs, at: Date.now() })
+        const reported = report.views?.[status.name]
+        if (reported) {
+          const known = views.get(status.name) ?? views.set(status.name, new Map()).get(status.name)!
+          let changed = false
+          for (const [key, value] of Object.entries(reported)) {
+            if (JSON.stringify(known.get(key)) !== JSON.stringify(value)) changed = true
+            known.set(key, value)
+          }
+          if (changed) node.remoteViewChanged(status.name)
+        }
+      }
+    },
+  )
+  consumers.push(reports)
+  // Queue lengths come from the broker itself, read once a second.
+  let lengths: Record<string, number> = {}
+  const modules = [...node.allModules]
+  const poll = setInterval(() => {
+    if (!connection.ready) return
+    readQueueLengths(connection, modules, options.queueOf).then(
+      (read) => (lengths = read),
+      // Unknown for now; the next round tries again.
+      () => {},
+    )
+  }, options.reportEveryMs ?? 1_000)
+  poll.unref()
+  timers.push(poll)
+  const sendWatched = () => {
+    if (!connection.ready || watched.size === 0) return
+    const now = Date.now()
+    for (const [key, at] of watched) if (now - at > 60_000) watched.delete(key)
+    const keys = [...watched.keys()].slice(-200)
+    for (const module of modules) {
+      if (node.localModules.includes(module)) continue
+      publisher.send({ exchange: options.controlExchange, routingKey: module, durable: false, expiration: String(staleAfterMs) }, { module, action: 'watch', keys }).catch(() => {})
+    }
+  }
+  /** A key asked for the first time is sent at once (on the next turn, with whatever else came), not on the next tick. */
+  let askSoon = false
+  const ask = setInterval(sendWatched, options.reportEveryMs ?? 1_000)
+  ask.unref()
+  timers.push(ask)
+  return {
+    brokerQueueLength: (module) => lengths[module] ?? 0,
+    statuses: () => [...latest.values()].map((instances) => moduleTotals([...instances], Date.now())),
+    logs: (module) =>
+      [...(latest.get(module)?.values() ?? [])]
+        .flatMap((instance) => instance.logs)
+        .sort((a, b) => a.at - b.at)
+        .slice(-50),
+    view(module, key) {
+      const isNew = !watched.has(key)
+      watched.delete(key)
+      watched.set(key, Date.now())
+      if (isNew && !askSoon) {
+        askSoon = true
+        setImmediate(() => {
+          askSoon = false
+          sendWatched()
+        })
+      }
+      return views.get(module)?.get(key)
+    },
+    async control(command) {
+      await publisher.send({ exchange: options.controlExchange, routingKey: command.module, durable: false }, command)
     },
   }
 }
 
 /** The module's backlog over its processes, as a field to spread (absent when none found one). */
-function backlogOf(backlogs: Parameters<typeof combineBacklogs>[0]): { backlog?: BacklogProgress } {
+function backlogOf(backlogs: readonly (Readonly<BacklogProgress> | undefined)[]): { backlog?: BacklogProgress } {
   const backlog = combineBacklogs(backlogs)
   return backlog ? { backlog } : {}
 }
