@@ -19,7 +19,6 @@ const knownLong: Record<string, number> = {
   'src/bus/transport/amqp-transport.ts createAmqpTransport': 211,
   'src/bus/outbox/delivery-ledger.ts createDeliveryLedger': 206,
   'src/bus/outbox/journal.ts createJournal': 201,
-  'src/bus/outbox/compaction.ts createCompactor': 148,
 }
 
 function sourceFiles(dir: string): string[] {

@@ -58,7 +58,8 @@ export function createCompactor(options: CompactorOptions): Compactor {
   let running: Promise<void> | undefined
   let again = false
   /** The compactor's own appends roll segments too; those rolls ask for nothing new. */
-  let appending = false
+  const appending = { now: false }
+  const carrying: CarryContext = { ledger, stats, appending, sagaRecord, readBack, now }
   let sealedSinceQuiet = false
 
   async function pass(): Promise<boolean> {
@@ -87,71 +88,11 @@ export function createCompactor(options: CompactorOptions): Compactor {
         roles.push(...live)
         docRoles.push(...docs)
       }
-      if (data && docRoles.length > 0) progressed = (await carryDocuments(journal, data, docRoles)) || progressed
-      if (roles.length > 0) {
-        const appended: { role: CarriedRole; append: Appended }[] = []
-        for (let i = 0; i < roles.length; i += carryChunk) {
-          // Encoding tens of thousands of copies at once blocked the event loop for 200 ms in a 100k
-          // drain; chunks let HTTP and handlers run between them. Each role is checked again right before
-          // its copy is appended, in the same synchronous step, so no newer record can slip in between.
-          if (i > 0) await new Promise((resolve) => setImmediate(resolve))
-          const chunk = roles.slice(i, i + carryChunk)
-          // Kept in a map of its own, not put back on the delivery: the queue decides what stays in memory.
-          const unloaded = chunk.filter(({ state, role }) => role === 'producer' && state.env === undefined).map(({ state }) => state)
-          const readBackEnvs = unloaded.length > 0 ? await readBack(unloaded) : undefined
-          appending = true
-          try {
-            for (const role of chunk) {
-              if (!stillCarriable(role)) continue
-              const env = role.state.env ?? readBackEnvs?.get(role.state)
-              appended.push({ role, append: journal.append(role.state.kind === 'saga' || role.state.kind === 'saga-done' ? sagaRecord(role.state) : recordFor(role, env)) })
-            }
-          } finally {
-            appending = false
-          }
-        }
-        await Promise.all(appended.map(({ append }) => append.committed))
-        // Appending may roll the journal mid-way, so each copy's segment is taken from its own append.
-        for (const { role, append } of appended) ledger.carried(role.state, role.role, role.from, ledger.segment(name, append.segment), append.fileOffset(), append.size)
-        stats.recordsCarried += appended.length
-        progressed = progressed || appended.length > 0
-      }
-      for (const segment of candidates) {
-        if (segment.live !== 0) continue
-        await journal.deleteSegment(segment.number)
-        data?.segmentDeleted(segment.number)
-        // A segment can hold 100,000 deliveries: forget them in chunks, yielding between.
-        const forgetting = ledger.deleted(segment, carryChunk)
-        while (!forgetting.next().done) await new Promise((resolve) => setImmediate(resolve))
-        stats.segmentsDeleted++
-        progressed = true
-      }
+      if (data && docRoles.length > 0) progressed = (await carryDocuments(carrying, journal, data, docRoles)) || progressed
+      if (roles.length > 0) progressed = (await carryRoles(carrying, journal, name, roles)) || progressed
+      progressed = (await deleteDeadSegments(carrying, journal, data, candidates)) || progressed
     }
     return progressed
-  }
-
-  /** Copies live documents (and needed tombstones) into the active segment, a chunk at a time. */
-  async function carryDocuments(journal: Journal, data: ModuleData, roles: DocumentRole[]): Promise<boolean> {
-    const appended: { role: DocumentRole; append: Appended }[] = []
-    for (let i = 0; i < roles.length; i += carryChunk) {
-      if (i > 0) await new Promise((resolve) => setImmediate(resolve))
-      const chunk = roles.slice(i, i + carryChunk)
-      const records = await Promise.all(chunk.map((role) => data.carryRecord(role, now())))
-      appending = true
-      try {
-        chunk.forEach((role, at) => {
-          const record = records[at]
-          // Checked right before the append, in the same synchronous step: no newer write slips in between.
-          if (record && data.stillCarriable(role)) appended.push({ role, append: journal.append(record) })
-        })
-      } finally {
-        appending = false
-      }
-    }
-    await Promise.all(appended.map(({ append }) => append.committed))
-    for (const { role, append } of appended) data.carried(role, append.segment, append.fileOffset(), append.size)
-    stats.recordsCarried += appended.length
-    return appended.length > 0
   }
 
   async function loop(): Promise<void> {
@@ -180,7 +121,7 @@ export function createCompactor(options: CompactorOptions): Compactor {
   return {
     stats,
     request() {
-      if (appending) return
+      if (appending.now) return
       sealedSinceQuiet = true
       schedule()
     },
@@ -198,6 +139,89 @@ export function createCompactor(options: CompactorOptions): Compactor {
       while (running) await running
     },
   }
+}
+
+/** What carrying records forward needs of the compactor. */
+interface CarryContext {
+  ledger: DeliveryLedger
+  stats: Compactor['stats']
+  /** Set while the compactor appends: the segments its own appends roll ask for no pass. */
+  appending: { now: boolean }
+  sagaRecord: CompactorOptions['sagaRecord']
+  readBack: CompactorOptions['readBack']
+  now: () => number
+}
+
+/** Copies live roles (messages, marks, saga instances) into the active segment, a chunk at a time. */
+async function carryRoles(context: CarryContext, journal: Journal, name: string, roles: CarriedRole[]): Promise<boolean> {
+  const { ledger, stats, appending, readBack, sagaRecord } = context
+  const appended: { role: CarriedRole; append: Appended }[] = []
+  for (let i = 0; i < roles.length; i += carryChunk) {
+    // Encoding tens of thousands of copies at once blocked the event loop for 200 ms in a 100k
+    // drain; chunks let HTTP and handlers run between them. Each role is checked again right before
+    // its copy is appended, in the same synchronous step, so no newer record can slip in between.
+    if (i > 0) await new Promise((resolve) => setImmediate(resolve))
+    const chunk = roles.slice(i, i + carryChunk)
+    // Kept in a map of its own, not put back on the delivery: the queue decides what stays in memory.
+    const unloaded = chunk.filter(({ state, role }) => role === 'producer' && state.env === undefined).map(({ state }) => state)
+    const readBackEnvs = unloaded.length > 0 ? await readBack(unloaded) : undefined
+    appending.now = true
+    try {
+      for (const role of chunk) {
+        if (!stillCarriable(role)) continue
+        const env = role.state.env ?? readBackEnvs?.get(role.state)
+        appended.push({ role, append: journal.append(role.state.kind === 'saga' || role.state.kind === 'saga-done' ? sagaRecord(role.state) : recordFor(role, env)) })
+      }
+    } finally {
+      appending.now = false
+    }
+  }
+  await Promise.all(appended.map(({ append }) => append.committed))
+  // Appending may roll the journal mid-way, so each copy's segment is taken from its own append.
+  for (const { role, append } of appended) ledger.carried(role.state, role.role, role.from, ledger.segment(name, append.segment), append.fileOffset(), append.size)
+  stats.recordsCarried += appended.length
+  return appended.length > 0
+}
+
+/** Copies live documents (and needed tombstones) into the active segment, a chunk at a time. */
+async function carryDocuments(context: CarryContext, journal: Journal, data: ModuleData, roles: DocumentRole[]): Promise<boolean> {
+  const { stats, appending, now } = context
+  const appended: { role: DocumentRole; append: Appended }[] = []
+  for (let i = 0; i < roles.length; i += carryChunk) {
+    if (i > 0) await new Promise((resolve) => setImmediate(resolve))
+    const chunk = roles.slice(i, i + carryChunk)
+    const records = await Promise.all(chunk.map((role) => data.carryRecord(role, now())))
+    appending.now = true
+    try {
+      chunk.forEach((role, at) => {
+        const record = records[at]
+        // Checked right before the append, in the same synchronous step: no newer write slips in between.
+        if (record && data.stillCarriable(role)) appended.push({ role, append: journal.append(record) })
+      })
+    } finally {
+      appending.now = false
+    }
+  }
+  await Promise.all(appended.map(({ append }) => append.committed))
+  for (const { role, append } of appended) data.carried(role, append.segment, append.fileOffset(), append.size)
+  stats.recordsCarried += appended.length
+  return appended.length > 0
+}
+
+/** Deletes the sealed segments no role holds any more (in ascending order) and forgets them. */
+async function deleteDeadSegments(context: CarryContext, journal: Journal, data: ModuleData | undefined, candidates: readonly Segment[]): Promise<boolean> {
+  let deleted = false
+  for (const segment of candidates) {
+    if (segment.live !== 0) continue
+    await journal.deleteSegment(segment.number)
+    data?.segmentDeleted(segment.number)
+    // A segment can hold 100,000 deliveries: forget them in chunks, yielding between.
+    const forgetting = context.ledger.deleted(segment, carryChunk)
+    while (!forgetting.next().done) await new Promise((resolve) => setImmediate(resolve))
+    context.stats.segmentsDeleted++
+    deleted = true
+  }
+  return deleted
 }
 
 /**
