@@ -18,7 +18,6 @@ const knownLong: Record<string, number> = {
   'src/bus/outbox/outbox.ts createOutbox': 336,
   'src/bus/transport/amqp-transport.ts createAmqpTransport': 211,
   'src/bus/outbox/delivery-ledger.ts createDeliveryLedger': 206,
-  'src/bus/outbox/journal.ts createJournal': 201,
 }
 
 function sourceFiles(dir: string): string[] {

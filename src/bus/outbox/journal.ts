@@ -110,51 +110,13 @@ export function createJournal(options: JournalOptions): Journal {
   let flushing: Promise<void> | undefined
   let flushScheduled = false
   let lowestUnsynced = Number.POSITIVE_INFINITY
-  let openSegment: { segment: number; handle: AppendHandle } | undefined
+  const files = new SegmentFiles(fs, dir)
   let closed = false
 
-  const fileOf = (segment: number) => join(dir, segmentFileName(segment))
-
-  const newBatch = (): PendingBatch => {
-    let resolve!: () => void
-    let reject!: (error: unknown) => void
-    const promise = new Promise<void>((res, rej) => {
-      resolve = res
-      reject = rej
-    })
-    // A batch nobody awaits must not crash the process as an unhandled rejection.
-    promise.catch(() => {})
-    return { lines: new RecordLines(), ranges: [], bases: [], promise, resolve, reject }
-  }
-
-  async function handleFor(segment: number): Promise<{ segment: number; handle: AppendHandle }> {
-    if (openSegment?.segment === segment) return openSegment
-    if (openSegment) await openSegment.handle.close()
-    const handle = await fs.openAppend(fileOf(segment))
-    // A new file's directory entry must be durable too, or a crash could lose the whole file.
-    await fs.syncDir(dir)
-    openSegment = { segment, handle }
-    return openSegment
-  }
-
-  const syncedSizes = new Map<number, number>()
-  const syncedSizeOf = (segment: number) => syncedSizes.get(segment) ?? 0
+  const fileOf = (segment: number) => segmentFile(dir, segment)
 
   async function writeBatch(batch: PendingBatch): Promise<void> {
-    for (const [index, { segment, start, end }] of batch.ranges.entries()) {
-      const target = await handleFor(segment)
-      const before = syncedSizeOf(segment)
-      batch.bases[index] = before
-      try {
-        await target.handle.append(batch.lines.bytes(start, end))
-        await target.handle.sync()
-      } catch (cause) {
-        // Cut the partial write off so the next append starts on a record boundary.
-        await target.handle.truncate(before).catch(() => {})
-        throw new JournalWriteError(fileOf(segment), { cause })
-      }
-      syncedSizes.set(segment, before + (end - start))
-    }
+    for (const [index, { segment, start, end }] of batch.ranges.entries()) batch.bases[index] = await files.write(segment, batch.lines.bytes(start, end))
   }
 
   async function flushLoop(): Promise<void> {
@@ -191,50 +153,15 @@ export function createJournal(options: JournalOptions): Journal {
     onRoll: undefined,
 
     async open(visit) {
-      await fs.mkdir(dir)
-      const segments = (await fs.readdir(dir))
-        .map((name) => segmentFilePattern.exec(name)?.[1])
-        .filter((digits): digits is string => digits !== undefined)
-        .map(Number)
-        .sort((a, b) => a - b)
-      let records = 0
-      let tornTail: TornTail | undefined
-      // The next segment is read while this one is decoded.
-      let reading = segments.length > 0 ? fs.readFile(fileOf(segments[0]!)) : undefined
-      for (const [index, segment] of segments.entries()) {
-        const file = fileOf(segment)
-        const data = await reading!
-        const following = segments[index + 1]
-        reading = following === undefined ? undefined : fs.readFile(fileOf(following))
-        // A failed read ahead is reported when its turn comes (or not at all, if this segment fails first).
-        reading?.catch(() => {})
-        const isLast = index === segments.length - 1
-        let offset = 0
-        while (offset < data.length) {
-          const result = decodeReplayRecordAt(data, offset)
-          if (result.ok) {
-            records++
-            visit?.(segment, result.record, offset, result.next - offset)
-            offset = result.next
-            // Now and then the event loop runs, so the segment read ahead makes progress meanwhile.
-            if (records % yieldEvery === 0) await new Promise((resolve) => setImmediate(resolve))
-            continue
-          }
-          if (isLast && result.reachesEnd) {
-            tornTail = { file, offset, droppedBytes: data.length - offset, reason: result.reason }
-            await fs.truncate(file, offset)
-            break
-          }
-          throw new JournalCorruptError(file, offset, result.reason)
-        }
-        const size = tornTail && isLast ? tornTail.offset : data.length
+      const replayed = await replay(fs, dir, visit)
+      for (const [segment, size] of replayed.sizes) {
         sizes.set(segment, size)
-        syncedSizes.set(segment, size)
+        files.replayed(segment, size)
       }
-      const last = segments.at(-1)
+      const last = [...replayed.sizes.keys()].at(-1)
       if (last !== undefined) active = (sizes.get(last) ?? 0) < maxSegmentBytes ? last : last + 1
       if (!sizes.has(active)) sizes.set(active, 0)
-      return tornTail ? { records, tornTail } : { records }
+      return replayed.tornTail ? { records: replayed.records, tornTail: replayed.tornTail } : { records: replayed.records }
     },
 
     append(record) {
@@ -263,18 +190,11 @@ export function createJournal(options: JournalOptions): Journal {
       return [...sizes.keys()].filter((segment) => segment < limit).sort((a, b) => a - b)
     },
 
-    totalBytes() {
-      let total = 0
-      for (const size of sizes.values()) total += size
-      return total
-    },
+    totalBytes: () => [...sizes.values()].reduce((total, size) => total + size, 0),
 
     async deleteSegment(segment) {
       if (segment >= active) throw new Error(`refusing to delete active segment ${segment} of ${dir}`)
-      if (openSegment?.segment === segment) {
-        await openSegment.handle.close()
-        openSegment = undefined
-      }
+      await files.closeIfOpen(segment)
       try {
         await fs.unlink(fileOf(segment))
       } catch (error) {
@@ -283,7 +203,7 @@ export function createJournal(options: JournalOptions): Journal {
       }
       await fs.syncDir(dir)
       sizes.delete(segment)
-      syncedSizes.delete(segment)
+      files.deleted(segment)
     },
 
     async flushed() {
@@ -297,9 +217,132 @@ export function createJournal(options: JournalOptions): Journal {
     async close() {
       await journal.flushed()
       closed = true
-      if (openSegment) await openSegment.handle.close()
-      openSegment = undefined
+      await files.close()
     },
   }
   return journal
+}
+
+function segmentFile(dir: string, segment: number): string {
+  return join(dir, segmentFileName(segment))
+}
+
+/** A batch the next write takes: its lines, and one promise every append in it shares. */
+function newBatch(): PendingBatch {
+  let resolve!: () => void
+  let reject!: (error: unknown) => void
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  // A batch nobody awaits must not crash the process as an unhandled rejection.
+  promise.catch(() => {})
+  return { lines: new RecordLines(), ranges: [], bases: [], promise, resolve, reject }
+}
+
+/**
+ * The segment files as written: each one's size on disk (synced), and the one file appends go to, open
+ * (one at a time: appends only ever move to a higher segment).
+ */
+class SegmentFiles {
+  #open: { segment: number; handle: AppendHandle } | undefined
+  readonly #synced = new Map<number, number>()
+
+  constructor(
+    private readonly fs: FileSystem,
+    private readonly dir: string,
+  ) {}
+
+  private async handleFor(segment: number): Promise<AppendHandle> {
+    if (this.#open?.segment === segment) return this.#open.handle
+    if (this.#open) await this.#open.handle.close()
+    const handle = await this.fs.openAppend(segmentFile(this.dir, segment))
+    // A new file's directory entry must be durable too, or a crash could lose the whole file.
+    await this.fs.syncDir(this.dir)
+    this.#open = { segment, handle }
+    return handle
+  }
+
+  /** Appends `bytes` to the segment and syncs them; returns where they start. A failed write is cut off, so the next starts on a record boundary. */
+  async write(segment: number, bytes: Uint8Array): Promise<number> {
+    const handle = await this.handleFor(segment)
+    const before = this.#synced.get(segment) ?? 0
+    try {
+      await handle.append(bytes)
+      await handle.sync()
+    } catch (cause) {
+      await handle.truncate(before).catch(() => {})
+      throw new JournalWriteError(segmentFile(this.dir, segment), { cause })
+    }
+    this.#synced.set(segment, before + bytes.length)
+    return before
+  }
+
+  /** Replay found the segment with this many bytes. */
+  replayed(segment: number, size: number): void {
+    this.#synced.set(segment, size)
+  }
+
+  deleted(segment: number): void {
+    this.#synced.delete(segment)
+  }
+
+  async closeIfOpen(segment: number): Promise<void> {
+    if (this.#open?.segment !== segment) return
+    await this.#open.handle.close()
+    this.#open = undefined
+  }
+
+  async close(): Promise<void> {
+    await this.#open?.handle.close()
+    this.#open = undefined
+  }
+}
+
+/**
+ * Reads every segment of `dir` in order, each record to `visit`. A record cut short at the very end of the
+ * last segment (a torn write) is dropped, the file truncated to it, and reported; any other bad record is
+ * corruption: JournalCorruptError names the file and offset. Returns each segment's size as kept.
+ */
+async function replay(fs: FileSystem, dir: string, visit: RecordVisitor | undefined): Promise<{ records: number; tornTail?: TornTail; sizes: Map<number, number> }> {
+  await fs.mkdir(dir)
+  const segments = (await fs.readdir(dir))
+    .map((name) => segmentFilePattern.exec(name)?.[1])
+    .filter((digits): digits is string => digits !== undefined)
+    .map(Number)
+    .sort((a, b) => a - b)
+  const sizes = new Map<number, number>()
+  let records = 0
+  let tornTail: TornTail | undefined
+  // The next segment is read while this one is decoded.
+  let reading = segments.length > 0 ? fs.readFile(segmentFile(dir, segments[0]!)) : undefined
+  for (const [index, segment] of segments.entries()) {
+    const file = segmentFile(dir, segment)
+    const data = await reading!
+    const following = segments[index + 1]
+    reading = following === undefined ? undefined : fs.readFile(segmentFile(dir, following))
+    // A failed read ahead is reported when its turn comes (or not at all, if this segment fails first).
+    reading?.catch(() => {})
+    const isLast = index === segments.length - 1
+    let offset = 0
+    while (offset < data.length) {
+      const result = decodeReplayRecordAt(data, offset)
+      if (result.ok) {
+        records++
+        visit?.(segment, result.record, offset, result.next - offset)
+        offset = result.next
+        // Now and then the event loop runs, so the segment read ahead makes progress meanwhile.
+        if (records % yieldEvery === 0) await new Promise((resolve) => setImmediate(resolve))
+        continue
+      }
+      if (isLast && result.reachesEnd) {
+        tornTail = { file, offset, droppedBytes: data.length - offset, reason: result.reason }
+        await fs.truncate(file, offset)
+        break
+      }
+      throw new JournalCorruptError(file, offset, result.reason)
+    }
+    sizes.set(segment, tornTail && isLast ? tornTail.offset : data.length)
+  }
+  return tornTail ? { records, tornTail, sizes } : { records, sizes }
 }
