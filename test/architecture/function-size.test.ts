@@ -16,7 +16,6 @@ const maxLines = 120
  */
 const knownLong: Record<string, number> = {
   'src/bus/outbox/outbox.ts createOutbox': 336,
-  'src/bus/transport/amqp-transport.ts createAmqpTransport': 211,
   'src/bus/outbox/delivery-ledger.ts createDeliveryLedger': 206,
 }
 

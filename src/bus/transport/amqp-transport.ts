@@ -58,8 +58,6 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
   const address = redact(options.url)
   const names = amqpNames(options.namespace)
   let host: TransportHost | undefined
-  let connection: Connection | undefined
-  let publisher: Publisher | undefined
   const consumers: Consumer[] = []
   /** Whether the connection was ever up: tells `reconnecting` from `connecting`. */
   let everConnected = false
@@ -68,54 +66,20 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
   const relaying = new Set<Delivery>()
   let stopped = false
   let errorQueue: ReturnType<typeof browseBrokerErrorQueue> | undefined
-  const declaredDelays = new Set<string>()
-  let drainedWaiters: (() => void)[] = []
+  let link: BrokerLink | undefined
+  const drainedWaiters: (() => void)[] = []
 
   function settle(states: readonly Delivery[]): void {
     for (const delivery of states) relaying.delete(delivery)
-    if (relaying.size === 0) host?.drained()
-    if (relaying.size === 0 && drainedWaiters.length > 0) {
-      const waiters = drainedWaiters
-      drainedWaiters = []
-      for (const resolve of waiters) resolve()
-    }
-  }
-
-  /** The module's TTL queue for `delayMs`, declared before its first use: a message for a missing queue is silently dropped. */
-  async function delayQueue(module: string, delayMs: number): Promise<string> {
-    const queue = names.delayOf(module, delayMs)
-    if (!declaredDelays.has(queue)) {
-      await connection!.queueDeclare({ queue, durable: true, arguments: { 'x-message-ttl': delayMs, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': names.queueOf(module) } })
-      declaredDelays.add(queue)
-    }
-    return queue
-  }
-
-  async function publishGroup(topology: TransportTopology, group: Delivery[]): Promise<void> {
-    const env = group[0]!.env
-    if (!env) throw new Error(`delivery ${group[0]!.id} has no message to publish`)
-    const at = group[0]!.at
-    const now = host!.now()
-    if (at !== undefined && at > now) {
-      // Deferred (a saga timeout, a deferred send): it waits at the broker, in a TTL queue per whole
-      // second of delay, so it arrives up to a second late and never early, and the queues stay few.
-      const delayMs = Math.ceil((at - now) / 1_000) * 1_000
-      await Promise.all(group.map(async (delivery) => sendTo(publisher!, await delayQueue(delivery.module, delayMs), env)))
-      return
-    }
-    const subscribers = topology.subscribers.get(env.type) ?? []
-    const toEverySubscriber = env.headers[Headers.Kind] === 'event' && env.headers[Headers.SagaName] === undefined && subscribers.length === group.length && group.every((delivery) => subscribers.includes(delivery.module))
-    if (toEverySubscriber) {
-      await publisher!.send({ ...propertiesOf(env), exchange: names.events, routingKey: env.type }, env)
-      return
-    }
-    await Promise.all(group.map((delivery) => sendTo(publisher!, names.queueOf(delivery.module), env)))
+    if (relaying.size > 0) return
+    host?.drained()
+    for (const resolve of drainedWaiters.splice(0)) resolve()
   }
 
   /** Publishes a parked message to the queue `target` names (declaring it first where needed); a refusal is a TransportUnconfirmedError. */
   async function sendParked(target: () => Promise<string>, parked: ParkedMessage, what: string): Promise<void> {
     try {
-      await sendTo(publisher!, await target(), parked.env, parked)
+      await sendTo(link!.publisher, await target(), parked.env, parked)
     } catch (error) {
       lastError = describe(error)
       throw new TransportUnconfirmedError(what, { cause: error })
@@ -125,7 +89,7 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
   async function relay(group: Delivery[], attempt = 0): Promise<void> {
     if (stopped) return
     try {
-      await publishGroup(host!.topology, group)
+      await publishGroup(link!, host!.topology, group)
       await host!.forwarded(group)
       settle(group)
     } catch (error) {
@@ -138,42 +102,6 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
     }
   }
 
-  function declarations(topology: TransportTopology): Declarations {
-    const modules = [...topology.modules.keys()]
-    return {
-      queues: [...modules.map((module) => ({ queue: names.queueOf(module), durable: true })), { queue: names.error, durable: true }, { queue: names.undecodable, durable: true }],
-      exchanges: [{ exchange: names.events, type: 'direct', durable: true }],
-      queueBindings: [...topology.subscribers].flatMap(([type, modules]) => modules.map((module) => ({ queue: names.queueOf(module), exchange: names.events, routingKey: type }))),
-    }
-  }
-
-  function consume(module: string, concurrency: number): Consumer {
-    const prefetch = Math.max(1, concurrency * (options.prefetchPerSlot ?? 4))
-    const consumer = connection!.createConsumer(
-      { queue: names.queueOf(module), queueOptions: { durable: true }, qos: { prefetchCount: prefetch }, concurrency: prefetch, requeue: true },
-      async (message) => {
-        // A delayed retry comes back wrapped with its attempts so far; anything else is a plain envelope.
-        const wrapped = asParked(message.body)
-        const env = wrapped?.env ?? asEnvelope(message.body)
-        if (!env) {
-          // Not a Mailroom message: parked where a person can see it, with the reason, never dropped.
-          await sendUndecodable(publisher!, names.undecodable, message.body, {
-            'mailroom.undecodable.module': module,
-            'mailroom.undecodable.reason': 'the body is not a Mailroom envelope (id, type, headers, body)',
-          })
-          return ConsumerStatus.ACK
-        }
-        const outcome = await host!.receive(module, env, wrapped?.failures)
-        return outcome === 'ack' ? ConsumerStatus.ACK : ConsumerStatus.REQUEUE
-      },
-    )
-    consumer.on('error', (error) => {
-      lastError = describe(error)
-      host?.onError(error, `consuming ${names.queueOf(module)}`)
-    })
-    return consumer
-  }
-
   return {
     kind: 'amqp',
     reachesOtherProcesses: true,
@@ -183,30 +111,16 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
     },
     async start(given) {
       host = given
-      connection = new Connection({ url: options.url, connectionName: options.connectionName ?? `mailroom ${given.localModules.join(',') || 'console'}`, retryLow: 100, retryHigh: 5_000 })
-      connection.on('connection', () => {
-        everConnected = true
-      })
-      connection.on('error', (error) => {
+      const noteError = (error: unknown, during: string) => {
         lastError = describe(error)
-        given.onError(error, 'the broker connection')
-      })
-      const topology = declarations(given.topology)
-      publisher = connection.createPublisher({ confirm: true, maxAttempts: 3, ...topology })
-      // Waits (a while) for the broker so the first messages do not all start with a retry, and declares
-      // the whole topology now: a console asks for queue lengths before anything was published.
-      try {
-        await connection.onConnect(options.connectTimeoutMs ?? 10_000, true)
-        await declare(connection, topology)
-      } catch (error) {
-        lastError = describe(error)
-        given.onError(error, 'connecting to the broker (it keeps trying)')
+        given.onError(error, during)
       }
-      for (const module of given.localModules) consumers.push(consume(module, given.topology.modules.get(module)?.concurrency ?? 1))
+      link = await openLink(options, given, names, { connected: () => (everConnected = true), noteError })
+      for (const module of given.localModules) consumers.push(consume(link, module, given.topology.modules.get(module)?.concurrency ?? 1))
       if (options.console) {
         errorQueue = browseBrokerErrorQueue({
-          connection,
-          publisher,
+          connection: link.connection,
+          publisher: link.publisher,
           queue: names.error,
           queueOf: names.queueOf,
           undecodable: names.undecodable,
@@ -219,7 +133,7 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
       return errorQueue
     },
     async retryLater(module, env, failures, delayMs) {
-      await sendParked(async () => delayQueue(module, delayMs), { module, env, failures }, `the delayed retry of ${env.type}`)
+      await sendParked(async () => link!.delays.of(module, delayMs), { module, env, failures }, `the delayed retry of ${env.type}`)
     },
     async park(module, failedEnv, failures) {
       await sendParked(async () => names.error, { module, env: failedEnv, failures }, `the failed ${failedEnv.type} for the error queue`)
@@ -236,10 +150,11 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
       for (const group of groups.values()) void relay(group)
     },
     status() {
-      const state = stopped ? 'closed' : connection?.ready ? 'connected' : everConnected ? 'reconnecting' : 'connecting'
+      const state = stopped ? 'closed' : link?.connection.ready ? 'connected' : everConnected ? 'reconnecting' : 'connecting'
       return { kind: 'amqp', state, address, unconfirmed: relaying.size, lastError }
     },
     async queueLengths() {
+      const connection = link?.connection
       if (!connection?.ready || !host) return undefined
       try {
         return await readQueueLengths(connection, host.topology.modules.keys(), names.queueOf)
@@ -255,13 +170,7 @@ export function createAmqpTransport(options: AmqpTransportOptions): Transport {
       await within(Promise.all([...consumers, ...(errorQueue ? [errorQueue.consumer] : [])].map((consumer) => consumer.close())), timeoutMs)
       if (relaying.size > 0) await within(new Promise<void>((resolve) => drainedWaiters.push(resolve)), timeoutMs)
       stopped = true
-      if (relaying.size > 0 || !connection?.ready) {
-        // Unconfirmed deliveries stay in the journal and go out at the next start.
-        connection?.unsafeDestroy()
-        return
-      }
-      await within(publisher?.close() ?? Promise.resolve(), timeoutMs)
-      await within(connection.close(), timeoutMs)
+      await closeLink(link, relaying.size > 0, timeoutMs)
     },
   }
 }
@@ -298,4 +207,126 @@ function redact(url: string): string {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
+}
+
+/** What the transport's parts share once it has started: the connection, the confirming publisher, the names, the host. */
+interface BrokerLink {
+  connection: Connection
+  publisher: Publisher
+  names: ReturnType<typeof amqpNames>
+  host: TransportHost
+  delays: DelayQueues
+  prefetchPerSlot: number
+  /** Remembers the error for the transport's status, and tells the host. */
+  noteError: (error: unknown, during: string) => void
+}
+
+/** The modules' TTL queues, each declared before its first use: a message for a missing queue is silently dropped. */
+class DelayQueues {
+  readonly #declared = new Set<string>()
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly names: ReturnType<typeof amqpNames>,
+  ) {}
+
+  /** The module's TTL queue for `delayMs`, dead-lettering into its queue. */
+  async of(module: string, delayMs: number): Promise<string> {
+    const queue = this.names.delayOf(module, delayMs)
+    if (!this.#declared.has(queue)) {
+      await this.connection.queueDeclare({ queue, durable: true, arguments: { 'x-message-ttl': delayMs, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': this.names.queueOf(module) } })
+      this.#declared.add(queue)
+    }
+    return queue
+  }
+}
+
+/**
+ * One message's deliveries, published: a deferred one to a TTL queue per whole second of delay (up to a
+ * second late, never early, and the queues stay few); an event to every subscriber once, to the events
+ * exchange; otherwise straight to each module's queue.
+ */
+async function publishGroup({ publisher, names, host, delays }: BrokerLink, topology: TransportTopology, group: Delivery[]): Promise<void> {
+  const env = group[0]!.env
+  if (!env) throw new Error(`delivery ${group[0]!.id} has no message to publish`)
+  const at = group[0]!.at
+  const now = host.now()
+  if (at !== undefined && at > now) {
+    const delayMs = Math.ceil((at - now) / 1_000) * 1_000
+    await Promise.all(group.map(async (delivery) => sendTo(publisher, await delays.of(delivery.module, delayMs), env)))
+    return
+  }
+  const subscribers = topology.subscribers.get(env.type) ?? []
+  const toEverySubscriber = env.headers[Headers.Kind] === 'event' && env.headers[Headers.SagaName] === undefined && subscribers.length === group.length && group.every((delivery) => subscribers.includes(delivery.module))
+  if (toEverySubscriber) {
+    await publisher.send({ ...propertiesOf(env), exchange: names.events, routingKey: env.type }, env)
+    return
+  }
+  await Promise.all(group.map((delivery) => sendTo(publisher, names.queueOf(delivery.module), env)))
+}
+
+/** The queues, exchange and bindings of the whole topology (every module's, those run elsewhere too). */
+function declarations(topology: TransportTopology, names: ReturnType<typeof amqpNames>): Declarations {
+  const modules = [...topology.modules.keys()]
+  return {
+    queues: [...modules.map((module) => ({ queue: names.queueOf(module), durable: true })), { queue: names.error, durable: true }, { queue: names.undecodable, durable: true }],
+    exchanges: [{ exchange: names.events, type: 'direct', durable: true }],
+    queueBindings: [...topology.subscribers].flatMap(([type, modules]) => modules.map((module) => ({ queue: names.queueOf(module), exchange: names.events, routingKey: type }))),
+  }
+}
+
+/** A local module consuming its queue: each message acknowledged once its outcome is on disk here, or requeued. */
+function consume({ connection, publisher, names, host, prefetchPerSlot, noteError }: BrokerLink, module: string, concurrency: number): Consumer {
+  const prefetch = Math.max(1, concurrency * prefetchPerSlot)
+  const consumer = connection.createConsumer(
+    { queue: names.queueOf(module), queueOptions: { durable: true }, qos: { prefetchCount: prefetch }, concurrency: prefetch, requeue: true },
+    async (message) => {
+      // A delayed retry comes back wrapped with its attempts so far; anything else is a plain envelope.
+      const wrapped = asParked(message.body)
+      const env = wrapped?.env ?? asEnvelope(message.body)
+      if (!env) {
+        // Not a Mailroom message: parked where a person can see it, with the reason, never dropped.
+        await sendUndecodable(publisher, names.undecodable, message.body, {
+          'mailroom.undecodable.module': module,
+          'mailroom.undecodable.reason': 'the body is not a Mailroom envelope (id, type, headers, body)',
+        })
+        return ConsumerStatus.ACK
+      }
+      const outcome = await host.receive(module, env, wrapped?.failures)
+      return outcome === 'ack' ? ConsumerStatus.ACK : ConsumerStatus.REQUEUE
+    },
+  )
+  consumer.on('error', (error) => noteError(error, `consuming ${names.queueOf(module)}`))
+  return consumer
+}
+
+/**
+ * The connection (rabbitmq-client reconnects with backoff, re-declares and re-subscribes on its own) and its
+ * confirming publisher. Waits (a while) for the broker so the first messages do not all start with a retry,
+ * and declares the whole topology now: a console asks for queue lengths before anything was published.
+ */
+async function openLink(options: AmqpTransportOptions, host: TransportHost, names: ReturnType<typeof amqpNames>, events: { connected(): void; noteError: BrokerLink['noteError'] }): Promise<BrokerLink> {
+  const connection = new Connection({ url: options.url, connectionName: options.connectionName ?? `mailroom ${host.localModules.join(',') || 'console'}`, retryLow: 100, retryHigh: 5_000 })
+  connection.on('connection', () => events.connected())
+  connection.on('error', (error) => events.noteError(error, 'the broker connection'))
+  const topology = declarations(host.topology, names)
+  const publisher = connection.createPublisher({ confirm: true, maxAttempts: 3, ...topology })
+  try {
+    await connection.onConnect(options.connectTimeoutMs ?? 10_000, true)
+    await declare(connection, topology)
+  } catch (error) {
+    events.noteError(error, 'connecting to the broker (it keeps trying)')
+  }
+  return { connection, publisher, names, host, delays: new DelayQueues(connection, names), prefetchPerSlot: options.prefetchPerSlot ?? 4, noteError: events.noteError }
+}
+
+/** Closes the publisher and the connection, each within `timeoutMs`; with deliveries unconfirmed (or no broker), drops the connection: they stay in the journal and go out at the next start. */
+async function closeLink(link: BrokerLink | undefined, unconfirmed: boolean, timeoutMs: number): Promise<void> {
+  if (!link) return
+  if (unconfirmed || !link.connection.ready) {
+    link.connection.unsafeDestroy()
+    return
+  }
+  await within(link.publisher.close(), timeoutMs)
+  await within(link.connection.close(), timeoutMs)
 }
