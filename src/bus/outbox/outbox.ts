@@ -6,11 +6,12 @@ import { createCompactor, type Compactor } from './compaction.js'
 import { asDeliveries, asDelivery, createDeliveryLedger, entryOf, type DeliveryLedger, type LedgerEntry } from './delivery-ledger.js'
 import type { FileSystem } from '../files/file-system.js'
 import { canReadBack, readEnvelopes, type EnvelopeReaderOptions } from './envelope-reader.js'
-import { createJournal, segmentFileName, type Journal, type TornTail } from './journal.js'
+import { createJournal, segmentFileName, type Journal, type RecordVisitor, type TornTail } from './journal.js'
 import { acquireDataDirLock, type DataDirLock } from './lock-file.js'
-import { holdsData, type JournalRecord, type ReplayRecord } from './record.js'
+import { holdsData, type JournalRecord } from './record.js'
 import { outcomeRecord } from './outcome-records.js'
-import { parseSagaKey, sagaKey, SagaStore, type SagaChange } from '../sagas/saga-store.js'
+import { LedgerRecords } from './ledger-records.js'
+import { sagaKey, SagaStore } from '../sagas/saga-store.js'
 import type { TableDefinition } from '../data/define-table.js'
 import { ModuleData, type Reservation } from '../data/module-data.js'
 import { createTableReader } from '../data/table.js'
@@ -58,6 +59,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
   const { fs, dataDir, clock } = options
   const ledger = createDeliveryLedger()
   const sagas = new SagaStore()
+  const ledgerRecords = new LedgerRecords(ledger, sagas, options.holdConsumedMs, clock)
   const journals = new Map<string, Journal>()
   const archives = new Map<string, Journal>()
   for (const name of [outsideJournal, ...options.modules]) {
@@ -78,7 +80,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
   }
   const reader: EnvelopeReaderOptions = { fs, fileOf: (segment) => join(journalFor(segment.journal).dir, segmentFileName(segment.number)) }
   const readBack = (states: readonly LedgerEntry[]) => readEnvelopes(reader, states)
-  const compactor = createCompactor({ journals, ledger, sagaRecord, readBack, documents: dataByModule, now: () => clock.now(), onError: (error) => options.onError(error, 'compaction') })
+  const compactor = createCompactor({ journals, ledger, sagaRecord: (state) => ledgerRecords.sagaRecord(state), readBack, documents: dataByModule, now: () => clock.now(), onError: (error) => options.onError(error, 'compaction') })
   // Made here, not in open(): a closure made there would keep open()'s scope, and replay's list of
   // records in it (~160 B a replayed consumed mark), alive for as long as the bus runs.
   const requestCompaction = () => compactor.request()
@@ -90,94 +92,6 @@ export function createOutbox(options: OutboxOptions): Outbox {
     return journal
   }
 
-  function applyProduced(journal: string, segment: number, record: JournalRecord, offset: number, size: number): LedgerEntry[] {
-    if (record.k !== 'out' && record.k !== 'handled') return []
-    const where = ledger.segment(journal, segment)
-    const states: LedgerEntry[] = []
-    for (const entry of record.msgs) {
-      for (const module of entry.to) states.push(ledger.produced(where, entry.env.id, entry.env, module, entry.at, record.t, offset, size))
-    }
-    return states
-  }
-
-  /**
-   * Replay's producer role: like applyProduced, but the messages stay on disk and a queue reads them back
-   * when their turn comes (readBack). Keeping a million replayed messages in memory cost most of replay's
-   * time in the garbage collector, and could need more heap than the process has.
-   */
-  function replayProduced(journal: string, segment: number, record: ReplayRecord, offset: number, size: number): void {
-    if (record.k !== 'out' && record.k !== 'out-skimmed' && record.k !== 'handled') return
-    const where = ledger.segment(journal, segment)
-    for (const entry of record.msgs) {
-      const id = 'id' in entry ? entry.id : entry.env.id
-      for (const module of entry.to) ledger.produced(where, id, undefined, module, entry.at, record.t, offset, size)
-    }
-  }
-
-  function applySaga(journal: string, where: ReturnType<DeliveryLedger['segment']>, change: SagaChange, t: number): void {
-    ledger.recorded(where, sagaKey(change.saga, change.id), journal, change.done ? 'saga-done' : 'saga', t)
-    sagas.apply(journal, change)
-  }
-
-  /** What compaction writes to carry a saga instance's role forward. */
-  function sagaRecord(state: LedgerEntry): JournalRecord {
-    const instance = parseSagaKey(state.id)
-    if (!instance) throw new Error(`not a saga key: ${state.id}`)
-    if (state.kind === 'saga-done') return { k: 'saga', t: state.since, saga: instance.saga, id: instance.id, done: true }
-    const active = sagas.get(state.module, instance.saga, instance.id)
-    if (!active) throw new Error(`saga ${instance.saga} ${instance.id} of ${state.module} has a live record but no data`)
-    return { k: 'saga', t: state.since, saga: instance.saga, id: instance.id, instance: active.instance, data: active.data }
-  }
-
-  /** `known`: the delivery the record is about, when the caller holds it (a commit); replay has none. */
-  function applyDestination(journal: string, segment: number, record: JournalRecord, known?: LedgerEntry): LedgerEntry | undefined {
-    if (record.k === 'out' || record.k === 'archive' || record.k === 'doc') return undefined
-    const where = ledger.segment(journal, segment)
-    switch (record.k) {
-      case 'saga':
-        applySaga(journal, where, record, record.t)
-        return undefined
-      case 'handled': {
-        for (const change of record.sagas ?? []) applySaga(journal, where, change, record.t)
-        const keepUntil = options.holdConsumedMs > 0 ? record.t + options.holdConsumedMs : 0
-        return ledger.recorded(where, record.id, journal, record.k, record.t, keepUntil > clock.now() ? { keepUntil } : undefined, known)
-      }
-      case 'forwarded':
-        for (const { id, to } of record.sent) for (const module of to) ledger.recorded(where, id, module, 'forwarded', record.t)
-        return undefined
-      case 'archived':
-      case 'parked':
-        return ledger.recorded(where, record.id, journal, record.k, record.t, undefined, known)
-      case 'retried':
-        return ledger.recorded(where, record.id, journal, 'retried', record.t, { env: record.env }, known)
-      case 'delayed':
-        return ledger.recorded(where, record.id, journal, 'delayed', record.t, { env: record.env, at: record.at, failures: record.failures }, known)
-      case 'failed':
-        return ledger.recorded(where, record.id, journal, 'failed', record.t, { env: record.env, failures: record.failures }, known)
-    }
-  }
-
-  /**
-   * Claims the module's audit document of the record's conversation, with the step it describes, right
-   * before the append (see ModuleData.claimAuditStep): reads it back first when it is on disk only.
-   */
-  async function claimAudit(journal: string, step: AuditedStep | undefined): Promise<Reservation | undefined> {
-    const data = step ? dataByModule.get(journal) : undefined
-    if (!step || !data?.hasAudit) return undefined
-    try {
-      for (let attempt = 0; attempt < 5; attempt++) {
-        const claim = data.claimAuditStep(step.conversationId, step.steps)
-        if (claim) return claim
-        await data.loadAudit(step.conversationId)
-      }
-      throw new Error(`the audit of conversation ${step.conversationId} kept changing while ${step.steps[0]!.type} was committed`)
-    } catch (error) {
-      // The message matters more than its audit: it commits without this step, and the cause is reported.
-      options.onError(error, `auditing ${step.steps[0]!.type} in ${journal} (the step is left out of the conversation's audit)`)
-      return undefined
-    }
-  }
-
   /** Appends, waits for the fsync, then tells the ledger: nothing is known (or dispatched) before it is durable. */
   async function commit(journal: string, record: JournalRecord, state?: LedgerEntry, data?: Reservation, audited?: AuditedStep): Promise<LedgerEntry[]> {
     // Compaction leaves alone whatever has a record on its way to disk (documents: their reservation).
@@ -186,14 +100,14 @@ export function createOutbox(options: OutboxOptions): Outbox {
     if (writing) for (const saga of writing) if (saga) saga.writing++
     let audit: Reservation | undefined
     try {
-      audit = await claimAudit(journal, audited)
+      audit = await claimAudit(dataByModule.get(journal), journal, audited, options.onError)
       const changes = audit && audit.changes.length > 0 ? [...(data?.changes ?? []), ...audit.changes] : data?.changes
       if (changes && holdsData(record)) record.data = changes
       const appended = journalFor(journal).append(record)
       await appended.committed
-      applyDestination(journal, appended.segment, record, state)
+      ledgerRecords.applyDestination(journal, appended.segment, record, state)
       if (changes) dataByModule.get(journal)?.apply(appended.segment, changes, appended.fileOffset(), appended.size)
-      return applyProduced(journal, appended.segment, record, appended.fileOffset(), appended.size)
+      return ledgerRecords.applyProduced(journal, appended.segment, record, appended.fileOffset(), appended.size)
     } finally {
       if (state) state.writing--
       if (writing) for (const saga of writing) if (saga) saga.writing--
@@ -209,15 +123,9 @@ export function createOutbox(options: OutboxOptions): Outbox {
 
   /** The broker confirmed these messages, produced by `journal`: one `forwarded` record there. */
   async function commitForwardedIn(journal: string, states: readonly LedgerEntry[]): Promise<void> {
-    const sent = new Map<string, string[]>()
-    for (const state of states) {
-      const to = sent.get(state.id)
-      if (to) to.push(state.module)
-      else sent.set(state.id, [state.module])
-    }
     for (const state of states) state.writing++
     try {
-      await commit(journal, { k: 'forwarded', t: clock.now(), sent: [...sent].map(([id, to]) => ({ id, to })) })
+      await commit(journal, forwardedRecord(states, clock.now()))
     } finally {
       for (const state of states) state.writing--
     }
@@ -232,21 +140,11 @@ export function createOutbox(options: OutboxOptions): Outbox {
 
   /** A failed message a person deletes: kept apart for people, then marked archived. */
   async function archive(module: string, state: LedgerEntry): Promise<LedgerEntry[]> {
-    await keepForPeople(module, state)
+    await keepForPeople(archives.get(module), module, state, clock.now())
     return commit(module, { k: 'archived', t: clock.now(), id: state.id }, state, undefined, stepOf(module, state.env, 'archived'))
   }
 
-  /** A failed message a person deletes is first copied to the module's archive journal (never compacted). */
-  async function keepForPeople(module: string, state: LedgerEntry): Promise<void> {
-    const archive = archives.get(module)
-    if (!archive) throw new Error(`no archive for module '${module}'`)
-    state.writing++
-    try {
-      await archive.append({ k: 'archive', t: clock.now(), module, env: state.env!, failures: state.failures ?? [] }).committed
-    } finally {
-      state.writing--
-    }
-  }
+
 
   return {
     ledger,
@@ -260,32 +158,11 @@ export function createOutbox(options: OutboxOptions): Outbox {
       const tornTails: TornTail[] = []
       // Producer roles are applied while reading; destination records wait until every journal is
       // read, so a consumed mark always finds what it consumed. Only those are kept in memory.
-      const destinations: { name: string; segment: number; record: JournalRecord }[] = []
+      const destinations: KeptDestination[] = []
       let records = 0
       try {
         for (const [name, journal] of journals) {
-          const data = dataByModule.get(name)
-          const result = await journal.open((segment, record, offset, size) => {
-            replayProduced(name, segment, record, offset, size)
-            if (record.k === 'out' || record.k === 'out-skimmed') return
-            // Documents take their records in journal order, as they are read: only where each lies is kept.
-            if (record.k === 'doc') {
-              if (data) data.apply(segment, [record], offset, size, false)
-              else ledger.segment(name, segment).roles++
-              return
-            }
-            const changes = holdsData(record) ? record.data : undefined
-            if (changes) {
-              if (data) data.apply(segment, changes, offset, size, false)
-              else ledger.segment(name, segment).roles++
-            }
-            // Kept until every journal is read: without the messages a `handled` record produced, which
-            // the deliveries above already account for, or the documents (either could outweigh the heap).
-            let kept: JournalRecord = record
-            if (record.k === 'handled' && (record.msgs.length > 0 || record.data)) kept = record.sagas ? { k: 'handled', t: record.t, id: record.id, msgs: [], sagas: record.sagas } : { k: 'handled', t: record.t, id: record.id, msgs: [] }
-            else if (changes) kept = { ...record, data: undefined } as JournalRecord
-            destinations.push({ name, segment, record: kept })
-          })
+          const result = await journal.open(replayVisitor(name, dataByModule.get(name), ledger, ledgerRecords, destinations))
           records += result.records
           if (result.tornTail) tornTails.push(result.tornTail)
           if (options.compaction) journal.onRoll = requestCompaction
@@ -298,31 +175,8 @@ export function createOutbox(options: OutboxOptions): Outbox {
         await lock.release()
         throw error
       }
-      for (const { name, segment, record } of destinations) applyDestination(name, segment, record)
-      const queued = new Map<string, LedgerEntry[]>(options.modules.map((module) => [module, []]))
-      const delayed: LedgerEntry[] = []
-      const failed: LedgerEntry[] = []
-      const elsewhere: LedgerEntry[] = []
-      let orphaned = 0
-      const now = clock.now()
-      for (const state of ledger.all()) {
-        const queue = queued.get(state.module)
-        if (!queue) {
-          if (state.kind === undefined && state.producer) {
-            if (state.at !== undefined && state.at > now) delayed.push(state)
-            else elsewhere.push(state)
-          } else if (state.kind === 'delayed' || state.kind === 'retried' || state.kind === 'failed') orphaned++
-          continue
-        }
-        if (state.kind === undefined && state.producer) {
-          if (state.at !== undefined && state.at > now) delayed.push(state)
-          else queue.push(state)
-        } else if (state.kind === 'retried') queue.push(state)
-        else if (state.kind === 'delayed') delayed.push(state)
-        else if (state.kind === 'failed') failed.push(state)
-      }
-      for (const queue of queued.values()) queue.sort((a, b) => a.since - b.since)
-      elsewhere.sort((a, b) => a.since - b.since)
+      for (const { name, segment, record } of destinations) ledgerRecords.applyDestination(name, segment, record)
+      const { queued, delayed, failed, elsewhere, orphaned } = recoveredFrom(ledger, options.modules, clock.now())
       return { queued: queued as Map<string, DeliveryState[]>, delayed: asDeliveries(delayed), failed: asDeliveries(failed), elsewhere: asDeliveries(elsewhere), orphaned, tornTails, records }
     },
     commitOutside(msgs, transaction) {
@@ -391,3 +245,111 @@ export function createOutbox(options: OutboxOptions): Outbox {
   }
 }
 
+/** A replayed record that says something about a delivery, kept until every journal is read. */
+interface KeptDestination {
+  name: string
+  segment: number
+  record: JournalRecord
+}
+
+/**
+ * What replay does with each record of journal `name`: producer roles at once (the messages stay on disk),
+ * documents at once (only where each lies is kept), and the rest kept in `destinations` for after every
+ * journal is read, so a consumed mark always finds what it consumed.
+ */
+function replayVisitor(name: string, data: ModuleData | undefined, ledger: DeliveryLedger, records: LedgerRecords, destinations: KeptDestination[]): RecordVisitor {
+  return (segment, record, offset, size) => {
+    records.replayProduced(name, segment, record, offset, size)
+    if (record.k === 'out' || record.k === 'out-skimmed') return
+    if (record.k === 'doc') {
+      if (data) data.apply(segment, [record], offset, size, false)
+      else ledger.segment(name, segment).roles++
+      return
+    }
+    const changes = holdsData(record) ? record.data : undefined
+    if (changes) {
+      if (data) data.apply(segment, changes, offset, size, false)
+      else ledger.segment(name, segment).roles++
+    }
+    // Kept without the messages a `handled` record produced, which the deliveries above already account
+    // for, or the documents (either could outweigh the heap).
+    let kept: JournalRecord = record
+    if (record.k === 'handled' && (record.msgs.length > 0 || record.data)) kept = record.sagas ? { k: 'handled', t: record.t, id: record.id, msgs: [], sagas: record.sagas } : { k: 'handled', t: record.t, id: record.id, msgs: [] }
+    else if (changes) kept = { ...record, data: undefined } as JournalRecord
+    destinations.push({ name, segment, record: kept })
+  }
+}
+
+/**
+ * What replay left in the ledger, sorted for the bus: per module the deliveries ready to handle, oldest
+ * first; those waiting for a time; the failed; pending deliveries for modules run elsewhere; and how many
+ * of the others' records this process keeps but cannot act on.
+ */
+function recoveredFrom(ledger: DeliveryLedger, modules: readonly string[], now: number) {
+  const queued = new Map<string, LedgerEntry[]>(modules.map((module) => [module, []]))
+  const delayed: LedgerEntry[] = []
+  const failed: LedgerEntry[] = []
+  const elsewhere: LedgerEntry[] = []
+  let orphaned = 0
+  for (const state of ledger.all()) {
+    const queue = queued.get(state.module)
+    if (!queue) {
+      if (state.kind === undefined && state.producer) {
+        if (state.at !== undefined && state.at > now) delayed.push(state)
+        else elsewhere.push(state)
+      } else if (state.kind === 'delayed' || state.kind === 'retried' || state.kind === 'failed') orphaned++
+      continue
+    }
+    if (state.kind === undefined && state.producer) {
+      if (state.at !== undefined && state.at > now) delayed.push(state)
+      else queue.push(state)
+    } else if (state.kind === 'retried') queue.push(state)
+    else if (state.kind === 'delayed') delayed.push(state)
+    else if (state.kind === 'failed') failed.push(state)
+  }
+  for (const queue of queued.values()) queue.sort((a, b) => a.since - b.since)
+  elsewhere.sort((a, b) => a.since - b.since)
+  return { queued, delayed, failed, elsewhere, orphaned }
+}
+
+/**
+ * Claims the module's audit document of the record's conversation, with the step it describes, right
+ * before the append (see ModuleData.claimAuditStep): reads it back first when it is on disk only.
+ */
+async function claimAudit(data: ModuleData | undefined, journal: string, step: AuditedStep | undefined, onError: OutboxOptions['onError']): Promise<Reservation | undefined> {
+  if (!step || !data?.hasAudit) return undefined
+  try {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const claim = data.claimAuditStep(step.conversationId, step.steps)
+      if (claim) return claim
+      await data.loadAudit(step.conversationId)
+    }
+    throw new Error(`the audit of conversation ${step.conversationId} kept changing while ${step.steps[0]!.type} was committed`)
+  } catch (error) {
+    // The message matters more than its audit: it commits without this step, and the cause is reported.
+    onError(error, `auditing ${step.steps[0]!.type} in ${journal} (the step is left out of the conversation's audit)`)
+    return undefined
+  }
+}
+
+/** A failed message a person deletes is first copied to the module's archive journal (never compacted). */
+async function keepForPeople(archive: Journal | undefined, module: string, state: LedgerEntry, t: number): Promise<void> {
+  if (!archive) throw new Error(`no archive for module '${module}'`)
+  state.writing++
+  try {
+    await archive.append({ k: 'archive', t, module, env: state.env!, failures: state.failures ?? [] }).committed
+  } finally {
+    state.writing--
+  }
+}
+
+/** The `forwarded` record of deliveries a broker took: each message once, with every module it went to. */
+function forwardedRecord(states: readonly LedgerEntry[], t: number): JournalRecord {
+  const sent = new Map<string, string[]>()
+  for (const state of states) {
+    const to = sent.get(state.id)
+    if (to) to.push(state.module)
+    else sent.set(state.id, [state.module])
+  }
+  return { k: 'forwarded', t, sent: [...sent].map(([id, to]) => ({ id, to })) }
+}
