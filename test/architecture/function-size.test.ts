@@ -16,7 +16,6 @@ const maxLines = 120
  */
 const knownLong: Record<string, number> = {
   'src/bus/outbox/outbox.ts createOutbox': 189,
-  'src/bus/outbox/delivery-ledger.ts createDeliveryLedger': 206,
 }
 
 function sourceFiles(dir: string): string[] {

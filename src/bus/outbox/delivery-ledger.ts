@@ -134,208 +134,227 @@ function addOlder(state: LedgerEntry, segment: Segment): void {
 }
 
 export function createDeliveryLedger(): DeliveryLedger {
-  // Per module, then per message id: no key string built per lookup.
-  const statesByModule = new Map<string, Map<string, LedgerEntry>>()
-  const segmentsByJournal = new Map<string, Map<number, Segment>>()
-  let count = 0
-  /** Deliveries with a hold, roughly in order of `keepUntil` (records are written in time order). */
-  const holds: LedgerEntry[] = []
-  let holdsHead = 0
+  return new Ledger()
+}
 
-  function segment(journal: string, number: number): Segment {
-    let byNumber = segmentsByJournal.get(journal)
-    if (!byNumber) segmentsByJournal.set(journal, (byNumber = new Map()))
+const liveProducer = (state: LedgerEntry) => (producerRoleLive(state) ? state.producer : undefined)
+const liveDestination = (state: LedgerEntry) => (destinationRoleLive(state) ? state.destination : undefined)
+
+/**
+ * After a delivery changed, with what its live roles were before: moves the segments' live counts to match,
+ * and drops the message once no live role needs it. Returns whether anything still holds the delivery.
+ * (Plain arguments, not a callback: this runs several times per message.)
+ */
+function moveLiveCounts(state: LedgerEntry, producerBefore: Segment | undefined, destinationBefore: Segment | undefined, destinationWasHome: boolean): boolean {
+  const producerAfter = liveProducer(state)
+  const destinationAfter = liveDestination(state)
+  if (producerBefore) {
+    producerBefore.live--
+    producerBefore.liveHomes--
+  }
+  if (destinationBefore) {
+    destinationBefore.live--
+    if (destinationWasHome) destinationBefore.liveHomes--
+  }
+  if (producerAfter) {
+    producerAfter.live++
+    producerAfter.liveHomes++
+  }
+  if (destinationAfter) {
+    destinationAfter.live++
+    if (isHome(state.kind)) destinationAfter.liveHomes++
+  }
+  // A tombstone (handled, archived, forwarded) needs no message: only a pending delivery or a home does.
+  if (!producerAfter && !isHome(state.kind) && state.settled === undefined) {
+    state.env = undefined
+    state.failures = undefined
+  }
+  return producerAfter !== undefined || destinationAfter !== undefined || state.producer !== undefined
+}
+
+/** The ledger of the journal files: per module then message id, no key string built per lookup. */
+class Ledger implements DeliveryLedger {
+  readonly #statesByModule = new Map<string, Map<string, LedgerEntry>>()
+  readonly #segmentsByJournal = new Map<string, Map<number, Segment>>()
+  #count = 0
+  /** Deliveries with a hold, roughly in order of `keepUntil` (records are written in time order). */
+  #holds: LedgerEntry[] = []
+  #holdsHead = 0
+
+  segment(journal: string, number: number): Segment {
+    let byNumber = this.#segmentsByJournal.get(journal)
+    if (!byNumber) this.#segmentsByJournal.set(journal, (byNumber = new Map()))
     let found = byNumber.get(number)
     if (!found) byNumber.set(number, (found = { journal, number, live: 0, liveHomes: 0, liveDocs: 0, roles: 0, deliveries: [] }))
     return found
   }
 
-  /**
-   * Called after a delivery changed, with what its live roles were before: moves the segments' live
-   * counts to match and forgets the delivery once nothing holds it. (Plain arguments, not a callback:
-   * this runs several times per message.)
-   */
-  function settle(state: LedgerEntry, producerBefore: Segment | undefined, destinationBefore: Segment | undefined, destinationWasHome: boolean): boolean {
-    const producerAfter = producerRoleLive(state) ? state.producer : undefined
-    const destinationAfter = destinationRoleLive(state) ? state.destination : undefined
-    if (producerBefore) {
-      producerBefore.live--
-      producerBefore.liveHomes--
-    }
-    if (destinationBefore) {
-      destinationBefore.live--
-      if (destinationWasHome) destinationBefore.liveHomes--
-    }
-    if (producerAfter) {
-      producerAfter.live++
-      producerAfter.liveHomes++
-    }
-    if (destinationAfter) {
-      destinationAfter.live++
-      if (isHome(state.kind)) destinationAfter.liveHomes++
-    }
-    // A tombstone (handled, archived, forwarded) needs no message: only a pending delivery or a home does.
-    if (!producerAfter && !isHome(state.kind) && state.settled === undefined) {
-      state.env = undefined
-      state.failures = undefined
-    }
-    if (!producerAfter && !destinationAfter && state.producer === undefined && statesByModule.get(state.module)?.delete(state.id)) {
-      count--
+  /** moveLiveCounts, then forgets the delivery once nothing holds it; returns whether it is still tracked. */
+  #settle(state: LedgerEntry, producerBefore: Segment | undefined, destinationBefore: Segment | undefined, destinationWasHome: boolean): boolean {
+    if (moveLiveCounts(state, producerBefore, destinationBefore, destinationWasHome)) return true
+    if (this.#statesByModule.get(state.module)?.delete(state.id)) {
+      this.#count--
       return false
     }
     return true
   }
 
-  const liveProducer = (state: LedgerEntry) => (producerRoleLive(state) ? state.producer : undefined)
-  const liveDestination = (state: LedgerEntry) => (destinationRoleLive(state) ? state.destination : undefined)
-
-  function statesOf(module: string): Map<string, LedgerEntry> {
-    let states = statesByModule.get(module)
-    if (!states) statesByModule.set(module, (states = new Map()))
-    return states
-  }
-
-  function stateFor(id: string, module: string): LedgerEntry {
-    const states = statesOf(module)
+  #stateFor(id: string, module: string): LedgerEntry {
+    let states = this.#statesByModule.get(module)
+    if (!states) this.#statesByModule.set(module, (states = new Map()))
     let state = states.get(id)
     if (!state) {
       state = { id, module, producer: undefined, destination: undefined, older: noOlder, kind: undefined, env: undefined, offset: -1, size: 0, at: undefined, failures: undefined, since: 0, writing: 0, keepUntil: 0, settled: undefined }
       states.set(id, state)
-      count++
+      this.#count++
     }
     return state
   }
 
-  return {
-    segment,
-    produced(where, id, env, module, at, since, offset, size) {
-      const state = stateFor(id, module)
-      const producerBefore = liveProducer(state)
-      const destinationBefore = liveDestination(state)
-      const wasHome = isHome(state.kind)
-      // A later copy (compaction carried it forward) supersedes an earlier one.
-      if (!state.producer || state.producer.journal !== where.journal || state.producer.number < where.number || (state.producer === where && state.offset <= offset)) {
-        state.producer = where
-        state.offset = offset
-        state.size = size
-      }
-      if (state.kind === undefined) {
-        state.env = env
-        state.at = at
-        state.since = since
-      }
-      settle(state, producerBefore, destinationBefore, wasHome)
+  produced(where: Segment, id: string, env: Envelope | undefined, module: string, at: number | undefined, since: number, offset: number, size: number): LedgerEntry {
+    const state = this.#stateFor(id, module)
+    const producerBefore = liveProducer(state)
+    const destinationBefore = liveDestination(state)
+    const wasHome = isHome(state.kind)
+    // A later copy (compaction carried it forward) supersedes an earlier one.
+    if (!state.producer || state.producer.journal !== where.journal || state.producer.number < where.number || (state.producer === where && state.offset <= offset)) {
+      state.producer = where
+      state.offset = offset
+      state.size = size
+    }
+    if (state.kind === undefined) {
+      state.env = env
+      state.at = at
+      state.since = since
+    }
+    this.#settle(state, producerBefore, destinationBefore, wasHome)
+    where.roles++
+    where.deliveries.push(state)
+    return state
+  }
+
+  recorded(where: Segment, id: string, module: string, kind: DestinationKind, since: number, details?: Partial<Pick<LedgerEntry, 'env' | 'at' | 'failures' | 'keepUntil'>>, known?: LedgerEntry): LedgerEntry {
+    const state = known !== undefined && known.id === id && known.module === module ? known : this.#stateFor(id, module)
+    const producerBefore = liveProducer(state)
+    const destinationBefore = liveDestination(state)
+    const wasHome = isHome(state.kind)
+    if (kind === 'forwarded' && state.kind !== undefined && state.kind !== 'forwarded') {
+      // The module's own record says more than "the broker has it": the mark is only an older record.
+      if (state.destination !== where && !state.older.includes(where)) addOlder(state, where)
+      this.#settle(state, producerBefore, destinationBefore, wasHome)
       where.roles++
       where.deliveries.push(state)
       return state
-    },
-    recorded(where, id, module, kind, since, details, known) {
-      const state = known !== undefined && known.id === id && known.module === module ? known : stateFor(id, module)
-      const producerBefore = liveProducer(state)
-      const destinationBefore = liveDestination(state)
-      const wasHome = isHome(state.kind)
-      if (kind === 'forwarded' && state.kind !== undefined && state.kind !== 'forwarded') {
-        // The module's own record says more than "the broker has it": the mark is only an older record.
-        if (state.destination !== where && !state.older.includes(where)) addOlder(state, where)
-        settle(state, producerBefore, destinationBefore, wasHome)
-        where.roles++
-        where.deliveries.push(state)
-        return state
-      }
-      if (details?.keepUntil !== undefined && details.keepUntil > state.keepUntil) {
-        state.keepUntil = details.keepUntil
-        holds.push(state)
-      }
-      // A superseded record in the same segment goes when the segment goes: nothing to track.
-      if (state.destination && state.destination !== where && !state.older.includes(state.destination)) addOlder(state, state.destination)
-      state.destination = where
-      state.kind = kind
-      if (isHome(kind)) {
-        if (details?.env) state.env = details.env
-        state.at = details?.at
-        state.failures = details?.failures
-        state.since = since
-      }
-      where.roles++
-      // A delivery forgotten at once (a consumed mark whose message's record is gone: replay of a relayed
-      // backlog makes 100,000 of them) is not listed: the list would keep it in memory until the segment goes.
-      if (settle(state, producerBefore, destinationBefore, wasHome)) where.deliveries.push(state)
-      return state
-    },
-    carried(state, role, from, to, offset, size) {
-      if (role === 'producer' && state.producer !== from) return
-      const producerBefore = liveProducer(state)
-      const destinationBefore = liveDestination(state)
-      const wasHome = isHome(state.kind)
-      if (role === 'producer') {
-        state.producer = to
-        state.offset = offset
-        state.size = size
-      } else if (state.destination === from) {
-        addOlder(state, from)
-        state.destination = to
-      } else {
-        // A newer record (appended after the copy) took over meanwhile: the copy is an older record now.
-        addOlder(state, to)
-      }
-      settle(state, producerBefore, destinationBefore, wasHome)
-      to.roles++
-      to.deliveries.push(state)
-    },
-    *deleted(where, chunk = Number.POSITIVE_INFINITY) {
-      let done = 0
-      for (const state of where.deliveries) {
-        if (state.producer === where) {
-          const producerBefore = liveProducer(state)
-          const destinationBefore = liveDestination(state)
-          state.producer = undefined
-          settle(state, producerBefore, destinationBefore, isHome(state.kind))
-        }
-        if (state.destination === where) {
-          const producerBefore = liveProducer(state)
-          const destinationBefore = liveDestination(state)
-          state.destination = undefined
-          settle(state, producerBefore, destinationBefore, isHome(state.kind))
-        }
-        if (state.older.includes(where)) {
-          const producerBefore = liveProducer(state)
-          const destinationBefore = liveDestination(state)
-          const remaining = state.older.filter((segment) => segment !== where)
-          state.older = remaining.length === 0 ? noOlder : remaining
-          settle(state, producerBefore, destinationBefore, isHome(state.kind))
-        }
-        if (++done % chunk === 0) yield
-      }
-      segmentsByJournal.get(where.journal)?.delete(where.number)
-    },
-    received(env, module, since) {
-      const state = stateFor(env.id, module)
-      state.env = env
-      if (state.kind === undefined && state.producer === undefined) state.since = since
-      return state
-    },
-    forget(state) {
-      if (state.producer === undefined && state.destination === undefined && state.older.length === 0 && statesByModule.get(state.module)?.delete(state.id)) count--
-    },
-    expireHolds(now) {
-      while (holdsHead < holds.length && holds[holdsHead]!.keepUntil <= now) {
-        const state = holds[holdsHead++]!
-        if (state.keepUntil === 0) continue
+    }
+    if (details?.keepUntil !== undefined && details.keepUntil > state.keepUntil) {
+      state.keepUntil = details.keepUntil
+      this.#holds.push(state)
+    }
+    // A superseded record in the same segment goes when the segment goes: nothing to track.
+    if (state.destination && state.destination !== where && !state.older.includes(state.destination)) addOlder(state, state.destination)
+    state.destination = where
+    state.kind = kind
+    if (isHome(kind)) {
+      if (details?.env) state.env = details.env
+      state.at = details?.at
+      state.failures = details?.failures
+      state.since = since
+    }
+    where.roles++
+    // A delivery forgotten at once (a consumed mark whose message's record is gone: replay of a relayed
+    // backlog makes 100,000 of them) is not listed: the list would keep it in memory until the segment goes.
+    if (this.#settle(state, producerBefore, destinationBefore, wasHome)) where.deliveries.push(state)
+    return state
+  }
+
+  carried(state: LedgerEntry, role: 'producer' | 'destination', from: Segment, to: Segment, offset: number, size: number): void {
+    if (role === 'producer' && state.producer !== from) return
+    const producerBefore = liveProducer(state)
+    const destinationBefore = liveDestination(state)
+    const wasHome = isHome(state.kind)
+    if (role === 'producer') {
+      state.producer = to
+      state.offset = offset
+      state.size = size
+    } else if (state.destination === from) {
+      addOlder(state, from)
+      state.destination = to
+    } else {
+      // A newer record (appended after the copy) took over meanwhile: the copy is an older record now.
+      addOlder(state, to)
+    }
+    this.#settle(state, producerBefore, destinationBefore, wasHome)
+    to.roles++
+    to.deliveries.push(state)
+  }
+
+  *deleted(where: Segment, chunk = Number.POSITIVE_INFINITY): Iterator<void> {
+    let done = 0
+    for (const state of where.deliveries) {
+      if (state.producer === where) {
         const producerBefore = liveProducer(state)
         const destinationBefore = liveDestination(state)
-        state.keepUntil = 0
-        settle(state, producerBefore, destinationBefore, isHome(state.kind))
+        state.producer = undefined
+        this.#settle(state, producerBefore, destinationBefore, isHome(state.kind))
       }
-      if (holdsHead > 1024 && holdsHead * 2 > holds.length) {
-        holds.splice(0, holdsHead)
-        holdsHead = 0
+      if (state.destination === where) {
+        const producerBefore = liveProducer(state)
+        const destinationBefore = liveDestination(state)
+        state.destination = undefined
+        this.#settle(state, producerBefore, destinationBefore, isHome(state.kind))
       }
-    },
-    get: (id, module) => statesByModule.get(module)?.get(id),
-    *all() {
-      for (const states of statesByModule.values()) yield* states.values()
-    },
-    segments: (journal) => [...(segmentsByJournal.get(journal)?.values() ?? [])].sort((a, b) => a.number - b.number),
-    size: () => count,
+      if (state.older.includes(where)) {
+        const producerBefore = liveProducer(state)
+        const destinationBefore = liveDestination(state)
+        const remaining = state.older.filter((segment) => segment !== where)
+        state.older = remaining.length === 0 ? noOlder : remaining
+        this.#settle(state, producerBefore, destinationBefore, isHome(state.kind))
+      }
+      if (++done % chunk === 0) yield
+    }
+    this.#segmentsByJournal.get(where.journal)?.delete(where.number)
+  }
+
+  received(env: Envelope, module: string, since: number): LedgerEntry {
+    const state = this.#stateFor(env.id, module)
+    state.env = env
+    if (state.kind === undefined && state.producer === undefined) state.since = since
+    return state
+  }
+
+  forget(state: LedgerEntry): void {
+    if (state.producer === undefined && state.destination === undefined && state.older.length === 0 && this.#statesByModule.get(state.module)?.delete(state.id)) this.#count--
+  }
+
+  expireHolds(now: number): void {
+    const holds = this.#holds
+    while (this.#holdsHead < holds.length && holds[this.#holdsHead]!.keepUntil <= now) {
+      const state = holds[this.#holdsHead++]!
+      if (state.keepUntil === 0) continue
+      const producerBefore = liveProducer(state)
+      const destinationBefore = liveDestination(state)
+      state.keepUntil = 0
+      this.#settle(state, producerBefore, destinationBefore, isHome(state.kind))
+    }
+    if (this.#holdsHead > 1024 && this.#holdsHead * 2 > holds.length) {
+      holds.splice(0, this.#holdsHead)
+      this.#holdsHead = 0
+    }
+  }
+
+  get(id: string, module: string): LedgerEntry | undefined {
+    return this.#statesByModule.get(module)?.get(id)
+  }
+
+  *all(): IterableIterator<LedgerEntry> {
+    for (const states of this.#statesByModule.values()) yield* states.values()
+  }
+
+  segments(journal: string): Segment[] {
+    return [...(this.#segmentsByJournal.get(journal)?.values() ?? [])].sort((a, b) => a.number - b.number)
+  }
+
+  size(): number {
+    return this.#count
   }
 }
