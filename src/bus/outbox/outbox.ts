@@ -13,13 +13,15 @@ import { outcomeRecord } from './outcome-records.js'
 import { LedgerRecords } from './ledger-records.js'
 import { sagaKey, SagaStore } from '../sagas/saga-store.js'
 import type { TableDefinition } from '../data/define-table.js'
-import { ModuleData, type Reservation } from '../data/module-data.js'
+import { ModuleData, type Reservation, type TableState } from '../data/module-data.js'
 import { createTableReader } from '../data/table.js'
 import { TransactionUnsupportedError } from '../errors.js'
 import type { StepOutcome } from '../audit/conversation-step.js'
 import { auditedStep, type AuditedStep, type StepExtras } from '../audit/audited-step.js'
-import type { Outcome, Persistence } from '../persistence/persistence.js'
-import type { DeliveryState } from '../delivery/delivery.js'
+import type { Outcome, Persistence, Recovered } from '../persistence/persistence.js'
+import type { DeliveryState, OutgoingEntry } from '../delivery/delivery.js'
+import type { ConversationStep } from '../audit/conversation-step.js'
+import type { TableReader } from '../data/table.js'
 
 /** The journal of messages sent from outside any handler (HTTP routes, scripts). */
 export const outsideJournal = `_${OutsideOrigin}`
@@ -56,58 +58,197 @@ export type Outbox = Persistence & {
 }
 
 export function createOutbox(options: OutboxOptions): Outbox {
-  const { fs, dataDir, clock } = options
-  const ledger = createDeliveryLedger()
-  const sagas = new SagaStore()
-  const ledgerRecords = new LedgerRecords(ledger, sagas, options.holdConsumedMs, clock)
-  const journals = new Map<string, Journal>()
-  const archives = new Map<string, Journal>()
-  for (const name of [outsideJournal, ...options.modules]) {
-    journals.set(name, createJournal({ fs, dir: join(dataDir, name), maxSegmentBytes: options.maxSegmentBytes }))
+  const files = new JournalFiles(options)
+  // An object of plain functions, as every persistence is: a wrapper may spread it (a class's methods would not come along).
+  return {
+    ledger: files.ledger,
+    compactor: files.compactor,
+    maintenance: files.compactor,
+    sagas: files.sagas,
+    data: (module) => files.data(module),
+    readBack: (deliveries) => files.readBack(deliveries.map(entryOf)) as Promise<Map<DeliveryState, Envelope>>,
+    canReadBack: (delivery) => canReadBack(entryOf(delivery)),
+    open: () => files.open(),
+    commitOutside: (msgs, transaction) => (transaction !== undefined ? Promise.reject(new TransactionUnsupportedError()) : (files.commitOutside(msgs) as Promise<DeliveryState[]>)),
+    // Its entries are the deliveries the bus sees (see asDeliveries): the same promise, no extra turn.
+    commit: (module, delivery, outcome) => files.commit(module, entryOf(delivery), outcome) as Promise<DeliveryState[]>,
+    forwarded: (deliveries) => files.forwarded(deliveries.map(entryOf)),
+    deliveryOf(id, module) {
+      const entry = files.ledger.get(id, module)
+      return entry && asDelivery(entry)
+    },
+    received: (env, module, now) => asDelivery(files.ledger.received(env, module, now)),
+    forget: (delivery) => files.ledger.forget(entryOf(delivery)),
+    holdsDataOf: (module) => options.modules.includes(module),
+    tableReader: (module, definition) => files.tableReader(module, definition),
+    conversation: (modules, conversationId) => files.conversation(modules, conversationId),
+    commitDeletes: (module, table, keys) => files.commitDeletes(module, table, keys),
+    totalBytes: () => files.totalBytes(),
+    flushed: () => files.flushed(),
+    close: () => files.close(),
   }
-  for (const name of options.modules) {
-    archives.set(name, createJournal({ fs, dir: join(dataDir, name, 'archive'), maxSegmentBytes: options.maxSegmentBytes }))
-  }
-  const dataByModule = new Map<string, ModuleData>()
-  for (const name of options.modules) {
-    const tables = options.tables?.get(name) ?? []
-    if (tables.length === 0 && !options.audit) continue
-    const dir = join(dataDir, name)
-    dataByModule.set(
-      name,
-      new ModuleData({ module: name, tables, audit: options.audit === true, fs, fileOf: (segment) => join(dir, segmentFileName(segment)), segmentOf: (segment) => ledger.segment(name, segment) }),
-    )
-  }
-  const reader: EnvelopeReaderOptions = { fs, fileOf: (segment) => join(journalFor(segment.journal).dir, segmentFileName(segment.number)) }
-  const readBack = (states: readonly LedgerEntry[]) => readEnvelopes(reader, states)
-  const compactor = createCompactor({ journals, ledger, sagaRecord: (state) => ledgerRecords.sagaRecord(state), readBack, documents: dataByModule, now: () => clock.now(), onError: (error) => options.onError(error, 'compaction') })
+}
+
+/** The journal files themselves: a journal per module (and `_outside`), each module's archive and tables, the ledger, compaction. */
+class JournalFiles {
+  readonly ledger: DeliveryLedger = createDeliveryLedger()
+  readonly sagas = new SagaStore()
+  readonly compactor: Compactor
+  readonly #options: OutboxOptions
+  readonly #records: LedgerRecords
+  readonly #journals = new Map<string, Journal>()
+  readonly #archives = new Map<string, Journal>()
+  readonly #data = new Map<string, ModuleData>()
+  readonly #reader: EnvelopeReaderOptions
   // Made here, not in open(): a closure made there would keep open()'s scope, and replay's list of
   // records in it (~160 B a replayed consumed mark), alive for as long as the bus runs.
-  const requestCompaction = () => compactor.request()
-  let lock: DataDirLock | undefined
+  readonly #requestCompaction: () => void
+  #lock: DataDirLock | undefined
 
-  const journalFor = (name: string): Journal => {
-    const journal = journals.get(name)
+  constructor(options: OutboxOptions) {
+    const { fs, dataDir, clock } = options
+    this.#options = options
+    this.#records = new LedgerRecords(this.ledger, this.sagas, options.holdConsumedMs, clock)
+    for (const name of [outsideJournal, ...options.modules]) this.#journals.set(name, createJournal({ fs, dir: join(dataDir, name), maxSegmentBytes: options.maxSegmentBytes }))
+    for (const name of options.modules) this.#archives.set(name, createJournal({ fs, dir: join(dataDir, name, 'archive'), maxSegmentBytes: options.maxSegmentBytes }))
+    for (const name of options.modules) {
+      const tables = options.tables?.get(name) ?? []
+      if (tables.length === 0 && !options.audit) continue
+      const dir = join(dataDir, name)
+      this.#data.set(name, new ModuleData({ module: name, tables, audit: options.audit === true, fs, fileOf: (segment) => join(dir, segmentFileName(segment)), segmentOf: (segment) => this.ledger.segment(name, segment) }))
+    }
+    this.#reader = { fs, fileOf: (segment) => join(this.#journalFor(segment.journal).dir, segmentFileName(segment.number)) }
+    const sagaRecord = (state: LedgerEntry) => this.#records.sagaRecord(state)
+    this.compactor = createCompactor({ journals: this.#journals, ledger: this.ledger, sagaRecord, readBack: (states) => this.readBack(states), documents: this.#data, now: () => clock.now(), onError: (error) => options.onError(error, 'compaction') })
+    this.#requestCompaction = () => this.compactor.request()
+  }
+
+  data(module: string): ModuleData | undefined {
+    return this.#data.get(module)
+  }
+
+  readBack(states: readonly LedgerEntry[]): Promise<Map<LedgerEntry, Envelope>> {
+    return readEnvelopes(this.#reader, states)
+  }
+
+  async open(): Promise<Recovered> {
+    const options = this.#options
+    const lock = (this.#lock = await acquireDataDirLock(options.fs, options.dataDir))
+    const tornTails: TornTail[] = []
+    // Producer roles are applied while reading; destination records wait until every journal is
+    // read, so a consumed mark always finds what it consumed. Only those are kept in memory.
+    const destinations: KeptDestination[] = []
+    let records = 0
+    try {
+      for (const [name, journal] of this.#journals) {
+        const result = await journal.open(replayVisitor(name, this.#data.get(name), this.ledger, this.#records, destinations))
+        records += result.records
+        if (result.tornTail) tornTails.push(result.tornTail)
+        if (options.compaction) journal.onRoll = this.#requestCompaction
+      }
+      for (const archive of this.#archives.values()) {
+        const result = await archive.open()
+        if (result.tornTail) tornTails.push(result.tornTail)
+      }
+    } catch (error) {
+      await lock.release()
+      throw error
+    }
+    for (const { name, segment, record } of destinations) this.#records.applyDestination(name, segment, record)
+    const { queued, delayed, failed, elsewhere, orphaned } = recoveredFrom(this.ledger, options.modules, options.clock.now())
+    return { queued: queued as Map<string, DeliveryState[]>, delayed: asDeliveries(delayed), failed: asDeliveries(failed), elsewhere: asDeliveries(elsewhere), orphaned, tornTails, records }
+  }
+
+  commitOutside(msgs: OutgoingEntry[]): Promise<LedgerEntry[]> {
+    return this.#commit(outsideJournal, { k: 'out', t: this.#options.clock.now(), msgs })
+  }
+
+  tableReader(module: string, definition: TableDefinition): TableReader<unknown> | undefined {
+    const data = this.#data.get(module)
+    return data ? createTableReader(data, definition) : undefined
+  }
+
+  async conversation(modules: readonly string[], conversationId: string): Promise<ConversationStep[]> {
+    const steps = await Promise.all(modules.map((module) => this.#data.get(module)?.auditSteps(conversationId) ?? []))
+    return steps.flat()
+  }
+
+  /** One delivery's outcome as its module's journal records it (not async: the hot path, handled, adds no promise of its own). */
+  commit(module: string, state: LedgerEntry, outcome: Outcome): Promise<LedgerEntry[]> {
+    if (outcome.kind === 'archived') return this.#archive(module, state)
+    const { record, step } = outcomeRecord(state.id, state.env, outcome, this.#options.clock.now())
+    return this.#commit(module, record, state, outcome.kind === 'handled' ? outcome.data : undefined, step && this.#stepOf(module, step.env, step.outcome, step.extras))
+  }
+
+  /** One `forwarded` record in each journal that produced some of them. */
+  async forwarded(states: readonly LedgerEntry[]): Promise<void> {
+    const byJournal = new Map<string, LedgerEntry[]>()
+    for (const state of states) {
+      const journal = state.producer?.journal
+      if (!journal) continue
+      const list = byJournal.get(journal)
+      if (list) list.push(state)
+      else byJournal.set(journal, [state])
+    }
+    await Promise.all([...byJournal].map(([journal, list]) => this.#commitForwardedIn(journal, list)))
+  }
+
+  /** The bus's own deletions of documents (the audit's retention), skipping keys being written. */
+  async commitDeletes(module: string, table: TableState, keys: readonly string[]): Promise<number> {
+    const data = this.#data.get(module)
+    const claim = data?.claimDeletes(table, keys)
+    if (!data || !claim) return 0
+    try {
+      const appended = claim.changes.map((change) => ({ change, append: this.#journalFor(module).append({ k: 'doc', t: this.#options.clock.now(), ...change } as JournalRecord) }))
+      await Promise.all(appended.map(({ append }) => append.committed))
+      for (const { change, append } of appended) data.apply(append.segment, [change], append.fileOffset(), append.size)
+      return appended.length
+    } finally {
+      claim.settle()
+    }
+  }
+
+  totalBytes(): number {
+    let total = 0
+    for (const journal of this.#journals.values()) total += journal.totalBytes()
+    return total
+  }
+
+  async flushed(): Promise<void> {
+    await Promise.all([...this.#journals.values(), ...this.#archives.values()].map((journal) => journal.flushed()))
+  }
+
+  async close(): Promise<void> {
+    await this.compactor.idle()
+    await Promise.all([...this.#journals.values(), ...this.#archives.values()].map((journal) => journal.close()))
+    this.#options.fs.closeReads?.()
+    await this.#lock?.release()
+    this.#lock = undefined
+  }
+
+  #journalFor(name: string): Journal {
+    const journal = this.#journals.get(name)
     if (!journal) throw new Error(`no journal named '${name}'`)
     return journal
   }
 
   /** Appends, waits for the fsync, then tells the ledger: nothing is known (or dispatched) before it is durable. */
-  async function commit(journal: string, record: JournalRecord, state?: LedgerEntry, data?: Reservation, audited?: AuditedStep): Promise<LedgerEntry[]> {
+  async #commit(journal: string, record: JournalRecord, state?: LedgerEntry, data?: Reservation, audited?: AuditedStep): Promise<LedgerEntry[]> {
     // Compaction leaves alone whatever has a record on its way to disk (documents: their reservation).
-    const writing = record.k === 'handled' && record.sagas ? record.sagas.map((change) => ledger.get(sagaKey(change.saga, change.id), journal)) : undefined
+    const writing = record.k === 'handled' && record.sagas ? record.sagas.map((change) => this.ledger.get(sagaKey(change.saga, change.id), journal)) : undefined
     if (state) state.writing++
     if (writing) for (const saga of writing) if (saga) saga.writing++
     let audit: Reservation | undefined
     try {
-      audit = await claimAudit(dataByModule.get(journal), journal, audited, options.onError)
+      const moduleData = this.#data.get(journal)
+      audit = await claimAudit(moduleData, journal, audited, this.#options.onError)
       const changes = audit && audit.changes.length > 0 ? [...(data?.changes ?? []), ...audit.changes] : data?.changes
       if (changes && holdsData(record)) record.data = changes
-      const appended = journalFor(journal).append(record)
+      const appended = this.#journalFor(journal).append(record)
       await appended.committed
-      ledgerRecords.applyDestination(journal, appended.segment, record, state)
-      if (changes) dataByModule.get(journal)?.apply(appended.segment, changes, appended.fileOffset(), appended.size)
-      return ledgerRecords.applyProduced(journal, appended.segment, record, appended.fileOffset(), appended.size)
+      this.#records.applyDestination(journal, appended.segment, record, state)
+      if (changes) moduleData?.apply(appended.segment, changes, appended.fileOffset(), appended.size)
+      return this.#records.applyProduced(journal, appended.segment, record, appended.fileOffset(), appended.size)
     } finally {
       if (state) state.writing--
       if (writing) for (const saga of writing) if (saga) saga.writing--
@@ -117,131 +258,24 @@ export function createOutbox(options: OutboxOptions): Outbox {
   }
 
   /** The audit step a record about `env` at `module` stands for. */
-  function stepOf(module: string, env: Envelope | undefined, outcome: StepOutcome, extra?: StepExtras): AuditedStep | undefined {
-    return env && options.audit ? auditedStep(module, env, outcome, clock.now(), extra) : undefined
+  #stepOf(module: string, env: Envelope | undefined, outcome: StepOutcome, extra?: StepExtras): AuditedStep | undefined {
+    return env && this.#options.audit ? auditedStep(module, env, outcome, this.#options.clock.now(), extra) : undefined
   }
 
   /** The broker confirmed these messages, produced by `journal`: one `forwarded` record there. */
-  async function commitForwardedIn(journal: string, states: readonly LedgerEntry[]): Promise<void> {
+  async #commitForwardedIn(journal: string, states: readonly LedgerEntry[]): Promise<void> {
     for (const state of states) state.writing++
     try {
-      await commit(journal, forwardedRecord(states, clock.now()))
+      await this.#commit(journal, forwardedRecord(states, this.#options.clock.now()))
     } finally {
       for (const state of states) state.writing--
     }
   }
 
-  /** One delivery's outcome as its module's journal records it (not async: the hot path, handled, adds no promise of its own). */
-  function commitOutcome(module: string, state: LedgerEntry, outcome: Outcome): Promise<LedgerEntry[]> {
-    if (outcome.kind === 'archived') return archive(module, state)
-    const { record, step } = outcomeRecord(state.id, state.env, outcome, clock.now())
-    return commit(module, record, state, outcome.kind === 'handled' ? outcome.data : undefined, step && stepOf(module, step.env, step.outcome, step.extras))
-  }
-
   /** A failed message a person deletes: kept apart for people, then marked archived. */
-  async function archive(module: string, state: LedgerEntry): Promise<LedgerEntry[]> {
-    await keepForPeople(archives.get(module), module, state, clock.now())
-    return commit(module, { k: 'archived', t: clock.now(), id: state.id }, state, undefined, stepOf(module, state.env, 'archived'))
-  }
-
-
-
-  return {
-    ledger,
-    compactor,
-    sagas,
-    data: (module) => dataByModule.get(module),
-    readBack: (deliveries) => readBack(deliveries.map(entryOf)) as Promise<Map<DeliveryState, Envelope>>,
-    canReadBack: (delivery) => canReadBack(entryOf(delivery)),
-    async open() {
-      lock = await acquireDataDirLock(fs, dataDir)
-      const tornTails: TornTail[] = []
-      // Producer roles are applied while reading; destination records wait until every journal is
-      // read, so a consumed mark always finds what it consumed. Only those are kept in memory.
-      const destinations: KeptDestination[] = []
-      let records = 0
-      try {
-        for (const [name, journal] of journals) {
-          const result = await journal.open(replayVisitor(name, dataByModule.get(name), ledger, ledgerRecords, destinations))
-          records += result.records
-          if (result.tornTail) tornTails.push(result.tornTail)
-          if (options.compaction) journal.onRoll = requestCompaction
-        }
-        for (const archive of archives.values()) {
-          const result = await archive.open()
-          if (result.tornTail) tornTails.push(result.tornTail)
-        }
-      } catch (error) {
-        await lock.release()
-        throw error
-      }
-      for (const { name, segment, record } of destinations) ledgerRecords.applyDestination(name, segment, record)
-      const { queued, delayed, failed, elsewhere, orphaned } = recoveredFrom(ledger, options.modules, clock.now())
-      return { queued: queued as Map<string, DeliveryState[]>, delayed: asDeliveries(delayed), failed: asDeliveries(failed), elsewhere: asDeliveries(elsewhere), orphaned, tornTails, records }
-    },
-    commitOutside(msgs, transaction) {
-      if (transaction !== undefined) return Promise.reject(new TransactionUnsupportedError())
-      return commit(outsideJournal, { k: 'out', t: clock.now(), msgs }) as Promise<DeliveryState[]>
-    },
-    holdsDataOf: (module) => options.modules.includes(module),
-    tableReader(module, definition) {
-      const data = dataByModule.get(module)
-      return data ? createTableReader(data, definition) : undefined
-    },
-    async conversation(modules, conversationId) {
-      const steps = await Promise.all(modules.map((module) => dataByModule.get(module)?.auditSteps(conversationId) ?? []))
-      return steps.flat()
-    },
-    commit(module, delivery, outcome) {
-      return commitOutcome(module, entryOf(delivery), outcome) as Promise<DeliveryState[]> // its entries are deliveries (see asDeliveries), with no extra turn
-    },
-    async forwarded(deliveries) {
-      // One `forwarded` record in each journal that produced some of them.
-      const byJournal = new Map<string, LedgerEntry[]>()
-      for (const state of deliveries.map(entryOf)) {
-        const journal = state.producer?.journal
-        if (!journal) continue
-        const list = byJournal.get(journal)
-        if (list) list.push(state)
-        else byJournal.set(journal, [state])
-      }
-      await Promise.all([...byJournal].map(([journal, list]) => commitForwardedIn(journal, list)))
-    },
-    deliveryOf(id, module) {
-      const entry = ledger.get(id, module)
-      return entry && asDelivery(entry)
-    },
-    received: (env, module, now) => asDelivery(ledger.received(env, module, now)),
-    forget: (delivery) => ledger.forget(entryOf(delivery)),
-    maintenance: compactor,
-    async commitDeletes(module, table, keys) {
-      const data = dataByModule.get(module)
-      const claim = data?.claimDeletes(table, keys)
-      if (!data || !claim) return 0
-      try {
-        const appended = claim.changes.map((change) => ({ change, append: journalFor(module).append({ k: 'doc', t: clock.now(), ...change } as JournalRecord) }))
-        await Promise.all(appended.map(({ append }) => append.committed))
-        for (const { change, append } of appended) data.apply(append.segment, [change], append.fileOffset(), append.size)
-        return appended.length
-      } finally {
-        claim.settle()
-      }
-    },
-    totalBytes() {
-      let total = 0
-      for (const journal of journals.values()) total += journal.totalBytes()
-      return total
-    },
-    async flushed() {
-      await Promise.all([...journals.values(), ...archives.values()].map((journal) => journal.flushed()))
-    },
-    async close() {
-      await compactor.idle()
-      await Promise.all([...journals.values(), ...archives.values()].map((journal) => journal.close()))
-      fs.closeReads?.()
-      await lock?.release()
-      lock = undefined
-    },
+  async #archive(module: string, state: LedgerEntry): Promise<LedgerEntry[]> {
+    await keepForPeople(this.#archives.get(module), module, state, this.#options.clock.now())
+    return this.#commit(module, { k: 'archived', t: this.#options.clock.now(), id: state.id }, state, undefined, this.#stepOf(module, state.env, 'archived'))
   }
 }
 
