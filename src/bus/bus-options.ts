@@ -205,6 +205,8 @@ export function resolveBusOptions(options: BusOptions) {
   const logger = requireLogger(options.logger)
   return {
     logger,
+    /** Whether compaction runs (journal.compaction, on by default). */
+    compaction: options.journal?.compaction !== false,
     topology,
     busBehaviors,
     faults,

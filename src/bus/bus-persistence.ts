@@ -38,7 +38,7 @@ export function createBusPersistence({ options, resolved, onError, relay }: BusP
     tables: resolved.tablesByModule,
     audit: audit !== undefined,
     maxSegmentBytes: resolved.maxSegmentBytes,
-    compaction: options.journal?.compaction ?? true,
+    compaction: resolved.compaction,
     clock,
     holdConsumedMs: resolved.holdConsumedMs,
     onError,

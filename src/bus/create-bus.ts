@@ -75,7 +75,7 @@ export function createBus(options: BusOptions): Bus {
   // Bound to the application's meter provider at start (see BusMetrics.bind).
   const metrics = new BusMetrics(() => [...local.all()].map((runtime) => [runtime.name, runtime.queueLength + brokerQueues.lengthOf(runtime.name)] as const))
   const quietWatch = new QuietWatch(() => local.settled() && transport.pending === 0)
-  const compaction = options.journal?.compaction !== false
+  const { compaction } = resolved
   /** A module settled: wake idle() waiters, and let compaction catch up with what the burst left behind. */
   const onQuiet = () => {
     quietWatch.notify()
@@ -85,9 +85,9 @@ export function createBus(options: BusOptions): Bus {
   const { busBehaviors, writeErrorBackoffMs, queuedInMemory } = resolved
   const wiring = { topology, busBehaviors, persistence, clock, signals, log, metrics, dispatcher, transport, errorQueue, parked, writeErrorBackoffMs, queuedInMemory, onQuiet }
   for (const module of options.modules) if (moduleNames.includes(module.name)) local.add(wireModule(module, wiring))
-  const sendFromOutside = createOutsideSends({ topology, clock, persistence, dispatcher, quietWatch, metrics, requireRunning: (action) => lifecycle.requireRunning(action) })
   const isRunning = () => lifecycle.running
   const requireRunning = (action: string) => lifecycle.requireRunning(action)
+  const sendFromOutside = createOutsideSends({ topology, clock, persistence, dispatcher, quietWatch, metrics, requireRunning })
   const tracked = <T>(work: () => Promise<T>) => quietWatch.tracked(work)
   const admin = createAdmin({ topology, persistence, signals, errorQueue, local, isRunning, requireRunning, tracked, log, now: () => clock.now(), transport, faults: resolved.faults, consoleLink: options.consoleLink })
   const host = createTransportHost({ topology, local, persistence, parked, signals, clock, fileSystem: resolved.fileSystem, dataDir: resolved.dataDir, isRunning, notifyIfQuiet: () => quietWatch.notify() })

@@ -103,24 +103,31 @@ async function restartWith(options: PersistenceConformanceOptions, check: string
   return open(options, check)
 }
 
+/** Writes, restarts, then looks at what the restart found; the reopened persistence is closed either way. */
+async function afterRestart(options: PersistenceConformanceOptions, check: string, write: (persistence: Persistence) => Promise<void>, look: (again: Opened) => Promise<void>): Promise<void> {
+  const again = await restartWith(options, check, write)
+  try {
+    await look(again)
+  } finally {
+    await again.close()
+  }
+}
+
 export const persistenceChecks: PersistenceCheck[] = [
   {
     name: 'keeps a message sent from outside, unchanged, across a restart',
     async run(options) {
       const check = this.name
       const env = envelope('PlaceOrder')
-      const again = await restartWith(options, check, async (persistence) => {
+      await afterRestart(options, check, async (persistence) => {
         const delivery = await sendFromOutside(check, persistence, { to: ['orders'], env }, 'orders')
         if (delivery.kind !== undefined) fail(check, `a new delivery has kind ${delivery.kind}, not undefined (pending)`)
-      })
-      try {
+      }, async (again) => {
         const queued = again.recovered.queued.get('orders') ?? []
         if (queued.length !== 1 || queued[0]!.id !== env.id) fail(check, `after a restart orders' queue holds ${JSON.stringify(queuedIds(again.recovered, 'orders'))}, not [${env.id}]`)
         const [read] = await messagesOf(again.persistence, queued)
         if (!isDeepStrictEqual(read, env)) fail(check, `the message came back changed: ${JSON.stringify(read)}`)
-      } finally {
-        await again.close()
-      }
+      })
     },
   },
   {
@@ -128,15 +135,12 @@ export const persistenceChecks: PersistenceCheck[] = [
     async run(options) {
       const check = this.name
       const envs = Array.from({ length: 5 }, () => envelope('PlaceOrder'))
-      const again = await restartWith(options, check, async (persistence) => {
+      await afterRestart(options, check, async (persistence) => {
         for (const env of envs) await sendFromOutside(check, persistence, { to: ['orders'], env }, 'orders')
-      })
-      try {
+      }, async (again) => {
         const ids = queuedIds(again.recovered, 'orders')
         if (JSON.stringify(ids) !== JSON.stringify(envs.map((env) => env.id))) fail(check, `recovered in the order ${JSON.stringify(ids)}, sent as ${JSON.stringify(envs.map((env) => env.id))}`)
-      } finally {
-        await again.close()
-      }
+      })
     },
   },
   {
@@ -145,17 +149,14 @@ export const persistenceChecks: PersistenceCheck[] = [
       const check = this.name
       const placed = envelope('PlaceOrder')
       const charge = envelope('ChargeCard')
-      const again = await restartWith(options, check, async (persistence) => {
+      await afterRestart(options, check, async (persistence) => {
         const delivery = await sendFromOutside(check, persistence, { to: ['orders'], env: placed }, 'orders')
         const sent = await persistence.commit('orders', delivery, { kind: 'handled', sent: [{ to: ['payments'], env: charge }] })
         if (!sent.some((produced) => produced.module === 'payments' && produced.id === charge.id)) fail(check, 'a handled commit resolved without the delivery its handler sent')
-      })
-      try {
+      }, async (again) => {
         if (queuedIds(again.recovered, 'orders').length > 0) fail(check, `the handled message is queued again after a restart: ${JSON.stringify(queuedIds(again.recovered, 'orders'))}`)
         if (JSON.stringify(queuedIds(again.recovered, 'payments')) !== JSON.stringify([charge.id])) fail(check, `payments' queue holds ${JSON.stringify(queuedIds(again.recovered, 'payments'))}, not the message sent by the handled one`)
-      } finally {
-        await again.close()
-      }
+      })
     },
   },
   {
@@ -163,17 +164,14 @@ export const persistenceChecks: PersistenceCheck[] = [
     async run(options) {
       const check = this.name
       const event = envelope('OrderPlaced')
-      const again = await restartWith(options, check, async (persistence) => {
+      await afterRestart(options, check, async (persistence) => {
         const deliveries = await persistence.commitOutside([{ to: ['orders', 'payments'], env: event }])
         if (deliveries.length !== 2) fail(check, `an event to two modules made ${deliveries.length} deliveries, not 2`)
         await persistence.commit('orders', deliveries.find((delivery) => delivery.module === 'orders')!, { kind: 'handled', sent: [] })
-      })
-      try {
+      }, async (again) => {
         if (queuedIds(again.recovered, 'orders').length > 0) fail(check, 'the subscriber that handled the event has it queued again')
         if (JSON.stringify(queuedIds(again.recovered, 'payments')) !== JSON.stringify([event.id])) fail(check, 'the subscriber that had not handled the event lost it')
-      } finally {
-        await again.close()
-      }
+      })
     },
   },
   {
@@ -183,11 +181,10 @@ export const persistenceChecks: PersistenceCheck[] = [
       const env = envelope('ChargeCard')
       const at = Date.now() + 60_000
       const failures = [failure()]
-      const again = await restartWith(options, check, async (persistence) => {
+      await afterRestart(options, check, async (persistence) => {
         const delivery = await sendFromOutside(check, persistence, { to: ['payments'], env }, 'payments')
         await persistence.commit('payments', delivery, { kind: 'delayed', env: { ...env, headers: { ...env.headers, [Headers.DelayedRetries]: '1' } }, at, failures })
-      })
-      try {
+      }, async (again) => {
         if (queuedIds(again.recovered, 'payments').length > 0) fail(check, 'a delayed retry is queued at once after a restart')
         const delayed = again.recovered.delayed.find((delivery) => delivery.id === env.id)
         if (!delayed) fail(check, 'a delayed retry was lost in a restart')
@@ -196,9 +193,7 @@ export const persistenceChecks: PersistenceCheck[] = [
         if (delayed.failures?.[0]?.message !== 'card declined') fail(check, `a delayed retry lost its failed attempts: ${JSON.stringify(delayed.failures)}`)
         const [read] = await messagesOf(again.persistence, [delayed])
         if (read?.headers[Headers.DelayedRetries] !== '1') fail(check, 'a delayed retry lost its round count')
-      } finally {
-        await again.close()
-      }
+      })
     },
   },
   {
@@ -207,17 +202,14 @@ export const persistenceChecks: PersistenceCheck[] = [
       const check = this.name
       const env = envelope('Remind')
       const at = Date.now() + 60_000
-      const again = await restartWith(options, check, async (persistence) => {
+      await afterRestart(options, check, async (persistence) => {
         await sendFromOutside(check, persistence, { to: ['orders'], env, at }, 'orders')
-      })
-      try {
+      }, async (again) => {
         if (queuedIds(again.recovered, 'orders').length > 0) fail(check, 'a deferred message is queued before its time after a restart')
         const deferred = again.recovered.delayed.find((delivery) => delivery.id === env.id)
         if (!deferred) fail(check, 'a deferred message was lost in a restart')
         if (deferred.kind !== undefined || deferred.at === undefined || Math.abs(deferred.at - at) > 1) fail(check, `a deferred message came back as ${deferred.kind} due at ${deferred.at}, not pending due at ${at}`)
-      } finally {
-        await again.close()
-      }
+      })
     },
   },
   {
@@ -226,11 +218,10 @@ export const persistenceChecks: PersistenceCheck[] = [
       const check = this.name
       const env = envelope('ChargeCard')
       const failedEnv = { ...env, headers: { ...env.headers, [Headers.ExceptionType]: 'Error', [Headers.ExceptionMessage]: 'card declined' } }
-      const again = await restartWith(options, check, async (persistence) => {
+      await afterRestart(options, check, async (persistence) => {
         const delivery = await sendFromOutside(check, persistence, { to: ['payments'], env }, 'payments')
         await persistence.commit('payments', delivery, { kind: 'failed', env: failedEnv, failures: [failure(), failure()] })
-      })
-      try {
+      }, async (again) => {
         const failed = again.recovered.failed.find((delivery) => delivery.id === env.id)
         if (!failed) fail(check, 'a failed message left the error queue in a restart')
         if (queuedIds(again.recovered, 'payments').length > 0) fail(check, 'a failed message is queued again after a restart')
@@ -238,9 +229,7 @@ export const persistenceChecks: PersistenceCheck[] = [
         if (read?.headers[Headers.ExceptionMessage] !== 'card declined') fail(check, 'a failed message lost its failure headers')
         if (!isDeepStrictEqual(read?.body, env.body)) fail(check, 'a failed message lost its body')
         if (failed.failures?.length !== 2) fail(check, `a failed message kept ${failed.failures?.length ?? 0} attempts, not 2`)
-      } finally {
-        await again.close()
-      }
+      })
     },
   },
   {
