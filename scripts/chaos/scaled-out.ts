@@ -262,9 +262,9 @@ export async function runScaledOut(options: ScaledOutOptions): Promise<ScaledOut
       seen.unlisted.length === 0 &&
       seen.wrongState.length === 0 &&
       seen.incompleteConversations.length === 0 &&
-      // Allowed when the web process was killed mid-answer, or when the database went away just as a send
-      // committed: the client was told it failed, the commit's answer was lost, and the order went through.
-      (options.killWeb || outage !== undefined || summary.shippedUnacknowledged === 0)
+      // Allowed only when the web process was killed mid-answer: the order committed, its 202 never sent. A
+      // database away for a moment is not a reason: a send whose commit's answer it cut off asks it once back.
+      (options.killWeb || summary.shippedUnacknowledged === 0)
     return summary
   } catch (error) {
     // What the processes said, for whoever reads why the run broke off.

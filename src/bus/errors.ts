@@ -41,6 +41,7 @@ export const ErrorCodes = {
   MAILROOM_ERR_DATA_CONFLICT: 'Another message changed the same document first; the handlers run again with the new data.',
   MAILROOM_ERR_PERSISTENCE_SCHEMA_TOO_NEW: 'The database holds a schema newer than this Mailroom knows (another instance runs a newer version): start a newer Mailroom.',
   MAILROOM_ERR_PERSISTENCE_UNAVAILABLE: 'The database of the persistence could not be reached (or lost the connection mid-transaction); nothing of the attempt was committed and the message is tried again.',
+  MAILROOM_ERR_PERSISTENCE_OUTCOME_UNKNOWN: 'The database went away while sends from outside handlers were being committed and did not answer again in time to be asked whether they were: they may have been committed (and are then delivered) or not.',
   MAILROOM_ERR_PERSISTENCE_NO_TRANSACTION: "transactionClient(context) was called where no database transaction exists: the bus keeps its data in journal files (no PostgreSQL persistence), or the context is a test kit's.",
   MAILROOM_ERR_PERSISTENCE_TRANSACTION_UNSUPPORTED: "send or publish got `{ transaction }` on a bus whose persistence has no transactions to join (journal files).",
   MAILROOM_ERR_ADMIN_FAULTS_NOT_INSTALLED: 'admin.setFault or setFaultRate was called on a bus created without the faultInjection() behavior.',
@@ -247,6 +248,21 @@ export class PersistenceUnavailableError extends MailroomError {
   constructor(readonly address: string, options?: ErrorOptions) {
     const cause = options?.cause instanceof Error ? `: ${options.cause.message}` : ''
     super('MAILROOM_ERR_PERSISTENCE_UNAVAILABLE', `Cannot reach the database at ${address}${cause}. Nothing was committed; the message is tried again.`, options)
+  }
+}
+
+/**
+ * Sends from outside handlers whose commit's answer the connection lost, with the database not back within
+ * `waitedMs` to say whether it committed. Unlike PersistenceUnavailableError, they may have gone through.
+ */
+export class SendOutcomeUnknownError extends MailroomError {
+  constructor(readonly address: string, readonly messageIds: readonly string[], readonly waitedMs: number, options?: ErrorOptions) {
+    const what = messageIds.length === 1 ? `message ${messageIds[0]}` : `${messageIds.length} messages (${messageIds[0]}, …)`
+    super(
+      'MAILROOM_ERR_PERSISTENCE_OUTCOME_UNKNOWN',
+      `The database at ${address} went away while ${what} sent from outside handlers was being committed, and did not answer again within ${waitedMs} ms: it may have been committed (it is then delivered) or not. Look before sending it again.`,
+      options,
+    )
   }
 }
 

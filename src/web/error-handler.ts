@@ -17,6 +17,7 @@ const statusOfCode: Partial<Record<string, number>> = {
   MAILROOM_ERR_BUS_NOT_STARTED: 503,
   MAILROOM_ERR_JOURNAL_WRITE_FAILED: 503,
   MAILROOM_ERR_PERSISTENCE_UNAVAILABLE: 503,
+  MAILROOM_ERR_PERSISTENCE_OUTCOME_UNKNOWN: 503,
 }
 
 /** One place maps errors to HTTP: a 400 names the field, every JSON body keeps its MAILROOM_ERR_* code. */

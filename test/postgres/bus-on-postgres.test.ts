@@ -57,14 +57,14 @@ async function listening(): Promise<number[]> {
  * A bus reaching PostgreSQL through a TCP proxy the test can cut, its relay's pass once a minute (so only
  * its LISTEN brings a caller's send on within the test), started and listening; stopped afterwards.
  */
-async function withBusThroughProxy(run: (proxy: Awaited<ReturnType<typeof createTcpProxy>>) => Promise<void>): Promise<void> {
+async function withBusThroughProxy(run: (proxy: Awaited<ReturnType<typeof createTcpProxy>>) => Promise<void>, options: { lostAnswerWaitMs?: number } = {}): Promise<void> {
   const proxy = await createTcpProxy(await freePort(), { host: new URL(postgresUrl).hostname, port: Number(new URL(postgresUrl).port || 5432) })
   await proxy.up()
   try {
     const through = new URL(postgresUrl)
     through.hostname = '127.0.0.1'
     through.port = String(proxy.port)
-    bus = createPaymentsBus({ url: through.toString(), prefix, relayEveryMs: 60_000 })
+    bus = createPaymentsBus({ url: through.toString(), prefix, relayEveryMs: 60_000, ...options })
     await bus.start()
     await eventually(async () => (await listening()).length === 1)
     await run(proxy)
@@ -222,6 +222,68 @@ describe.skipIf(!available)('a bus on the PostgreSQL persistence', () => {
       await chargeInOwnTransaction(bus!, 'after-drop', 8)
       await eventually(async () => (await pool.query(`SELECT 1 FROM ${paymentsTable(prefix)} WHERE order_id = 'after-drop'`)).rowCount === 1)
     })
+  })
+
+  /** How many rows the outside's outbox holds for `orderId`, and how many payments were made for it (straight to the server). */
+  async function rowsAndPayments(orderId: string): Promise<{ rows: number; payments: number }> {
+    const rows = await pool.query(`SELECT 1 FROM "${prefix}__outside".outbox WHERE envelope->'body'->>'orderId' = $1`, [orderId])
+    const paid = await pool.query(`SELECT 1 FROM ${paymentsTable(prefix)} WHERE order_id = $1`, [orderId])
+    return { rows: rows.rowCount ?? 0, payments: paid.rowCount ?? 0 }
+  }
+
+  it('resolves a send whose INSERT committed but whose answer the connection lost, once the database is back, and passes it on once', async () => {
+    await withBusThroughProxy(async (proxy) => {
+      // 1. The server runs the INSERT and commits; its answer never arrives.
+      proxy.lose('answers')
+      let settled = false
+      const sending = bus!.send(ChargeOrder, { orderId: 'answer-lost', amount: 3 }).finally(() => (settled = true))
+      await eventually(async () => (await rowsAndPayments('answer-lost')).rows === 1)
+      // 2. The connection dies, and the server is back half a second later: the send is not told it failed.
+      await proxy.down()
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      expect(settled).toBe(false)
+      await proxy.up()
+      await sending
+      // 3. Charged once, from the one row (not written again, not left for a takeover 30 s later).
+      await eventually(async () => (await rowsAndPayments('answer-lost')).payments === 1)
+      await bus!.idle()
+      expect(await rowsAndPayments('answer-lost')).toEqual({ rows: 1, payments: 1 })
+    })
+  })
+
+  it('writes a send whose INSERT never reached the server once the database is back, and passes it on once', async () => {
+    await withBusThroughProxy(async (proxy) => {
+      proxy.lose('requests')
+      const sending = bus!.send(ChargeOrder, { orderId: 'request-lost', amount: 4 })
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      expect(await rowsAndPayments('request-lost')).toEqual({ rows: 0, payments: 0 })
+      await proxy.down()
+      await proxy.up()
+      await sending
+      await eventually(async () => (await rowsAndPayments('request-lost')).payments === 1)
+      await bus!.idle()
+      expect(await rowsAndPayments('request-lost')).toEqual({ rows: 1, payments: 1 })
+    })
+  })
+
+  it('says a send may have gone through when the database stays away past lostAnswerWaitMs, and that nothing was sent when it cannot be reached at all', async () => {
+    await withBusThroughProxy(
+      async (proxy) => {
+        proxy.lose('answers')
+        const sending = bus!.send(ChargeOrder, { orderId: 'unknown', amount: 5 })
+        const outcome = sending.then(
+          () => undefined,
+          (error: unknown) => error,
+        )
+        await eventually(async () => (await rowsAndPayments('unknown')).rows === 1)
+        await proxy.down()
+        expect(await outcome).toMatchObject({ code: 'MAILROOM_ERR_PERSISTENCE_OUTCOME_UNKNOWN', message: expect.stringMatching(/may have been committed/) })
+        // Still away: a new send reaches nothing, so nothing was committed.
+        await expect(bus!.send(ChargeOrder, { orderId: 'refused', amount: 6 })).rejects.toMatchObject({ code: 'MAILROOM_ERR_PERSISTENCE_UNAVAILABLE' })
+        expect(await rowsAndPayments('refused')).toEqual({ rows: 0, payments: 0 })
+      },
+      { lostAnswerWaitMs: 600 },
+    )
   })
 
   it('relays a send committed while nobody listened (its notification lost) once it listens again, not at the next pass', async () => {

@@ -27,6 +27,8 @@ export interface PaymentsBusOptions {
   keepHandledMs?: number
   /** How often the relay looks for rows nobody relays (ms). @default 50 */
   relayEveryMs?: number
+  /** How long a send whose commit's answer was lost waits for the database (ms). @default the persistence's */
+  lostAnswerWaitMs?: number
 }
 
 /** The user's own table, created once beside the module's schema (as an application's migration would). */
@@ -67,7 +69,7 @@ export function createPaymentsBus(options: PaymentsBusOptions): Bus {
   return createBus({
     modules: [billing, shipping],
     routes: { ChargeOrder: 'billing' },
-    persistence: postgresPersistence({ connectionString: options.url, prefix: options.prefix, relayEveryMs: options.relayEveryMs ?? 50, ...(options.keepHandledMs !== undefined ? { keepHandledMs: options.keepHandledMs } : {}) }),
+    persistence: postgresPersistence({ connectionString: options.url, prefix: options.prefix, relayEveryMs: options.relayEveryMs ?? 50, ...(options.keepHandledMs !== undefined ? { keepHandledMs: options.keepHandledMs } : {}), ...(options.lostAnswerWaitMs !== undefined ? { lostAnswerWaitMs: options.lostAnswerWaitMs } : {}) }),
     audit: options.keepHandledMs !== undefined ? { maxAgeMs: Math.max(1, options.keepHandledMs) } : (options.audit ?? true),
     ...(options.transport ? { transport: options.transport } : {}),
     ...(options.runHere ? { runHere: options.runHere } : {}),

@@ -7,6 +7,8 @@ import type { PostgresPersistenceOptions } from './postgres-options.js'
 /** The persistence's connections to PostgreSQL: its pool (or yours), and the one way each use of it reports a lost database. */
 export interface Connections {
   readonly pool: pg.Pool
+  /** Where the server is, for messages (never its password). */
+  readonly address: string
   /** Reads outside handlers (web routes): a database that is away is PersistenceUnavailableError (503), not a bare driver error. */
   readonly reads: Queryable
   connect(): Promise<PoolClient>
@@ -52,6 +54,7 @@ export function createConnections(options: PostgresPersistenceOptions, context: 
 
   return {
     pool,
+    address,
     reads: {
       query: (async (text: string, values?: unknown[]) => {
         try {

@@ -5,7 +5,9 @@ import type { MessageStore } from '../persistence.js'
 import { idsInOrder, outboxInsert } from './batched-statements.js'
 import type { Connections } from './connections.js'
 import type { DeliverySources } from './delivery-sources.js'
+import { isConnectionError } from './database-errors.js'
 import { groupedSends } from './grouped-sends.js'
+import { settleLostInsert, type PlannedInsert } from './lost-answers.js'
 import { newDelivery, type DeliverySource } from './outbox-rows.js'
 import { outsideModule } from './postgres-options.js'
 
@@ -15,6 +17,8 @@ export interface OutsideCommitsDeps {
   schemaOf: (module: string) => string
   instanceId: string
   clock: Clock
+  /** How long a send whose commit's answer was lost waits for the database to say whether it committed (ms). */
+  lostAnswerWaitMs: number
 }
 
 /**
@@ -24,19 +28,35 @@ export interface OutsideCommitsDeps {
 export function createOutsideCommits(deps: OutsideCommitsDeps): MessageStore['commitOutside'] {
   const { connections, sources, schemaOf, instanceId, clock } = deps
   const schema = schemaOf(outsideModule)
+  const lostAnswers = { connections, schema, instanceId, waitMs: deps.lostAnswerWaitMs, address: connections.address }
+
+  /** The rows' ids, in planned order (undefined: a row another instance passes on). */
+  async function insertRows(insert: PlannedInsert): Promise<(string | undefined)[]> {
+    // No connection: nothing was sent, so nothing committed (PersistenceUnavailableError, a 503 on the web).
+    const client = await connections.connect()
+    try {
+      const ids = idsInOrder((await client.query<{ id: string }>(insert.statement)).rows)
+      connections.release(client)
+      return ids
+    } catch (error) {
+      connections.release(client, error)
+      if (!isConnectionError(error)) throw error
+      // Sent, and the connection lost before the answer: committed or not, only the database can say.
+      return settleLostInsert(lostAnswers, insert, error)
+    }
+  }
+
   const sendFromOutside = groupedSends<{ state: DeliveryState; source: DeliverySource }>(async (msgs) => {
     const insert = outboxInsert(schema, msgs, instanceId)
     if (!insert) return msgs.map(() => [])
-    let ids
-    try {
-      ids = idsInOrder((await connections.pool.query<{ id: string }>(insert.statement)).rows)
-    } catch (error) {
-      throw connections.translate(error)
-    }
+    const ids = await insertRows(insert)
     const since = clock.now()
     // One result list per message, its destinations' deliveries in order.
     const byEntry = new Map<OutgoingEntry, { state: DeliveryState; source: DeliverySource }[]>(msgs.map((entry) => [entry, []]))
-    insert.planned.forEach(({ entry, module }, index) => byEntry.get(entry)!.push({ state: newDelivery(entry.env.id, module, entry.env, entry.at, since), source: { kind: 'outbox', schema, rowId: ids[index]! } }))
+    insert.planned.forEach(({ entry, module }, index) => {
+      const rowId = ids[index]
+      if (rowId !== undefined) byEntry.get(entry)!.push({ state: newDelivery(entry.env.id, module, entry.env, entry.at, since), source: { kind: 'outbox', schema, rowId } })
+    })
     return msgs.map((entry) => byEntry.get(entry)!)
   })
 

@@ -15,9 +15,15 @@ export interface PostgresPersistenceOptions {
   takeOverAfterMs?: number
   /** How long inbox marks (deduplication) and dispatched outbox rows are kept (ms). @default 604800000 (7 days) */
   keepHandledMs?: number
+  /**
+   * How long a send from outside handlers whose commit's answer the connection lost (the server restarted)
+   * waits for the database to come back and say whether it committed (ms); past it, the send rejects with
+   * MAILROOM_ERR_PERSISTENCE_OUTCOME_UNKNOWN. @default 5000
+   */
+  lostAnswerWaitMs?: number
 }
 
-export const knownOptions = ['connectionString', 'pool', 'prefix', 'maxConnections', 'relayEveryMs', 'takeOverAfterMs', 'keepHandledMs']
+export const knownOptions = ['connectionString', 'pool', 'prefix', 'maxConnections', 'relayEveryMs', 'takeOverAfterMs', 'keepHandledMs', 'lostAnswerWaitMs']
 
 /** The schema of messages sent from outside any handler. */
 export const outsideModule = '_outside'

@@ -34,6 +34,10 @@ export function postgresPersistence(options: PostgresPersistenceOptions): Persis
     if (!knownOptions.includes(key)) throw new InvalidBusOptionError(`persistence.${key}`, `one of ${knownOptions.join(', ')}`, 'an option postgresPersistence does not take')
   }
   if (!options?.pool && typeof options?.connectionString !== 'string') throw new InvalidBusOptionError('persistence.connectionString', 'a PostgreSQL URL (or pass pool)', options?.connectionString)
+  for (const key of ['relayEveryMs', 'takeOverAfterMs', 'keepHandledMs', 'lostAnswerWaitMs'] as const) {
+    const value = options[key]
+    if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value >= 0)) throw new InvalidBusOptionError(`persistence.${key}`, 'a number of milliseconds ≥ 0', value)
+  }
   const prefix = options.prefix ?? 'mailroom'
   if (!/^[a-z_][a-z0-9_]*$/.test(prefix)) throw new InvalidBusOptionError('persistence.prefix', 'lower-case letters, digits and underscores', prefix)
   return (context) => createPostgresPersistence(options, prefix, context)
@@ -80,7 +84,7 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
     },
     // Its deliveries come with their messages (read with their rows) and nothing is read back later: a queue keeps them in memory.
     canReadBack: () => false,
-    commitOutside: createOutsideCommits({ ...shared, instanceId, clock: context.clock }),
+    commitOutside: createOutsideCommits({ ...shared, instanceId, clock: context.clock, lostAnswerWaitMs: options.lostAnswerWaitMs ?? 5_000 }),
     commit: outcomes.commit,
     forwarded: outcomes.forwarded,
     async commitDeletes() {
