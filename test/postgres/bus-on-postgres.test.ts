@@ -231,9 +231,18 @@ describe.skipIf(!available)('a bus on the PostgreSQL persistence', () => {
     return { rows: rows.rowCount ?? 0, payments: paid.rowCount ?? 0 }
   }
 
+  /** A send handled end to end, so the pool holds open connections. */
+  async function warmUp(): Promise<void> {
+    await bus!.send(ChargeOrder, { orderId: 'warm-up', amount: 1 })
+    await eventually(async () => (await rowsAndPayments('warm-up')).payments === 1)
+    await bus!.idle()
+  }
+
   it('resolves a send whose INSERT committed but whose answer the connection lost, once the database is back, and passes it on once', async () => {
     await withBusThroughProxy(async (proxy) => {
-      // 1. The server runs the INSERT and commits; its answer never arrives.
+      // 1. The server runs the INSERT and commits; its answer never arrives (on a connection the pool holds:
+      // a new one would wait for the answers to its start-up instead).
+      await warmUp()
       proxy.lose('answers')
       let settled = false
       const sending = bus!.send(ChargeOrder, { orderId: 'answer-lost', amount: 3 }).finally(() => (settled = true))
@@ -253,6 +262,7 @@ describe.skipIf(!available)('a bus on the PostgreSQL persistence', () => {
 
   it('writes a send whose INSERT never reached the server once the database is back, and passes it on once', async () => {
     await withBusThroughProxy(async (proxy) => {
+      await warmUp()
       proxy.lose('requests')
       const sending = bus!.send(ChargeOrder, { orderId: 'request-lost', amount: 4 })
       await new Promise((resolve) => setTimeout(resolve, 300))
@@ -269,6 +279,7 @@ describe.skipIf(!available)('a bus on the PostgreSQL persistence', () => {
   it('says a send may have gone through when the database stays away past lostAnswerWaitMs, and that nothing was sent when it cannot be reached at all', async () => {
     await withBusThroughProxy(
       async (proxy) => {
+        await warmUp()
         proxy.lose('answers')
         const sending = bus!.send(ChargeOrder, { orderId: 'unknown', amount: 5 })
         const outcome = sending.then(

@@ -7,7 +7,8 @@ import type { DeliveryState } from '../../delivery/delivery.js'
 import type { FailureRecord, OutgoingEntry } from '../../delivery/delivery.js'
 import type { SagaChange, SagaInstance } from '../../sagas/saga-store.js'
 import { AlreadyHandledError, type AttemptTransaction } from '../persistence.js'
-import { idsInOrder, literal, outboxInsert, runBatch } from './batched-statements.js'
+import { idsInOrder, runBatch } from './batched-statements.js'
+import { auditInsert, consumeSourceStatement, deleteSaga, inboxMark, insertSaga, outboxInsert, sagaForUpdate, updateSaga } from './statements.js'
 import { newDelivery, type DeliverySource } from './outbox-rows.js'
 import { TransactionTable } from './transaction-table.js'
 
@@ -78,7 +79,7 @@ export class PostgresAttemptTransaction implements AttemptTransaction {
 
   async saga(saga: string, correlationId: string): Promise<SagaInstance | undefined> {
     const client = await this.open()
-    const { rows } = await client.query<{ data: unknown; instance: string }>(`SELECT data, instance FROM ${this.scope.schema}.sagas WHERE saga = $1 AND correlation_id = $2 FOR UPDATE`, [saga, correlationId])
+    const { rows } = await client.query<{ data: unknown; instance: string }>(sagaForUpdate(this.scope.schema), [saga, correlationId])
     const row = rows[0]
     this.#sagasRead.set(`${saga}\u0000${correlationId}`, row !== undefined)
     return row ? { saga, id: correlationId, instance: row.instance, data: row.data } : undefined
@@ -100,7 +101,7 @@ export class PostgresAttemptTransaction implements AttemptTransaction {
         // Nothing read, nothing locked yet: the whole transaction goes in the round trip below. Without
         // ON CONFLICT, a message handled already fails the inbox mark, and with it the batch.
         client = this.#client = await scope.connect()
-        statements.push('BEGIN', `INSERT INTO ${schema}.inbox (message_id) VALUES (${literal(state.id)})`, ...this.#consumeStatements())
+        statements.push('BEGIN', inboxMark(schema, state.id, false), ...this.#consumeStatements())
       }
       for (const table of this.#tables.values()) statements.push(...table.batchedWrites())
       const outgoing = outboxInsert(schema, msgs, scope.instanceId)
@@ -149,7 +150,7 @@ export class PostgresAttemptTransaction implements AttemptTransaction {
     const client = (this.#client = await scope.connect())
     try {
       // The inbox mark first: another instance handling the same message waits here for its outcome.
-      const [, marked] = await runBatch(client, ['BEGIN', `INSERT INTO ${scope.schema}.inbox (message_id) VALUES (${literal(state.id)}) ON CONFLICT (message_id) DO NOTHING`, ...this.#consumeStatements()])
+      const [, marked] = await runBatch(client, ['BEGIN', inboxMark(scope.schema, state.id, true), ...this.#consumeStatements()])
       if (marked!.rowCount === 0) throw this.#handledAlready()
       return client
     } catch (error) {
@@ -186,15 +187,15 @@ export class PostgresAttemptTransaction implements AttemptTransaction {
     const { scope } = this
     const existed = this.#sagasRead.get(`${change.saga}\u0000${change.id}`) ?? false
     if (change.done) {
-      await client.query(`DELETE FROM ${scope.schema}.sagas WHERE saga = $1 AND correlation_id = $2`, [change.saga, change.id])
+      await client.query(deleteSaga(scope.schema), [change.saga, change.id])
       return
     }
     const data = JSON.stringify(change.data)
     if (existed) {
-      await client.query(`UPDATE ${scope.schema}.sagas SET data = $3, version = version + 1 WHERE saga = $1 AND correlation_id = $2`, [change.saga, change.id, data])
+      await client.query(updateSaga(scope.schema), [change.saga, change.id, data])
       return
     }
-    const inserted = await client.query(`INSERT INTO ${scope.schema}.sagas (saga, correlation_id, data, instance) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [change.saga, change.id, data, change.instance ?? ''])
+    const inserted = await client.query(insertSaga(scope.schema), [change.saga, change.id, data, change.instance ?? ''])
     // Another instance started the same saga instance meanwhile: run again, with its data.
     if (inserted.rowCount === 0) throw new DataConflictError(`saga ${change.saga}`, change.id)
   }
@@ -210,25 +211,4 @@ export class PostgresAttemptTransaction implements AttemptTransaction {
 function isInboxConflict(error: unknown): boolean {
   const { code, constraint } = error as { code?: unknown; constraint?: unknown }
   return code === '23505' && constraint === 'inbox_pkey'
-}
-
-/** The statement by which the delivery's message leaves the place that kept it: its outbox row is dispatched, or its waiting row goes. */
-export function consumeSourceStatement(source: DeliverySource | undefined, messageId: string): string | undefined {
-  if (source?.kind === 'outbox') return `UPDATE ${source.schema}.outbox SET dispatched_at = now() WHERE id = ${literal(source.rowId)}`
-  if (source?.kind === 'waiting') return `DELETE FROM ${source.schema}.waiting WHERE message_id = ${literal(messageId)}`
-  return undefined
-}
-
-export async function consumeSource(client: PoolClient, source: DeliverySource | undefined, messageId: string): Promise<void> {
-  const statement = consumeSourceStatement(source, messageId)
-  if (statement) await client.query(statement)
-}
-
-/** The audit's rows for a conversation's steps (one per step, in order). */
-export function auditInsert(schema: string, conversationId: string, steps: readonly unknown[]): string {
-  return `INSERT INTO ${schema}.audit (conversation_id, step) VALUES ${steps.map((step) => `(${literal(conversationId)}, ${literal(JSON.stringify(step))}::jsonb)`).join(', ')}`
-}
-
-export async function insertAudit(client: PoolClient, schema: string, conversationId: string, steps: readonly unknown[]): Promise<void> {
-  if (steps.length > 0) await client.query(auditInsert(schema, conversationId, steps))
 }

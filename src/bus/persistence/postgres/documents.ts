@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from 'pg'
 import { checkKey, type TableDefinition } from '../../data/define-table.js'
 import { resolveListOptions, type ListOptions, type Page, type TableReader } from '../../data/table.js'
 import { identifier, moduleSchema } from './schema.js'
+import { countDocuments, documentsOf, listDocuments as listStatement, selectDocument } from './statements.js'
 
 /** Where documents are read: the pool (outside handlers) or an attempt's client (inside its transaction). */
 export type Queryable = Pick<Pool | PoolClient, 'query'>
@@ -14,16 +15,16 @@ export type Queryable = Pick<Pool | PoolClient, 'query'>
  */
 export function readDocuments<Doc>(db: Queryable, prefix: string, module: string, definition: TableDefinition | string): TableReader<Doc> {
   const table = typeof definition === 'string' ? definition : definition.name
-  const documents = `${identifier(moduleSchema(prefix, module))}.documents`
+  const documents = documentsOf(identifier(moduleSchema(prefix, module)))
   return {
     async get(key) {
       checkKey(table, key)
-      const { rows } = await db.query<{ doc: Doc }>(`SELECT doc FROM ${documents} WHERE table_name = $1 AND key = $2`, [table, key])
+      const { rows } = await db.query<{ doc: Doc }>(selectDocument(documents, false), [table, key])
       return rows[0]?.doc
     },
     list: (options) => listDocuments<Doc>(db, documents, table, options),
     async count() {
-      const { rows } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${documents} WHERE table_name = $1`, [table])
+      const { rows } = await db.query<{ n: string }>(countDocuments(documents), [table])
       return Number(rows[0]!.n)
     },
   }
@@ -32,9 +33,8 @@ export function readDocuments<Doc>(db: Queryable, prefix: string, module: string
 async function listDocuments<Doc>(db: Queryable, documents: string, table: string, options: ListOptions | undefined): Promise<Page<Doc>> {
   const { cursor, limit, order } = resolveListOptions(options)
   const newest = order === 'newest'
-  const after = cursor === undefined ? '' : `AND seq ${newest ? '<' : '>'} $3`
   const { rows } = await db.query<{ key: string; doc: Doc; seq: string }>(
-    `SELECT key, doc, seq FROM ${documents} WHERE table_name = $1 ${after} ORDER BY seq ${newest ? 'DESC' : 'ASC'} LIMIT $2`,
+    listStatement(documents, newest, cursor !== undefined),
     cursor === undefined ? [table, limit + 1] : [table, limit + 1, cursor],
   )
   const page: Page<Doc> = { items: rows.slice(0, limit).map(({ key, doc }) => ({ key, doc })) }

@@ -1,6 +1,7 @@
 import { PersistenceUnavailableError, SendOutcomeUnknownError } from '../../errors.js'
 import type { OutgoingEntry } from '../../delivery/delivery.js'
 import { idsInOrder } from './batched-statements.js'
+import { lockOutboxWrites, outboxRowsOf, renewClaims } from './statements.js'
 import type { Connections } from './connections.js'
 import { isConnectionError } from './database-errors.js'
 
@@ -42,16 +43,13 @@ export async function settleLostInsert(deps: LostAnswerDeps, insert: PlannedInse
   for (;;) {
     try {
       return await connections.inTransaction(async (client) => {
-        await client.query(`LOCK TABLE ${schema}.outbox IN SHARE ROW EXCLUSIVE MODE`)
-        const { rows } = await client.query<{ id: string; message_id: string; module: string; claimed_by: string | null; dispatched: boolean }>(
-          `SELECT id, message_id, destinations[1] AS module, claimed_by, dispatched_at IS NOT NULL AS dispatched FROM ${schema}.outbox WHERE message_id = ANY($1::text[])`,
-          [messageIds],
-        )
+        await client.query(lockOutboxWrites(schema))
+        const { rows } = await client.query<{ id: string; message_id: string; module: string; claimed_by: string | null; dispatched: boolean }>(outboxRowsOf(schema), [messageIds])
         if (rows.length === 0) return idsInOrder((await client.query<{ id: string }>(insert.statement)).rows)
         // Committed after all. Rows still this instance's are claimed afresh (nobody takes them over while it
         // passes them on); a row another instance took over meanwhile is that one's to pass on.
         const ours = rows.filter((row) => row.claimed_by === instanceId && !row.dispatched)
-        await client.query(`UPDATE ${schema}.outbox SET claimed_at = now() WHERE id = ANY($1::bigint[])`, [ours.map((row) => row.id)])
+        await client.query(renewClaims(schema), [ours.map((row) => row.id)])
         const idOf = new Map(ours.map((row) => [`${row.message_id}\n${row.module}`, row.id]))
         return insert.planned.map(({ entry, module }) => idOf.get(`${entry.env.id}\n${module}`))
       })

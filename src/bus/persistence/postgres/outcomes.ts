@@ -5,10 +5,10 @@ import type { DeliveryState, FailureRecord, OutgoingEntry } from '../../delivery
 import type { Envelope } from '../../messages/envelope.js'
 import type { SagaChange } from '../../sagas/saga-store.js'
 import { AlreadyHandledError, type AttemptTransactions, type HandledAudit, type MessageStore, type BrokerInbox, type PersistenceContext } from '../persistence.js'
-import { consumeSource, insertAudit } from './attempt-transaction.js'
 import type { Connections } from './connections.js'
 import type { DeliverySources } from './delivery-sources.js'
-import { markArchived, markDispatched, markRetried, upsertWaiting } from './statements.js'
+import type { DeliverySource } from './outbox-rows.js'
+import { auditInsert, consumeSourceStatement, markArchived, markDispatched, markRetried, upsertWaiting } from './statements.js'
 
 export interface OutcomesDeps {
   connections: Connections
@@ -109,4 +109,13 @@ export function createOutcomes(deps: OutcomesDeps): Pick<MessageStore, 'commit'>
       for (const state of states) if (state.kind === undefined) state.kind = 'forwarded'
     },
   }
+}
+
+async function consumeSource(client: PoolClient, source: DeliverySource | undefined, messageId: string): Promise<void> {
+  const statement = consumeSourceStatement(source, messageId)
+  if (statement) await client.query(statement)
+}
+
+async function insertAudit(client: PoolClient, schema: string, conversationId: string, steps: readonly unknown[]): Promise<void> {
+  if (steps.length > 0) await client.query(auditInsert(schema, conversationId, steps))
 }

@@ -2,7 +2,8 @@ import type { PoolClient } from 'pg'
 import type { DeliveryState, OutgoingEntry } from '../../delivery/delivery.js'
 import type { Clock } from '../../clock.js'
 import type { MessageStore } from '../persistence.js'
-import { idsInOrder, outboxInsert } from './batched-statements.js'
+import { idsInOrder } from './batched-statements.js'
+import { notifyOutside, outboxInsert } from './statements.js'
 import type { Connections } from './connections.js'
 import type { DeliverySources } from './delivery-sources.js'
 import { isConnectionError } from './database-errors.js'
@@ -65,7 +66,7 @@ export function createOutsideCommits(deps: OutsideCommitsDeps): MessageStore['co
       // Unclaimed: the relay takes the rows once the caller's transaction has committed them.
       const insert = outboxInsert(schema, msgs, null)
       // With a NOTIFY, which PostgreSQL delivers to the listening instances only if, and once, this commits.
-      if (insert) await (transaction as PoolClient).query(`${insert.statement}; NOTIFY ${schema}`)
+      if (insert) await (transaction as PoolClient).query(`${insert.statement}; ${notifyOutside(schema)}`)
       return []
     }
     return sources.track(await sendFromOutside(msgs))

@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg'
+import { listenOutside } from './statements.js'
 
 export interface OutsideListenerOptions {
   /** A connection of the pool's, held for as long as the listener runs (LISTEN lives in one session). */
@@ -61,7 +62,7 @@ export function listenForOutsideSends(options: OutsideListenerOptions): { stop()
       connected.on('notification', options.onNotify)
       connected.once('error', (error) => drop(connected, error))
       try {
-        await connected.query(`LISTEN ${options.channel}`)
+        await connected.query(listenOutside(options.channel))
       } catch (error) {
         drop(connected, error)
         return

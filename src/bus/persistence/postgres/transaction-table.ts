@@ -3,8 +3,8 @@ import { checkKey, type TableDefinition } from '../../data/define-table.js'
 import type { ListOptions, Page, Table, TableReader } from '../../data/table.js'
 import { DataConflictError } from '../../errors.js'
 import { identifier, moduleSchema } from './schema.js'
-import { literal } from './batched-statements.js'
 import { readDocuments, type Queryable } from './documents.js'
+import { deleteDocument, documentsOf, insertDocumentIfAbsent, selectDocument, upsertDocument } from './statements.js'
 
 /** What an attempt staged for one key: a document, or its deletion. */
 export type StagedWrite = { doc: unknown } | { deleted: true }
@@ -35,9 +35,9 @@ export class TransactionTable implements Table<unknown> {
     checkKey(this.definition.name, key)
     const staged = this.staged.get(key)
     if (staged) return 'deleted' in staged ? undefined : structuredClone(staged.doc)
-    const documents = `${identifier(moduleSchema(this.prefix, this.module))}.documents`
+    const documents = documentsOf(identifier(moduleSchema(this.prefix, this.module)))
     const client = await this.open()
-    const { rows } = await client.query<{ doc: unknown }>(`SELECT doc FROM ${documents} WHERE table_name = $1 AND key = $2 FOR UPDATE`, [this.definition.name, key])
+    const { rows } = await client.query<{ doc: unknown }>(selectDocument(documents, true), [this.definition.name, key])
     if (rows.length === 0) this.#readAbsent.add(key)
     return rows[0]?.doc
   }
@@ -64,26 +64,25 @@ export class TransactionTable implements Table<unknown> {
    * for its commit), this one decided on stale data and runs again, reading the committed document.
    */
   async writeChecked(client: PoolClient): Promise<void> {
-    const documents = `${identifier(moduleSchema(this.prefix, this.module))}.documents`
+    const documents = documentsOf(identifier(moduleSchema(this.prefix, this.module)))
     for (const [key, write] of this.staged) {
       if ('deleted' in write || !this.#readAbsent.has(key)) continue
       const doc = JSON.stringify(this.definition.validate(key, write.doc))
-      const inserted = await client.query(`INSERT INTO ${documents} (table_name, key, doc) VALUES ($1, $2, $3) ON CONFLICT (table_name, key) DO NOTHING`, [this.definition.name, key, doc])
+      const inserted = await client.query(insertDocumentIfAbsent(documents), [this.definition.name, key, doc])
       if (inserted.rowCount === 0) throw new DataConflictError(this.definition.name, key)
     }
   }
 
   /** The other writes (documents read locked, or never read: the last writer's stays), as statements for the commit's batch. */
   batchedWrites(): string[] {
-    const documents = `${identifier(moduleSchema(this.prefix, this.module))}.documents`
-    const table = literal(this.definition.name)
+    const documents = documentsOf(identifier(moduleSchema(this.prefix, this.module)))
+    const table = this.definition.name
     const statements: string[] = []
     for (const [key, write] of this.staged) {
-      if ('deleted' in write) statements.push(`DELETE FROM ${documents} WHERE table_name = ${table} AND key = ${literal(key)}`)
+      if ('deleted' in write) statements.push(deleteDocument(documents, table, key))
       else if (!this.#readAbsent.has(key)) {
         // Checked again: the handler may have changed the object after put().
-        const doc = literal(JSON.stringify(this.definition.validate(key, write.doc)))
-        statements.push(`INSERT INTO ${documents} AS d (table_name, key, doc) VALUES (${table}, ${literal(key)}, ${doc}::jsonb) ON CONFLICT (table_name, key) DO UPDATE SET doc = EXCLUDED.doc, version = d.version + 1`)
+        statements.push(upsertDocument(documents, table, key, JSON.stringify(this.definition.validate(key, write.doc))))
       }
     }
     return statements
