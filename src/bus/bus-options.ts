@@ -11,7 +11,7 @@ import { requireWhole } from './recoverability/policy.js'
 import { createTopology, type Routes } from './routing/topology.js'
 import { createEmbeddedTransport } from './transport/embedded-transport.js'
 import type { Transport } from './transport/transport.js'
-import type { ModuleDefinition } from './endpoint/define-module.js'
+import type { ModuleDefinition } from './endpoint/module-definition.js'
 import type { PersistenceFactory } from './persistence/persistence.js'
 import { requireLogger, type BusLogger } from './telemetry/bus-logger.js'
 

@@ -8,7 +8,8 @@ export { defineCommand, defineEvent, type BodyOf, type CommandDefinition, type E
 export type { Envelope, MessageKind } from './messages/envelope.js'
 /** The names of the headers Mailroom sets on every message (`mailroom.message-id`, …); not fetch's Headers. */
 export { Headers as MessageHeaders } from './messages/headers.js'
-export { defineModule, type ModuleDefinition, type ModuleOptions } from './endpoint/define-module.js'
+export { defineModule, type ModuleOptions } from './define-module.js'
+export type { ModuleDefinition } from './endpoint/module-definition.js'
 export { handle, type Handler, type HandlerFunction } from './endpoint/handle.js'
 export { defineBehavior, type Behavior, type BehaviorOptions, type IncomingMessage } from './pipeline/behavior.js'
 export { faultInjection, type FaultInjection, type FaultState } from './faults/fault-injection.js'

@@ -1,6 +1,6 @@
 import { InvalidListOptionError } from '../errors.js'
 import { checkKey, type TableDefinition } from './define-table.js'
-import type { AttemptData, ModuleData, TableState, TouchedKey } from './module-data.js'
+import type { AttemptData, ModuleTables, TableState, TouchedKey } from './module-tables.js'
 
 export interface ListOptions {
   /** Where the last page ended (its `next`); omitted for the first page. */
@@ -62,7 +62,7 @@ export function resolveListOptions(options: ListOptions | undefined): { cursor: 
   return { cursor, limit, order }
 }
 
-async function listPage(data: ModuleData, state: TableState, options: ListOptions | undefined): Promise<Page<unknown>> {
+async function listPage(data: ModuleTables, state: TableState, options: ListOptions | undefined): Promise<Page<unknown>> {
   const { cursor, limit, order } = resolveListOptions(options)
   const page = await data.page(state, order, cursor, limit)
   const result: Page<unknown> = { items: page.items.map(({ key, doc }) => ({ key, doc })) }
@@ -71,7 +71,7 @@ async function listPage(data: ModuleData, state: TableState, options: ListOption
 }
 
 /** Read-only access to a table, for code outside handlers (web routes, scripts). */
-export function createTableReader<Doc>(data: ModuleData, definition: TableDefinition): TableReader<Doc> {
+export function createTableReader<Doc>(data: ModuleTables, definition: TableDefinition): TableReader<Doc> {
   const state = data.table(definition)
   return {
     async get(key) {
@@ -89,7 +89,7 @@ export class DataAttempt implements AttemptData {
   readonly touched = new Map<TableState, Map<string, TouchedKey>>()
   readonly #tables = new Map<TableDefinition, AttemptTable>()
 
-  constructor(private readonly data: ModuleData) {}
+  constructor(private readonly data: ModuleTables) {}
 
   table<Doc>(definition: TableDefinition): Table<Doc> {
     let table = this.#tables.get(definition)
@@ -109,7 +109,7 @@ export class DataAttempt implements AttemptData {
  */
 class AttemptTable implements Table<unknown> {
   constructor(
-    private readonly data: ModuleData,
+    private readonly data: ModuleTables,
     private readonly state: TableState,
     private readonly touched: Map<string, TouchedKey>,
   ) {}

@@ -11,7 +11,7 @@ import type { BusMetrics } from '../telemetry/metrics.js'
 import type { ModuleLog } from '../telemetry/module-log.js'
 import type { ParkedAtBroker } from '../transport/parked-at-broker.js'
 import type { Transport } from '../transport/transport.js'
-import type { ModuleDefinition } from './define-module.js'
+import type { ModuleDefinition } from './module-definition.js'
 import { createModuleCounters, createModuleRuntime, type ModuleRuntime, type QueueSpill } from './module-runtime.js'
 
 export interface ModuleWiringDeps {

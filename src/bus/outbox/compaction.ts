@@ -2,7 +2,7 @@ import type { Appended, Journal } from './journal.js'
 import { destinationRoleLive, producerRoleLive, type DeliveryLedger, type LedgerEntry, type Segment } from './delivery-ledger.js'
 import type { Envelope } from '../messages/envelope.js'
 import type { JournalRecord } from './record.js'
-import type { DocumentRole, ModuleData } from '../data/module-data.js'
+import type { DocumentRole, ModuleData } from './module-data.js'
 
 export interface Compactor {
   /** Asks for a pass soon; passes never overlap. Called when a journal starts a new segment. */

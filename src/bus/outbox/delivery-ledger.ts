@@ -32,7 +32,7 @@ export interface Segment {
   live: number
   /** Live roles that hold a message (not tombstones): what makes carrying a segment forward expensive. */
   liveHomes: number
-  /** Of those, module documents (see data/document-index.ts): carrying one means reading it back. */
+  /** Of those, module documents (see document-index.ts): carrying one means reading it back. */
   liveDocs: number
   /** Roles ever placed here. */
   roles: number

@@ -78,9 +78,9 @@ import type { Envelope } from '../messages/envelope.js'
 import type { SagaChange } from '../sagas/saga-store.js'
 import type { FailureRecord, OutgoingEntry } from '../delivery/delivery.js'
 import { skimOutRecord, type SkimmedOut } from './record-skim.js'
+import type { DataChange } from '../data/module-tables.js'
 
 /** One document put into (or deleted from) a module's table, as `handled` and `doc` records hold it. */
-export type DataChange = { table: string; key: string; seq: number; doc: unknown; del?: undefined } | { table: string; key: string; del: true; seq?: undefined; doc?: undefined }
 
 export type JournalRecord =
   | { k: 'out'; t: number; msgs: OutgoingEntry[] }
@@ -94,6 +94,8 @@ export type JournalRecord =
   | { k: 'forwarded'; t: number; sent: { id: string; to: string[] }[] }
   | { k: 'parked'; t: number; id: string }
   | { k: 'archive'; t: number; module: string; env: Envelope; failures: FailureRecord[] }
+
+export type { DataChange }
 
 const space = 0x20
 const newline = 0x0a

@@ -1,7 +1,7 @@
 import type { ConversationStep } from '../audit/conversation-step.js'
 import type { Clock } from '../clock.js'
 import type { TableDefinition } from '../data/define-table.js'
-import type { ModuleData, Reservation, TableState } from '../data/module-data.js'
+import type { ModuleTables, Reservation, TableState } from '../data/module-tables.js'
 import type { Table, TableReader } from '../data/table.js'
 import type { Envelope } from '../messages/envelope.js'
 import type { DeliveryState, FailureRecord, OutgoingEntry } from '../delivery/delivery.js'
@@ -109,7 +109,7 @@ export interface ModuleStorage {
   /** Active saga instances. */
   readonly sagas: SagaStore
   /** A module's tables kept in journal files, or undefined when it declares none (or does not run here, or they are kept elsewhere). */
-  data(module: string): ModuleData | undefined
+  data(module: string): ModuleTables | undefined
   /** Whether this process reads `module`'s tables (its own journal files, or a database every instance shares). */
   holdsDataOf(module: string): boolean
   /** A module's table read outside handlers (web routes, scripts); undefined when this persistence does not hold the module's data. */

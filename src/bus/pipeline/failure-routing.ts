@@ -1,5 +1,5 @@
 import type { DeliveryState, FailureRecord } from '../delivery/delivery.js'
-import type { ModuleDefinition } from '../endpoint/define-module.js'
+import type { ModuleDefinition } from '../endpoint/module-definition.js'
 import type { ModuleCounters } from '../endpoint/module-runtime.js'
 import type { Clock } from '../clock.js'
 import { NoHandlerError } from '../errors.js'

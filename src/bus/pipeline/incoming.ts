@@ -1,9 +1,9 @@
 import { context as traceContext } from '@opentelemetry/api'
 import type { Clock } from '../clock.js'
-import type { ModuleData, Reservation } from '../data/module-data.js'
+import type { ModuleTables, Reservation } from '../data/module-tables.js'
 import type { DeliveryState, FailureRecord, OutgoingEntry } from '../delivery/delivery.js'
 import type { Dispatcher } from '../dispatch/dispatcher.js'
-import type { ModuleDefinition } from '../endpoint/define-module.js'
+import type { ModuleDefinition } from '../endpoint/module-definition.js'
 import type { Handler } from '../endpoint/handle.js'
 import { createLogger } from '../endpoint/handler-context.js'
 import type { ModuleCounters } from '../endpoint/module-runtime.js'
@@ -36,7 +36,7 @@ export interface IncomingDeps {
   topology: Topology
   persistence: MessageStore & ModuleStorage & SharedStore
   /** The module's tables; undefined when it declares none. */
-  data: ModuleData | undefined
+  data: ModuleTables | undefined
   clock: Clock
   signals: BusEmitter
   log: (level: LogLevel, text: string, fields: Record<string, unknown> | undefined, message: LoggedMessage | undefined) => void

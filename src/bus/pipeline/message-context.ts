@@ -1,5 +1,5 @@
 import type { DocumentOf, TableDefinition } from '../data/define-table.js'
-import type { ModuleData, Reservation } from '../data/module-data.js'
+import type { ModuleTables, Reservation } from '../data/module-tables.js'
 import { DataAttempt, type Table } from '../data/table.js'
 import type { HandlerContext, Logger } from '../endpoint/handler-context.js'
 import { UndeclaredTableError } from '../errors.js'
@@ -18,7 +18,7 @@ export interface ContextScope {
   /** A logger whose lines name the message being handled (and its trace, when one is recorded). */
   loggerFor: (env: Envelope, processing: Processing | undefined) => Logger
   /** The module's tables; undefined when it declares none. */
-  data: ModuleData | undefined
+  data: ModuleTables | undefined
 }
 
 /**
@@ -83,7 +83,7 @@ export class MessageContext implements HandlerContext {
     }
   }
 
-  /** Checks what the attempt read and claims what it wrote (see ModuleData.reserve); throws DataConflictError. */
+  /** Checks what the attempt read and claims what it wrote (see ModuleTables.reserve); throws DataConflictError. */
   reserveData(): Reservation | undefined {
     return this.#data && this.scope.data ? this.scope.data.reserve(this.#data) : undefined
   }

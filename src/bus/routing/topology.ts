@@ -10,7 +10,7 @@ import {
   UnknownMessageTypeError,
 } from '../errors.js'
 import type { Handler } from '../endpoint/handle.js'
-import type { ModuleDefinition } from '../endpoint/define-module.js'
+import type { ModuleDefinition } from '../endpoint/module-definition.js'
 import { isMessageDefinition, type MessageDefinition } from '../messages/define-message.js'
 import type { SagaDefinition } from '../sagas/define-saga.js'
 

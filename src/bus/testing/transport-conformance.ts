@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { createBus, type Bus } from '../create-bus.js'
-import { defineModule } from '../endpoint/define-module.js'
+import { defineModule } from '../define-module.js'
 import { handle } from '../endpoint/handle.js'
 import { defineCommand, defineEvent } from '../messages/define-message.js'
 import { createMemoryFileSystem } from '../files/memory-file-system.js'

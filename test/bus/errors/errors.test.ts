@@ -48,6 +48,7 @@ describe('the error catalogue', () => {
       new errors.FaultInjectionNotInstalledError(),
       new errors.SchemaTooNewError('billing', 2, 1),
       new errors.PersistenceUnavailableError('127.0.0.1:5432', { cause: new Error('connect ECONNREFUSED') }),
+      new errors.SendOutcomeUnknownError('127.0.0.1:5432', ['m-1'], 5_000),
       new errors.NoTransactionError(),
       new errors.TransactionUnsupportedError(),
       new errors.ModuleNotFoundError('x', ['sales']),

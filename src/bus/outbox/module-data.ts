@@ -1,8 +1,9 @@
 import { DataConflictError, JournalCorruptError, UndeclaredTableError } from '../errors.js'
-import type { Segment } from '../outbox/delivery-ledger.js'
+import type { Segment } from './delivery-ledger.js'
 import { isCode, type FileSystem } from '../files/file-system.js'
-import { decodeRecordAt, holdsData, type DataChange, type JournalRecord } from '../outbox/record.js'
-import type { TableDefinition } from './define-table.js'
+import { decodeRecordAt, holdsData, type JournalRecord } from './record.js'
+import type { TableDefinition } from '../data/define-table.js'
+import type { AttemptData, DataChange, ModuleTables, Reservation, TableState, TouchedKey } from '../data/module-tables.js'
 import { DocumentIndex } from './document-index.js'
 import { RecentDocs } from './recent-docs.js'
 import { conversationsTable, maxStepsPerConversation, type AuditDoc, type ConversationStep } from '../audit/conversation-step.js'
@@ -46,36 +47,17 @@ class PendingWrite {
   }
 }
 
-export interface TableState {
-  readonly definition: TableDefinition
+/** A table as the journal keeps it: where each document lies, the writes on their way, the recent documents. */
+export interface JournalTableState extends TableState {
   readonly index: DocumentIndex
   readonly pending: Map<string, PendingWrite>
   /** Documents recently committed or read, so most reads need no disk. */
   readonly recent: RecentDocs
 }
 
-/** A key an attempt read or wrote: the version it had when first touched, and what the attempt staged. */
-export interface TouchedKey {
-  version: number
-  /** undefined: only read. */
-  write: { doc: unknown } | { deleted: true } | undefined
-}
-
-/** One attempt's reads and writes, checked and claimed at once before its record is appended. */
-export interface AttemptData {
-  touched: Map<TableState, Map<string, TouchedKey>>
-}
-
-/** Claimed writes: the `data` of the attempt's `handled` record, and the claim's end. */
-export interface Reservation {
-  readonly changes: DataChange[]
-  /** Called once the record is synced and applied, or failed: frees the keys for the next writer. */
-  settle(): void
-}
-
 /** A document role compaction may carry forward. */
 export interface DocumentRole {
-  table: TableState
+  table: JournalTableState
   slot: number
   key: string
   from: number
@@ -99,19 +81,19 @@ const noChange: Reservation = { changes: [], settle() {} }
  * be synced, so the second run sees the first writer's data (as NServiceBus sagas and Marten documents
  * do with optimistic concurrency).
  */
-export class ModuleData {
+export class ModuleData implements ModuleTables {
   readonly module: string
-  readonly #tables = new Map<string, TableState>()
-  readonly #byDefinition = new Map<TableDefinition, TableState>()
+  readonly #tables = new Map<string, JournalTableState>()
+  readonly #byDefinition = new Map<TableDefinition, JournalTableState>()
   readonly #options: ModuleDataOptions
   /** The audit's table (not in #byDefinition: handlers cannot reach it). */
-  readonly #audit: TableState | undefined
+  readonly #audit: JournalTableState | undefined
 
   constructor(options: ModuleDataOptions) {
     this.module = options.module
     this.#options = options
     for (const definition of options.tables) {
-      const state: TableState = { definition, index: new DocumentIndex(options.segmentOf), pending: new Map(), recent: new RecentDocs(recentDocuments) }
+      const state: JournalTableState = { definition, index: new DocumentIndex(options.segmentOf), pending: new Map(), recent: new RecentDocs(recentDocuments) }
       this.#tables.set(definition.name, state)
       this.#byDefinition.set(definition, state)
     }
@@ -127,19 +109,19 @@ export class ModuleData {
   }
 
   /** The table of this module for `definition`; UndeclaredTableError when the module does not list it. */
-  table(definition: TableDefinition): TableState {
+  table(definition: TableDefinition): JournalTableState {
     const state = this.#byDefinition.get(definition)
     if (!state) throw new UndeclaredTableError(definition?.name ?? String(definition), this.module)
     return state
   }
 
   /** Waits until no commit of the key is on its way to disk. */
-  async settled(state: TableState, key: string): Promise<void> {
+  async settled(state: JournalTableState, key: string): Promise<void> {
     for (let pending = state.pending.get(key); pending; pending = state.pending.get(key)) await pending.done()
   }
 
   /** The key's committed document, read back from the journal; undefined when there is none. */
-  async read(state: TableState, key: string): Promise<unknown> {
+  async read(state: JournalTableState, key: string): Promise<unknown> {
     for (let attempt = 1; ; attempt++) {
       const slot = state.index.documentSlot(key)
       if (slot === -1) return undefined
@@ -158,7 +140,7 @@ export class ModuleData {
   }
 
   /** Up to `limit` documents in table order after `cursor` (the seq of the last one seen). */
-  async page(state: TableState, direction: 'oldest' | 'newest', cursor: number | undefined, limit: number): Promise<{ items: { key: string; doc: unknown; seq: number }[]; next: number | undefined }> {
+  async page(state: JournalTableState, direction: 'oldest' | 'newest', cursor: number | undefined, limit: number): Promise<{ items: { key: string; doc: unknown; seq: number }[]; next: number | undefined }> {
     const slots = state.index.page(direction, cursor, limit + 1)
     const more = slots.length > limit
     if (more) slots.length = limit
@@ -176,7 +158,8 @@ export class ModuleData {
    * Checks an attempt's reads and claims its writes, synchronously: throws DataConflictError when a key
    * changed (or is being changed) since the attempt read it. Returns undefined when nothing was staged.
    */
-  reserve(attempt: AttemptData): Reservation | undefined {
+  // The attempt's tables are this module's own (table() made them): the journal's kind.
+  reserve(attempt: AttemptData & { touched: Map<JournalTableState, Map<string, TouchedKey>> }): Reservation | undefined {
     for (const [state, touched] of attempt.touched) {
       for (const [key, { version }] of touched) {
         if (state.pending.has(key) || state.index.version(key) !== version) throw new DataConflictError(state.definition.name, key)
@@ -207,7 +190,10 @@ export class ModuleData {
    * Claims the deletion of these keys of a table by the bus itself (the audit's retention), skipping any
    * being written now. Synchronous, like reserve.
    */
-  claimDeletes(state: TableState, keys: readonly string[]): Reservation | undefined {
+  claimDeletes(table: TableState, keys: readonly string[]): Reservation | undefined {
+    // The state handed back is one of this module's (the audit's, from auditTable): found again by its name.
+    const state = this.#tables.get(table.definition.name)
+    if (!state) throw new UndeclaredTableError(table.definition.name, this.module)
     const changes: DataChange[] = []
     const claimed: Claim[] = []
     for (const key of keys) {
@@ -245,7 +231,7 @@ export class ModuleData {
   }
 
   /** The audit table, for its retention (list and delete) and the admin's reads. */
-  get auditTable(): TableState | undefined {
+  get auditTable(): JournalTableState | undefined {
     return this.#audit
   }
 
@@ -337,7 +323,7 @@ export class ModuleData {
     for (const table of this.#tables.values()) table.index.segmentDeleted(segment)
   }
 
-  async #readSlot(state: TableState, slot: number, key: string): Promise<{ ok: true; doc: unknown } | { ok: false }> {
+  async #readSlot(state: JournalTableState, slot: number, key: string): Promise<{ ok: true; doc: unknown } | { ok: false }> {
     const { segment, offset, size } = state.index.location(slot)
     const file = this.#options.fileOf(segment)
     let bytes: Uint8Array
@@ -367,13 +353,13 @@ export class ModuleData {
 }
 
 interface Claim {
-  state: TableState
+  state: JournalTableState
   key: string
   pending: PendingWrite
 }
 
 /** Marks the key as being written (reads wait, compaction leaves it, a conflicting attempt runs again). */
-function claim(state: TableState, key: string, doc?: unknown): Claim {
+function claim(state: JournalTableState, key: string, doc?: unknown): Claim {
   const pending = new PendingWrite(doc)
   state.pending.set(key, pending)
   return { state, key, pending }

@@ -1,12 +1,13 @@
-import { InvalidBehaviorError, InvalidModuleOptionError } from '../errors.js'
-import { isFaultInjection } from '../faults/fault-injection.js'
-import type { EventDefinition, MessageDefinition } from '../messages/define-message.js'
-import { isMessageDefinition } from '../messages/define-message.js'
-import { requireWhole, resolveRecoverability, type RecoverabilityConfig, type RecoverabilityOptions } from '../recoverability/policy.js'
-import type { SagaDefinition } from '../sagas/define-saga.js'
-import { isTableDefinition, type TableDefinition } from '../data/define-table.js'
-import { requireBehaviors, type Behavior } from '../pipeline/behavior.js'
-import type { Handler } from './handle.js'
+import { InvalidBehaviorError, InvalidModuleOptionError } from './errors.js'
+import { isFaultInjection } from './faults/fault-injection.js'
+import type { EventDefinition } from './messages/define-message.js'
+import { isMessageDefinition } from './messages/define-message.js'
+import { requireWhole, resolveRecoverability, type RecoverabilityOptions } from './recoverability/policy.js'
+import type { SagaDefinition } from './sagas/define-saga.js'
+import { isTableDefinition, type TableDefinition } from './data/define-table.js'
+import { requireBehaviors, type Behavior } from './pipeline/behavior.js'
+import type { Handler } from './endpoint/handle.js'
+import type { ModuleDefinition } from './endpoint/module-definition.js'
 
 export interface ModuleOptions {
   /** Lower-case, e.g. `sales`; also the name of its journal directory. */
@@ -43,18 +44,6 @@ export interface ModuleOptions {
    * @default []
    */
   behaviors?: readonly Behavior[]
-}
-
-export interface ModuleDefinition {
-  readonly name: string
-  readonly handlers: readonly Handler<MessageDefinition>[]
-  readonly sagas: readonly SagaDefinition[]
-  readonly tables: readonly TableDefinition[]
-  readonly publishes: readonly EventDefinition[]
-  readonly concurrency: number
-  readonly maxPerSecond: number | undefined
-  readonly recoverability: RecoverabilityConfig
-  readonly behaviors: readonly Behavior[]
 }
 
 const moduleNamePattern = /^[a-z][a-z0-9-]{0,62}$/
