@@ -239,8 +239,9 @@ export class BehaviorNextTwiceError extends MailroomError {
 
 /** A module's schema in PostgreSQL is at a version this Mailroom does not know. */
 export class SchemaTooNewError extends MailroomError {
-  constructor(readonly module: string, readonly found: number, readonly known: number) {
-    super('MAILROOM_ERR_PERSISTENCE_SCHEMA_TOO_NEW', `The schema of module ${module} is at version ${found}, newer than this Mailroom knows (${known}): start a newer Mailroom.`)
+  /** `module`: the module whose schema it is, or (with `what`) the schema's own name, `what` saying what it holds. */
+  constructor(readonly module: string, readonly found: number, readonly known: number, what = `module ${module}`) {
+    super('MAILROOM_ERR_PERSISTENCE_SCHEMA_TOO_NEW', `The schema of ${what} is at version ${found}, newer than this Mailroom knows (${known}): start a newer Mailroom.`)
   }
 }
 

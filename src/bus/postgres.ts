@@ -1,6 +1,6 @@
 /**
  * `mailroom/postgres`: the PostgreSQL persistence, for modules that run as several instances (or outgrow one
- * disk). A module of its own so that the bus (`mailroom`) never loads `pg` for those who do not use it.
+ * disk), and the PostgreSQL transport, which carries messages between those instances without a broker. A module of its own so that the bus (`mailroom`) never loads `pg` for those who do not use it.
  */
 import type { PoolClient } from 'pg'
 import type { HandlerContext } from './endpoint/handler-context.js'
@@ -9,6 +9,7 @@ import type { SagaContext } from './sagas/saga-context.js'
 
 export { postgresPersistence, type PostgresPersistenceOptions } from './persistence/postgres/postgres-persistence.js'
 export { migrate, schemaVersion, type SchemaOptions } from './persistence/postgres/schema.js'
+export { postgresTransport, type PostgresTransportOptions } from './transport/postgres/postgres-transport.js'
 
 /**
  * The pg client of the handler's transaction: SQL run on it commits with the message's inbox mark, its table

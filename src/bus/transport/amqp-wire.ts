@@ -1,5 +1,5 @@
 import type { Connection, Publisher } from 'rabbitmq-client'
-import type { Envelope } from '../messages/envelope.js'
+import { asEnvelope, type Envelope } from '../messages/envelope.js'
 import type { FailureRecord } from '../delivery/delivery.js'
 
 /**
@@ -27,15 +27,6 @@ export async function sendTo(publisher: Publisher, queue: string, env: Envelope,
 /** Parks a body that is not what the queue should hold, with the reason, so it neither blocks the queue nor vanishes. */
 export async function sendUndecodable(publisher: Publisher, queue: string, body: unknown, headers: Record<string, string>): Promise<void> {
   await publisher.send({ exchange: '', routingKey: queue, durable: true, headers }, Buffer.isBuffer(body) ? body : JSON.stringify(body ?? null))
-}
-
-export function asEnvelope(body: unknown): Envelope | undefined {
-  if (typeof body !== 'object' || body === null) return undefined
-  const { id, type, headers } = body as Record<string, unknown>
-  if (typeof id !== 'string' || typeof type !== 'string' || typeof headers !== 'object' || headers === null) return undefined
-  if (!Object.values(headers).every((value) => typeof value === 'string')) return undefined
-  if (!('body' in body)) return undefined
-  return body as Envelope
 }
 
 export function asParked(body: unknown): ParkedMessage | undefined {

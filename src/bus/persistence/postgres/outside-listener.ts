@@ -6,8 +6,8 @@ export interface OutsideListenerOptions {
   connect(): Promise<PoolClient>
   /** The quoted channel: the outside schema's name, which a caller's transaction NOTIFYs with its rows. */
   channel: string
-  /** A caller's transaction committed messages: look for them now. */
-  onNotify(): void
+  /** A transaction that NOTIFYs the channel committed (with its payload, if it gave one): look now. */
+  onNotify(payload: string | undefined): void
   /**
    * Listening, at start or again after the connection was lost: a transaction that committed while nobody
    * listened sent its notification to no one, so look now rather than at the next pass.
@@ -59,7 +59,7 @@ export function listenForOutsideSends(options: OutsideListenerOptions): { stop()
       }
       if (stopped || client) return connected.release()
       client = connected
-      connected.on('notification', options.onNotify)
+      connected.on('notification', (message) => options.onNotify(message.payload))
       connected.once('error', (error) => drop(connected, error))
       try {
         await connected.query(listenOutside(options.channel))

@@ -1,0 +1,244 @@
+import { randomUUID } from 'node:crypto'
+import { hostname } from 'node:os'
+import pg from 'pg'
+import { InvalidBusOptionError, TransportUnconfirmedError } from '../../errors.js'
+import { asPersistenceError, postgresAddress } from '../../persistence/postgres/database-errors.js'
+import { listenForOutsideSends } from '../../persistence/postgres/outside-listener.js'
+import { identifier } from '../../persistence/postgres/schema.js'
+import type { Delivery, Transport, TransportHost } from '../transport.js'
+import { browsePostgresErrorQueue, park } from './postgres-error-queue.js'
+import { QueueConsumer } from './queue-consumer.js'
+import { migrateQueues, queueSchema } from './queue-schema.js'
+import { channelOf, enqueue, queueLengths, releaseClaimedBy, type QueuedRow } from './queue-statements.js'
+import { RowBatches } from './row-batches.js'
+
+export interface PostgresTransportOptions {
+  /** The server, e.g. `postgres://user@127.0.0.1:5432/shop`. Either this or `pool`. */
+  connectionString?: string
+  /** A pool of your own (the transport does not end it). */
+  pool?: pg.Pool
+  /** Names the schema of the queues, `<prefix>_queues`, and their NOTIFY channel: shops sharing a server use different ones. @default 'mailroom' */
+  prefix?: string
+  /** How long a claimed message stays invisible to other consumers; past it (its consumer died, or is that slow) it is delivered again (ms). @default 60000 */
+  leaseMs?: number
+  /** How often a queue is looked at without a NOTIFY (ms). @default 1000 */
+  pollEveryMs?: number
+  /** Messages a module claims ahead of its handlers, per its concurrency. @default 4 */
+  prefetchPerSlot?: number
+  /** How long `stop()` waits for messages being handled and deliveries not yet in the database (ms). @default 5000 */
+  stopTimeoutMs?: number
+  /** Connections in the transport's own pool (not with `pool`). @default 4 */
+  maxConnections?: number
+  /** This process hosts the console: it browses the error queue. @default false */
+  console?: boolean
+}
+
+const knownOptions = ['connectionString', 'pool', 'prefix', 'leaseMs', 'pollEveryMs', 'prefetchPerSlot', 'stopTimeoutMs', 'maxConnections', 'console']
+const retryDelaysMs = [100, 500, 1_000, 2_000, 5_000]
+/** Deliveries written per INSERT. */
+const batchSize = 500
+
+/** Checks the options: an unknown one, or a wrong value, fails at once, naming it. */
+function checkOptions(options: PostgresTransportOptions): void {
+  for (const key of Object.keys(options ?? {})) {
+    if (!knownOptions.includes(key)) throw new InvalidBusOptionError(`transport.${key}`, `one of ${knownOptions.join(', ')}`, 'an option postgresTransport does not take')
+  }
+  if (!options?.pool && typeof options?.connectionString !== 'string') throw new InvalidBusOptionError('transport.connectionString', 'a PostgreSQL URL (or pass pool)', options?.connectionString)
+  if (options.prefix !== undefined && !/^[a-z_][a-z0-9_]*$/.test(options.prefix)) throw new InvalidBusOptionError('transport.prefix', 'lower-case letters, digits and underscores', options.prefix)
+  for (const key of ['leaseMs', 'pollEveryMs', 'stopTimeoutMs'] as const) {
+    const value = options[key]
+    if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value > 0)) throw new InvalidBusOptionError(`transport.${key}`, 'a number of milliseconds > 0', value)
+  }
+  for (const key of ['prefetchPerSlot', 'maxConnections'] as const) {
+    const value = options[key]
+    if (value !== undefined && !(Number.isInteger(value) && value >= 1)) throw new InvalidBusOptionError(`transport.${key}`, 'an integer ≥ 1', value)
+  }
+}
+
+/**
+ * PostgreSQL as the transport: each module's queue is rows of one table (`<prefix>_queues.messages`), so
+ * modules scale out over processes with nothing but the database the shop already has.
+ *
+ * Outgoing: a delivery is already committed by its producer's persistence; it is INSERTed (a batch per round
+ * trip, with a NOTIFY per queue in the same commit) and only then marked `forwarded`. A failed INSERT is
+ * tried again, with backoff: nothing is lost, and a duplicate is dropped by the receiver's inbox.
+ * Incoming: each local module claims visible rows with `FOR UPDATE SKIP LOCKED`, under a lease (a visibility
+ * timeout): the row is deleted once the outcome is durable here, so a consumer that dies mid-handler loses
+ * nothing, its rows come back when their lease is over. (A destructive read, deleting the row in the
+ * handler's own transaction, would save the lease but needs that transaction in this database: with the
+ * journal files there is none.)
+ * Deferred deliveries and delayed retries are rows not yet visible; the error queue is a table of its own.
+ */
+export function postgresTransport(options: PostgresTransportOptions): Transport {
+  checkOptions(options)
+  const prefix = options.prefix ?? 'mailroom'
+  const schema = queueSchema(prefix)
+  const channel = channelOf(prefix)
+  const address = options.connectionString ? postgresAddress(options.connectionString) : 'PostgreSQL (the pool given)'
+  const consumerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
+  const stopTimeoutMs = options.stopTimeoutMs ?? 5_000
+  const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 4, connectionTimeoutMillis: 10_000 })
+  let host: TransportHost | undefined
+  let state: 'connecting' | 'connected' | 'reconnecting' | 'closed' = 'connecting'
+  let lastError: string | undefined
+  let stopped = false
+  const relaying = new Set<Delivery>()
+  const waiting: Delivery[] = []
+  let sending: Promise<void> | undefined
+  const consumers = new Map<string, QueueConsumer>()
+  let listener: { stop(): Promise<void> } | undefined
+  let errorQueue: ReturnType<typeof browsePostgresErrorQueue> | undefined
+  const onPoolError = (error: Error) => noteError(error, 'keeping connections to PostgreSQL')
+  pool.on('error', onPoolError)
+  const rows = new RowBatches(pool, schema, (error, during) => noteError(error, during))
+
+  function noteError(error: unknown, during: string): void {
+    lastError = error instanceof Error ? error.message : String(error)
+    if (state === 'connected') state = 'reconnecting'
+    host?.onError(asPersistenceError(error, address), during)
+  }
+  function noteSuccess(): void {
+    state = 'connected'
+  }
+
+  function toRow(delivery: Delivery): QueuedRow {
+    if (!delivery.env) throw new Error(`delivery ${delivery.id} has no message to send`)
+    return { queue: delivery.module, env: delivery.env, failures: delivery.failures, delayMs: delivery.at === undefined ? 0 : Math.max(0, delivery.at - host!.now()) }
+  }
+
+  async function sendWaiting(): Promise<void> {
+    let attempt = 0
+    while (waiting.length > 0 && !stopped) {
+      const group = waiting.splice(0, batchSize)
+      try {
+        await pool.query(enqueue(schema, channel, group.map(toRow)))
+        noteSuccess()
+        attempt = 0
+      } catch (error) {
+        noteError(error, `sending ${group.length} message(s) to their queues in PostgreSQL (tried again)`)
+        waiting.unshift(...group)
+        await new Promise((resolve) => setTimeout(resolve, retryDelaysMs[Math.min(attempt++, retryDelaysMs.length - 1)]).unref?.())
+        continue
+      }
+      try {
+        await host!.forwarded(group)
+      } catch (error) {
+        // Not recorded: they are sent again at the next start, and their receivers drop the copies.
+        host!.onError(error, 'recording messages the PostgreSQL queues took')
+      }
+      for (const delivery of group) relaying.delete(delivery)
+      if (relaying.size === 0) host!.drained()
+    }
+  }
+
+  function kickSending(): void {
+    sending ??= sendWaiting().finally(() => {
+      sending = undefined
+      if (waiting.length > 0 && !stopped) kickSending()
+    })
+  }
+
+  async function confirmed(what: string, work: () => Promise<unknown>): Promise<void> {
+    try {
+      await work()
+      noteSuccess()
+    } catch (error) {
+      lastError = error instanceof Error ? error.message : String(error)
+      throw new TransportUnconfirmedError(what, { cause: error })
+    }
+  }
+
+  return {
+    kind: 'postgres',
+    reachesOtherProcesses: true,
+    holdsDeferred: true,
+    get pending() {
+      return relaying.size
+    },
+    async start(given) {
+      host = given
+      try {
+        await migrateQueues(pool, prefix)
+      } catch (error) {
+        throw asPersistenceError(error, address)
+      }
+      noteSuccess()
+      for (const module of given.localModules) {
+        const concurrency = given.topology.modules.get(module)?.concurrency ?? 1
+        consumers.set(
+          module,
+          new QueueConsumer({
+            pool,
+            schema,
+            module,
+            consumerId,
+            prefetch: Math.max(1, concurrency * (options.prefetchPerSlot ?? 4)),
+            leaseMs: options.leaseMs ?? 60_000,
+            pollEveryMs: options.pollEveryMs ?? 1_000,
+            receive: (env, failures) => given.receive(module, env as never, failures),
+            done: (rowId) => rows.done(rowId),
+            handBack: (rowId) => rows.handBack(rowId),
+            noteError,
+            noteSuccess,
+          }),
+        )
+      }
+      const wakeAll = () => consumers.forEach((consumer) => consumer.wake())
+      if (consumers.size > 0) {
+        listener = listenForOutsideSends({ connect: () => pool.connect(), channel: identifier(channel), onNotify: (queue) => (queue ? consumers.get(queue)?.wake() : wakeAll()), onListening: wakeAll, retryAfterMs: 1_000 })
+      }
+      for (const consumer of consumers.values()) consumer.start()
+      if (options.console) {
+        errorQueue = browsePostgresErrorQueue({ pool, schema, channel, archive: (message) => given.archive(message), onError: (error) => noteError(error, 'reading the error queue in PostgreSQL') })
+        await errorQueue.refresh()
+      }
+    },
+    get errorQueue() {
+      return errorQueue
+    },
+    deliver(deliveries) {
+      for (const delivery of deliveries) {
+        if (relaying.has(delivery)) continue
+        relaying.add(delivery)
+        waiting.push(delivery)
+      }
+      kickSending()
+    },
+    retryLater: (module, env, failures, delayMs) => confirmed(`the delayed retry of ${env.type}`, () => pool.query(enqueue(schema, channel, [{ queue: module, env, failures, delayMs }]))),
+    park: (module, failedEnv, failures) => confirmed(`the failed ${failedEnv.type} for the error queue`, () => park(pool, schema, module, failedEnv, failures)),
+    status: () => ({ kind: 'postgres', state: stopped ? 'closed' : state, address, unconfirmed: relaying.size, lastError }),
+    async queueLengths() {
+      if (!host) return undefined
+      try {
+        const { rows: counts } = await pool.query<{ queue: string; n: number }>(queueLengths(schema))
+        const lengths: Record<string, number> = Object.fromEntries([...host.topology.modules.keys()].map((module) => [module, 0]))
+        for (const { queue, n } of counts) if (queue in lengths) lengths[queue] = n
+        return lengths
+      } catch (error) {
+        lastError = error instanceof Error ? error.message : String(error)
+        return undefined
+      }
+    },
+    async stop() {
+      if (stopped) return
+      // The module runtimes are stopped first: what was claimed and not started comes back as 'requeue'.
+      await Promise.all([...consumers.values()].map((consumer) => consumer.stop(stopTimeoutMs)))
+      await listener?.stop()
+      errorQueue?.stop()
+      if (sending) await within(sending, stopTimeoutMs)
+      stopped = true
+      await within(rows.drain(), stopTimeoutMs)
+      // Rows still claimed here go back to the queue at once, not after their lease.
+      await pool.query(releaseClaimedBy(schema), [consumerId]).catch(() => undefined)
+      pool.off('error', onPoolError)
+      if (!options.pool) await within(pool.end(), stopTimeoutMs)
+    },
+  }
+}
+
+/** Waits for `promise`, but no longer than `ms`. */
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([promise.catch(() => {}), new Promise((resolve) => (timer = setTimeout(resolve, ms)))])
+  clearTimeout(timer)
+}

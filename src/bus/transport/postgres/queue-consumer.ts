@@ -1,0 +1,130 @@
+import type { Pool } from 'pg'
+import type { FailureRecord } from '../../delivery/delivery.js'
+import { asEnvelope } from '../../messages/envelope.js'
+import type { ReceiveOutcome } from '../transport.js'
+import { claim, moveUndecodable, nextVisibleIn } from './queue-statements.js'
+
+export interface QueueConsumerDeps {
+  pool: Pool
+  schema: string
+  /** The module whose queue this is. */
+  module: string
+  /** Who claims (this process): its rows come back to anyone once their lease is over. */
+  consumerId: string
+  /** How many rows it holds at once (claimed, not yet done with). */
+  prefetch: number
+  leaseMs: number
+  /** How often it looks without being woken (a lost NOTIFY, a row that became visible). */
+  pollEveryMs: number
+  receive(env: unknown, failures: FailureRecord[] | undefined): Promise<ReceiveOutcome>
+  /** A row done with: deleted (batched by the caller). */
+  done(rowId: string): void
+  /** A row handed back: visible to anyone now (batched by the caller). */
+  handBack(rowId: string): void
+  noteError(error: unknown, during: string): void
+  noteSuccess(): void
+}
+
+/**
+ * One local module consuming its queue: claims visible rows in batches (`FOR UPDATE SKIP LOCKED`, so
+ * consumers in other processes take other rows), each under a lease; hands each to the bus; a row is
+ * deleted once its outcome is durable here, handed back if the bus could not take it, and comes back by
+ * itself if this process dies. Woken by NOTIFY, by a row's outcome freeing a slot, and by a timer.
+ */
+export class QueueConsumer {
+  #held = 0
+  #claiming: Promise<void> | undefined
+  #again = false
+  #timer: NodeJS.Timeout | undefined
+  #stopped = false
+  readonly #handling = new Set<Promise<void>>()
+
+  constructor(private readonly deps: QueueConsumerDeps) {}
+
+  start(): void {
+    this.wake()
+  }
+
+  /** Looks for rows now (a NOTIFY for this queue, a freed slot, the timer). */
+  wake(): void {
+    if (this.#stopped) return
+    if (this.#claiming) {
+      this.#again = true
+      return
+    }
+    if (this.#timer) clearTimeout(this.#timer)
+    this.#timer = undefined
+    this.#claiming = this.#claimWhileRoom().finally(() => {
+      this.#claiming = undefined
+      if (this.#again) {
+        this.#again = false
+        this.wake()
+      }
+    })
+  }
+
+  async #claimWhileRoom(): Promise<void> {
+    const { deps } = this
+    let nextInMs = deps.pollEveryMs
+    try {
+      while (!this.#stopped && this.#held < deps.prefetch) {
+        const room = deps.prefetch - this.#held
+        const { rows } = await deps.pool.query<{ id: string; envelope: unknown; failures: FailureRecord[] | null }>(claim(deps.schema), [deps.module, room, deps.leaseMs, deps.consumerId])
+        deps.noteSuccess()
+        for (const row of rows) this.#handle(row)
+        if (rows.length < room) {
+          // Drained for now: sleep until the next row becomes visible (a deferred one), at most a poll's length.
+          const next = await deps.pool.query<{ ms: number | null }>(nextVisibleIn(deps.schema), [deps.module])
+          const ms = next.rows[0]?.ms
+          if (ms !== null && ms !== undefined) nextInMs = Math.min(nextInMs, Math.max(5, Math.ceil(Number(ms))))
+          break
+        }
+      }
+    } catch (error) {
+      deps.noteError(error, `taking messages from the ${deps.module} queue in PostgreSQL (tried again)`)
+    }
+    if (!this.#stopped && this.#held < deps.prefetch) {
+      this.#timer = setTimeout(() => this.wake(), nextInMs)
+      this.#timer.unref()
+    }
+  }
+
+  #handle(row: { id: string; envelope: unknown; failures: FailureRecord[] | null }): void {
+    this.#held++
+    const handling = this.#outcomeOf(row).finally(() => {
+      this.#held--
+      this.#handling.delete(handling)
+      this.wake()
+    })
+    this.#handling.add(handling)
+  }
+
+  async #outcomeOf(row: { id: string; envelope: unknown; failures: FailureRecord[] | null }): Promise<void> {
+    const { deps } = this
+    const env = asEnvelope(row.envelope)
+    if (!env) {
+      // Not a Mailroom message (something else wrote the row): moved aside with the reason, never dropped.
+      await deps.pool.query(moveUndecodable(deps.schema), [row.id, 'not a Mailroom envelope (id, type, string headers, body)']).catch((error: unknown) => deps.noteError(error, `moving an undecodable row of the ${deps.module} queue aside`))
+      return
+    }
+    let outcome: ReceiveOutcome
+    try {
+      outcome = await deps.receive(env, row.failures ?? undefined)
+    } catch (error) {
+      deps.noteError(error, `handing ${env.type} to ${deps.module}`)
+      outcome = 'requeue'
+    }
+    if (outcome === 'ack') deps.done(row.id)
+    else deps.handBack(row.id)
+  }
+
+  /** Claims nothing more, and waits (up to `timeoutMs`) for the rows it holds to be done with or handed back. */
+  async stop(timeoutMs: number): Promise<void> {
+    this.#stopped = true
+    if (this.#timer) clearTimeout(this.#timer)
+    await this.#claiming
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([Promise.all(this.#handling), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))])
+    clearTimeout(timer)
+  }
+}

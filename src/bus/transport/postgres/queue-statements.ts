@@ -1,0 +1,94 @@
+import { literal } from '../../persistence/postgres/batched-statements.js'
+import type { Envelope } from '../../messages/envelope.js'
+import type { FailureRecord } from '../../delivery/delivery.js'
+
+/**
+ * Every SQL text of the PostgreSQL transport but its migrations (queue-schema.ts), each a function of its
+ * schema (quoted). Parameters are `$n`; statements sent in one round trip with others carry escaped literals.
+ */
+
+/** One row to enqueue: for `queue` (a module), visible after `delayMs` (0: now). */
+export interface QueuedRow {
+  queue: string
+  env: Envelope
+  failures?: readonly FailureRecord[] | undefined
+  delayMs: number
+}
+
+/**
+ * The rows, as one INSERT, then one NOTIFY per queue with a row visible now (PostgreSQL sends them when the
+ * statements commit, together: they run as one implicit transaction). `channel` is the transport's channel.
+ */
+export function enqueue(schema: string, channel: string, rows: readonly QueuedRow[]): string {
+  const values = rows.map((row) => {
+    const failures = row.failures?.length ? `${literal(JSON.stringify(row.failures))}::jsonb` : 'NULL'
+    const visible = row.delayMs > 0 ? `now() + make_interval(secs => ${row.delayMs / 1000})` : 'now()'
+    return `(${literal(row.queue)}, ${literal(row.env.id)}, ${literal(JSON.stringify(row.env))}::jsonb, ${failures}, ${visible})`
+  })
+  const readyNow = [...new Set(rows.filter((row) => row.delayMs <= 0).map((row) => row.queue))]
+  const notify = readyNow.length > 0 ? `; SELECT ${readyNow.map((queue) => `pg_notify(${literal(channel)}, ${literal(queue)})`).join(', ')}` : ''
+  return `INSERT INTO ${schema}.messages (queue, message_id, envelope, failures, visible_at) VALUES ${values.join(', ')}${notify}`
+}
+
+/**
+ * Claims up to `$2` visible rows of queue `$1` for consumer `$4`, oldest first, skipping rows another consumer
+ * is claiming: each stays invisible for `$3` ms (its lease), then comes back unless deleted.
+ */
+export function claim(schema: string): string {
+  return `UPDATE ${schema}.messages AS m SET visible_at = now() + make_interval(secs => $3::double precision / 1000), deliveries = m.deliveries + 1, claimed_by = $4
+    FROM (SELECT id FROM ${schema}.messages WHERE queue = $1 AND visible_at <= now() ORDER BY visible_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) AS ready
+    WHERE m.id = ready.id
+    RETURNING m.id, m.envelope, m.failures`
+}
+
+/** Rows `$1` (their ids) done with: deleted. */
+export function deleteRows(schema: string): string {
+  return `DELETE FROM ${schema}.messages WHERE id = ANY($1::bigint[])`
+}
+
+/** Rows `$1` handed back (the consumer stopped, or its module could not take them): visible again now, to anyone. */
+export function releaseRows(schema: string): string {
+  return `UPDATE ${schema}.messages SET visible_at = now(), claimed_by = NULL WHERE id = ANY($1::bigint[])`
+}
+
+/** Every row consumer `$1` still claims (it is stopping), visible again now, to anyone. */
+export function releaseClaimedBy(schema: string): string {
+  return `UPDATE ${schema}.messages SET visible_at = now(), claimed_by = NULL WHERE claimed_by = $1`
+}
+
+/** In ms, how soon the next row of queue `$1` becomes visible (null: none waits). */
+export function nextVisibleIn(schema: string): string {
+  return `SELECT GREATEST(0, extract(epoch FROM min(visible_at) - now()) * 1000) AS ms FROM ${schema}.messages WHERE queue = $1`
+}
+
+/** How many rows each queue holds (visible or not). */
+export function queueLengths(schema: string): string {
+  return `SELECT queue, count(*)::int AS n FROM ${schema}.messages GROUP BY queue`
+}
+
+/** A row that is not a Mailroom message (`$1` id), moved aside with its reason (`$2`). */
+export function moveUndecodable(schema: string): string {
+  return `WITH moved AS (DELETE FROM ${schema}.messages WHERE id = $1 RETURNING queue, envelope)
+    INSERT INTO ${schema}.undecodable (queue, content, reason) SELECT queue, envelope, $2 FROM moved`
+}
+
+/** A message that failed for good at module `$1` (id `$2`, envelope `$3`, attempts `$4`), into the error queue. */
+export function parkFailed(schema: string): string {
+  return `INSERT INTO ${schema}.errors (queue, message_id, envelope, failures) VALUES ($1, $2, $3, $4)
+    ON CONFLICT (queue, message_id) DO UPDATE SET envelope = EXCLUDED.envelope, failures = EXCLUDED.failures, parked_at = now()`
+}
+
+/** The error queue, newest first (at most `$1`). */
+export function listErrors(schema: string): string {
+  return `SELECT queue, message_id, envelope, failures, parked_at FROM ${schema}.errors ORDER BY parked_at DESC LIMIT $1`
+}
+
+/** One message (`$1` module, `$2` id) taken out of the error queue, for a retry or a delete. */
+export function takeError(schema: string): string {
+  return `DELETE FROM ${schema}.errors WHERE queue = $1 AND message_id = $2 RETURNING envelope, failures, parked_at`
+}
+
+/** The channel its NOTIFYs use: one per shop (prefix). */
+export function channelOf(prefix: string): string {
+  return `${prefix}_queues`
+}
