@@ -5,12 +5,13 @@ import { InvalidBusOptionError, TransportUnconfirmedError } from '../../errors.j
 import { asPersistenceError, postgresAddress } from '../../persistence/postgres/database-errors.js'
 import { listenForOutsideSends } from '../../persistence/postgres/outside-listener.js'
 import { identifier } from '../../persistence/postgres/schema.js'
-import type { Delivery, Transport, TransportHost } from '../transport.js'
+import type { Transport, TransportHost } from '../transport.js'
 import { browsePostgresErrorQueue, park } from './postgres-error-queue.js'
-import { QueueConsumer } from './queue-consumer.js'
+import { QueueConsumer, type QueueConsumerDeps } from './queue-consumer.js'
 import { migrateQueues, queueSchema } from './queue-schema.js'
-import { channelOf, enqueue, queueLengths, releaseClaimedBy, type QueuedRow } from './queue-statements.js'
+import { channelOf, enqueue, queueLengths, releaseClaimedBy } from './queue-statements.js'
 import { RowBatches } from './row-batches.js'
+import { QueueSender, within } from './queue-sender.js'
 
 export interface PostgresTransportOptions {
   /** The server, e.g. `postgres://user@127.0.0.1:5432/shop`. Either this or `pool`. */
@@ -34,9 +35,6 @@ export interface PostgresTransportOptions {
 }
 
 const knownOptions = ['connectionString', 'pool', 'prefix', 'leaseMs', 'pollEveryMs', 'prefetchPerSlot', 'stopTimeoutMs', 'maxConnections', 'console']
-const retryDelaysMs = [100, 500, 1_000, 2_000, 5_000]
-/** Deliveries written per INSERT. */
-const batchSize = 500
 
 /** Checks the options: an unknown one, or a wrong value, fails at once, naming it. */
 function checkOptions(options: PostgresTransportOptions): void {
@@ -82,9 +80,7 @@ export function postgresTransport(options: PostgresTransportOptions): Transport 
   let state: 'connecting' | 'connected' | 'reconnecting' | 'closed' = 'connecting'
   let lastError: string | undefined
   let stopped = false
-  const relaying = new Set<Delivery>()
-  const waiting: Delivery[] = []
-  let sending: Promise<void> | undefined
+  let sender: QueueSender | undefined
   const consumers = new Map<string, QueueConsumer>()
   let listener: { stop(): Promise<void> } | undefined
   let errorQueue: ReturnType<typeof browsePostgresErrorQueue> | undefined
@@ -99,43 +95,6 @@ export function postgresTransport(options: PostgresTransportOptions): Transport 
   }
   function noteSuccess(): void {
     state = 'connected'
-  }
-
-  function toRow(delivery: Delivery): QueuedRow {
-    if (!delivery.env) throw new Error(`delivery ${delivery.id} has no message to send`)
-    return { queue: delivery.module, env: delivery.env, failures: delivery.failures, delayMs: delivery.at === undefined ? 0 : Math.max(0, delivery.at - host!.now()) }
-  }
-
-  async function sendWaiting(): Promise<void> {
-    let attempt = 0
-    while (waiting.length > 0 && !stopped) {
-      const group = waiting.splice(0, batchSize)
-      try {
-        await pool.query(enqueue(schema, channel, group.map(toRow)))
-        noteSuccess()
-        attempt = 0
-      } catch (error) {
-        noteError(error, `sending ${group.length} message(s) to their queues in PostgreSQL (tried again)`)
-        waiting.unshift(...group)
-        await new Promise((resolve) => setTimeout(resolve, retryDelaysMs[Math.min(attempt++, retryDelaysMs.length - 1)]).unref?.())
-        continue
-      }
-      try {
-        await host!.forwarded(group)
-      } catch (error) {
-        // Not recorded: they are sent again at the next start, and their receivers drop the copies.
-        host!.onError(error, 'recording messages the PostgreSQL queues took')
-      }
-      for (const delivery of group) relaying.delete(delivery)
-      if (relaying.size === 0) host!.drained()
-    }
-  }
-
-  function kickSending(): void {
-    sending ??= sendWaiting().finally(() => {
-      sending = undefined
-      if (waiting.length > 0 && !stopped) kickSending()
-    })
   }
 
   async function confirmed(what: string, work: () => Promise<unknown>): Promise<void> {
@@ -153,7 +112,7 @@ export function postgresTransport(options: PostgresTransportOptions): Transport 
     reachesOtherProcesses: true,
     holdsDeferred: true,
     get pending() {
-      return relaying.size
+      return sender?.pending ?? 0
     },
     async start(given) {
       host = given
@@ -163,25 +122,9 @@ export function postgresTransport(options: PostgresTransportOptions): Transport 
         throw asPersistenceError(error, address)
       }
       noteSuccess()
+      sender = new QueueSender({ pool, schema, channel, host: given, noteError, noteSuccess })
       for (const module of given.localModules) {
-        const concurrency = given.topology.modules.get(module)?.concurrency ?? 1
-        consumers.set(
-          module,
-          new QueueConsumer({
-            pool,
-            schema,
-            module,
-            consumerId,
-            prefetch: Math.max(1, concurrency * (options.prefetchPerSlot ?? 4)),
-            leaseMs: options.leaseMs ?? 60_000,
-            pollEveryMs: options.pollEveryMs ?? 1_000,
-            receive: (env, failures) => given.receive(module, env as never, failures),
-            done: (rowId) => rows.done(rowId),
-            handBack: (rowId) => rows.handBack(rowId),
-            noteError,
-            noteSuccess,
-          }),
-        )
+        consumers.set(module, new QueueConsumer({ ...consumerSettings(options, given, module), pool, schema, consumerId, done: (rowId) => rows.done(rowId), handBack: (rowId) => rows.handBack(rowId), noteError, noteSuccess }))
       }
       const wakeAll = () => consumers.forEach((consumer) => consumer.wake())
       if (consumers.size > 0) {
@@ -196,17 +139,10 @@ export function postgresTransport(options: PostgresTransportOptions): Transport 
     get errorQueue() {
       return errorQueue
     },
-    deliver(deliveries) {
-      for (const delivery of deliveries) {
-        if (relaying.has(delivery)) continue
-        relaying.add(delivery)
-        waiting.push(delivery)
-      }
-      kickSending()
-    },
+    deliver: (deliveries) => sender!.send(deliveries),
     retryLater: (module, env, failures, delayMs) => confirmed(`the delayed retry of ${env.type}`, () => pool.query(enqueue(schema, channel, [{ queue: module, env, failures, delayMs }]))),
     park: (module, failedEnv, failures) => confirmed(`the failed ${failedEnv.type} for the error queue`, () => park(pool, schema, module, failedEnv, failures)),
-    status: () => ({ kind: 'postgres', state: stopped ? 'closed' : state, address, unconfirmed: relaying.size, lastError }),
+    status: () => ({ kind: 'postgres', state: stopped ? 'closed' : state, address, unconfirmed: sender?.pending ?? 0, lastError }),
     async queueLengths() {
       if (!host) return undefined
       try {
@@ -225,7 +161,7 @@ export function postgresTransport(options: PostgresTransportOptions): Transport 
       await Promise.all([...consumers.values()].map((consumer) => consumer.stop(stopTimeoutMs)))
       await listener?.stop()
       errorQueue?.stop()
-      if (sending) await within(sending, stopTimeoutMs)
+      await sender?.stop(stopTimeoutMs)
       stopped = true
       await within(rows.drain(), stopTimeoutMs)
       // Rows still claimed here go back to the queue at once, not after their lease.
@@ -236,9 +172,14 @@ export function postgresTransport(options: PostgresTransportOptions): Transport 
   }
 }
 
-/** Waits for `promise`, but no longer than `ms`. */
-async function within(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  await Promise.race([promise.catch(() => {}), new Promise((resolve) => (timer = setTimeout(resolve, ms)))])
-  clearTimeout(timer)
+/** A local module's consumer: how much it holds, for how long, how often it looks, and where its rows go. */
+function consumerSettings(options: PostgresTransportOptions, host: TransportHost, module: string): Pick<QueueConsumerDeps, 'module' | 'prefetch' | 'leaseMs' | 'pollEveryMs' | 'receive'> {
+  const concurrency = host.topology.modules.get(module)?.concurrency ?? 1
+  return {
+    module,
+    prefetch: Math.max(1, concurrency * (options.prefetchPerSlot ?? 4)),
+    leaseMs: options.leaseMs ?? 60_000,
+    pollEveryMs: options.pollEveryMs ?? 1_000,
+    receive: (env, failures) => host.receive(module, env, failures),
+  }
 }

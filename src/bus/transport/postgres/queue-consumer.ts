@@ -1,6 +1,6 @@
 import type { Pool } from 'pg'
 import type { FailureRecord } from '../../delivery/delivery.js'
-import { asEnvelope } from '../../messages/envelope.js'
+import { asEnvelope, type Envelope } from '../../messages/envelope.js'
 import type { ReceiveOutcome } from '../transport.js'
 import { claim, moveUndecodable, nextVisibleIn } from './queue-statements.js'
 
@@ -16,7 +16,7 @@ export interface QueueConsumerDeps {
   leaseMs: number
   /** How often it looks without being woken (a lost NOTIFY, a row that became visible). */
   pollEveryMs: number
-  receive(env: unknown, failures: FailureRecord[] | undefined): Promise<ReceiveOutcome>
+  receive(env: Envelope, failures: FailureRecord[] | undefined): Promise<ReceiveOutcome>
   /** A row done with: deleted (batched by the caller). */
   done(rowId: string): void
   /** A row handed back: visible to anyone now (batched by the caller). */
