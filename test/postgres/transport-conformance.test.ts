@@ -16,10 +16,10 @@ afterAll(async () => {
 describe.skipIf(!available)('the PostgreSQL transport passes the transport conformance checks', () => {
   it.each(transportChecks.map((candidate) => [candidate.name, candidate] as const))('%s', { timeout: 60_000 }, async (_name, candidate) => {
     await candidate.run({
-      create: (check) => {
+      create: (check, role) => {
         if (!prefixes.has(check)) prefixes.set(check, testPrefix(`transport_${check}`))
         // A short poll: a deferred message is looked for at least this often.
-        return postgresTransport({ connectionString: postgresUrl, prefix: prefixes.get(check)!, pollEveryMs: 200 })
+        return postgresTransport({ connectionString: postgresUrl, prefix: prefixes.get(check)!, pollEveryMs: 200, console: role?.console ?? false })
       },
     })
   })

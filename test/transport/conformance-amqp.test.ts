@@ -13,9 +13,9 @@ afterAll(async () => {
 describe.skipIf(!available)('the RabbitMQ transport passes the transport conformance checks', () => {
   it.each(transportChecks.map((candidate) => [candidate.name, candidate] as const))('%s', { timeout: 60_000 }, async (_name, candidate) => {
     await candidate.run({
-      create: (check) => {
+      create: (check, role) => {
         if (!namespaces.has(check)) namespaces.set(check, testNamespace(`conformance-${check}`))
-        return createAmqpTransport({ url: brokerUrl, namespace: namespaces.get(check)! })
+        return createAmqpTransport({ url: brokerUrl, namespace: namespaces.get(check)!, console: role?.console ?? false })
       },
     })
   })

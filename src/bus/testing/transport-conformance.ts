@@ -5,27 +5,12 @@ import { handle } from '../endpoint/handle.js'
 import { defineCommand, defineEvent } from '../messages/define-message.js'
 import { createMemoryFileSystem } from '../files/memory-file-system.js'
 import type { FileSystem } from '../files/file-system.js'
-import type { Transport } from '../transport/transport.js'
+import type { TransportCheck, TransportConformanceOptions } from './transport-check.js'
+import { transportScenarios } from './transport-scenarios.js'
 
-/**
- * What any transport must do, as checks a transport's own tests run (test/transport/conformance.test.ts
- * runs them against the embedded and the RabbitMQ transports). Each check builds the same small shop on
- * buses using the transport: one bus with every module for a transport that stays in its process, two
- * (two "processes", orders and payments) for one that reaches other processes. A check throws an Error
- * saying what the transport got wrong.
- */
-export interface TransportConformanceOptions {
-  /** A new transport for one bus. A check that needs two processes calls it twice; each check starts afresh. */
-  create(check: string): Transport
-  /** How long a check waits for its messages. @default 15_000 */
-  timeoutMs?: number
-}
+export type { TransportCheck, TransportConformanceOptions } from './transport-check.js'
 
-export interface TransportCheck {
-  name: string
-  run(options: TransportConformanceOptions): Promise<void>
-}
-
+/** The basic checks: one small shop, the same for each (see transport-check.ts for how a transport's tests run them). */
 const PlaceOrder = defineCommand('ConformancePlaceOrder', Type.Object({ n: Type.Integer() }))
 const ChargeCard = defineCommand('ConformanceChargeCard', Type.Object({ n: Type.Integer() }))
 const OrderPlaced = defineEvent('ConformanceOrderPlaced', Type.Object({ n: Type.Integer() }))
@@ -152,7 +137,7 @@ async function settlesRight(shop: Shop, wrong: () => string | undefined, timeout
   if (after) throw new Error(after)
 }
 
-export const transportChecks: readonly TransportCheck[] = [
+const basicChecks: readonly TransportCheck[] = [
   {
     name: 'delivers each sent command to its module exactly once',
     run: (options) =>
@@ -222,3 +207,6 @@ export const transportChecks: readonly TransportCheck[] = [
       }),
   },
 ]
+
+/** Every check a transport is held to: the basic ones above, then the scenarios of transport-scenarios.ts. */
+export const transportChecks: readonly TransportCheck[] = [...basicChecks, ...transportScenarios]

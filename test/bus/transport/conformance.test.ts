@@ -40,4 +40,14 @@ describe('a broken transport fails them, saying what it got wrong', () => {
     const eager = () => broken({ holdsDeferred: true })
     await expect(check('delivers a deferred message').run({ create: eager, timeoutMs: 2_000 })).rejects.toThrow(/arrived before they were due/)
   })
+
+  it('one that hands every delivery over twice, to a module that runs twice', async () => {
+    const doubling = () => broken({ deliver: (deliveries, pass) => (pass(deliveries), pass(deliveries)) })
+    await expect(check('gives each command and each event to one instance').run({ create: doubling, timeoutMs: 1_000 })).rejects.toThrow(/more than once/)
+  })
+
+  it('one that never hands over a deferred message, even one already due', async () => {
+    const holding = () => broken({ holdsDeferred: true, deliver: (deliveries, pass) => pass(deliveries.filter((delivery) => delivery.at === undefined)) })
+    await expect(check('delivers a deferred message whose time has already come').run({ create: holding, timeoutMs: 1_000 })).rejects.toThrow(/never handled/)
+  })
 })
