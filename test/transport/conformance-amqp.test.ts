@@ -1,13 +1,13 @@
 import { afterAll, describe, it } from 'vitest'
 import { createAmqpTransport } from '../../src/bus/amqp.js'
 import { transportChecks } from '../../src/bus/testing/index.js'
-import { brokerAvailable, brokerUrl, deleteNamespace, testNamespace } from './support/broker.js'
+import { brokerAvailable, brokerUrl, deleteNamespaces, testNamespace } from './support/broker.js'
 
 const available = await brokerAvailable()
 /** One namespace per check, the same for both of its processes and across its restart. */
 const namespaces = new Map<string, string>()
 afterAll(async () => {
-  for (const namespace of namespaces.values()) await deleteNamespace(namespace, ['orders', 'payments'])
+  await deleteNamespaces([...namespaces.values()], ['orders', 'payments'])
 })
 
 describe.skipIf(!available)('the RabbitMQ transport passes the transport conformance checks', () => {

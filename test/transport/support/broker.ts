@@ -16,15 +16,22 @@ export function testNamespace(label: string): string {
 
 /** Deletes every queue and exchange of `namespace` (as rabbitmqctl lists them). */
 export async function deleteNamespace(namespace: string, modules: readonly string[]): Promise<void> {
+  await deleteNamespaces([namespace], modules)
+}
+
+/** deleteNamespace for several at once: the broker's lists (slow to ask for) are read once. */
+export async function deleteNamespaces(namespaces: readonly string[], modules: readonly string[]): Promise<void> {
+  if (namespaces.length === 0) return
   const run = promisify(execFile)
+  const ours = (name: string) => namespaces.some((namespace) => name.startsWith(`${namespace}.`))
   const listed = async (what: 'list_queues' | 'list_exchanges') =>
     (await run('rabbitmqctl', ['--quiet', what, '--no-table-headers', 'name'])).stdout
       .split('\n')
       .map((line) => line.trim())
-      .filter((name) => name.startsWith(`${namespace}.`))
+      .filter(ours)
   const connection = new Connection(brokerUrl)
   try {
-    const queues = new Set([...modules.map((module) => `${namespace}.${module}`), ...(await listed('list_queues'))])
+    const queues = new Set([...namespaces.flatMap((namespace) => modules.map((module) => `${namespace}.${module}`)), ...(await listed('list_queues'))])
     for (const queue of queues) {
       // A process's exclusive queue goes with its connection; one still open is not the test's to delete.
       await connection.queueDelete({ queue }).catch((error: unknown) => {
