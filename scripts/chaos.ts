@@ -4,7 +4,8 @@
  * `npm run chaos -- --scaled-out --orders 5000 --kills 8`: the shop as six processes on RabbitMQ and
  * PostgreSQL (RABBITMQ_URL, POSTGRES_URL), instances SIGKILLed, each Billing instance at least once;
  * `--postgres-outage proxy|restart` takes PostgreSQL away for 5 s halfway (a proxy cut, or a real restart of
- * the local cluster); `--kill-web` lets the web process be killed too.
+ * the local cluster); `--kill-web` lets the web process be killed too; `--transport postgres` carries the
+ * messages in PostgreSQL too (nothing but the database).
  * `npm run chaos -- --stream --orders 5000 --kills 5`: the shop with its own settings (buyer's remorse,
  * audit, Billing at 40/s), clients POSTing orders as fast as answers come, SIGKILLs mid-stream; then every
  * accepted order read back over HTTP until it shows shipped (`--clients`, `--settle-seconds`).
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     'scaled-out': { type: 'boolean', default: false },
     'kill-web': { type: 'boolean', default: false },
     'postgres-outage': { type: 'string' },
+    transport: { type: 'string', default: 'rabbitmq' },
     stream: { type: 'boolean', default: false },
     clients: { type: 'string', default: '8' },
     'settle-seconds': { type: 'string', default: '900' },
@@ -66,9 +68,13 @@ if (outage !== undefined && outage !== 'proxy' && outage !== 'restart') {
   console.error(`Expected --postgres-outage to be 'proxy' or 'restart', got '${outage}'.`)
   process.exit(2)
 }
+if (values.transport !== 'rabbitmq' && values.transport !== 'postgres') {
+  console.error(`Expected --transport to be 'rabbitmq' or 'postgres', got '${values.transport}'.`)
+  process.exit(2)
+}
 if (values['scaled-out']) {
   const postgresOutage = outage ? { atOrder: Math.floor(orders / 2), downMs: 5_000, how: outage as 'proxy' | 'restart' } : undefined
-  process.exit(await runScaledOutChaos({ orders, kills, ratePerSecond, killWeb: values['kill-web']!, ...(postgresOutage ? { postgresOutage } : {}) }))
+  process.exit(await runScaledOutChaos({ orders, kills, ratePerSecond, killWeb: values['kill-web']!, overPostgresAlone: values.transport === 'postgres', ...(postgresOutage ? { postgresOutage } : {}) }))
 }
 
 const summary = await runChaos({ orders, kills, ratePerSecond, faultRate, drainTimeoutMs: 120_000, log: (line) => console.log(line) })

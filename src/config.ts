@@ -27,7 +27,10 @@ export interface AppConfig {
   web: boolean
   /** What `--modules` said, for names of data directories and connections; undefined without it. */
   parts: string[] | undefined
-  /** A broker URL (`--transport` or MAILROOM_TRANSPORT), or undefined for the embedded transport. */
+  /**
+   * `--transport` or MAILROOM_TRANSPORT: a broker URL (RabbitMQ), `postgres` (the queues in PostgreSQL, at
+   * MAILROOM_POSTGRES_URL), or undefined for the embedded transport.
+   */
   transport: string | undefined
   /** A PostgreSQL URL (`--postgres` or MAILROOM_POSTGRES_URL): the modules' data there, shared by every process; undefined: journal files. */
   postgres: string | undefined
@@ -37,6 +40,8 @@ export interface AppConfig {
   postgresRetryMs: number
   /** How long a message written to PostgreSQL may wait unsent before another process sends it (MAILROOM_POSTGRES_TAKEOVER_MS). */
   postgresTakeOverMs: number
+  /** With `--transport postgres`: how long a claimed message stays invisible to other instances before it is delivered again (MAILROOM_POSTGRES_LEASE_MS). */
+  postgresLeaseMs: number
   /** Prefix of the broker's queues and exchanges (MAILROOM_AMQP_NAMESPACE). */
   amqpNamespace: string
   /** How long `npm start` waits for the broker before it gives up with one line (MAILROOM_BROKER_WAIT_MS). */
@@ -107,9 +112,9 @@ function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean
  * PORT (3000), HOST (127.0.0.1), MAILROOM_DATA_DIR (./data), MAILROOM_IMMEDIATE_RETRIES (3),
  * MAILROOM_DELAYED_RETRIES (3), MAILROOM_RETRY_BASE_MS (2000), MAILROOM_GATEWAY_LIMIT (50 or off),
  * MAILROOM_BILLING_RATE (40 or off), MAILROOM_BUYERS_REMORSE_MS (10000), MAILROOM_BILLING_WAIT_MS (30000),
- * MAILROOM_COMPACTION (on or off), MAILROOM_AUDIT_CONVERSATIONS (100000), MAILROOM_AUDIT_DAYS (7), MAILROOM_TRANSPORT (an amqp:// URL; unset: embedded),
+ * MAILROOM_COMPACTION (on or off), MAILROOM_AUDIT_CONVERSATIONS (100000), MAILROOM_AUDIT_DAYS (7), MAILROOM_TRANSPORT (an amqp:// URL, or postgres; unset: embedded),
  * MAILROOM_AMQP_NAMESPACE (mailroom), MAILROOM_BROKER_WAIT_MS (10000), MAILROOM_POSTGRES_URL (a postgres:// URL; unset:
- * journal files), MAILROOM_POSTGRES_PREFIX (mailroom), MAILROOM_POSTGRES_RETRY_MS (2000), MAILROOM_POSTGRES_TAKEOVER_MS (30000),
+ * journal files), MAILROOM_POSTGRES_PREFIX (mailroom), MAILROOM_POSTGRES_RETRY_MS (2000), MAILROOM_POSTGRES_TAKEOVER_MS (30000), MAILROOM_POSTGRES_LEASE_MS (60000),
  * MAILROOM_LOG_LEVEL (info), MAILROOM_LOG_FORMAT (pretty on a terminal, json otherwise), MAILROOM_TRACE_URL (unset).
  */
 export function readConfig(env: NodeJS.ProcessEnv = process.env, args: readonly string[] = process.argv.slice(2), stdoutIsTerminal = process.stdout.isTTY === true): AppConfig {
@@ -145,6 +150,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, args: readonly 
     postgresPrefix: postgresPrefix(env),
     postgresRetryMs: wholeNumber(env, 'MAILROOM_POSTGRES_RETRY_MS', 100) ?? 2_000,
     postgresTakeOverMs: wholeNumber(env, 'MAILROOM_POSTGRES_TAKEOVER_MS', 1_000) ?? 30_000,
+    postgresLeaseMs: wholeNumber(env, 'MAILROOM_POSTGRES_LEASE_MS', 1_000) ?? 60_000,
     amqpNamespace: namespace(env),
     brokerWaitMs: wholeNumber(env, 'MAILROOM_BROKER_WAIT_MS', 0) ?? 10_000,
     logLevel: oneOf(env, 'MAILROOM_LOG_LEVEL', logLevels, 'info'),
@@ -192,12 +198,14 @@ function readCommandLine(env: NodeJS.ProcessEnv, args: readonly string[]): { par
   try {
     ;({ values } = parseArgs({ args: [...args], options: { modules: { type: 'string' }, transport: { type: 'string' }, postgres: { type: 'string' } }, strict: true, allowPositionals: false }))
   } catch (error) {
-    throw new ConfigError('the command line', '--modules <list>, --transport <url> and --postgres <url> only', `${args.join(' ')}: ${(error as Error).message}`)
+    throw new ConfigError('the command line', '--modules <list>, --transport <url or postgres> and --postgres <url> only', `${args.join(' ')}: ${(error as Error).message}`)
   }
   const transport = values.transport || env.MAILROOM_TRANSPORT || undefined
-  if (transport !== undefined && !/^amqps?:\/\//.test(transport)) throw new ConfigError('--transport (or MAILROOM_TRANSPORT)', 'an amqp:// or amqps:// URL', transport)
+  if (transport !== undefined && transport !== 'postgres' && !/^amqps?:\/\//.test(transport)) throw new ConfigError('--transport (or MAILROOM_TRANSPORT)', 'an amqp:// or amqps:// URL, or postgres', transport)
   const postgres = values.postgres || env.MAILROOM_POSTGRES_URL || undefined
   if (postgres !== undefined && !/^postgres(ql)?:\/\//.test(postgres)) throw new ConfigError('--postgres (or MAILROOM_POSTGRES_URL)', 'a postgres:// or postgresql:// URL', postgres)
+  // The queues in PostgreSQL need to know which one.
+  if (transport === 'postgres' && postgres === undefined) throw new ConfigError('--transport postgres (or MAILROOM_TRANSPORT=postgres)', 'a PostgreSQL URL in MAILROOM_POSTGRES_URL (or --postgres)', 'none')
   if (values.modules === undefined) return { parts: undefined, transport, postgres }
   const names = [...new Set(values.modules.split(',').map((name) => name.trim()).filter((name) => name !== ''))]
   if (names.length === 0 || names.some((name) => !/^[a-z][a-z0-9-]{0,62}$/.test(name))) {

@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import { createAmqpConsoleLink, createAmqpTransport } from './bus/amqp.js'
+import { postgresConsoleLink, postgresTransport } from './bus/postgres.js'
 import { MailroomError, PersistenceUnavailableError } from './bus/index.js'
 import { ConfigError, readConfig, type AppConfig } from './config.js'
 import { createShopLogger } from './logging.js'
@@ -52,13 +53,19 @@ try {
     ...(config.postgres ? { postgres: { url: config.postgres, prefix: config.postgresPrefix, takeOverAfterMs: config.postgresTakeOverMs } } : {}),
     audit: config.audit,
     ...(config.modules ? { runHere: config.modules } : {}),
-    ...(config.transport
+    ...(config.transport === 'postgres'
       ? {
-          transport: createAmqpTransport({ url: config.transport, namespace: config.amqpNamespace, console: config.web, connectionName: `${config.amqpNamespace} ${partsText} (pid ${process.pid})` }),
-          // The modules report to the console's process, and take its commands, over a link of their own.
-          consoleLink: (views) => createAmqpConsoleLink({ url: config.transport!, namespace: config.amqpNamespace, console: config.web, views, connectionName: `${config.amqpNamespace} ${partsText} console link (pid ${process.pid})` }),
+          // The queues in PostgreSQL (schema <prefix>_queues), beside the modules' data: nothing else to run.
+          transport: postgresTransport({ connectionString: config.postgres!, prefix: config.postgresPrefix, leaseMs: config.postgresLeaseMs, console: config.web }),
+          consoleLink: (views) => postgresConsoleLink({ connectionString: config.postgres!, prefix: config.postgresPrefix, console: config.web, views }),
         }
-      : {}),
+      : config.transport
+        ? {
+            transport: createAmqpTransport({ url: config.transport, namespace: config.amqpNamespace, console: config.web, connectionName: `${config.amqpNamespace} ${partsText} (pid ${process.pid})` }),
+            // The modules report to the console's process, and take its commands, over a link of their own.
+            consoleLink: (views) => createAmqpConsoleLink({ url: config.transport!, namespace: config.amqpNamespace, console: config.web, views, connectionName: `${config.amqpNamespace} ${partsText} console link (pid ${process.pid})` }),
+          }
+        : {}),
   })
 } catch (error) {
   exitWith(error)

@@ -4,16 +4,18 @@ import { amqpNames } from '../../src/bus/amqp.js'
 import { runScaledOut, type ScaledOutOptions } from './scaled-out.js'
 
 /** `npm run chaos -- --scaled-out`: runs the scaled-out shop, prints what it found, cleans up; returns the exit code. */
-export async function runScaledOutChaos(options: { orders: number; kills: number; ratePerSecond: number; killWeb: boolean; postgresOutage?: ScaledOutOptions['postgresOutage'] }): Promise<number> {
-  const brokerUrl = process.env.RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5672'
+export async function runScaledOutChaos(options: { orders: number; kills: number; ratePerSecond: number; killWeb: boolean; overPostgresAlone: boolean; postgresOutage?: ScaledOutOptions['postgresOutage'] }): Promise<number> {
+  const rabbitUrl = process.env.RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5672'
+  const brokerUrl = options.overPostgresAlone ? 'postgres' : rabbitUrl
   const postgresUrl = process.env.POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test'
   const stamp = Date.now().toString(36)
   const namespace = `mailroom-chaos-${stamp}`
   const prefix = `mailroom_chaos_${stamp}`
   try {
-    const summary = await runScaledOut({ ...options, brokerUrl, postgresUrl, namespace, prefix, drainTimeoutMs: 180_000, log: (line) => console.log(line) })
+    const { overPostgresAlone, ...run } = options
+    const summary = await runScaledOut({ ...run, brokerUrl, postgresUrl, namespace, prefix, drainTimeoutMs: 180_000, log: (line) => console.log(line) })
     console.log(`
-Scaled-out chaos run (RabbitMQ + PostgreSQL; sales, billing ×2, shipping ×2, web): ${summary.ok ? 'CLEAN' : 'DISCREPANCIES'}
+Scaled-out chaos run (${overPostgresAlone ? 'PostgreSQL alone' : 'RabbitMQ + PostgreSQL'}; sales, billing ×2, shipping ×2, web): ${summary.ok ? 'CLEAN' : 'DISCREPANCIES'}
   orders accepted (202)        ${summary.accepted}
   refused or cut off           ${summary.refused}
   shipped                      ${summary.shipped}
@@ -45,10 +47,13 @@ Scaled-out chaos run (RabbitMQ + PostgreSQL; sales, billing ×2, shipping ×2, w
     const { rows } = await pool.query<{ nspname: string }>('SELECT nspname FROM pg_namespace WHERE nspname = $1 OR nspname LIKE $2', [prefix, `${prefix}\\_%`])
     for (const { nspname } of rows) await pool.query(`DROP SCHEMA "${nspname}" CASCADE`)
     await pool.end()
-    const connection = new Connection(brokerUrl)
-    const names = amqpNames(namespace)
-    for (const queue of [...['sales', 'billing', 'shipping'].map(names.queueOf), names.error, names.undecodable]) await connection.queueDelete({ queue }).catch(() => undefined)
-    for (const exchange of [names.events, names.status, names.control]) await connection.exchangeDelete({ exchange }).catch(() => undefined)
-    await connection.close()
+    // The queues were in the schemas dropped above; only RabbitMQ's need deleting.
+    if (!options.overPostgresAlone) {
+      const connection = new Connection(rabbitUrl)
+      const names = amqpNames(namespace)
+      for (const queue of [...['sales', 'billing', 'shipping'].map(names.queueOf), names.error, names.undecodable]) await connection.queueDelete({ queue }).catch(() => undefined)
+      for (const exchange of [names.events, names.status, names.control]) await connection.exchangeDelete({ exchange }).catch(() => undefined)
+      await connection.close()
+    }
   }
 }

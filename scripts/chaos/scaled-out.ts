@@ -20,6 +20,7 @@ export interface ScaledOutOptions {
   /** SIGKILLs during the load: the first two are the two Billing instances (in random order), the rest random instances. */
   kills: number
   ratePerSecond: number
+  /** RabbitMQ's URL, or `postgres`: the queues in PostgreSQL too, nothing else running. */
   brokerUrl: string
   postgresUrl: string
   /** The broker's namespace and the schemas' prefix: apart from every other run. */
@@ -63,6 +64,8 @@ export interface ScaledOutSummary {
   /** When PostgreSQL went away and came back, if it did. */
   outage?: { atOrder: number; downMs: number; how: string }
   seen: Omit<WhatPeopleSee, 'gateway'>
+  /** The console's module panels (GET /api/modules) at the end: where each module runs, how many of its processes report. */
+  console: { name: string; location: string; reporting: number }[]
   durationMs: number
 }
 
@@ -98,6 +101,8 @@ export async function startScaledOutShop(options: { brokerUrl: string; postgresU
     MAILROOM_DELAYED_RETRIES: '3',
     // A message whose writer lost it (killed, or its commit's answer cut off) is sent by another process after 5 s.
     MAILROOM_POSTGRES_TAKEOVER_MS: '5000',
+    // With the queues in PostgreSQL: a killed instance's messages are delivered again 5 s after it took them.
+    MAILROOM_POSTGRES_LEASE_MS: '5000',
   }
   const webPort = await freePort()
   const running = new Map<string, AppProcess>()
@@ -232,6 +237,7 @@ export async function runScaledOut(options: ScaledOutOptions): Promise<ScaledOut
     const acceptedSet = new Set(accepted)
     const missing = accepted.filter((orderId) => !shipped.has(orderId))
     const seen = await checkWhatPeopleSee(web, accepted.filter((orderId) => shipped.has(orderId)), { gateway: false })
+    const consoleModules = await modulesAsTheConsoleShows(web)
     const failedGroups = (await (await fetch(`${web}/api/failed`)).json()) as { groups: { exceptionType: string; message: string; messages: { type: string }[] }[] }
     const failed = failedGroups.groups.flatMap((group) => group.messages.map((message) => ({ type: message.type, reason: `${group.exceptionType}: ${group.message}` })))
     const summary: ScaledOutSummary = {
@@ -250,6 +256,7 @@ export async function runScaledOut(options: ScaledOutOptions): Promise<ScaledOut
       kills,
       ...(outage ? { outage: { atOrder: outage.atOrder, downMs: outage.downMs, how: outage.how } } : {}),
       seen: { unlisted: seen.unlisted, wrongState: seen.wrongState, incompleteConversations: seen.incompleteConversations, billed: seen.billed },
+      console: consoleModules,
       durationMs: performance.now() - started,
     }
     summary.ok =
@@ -290,4 +297,22 @@ async function takePostgresAway(outage: NonNullable<ScaledOutOptions['postgresOu
   await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'stop', '--mode', 'fast'])
   await new Promise((resolve) => setTimeout(resolve, outage.downMs))
   await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start'])
+}
+
+/**
+ * The console's module panels once every process reports (each instance's report reaches the web process
+ * within a few seconds of its start), at most 15 s: where each module runs, how many processes report it.
+ */
+async function modulesAsTheConsoleShows(web: string): Promise<ScaledOutSummary['console']> {
+  type Panel = { name: string; location: string; instances?: { reporting: boolean }[] }
+  const read = async () =>
+    ((await (await fetch(`${web}/api/modules`)).json()) as Panel[]).map((panel) => ({ name: panel.name, location: panel.location, reporting: panel.instances?.filter((instance) => instance.reporting).length ?? 0 }))
+  const expected = new Map(instances.map((instance) => [partOf(instance), instances.filter((other) => partOf(other) === partOf(instance)).length]))
+  const deadline = Date.now() + 15_000
+  let modules = await read()
+  while (Date.now() < deadline && [...expected].some(([name, count]) => modules.find((module) => module.name === name)?.reporting !== count)) {
+    await new Promise((resolve) => setTimeout(resolve, 250))
+    modules = await read()
+  }
+  return modules
 }

@@ -10,6 +10,7 @@ import type { SagaContext } from './sagas/saga-context.js'
 export { postgresPersistence, type PostgresPersistenceOptions } from './persistence/postgres/postgres-persistence.js'
 export { migrate, schemaVersion, type SchemaOptions } from './persistence/postgres/schema.js'
 export { postgresTransport, type PostgresTransportOptions } from './transport/postgres/postgres-transport.js'
+export { postgresConsoleLink, type PostgresConsoleLinkOptions } from './transport/postgres/postgres-console-link.js'
 
 /**
  * The pg client of the handler's transaction: SQL run on it commits with the message's inbox mark, its table

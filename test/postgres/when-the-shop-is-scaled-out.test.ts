@@ -47,6 +47,8 @@ describe.skipIf(!available)('when the shop is scaled out on RabbitMQ and Postgre
       expect(summary.seen, report).toMatchObject({ unlisted: [], wrongState: [], incompleteConversations: [] })
       // None told it failed and gone through: a send whose commit's answer the outage cut off asks the database once it is back.
       expect(summary.shippedUnacknowledged, report).toBe(0)
+      // The console (the web process) shows every module as running elsewhere, each of its processes reporting.
+      expect(summary.console.map(({ name, location, reporting }) => `${name} ${location} ${reporting}`).sort(), report).toEqual(['billing elsewhere 2', 'sales elsewhere 1', 'shipping elsewhere 2'])
       expect(summary.ok, report).toBe(true)
     },
   )

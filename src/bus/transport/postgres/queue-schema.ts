@@ -45,6 +45,14 @@ const migrations: readonly (readonly string[])[] = [
        version integer NOT NULL
      )`,
   ],
+  [
+    // The console link's reports: each process's modules, once a second; the console reads the new ones.
+    `CREATE TABLE IF NOT EXISTS $schema.reports (
+       id bigserial PRIMARY KEY,
+       report jsonb NOT NULL,
+       at timestamptz NOT NULL DEFAULT now()
+     )`,
+  ],
 ]
 
 export const queueSchemaVersion = migrations.length

@@ -92,3 +92,28 @@ export function takeError(schema: string): string {
 export function channelOf(prefix: string): string {
   return `${prefix}_queues`
 }
+
+/** A process's report of its modules (`$1`), for the console. */
+export function insertReport(schema: string): string {
+  return `INSERT INTO ${schema}.reports (report) VALUES ($1)`
+}
+
+/** Reports after `$1` (an id), in order, or (with `$1` null) those of the last few seconds. */
+export function newReports(schema: string): string {
+  return `SELECT id, report FROM ${schema}.reports WHERE ($1::bigint IS NULL AND at > now() - interval '5 seconds') OR id > $1::bigint ORDER BY id LIMIT 1000`
+}
+
+/** Reports older than half a minute: nobody reads them any more. */
+export function deleteOldReports(schema: string): string {
+  return `DELETE FROM ${schema}.reports WHERE at < now() - interval '30 seconds'`
+}
+
+/** A command (`$2`, JSON) to every process, on the control channel `$1`. */
+export function notifyCommand(): string {
+  return 'SELECT pg_notify($1, $2)'
+}
+
+/** The console link's channel for commands: one per shop (prefix). */
+export function controlChannelOf(prefix: string): string {
+  return `${prefix}_control`
+}

@@ -1,0 +1,49 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { runScaledOut } from '../../scripts/chaos/scaled-out.js'
+import { dropSchemas, Pool, postgresAvailable, postgresUrl, testPrefix } from './support/postgres.js'
+
+const available = await postgresAvailable()
+const prefix = testPrefix('alone')
+afterAll(async () => {
+  if (!available) return
+  const pool = new Pool({ connectionString: postgresUrl, max: 1 })
+  await dropSchemas(pool, prefix)
+  await pool.end()
+})
+
+describe.skipIf(!available)('when the shop is scaled out over PostgreSQL alone (MAILROOM_TRANSPORT=postgres)', () => {
+  it(
+    'ships, charges, bills and lists every order answered 202 exactly once while instances are killed (each Billing instance at least once) and PostgreSQL goes away for 2 s',
+    { timeout: 180_000 },
+    async () => {
+      const lines: string[] = []
+      const summary = await runScaledOut({
+        orders: 300,
+        kills: 3,
+        ratePerSecond: 100,
+        brokerUrl: 'postgres',
+        postgresUrl,
+        namespace: 'unused',
+        prefix,
+        drainTimeoutMs: 90_000,
+        log: (line) => lines.push(line),
+        // Messages, data and the console's reports all go through the proxy: the whole shop loses its one server.
+        postgresOutage: { atOrder: 200, downMs: 2_000, how: 'proxy' },
+      })
+      const report = JSON.stringify({ ...summary, log: lines }, null, 1)
+      expect(summary.kills.map((kill) => kill.instance).slice(0, 2).sort(), report).toEqual(['billing-1', 'billing-2'])
+      expect(summary.accepted, report).toBeGreaterThan(150)
+      expect(summary.missing, report).toEqual([])
+      expect(summary.failed, report).toEqual([])
+      expect(summary.billedTwice, report).toEqual([])
+      expect(summary.shippedTwice, report).toEqual([])
+      expect(summary.chargedTwice, report).toEqual([])
+      expect(summary.notCharged, report).toEqual([])
+      expect(summary.seen, report).toMatchObject({ unlisted: [], wrongState: [], incompleteConversations: [] })
+      expect(summary.shippedUnacknowledged, report).toBe(0)
+      // The console (the web process) shows every module as running elsewhere, each of its processes reporting.
+      expect(summary.console.map(({ name, location, reporting }) => `${name} ${location} ${reporting}`).sort(), report).toEqual(['billing elsewhere 2', 'sales elsewhere 1', 'shipping elsewhere 2'])
+      expect(summary.ok, report).toBe(true)
+    },
+  )
+})
