@@ -6,6 +6,11 @@ describe('the configuration of npm start', () => {
     expect(readConfig({}, [])).toMatchObject({ modules: undefined, web: true, parts: undefined, transport: undefined, amqpNamespace: 'mailroom' })
   })
 
+  it('carries the messages in PostgreSQL with --transport postgres (or MAILROOM_TRANSPORT=postgres), a claim lasting MAILROOM_POSTGRES_LEASE_MS', () => {
+    expect(readConfig({ MAILROOM_TRANSPORT: 'postgres', MAILROOM_POSTGRES_URL: 'postgres://db/shop' }, ['--modules', 'billing'])).toMatchObject({ transport: 'postgres', postgres: 'postgres://db/shop', modules: ['billing'], postgresLeaseMs: 60_000 })
+    expect(readConfig({ MAILROOM_POSTGRES_LEASE_MS: '5000' }, ['--transport', 'postgres', '--postgres', 'postgres://db/shop'])).toMatchObject({ transport: 'postgres', postgresLeaseMs: 5_000 })
+  })
+
   it('runs the parts named by --modules over the broker named by --transport or MAILROOM_TRANSPORT', () => {
     expect(readConfig({}, ['--modules', 'billing', '--transport', 'amqp://guest:guest@127.0.0.1:5672'])).toMatchObject({ modules: ['billing'], web: false, transport: 'amqp://guest:guest@127.0.0.1:5672' })
     expect(readConfig({ MAILROOM_TRANSPORT: 'amqps://broker.example', MAILROOM_AMQP_NAMESPACE: 'shop-2' }, ['--modules', 'web, sales'])).toMatchObject({
@@ -62,10 +67,11 @@ describe('the configuration of npm start', () => {
       throw new Error('accepted')
     }
     expect(refusal({}, ['--modules', 'Sales'])).toContain("a comma-separated list of module names (lower-case) and web, got 'Sales'")
-    expect(refusal({}, ['--transport', 'http://broker'])).toContain("an amqp:// or amqps:// URL, got 'http://broker'")
+    expect(refusal({}, ['--transport', 'http://broker'])).toContain("an amqp:// or amqps:// URL, or postgres, got 'http://broker'")
+    expect(refusal({ MAILROOM_TRANSPORT: 'postgres' }, [])).toContain('MAILROOM_TRANSPORT=postgres) to be a PostgreSQL URL in MAILROOM_POSTGRES_URL (or --postgres)')
     expect(refusal({ MAILROOM_AMQP_NAMESPACE: 'a b' }, [])).toContain('MAILROOM_AMQP_NAMESPACE')
     expect(refusal({}, ['--postgres', 'mysql://db'])).toContain("a postgres:// or postgresql:// URL, got 'mysql://db'")
     expect(refusal({ MAILROOM_POSTGRES_PREFIX: 'Shop-2' }, [])).toContain('MAILROOM_POSTGRES_PREFIX')
-    expect(refusal({}, ['--port', '3000'])).toContain('--modules <list>, --transport <url> and --postgres <url> only')
+    expect(refusal({}, ['--port', '3000'])).toContain('--modules <list>, --transport <url or postgres> and --postgres <url> only')
   })
 })
