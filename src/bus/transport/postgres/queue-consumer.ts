@@ -72,13 +72,15 @@ export class QueueConsumer {
         const { rows } = await deps.pool.query<{ id: string; envelope: unknown; failures: FailureRecord[] | null }>(claim(deps.schema), [deps.module, room, deps.leaseMs, deps.consumerId])
         deps.noteSuccess()
         for (const row of rows) this.#handle(row)
-        if (rows.length < room) {
-          // Drained for now: sleep until the next row becomes visible (a deferred one), at most a poll's length.
+        if (rows.length === 0) {
+          // Nothing visible: sleep until the next row becomes visible (a deferred one), at most a poll's length.
           const next = await deps.pool.query<{ ms: number | null }>(nextVisibleIn(deps.schema), [deps.module])
           const ms = next.rows[0]?.ms
           if (ms !== null && ms !== undefined) nextInMs = Math.min(nextInMs, Math.max(5, Math.ceil(Number(ms))))
           break
         }
+        // Fewer than there was room for: the queue is drained for now (a row done with, or a NOTIFY, wakes it).
+        if (rows.length < room) break
       }
     } catch (error) {
       deps.noteError(error, `taking messages from the ${deps.module} queue in PostgreSQL (tried again)`)
