@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import { createAmqpConsoleLink, createAmqpTransport } from './bus/amqp.js'
+import pg from 'pg'
 import { postgresConsoleLink, postgresTransport } from './bus/postgres.js'
 import { MailroomError, PersistenceUnavailableError } from './bus/index.js'
 import { ConfigError, readConfig, type AppConfig } from './config.js'
@@ -39,6 +40,12 @@ const telemetry = config.telemetry ? (await import('./telemetry.js')).startTelem
 // ./data/processes/<parts> for a share of it (apart from the whole shop's module directories).
 const dataDir = config.dataDir ?? (parts ? join('data', 'processes', parts.join('+')) : undefined)
 const partsText = parts?.join('+') ?? 'all'
+/**
+ * With the queues in PostgreSQL: one pool for the transport and the console link (each LISTENs on one of
+ * its connections), so six processes of the shop stay well inside the server's 100 connections.
+ */
+const queuesPool = config.transport === 'postgres' ? new pg.Pool({ connectionString: config.postgres!, max: 5, connectionTimeoutMillis: 10_000 }) : undefined
+queuesPool?.on('error', () => {})
 let shop: ReturnType<typeof createShop>
 try {
   shop = createShop({
@@ -53,11 +60,11 @@ try {
     ...(config.postgres ? { postgres: { url: config.postgres, prefix: config.postgresPrefix, takeOverAfterMs: config.postgresTakeOverMs } } : {}),
     audit: config.audit,
     ...(config.modules ? { runHere: config.modules } : {}),
-    ...(config.transport === 'postgres'
+    ...(queuesPool
       ? {
           // The queues in PostgreSQL (schema <prefix>_queues), beside the modules' data: nothing else to run.
-          transport: postgresTransport({ connectionString: config.postgres!, prefix: config.postgresPrefix, leaseMs: config.postgresLeaseMs, console: config.web }),
-          consoleLink: (views) => postgresConsoleLink({ connectionString: config.postgres!, prefix: config.postgresPrefix, console: config.web, views }),
+          transport: postgresTransport({ pool: queuesPool, prefix: config.postgresPrefix, leaseMs: config.postgresLeaseMs, console: config.web }),
+          consoleLink: (views) => postgresConsoleLink({ pool: queuesPool, prefix: config.postgresPrefix, console: config.web, views }),
         }
       : config.transport
         ? {
@@ -107,7 +114,11 @@ if (shop.bus.admin.transport().kind !== 'embedded') {
   while (shop.bus.admin.transport().state !== 'connected' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
   const broker = shop.bus.admin.transport()
   if (broker.state !== 'connected') {
-    console.error(`Cannot reach the broker at ${broker.address} (waited ${config.brokerWaitMs / 1000} s). Start RabbitMQ (rabbitmq-server -detached) or point MAILROOM_TRANSPORT (--transport) at one.`)
+    console.error(
+      broker.kind === 'postgres'
+        ? `Cannot reach PostgreSQL's queues at ${broker.address} (waited ${config.brokerWaitMs / 1000} s${broker.lastError ? `: ${broker.lastError}` : ''}). Start it or point MAILROOM_POSTGRES_URL (--postgres) at one.`
+        : `Cannot reach the broker at ${broker.address} (waited ${config.brokerWaitMs / 1000} s). Start RabbitMQ (rabbitmq-server -detached) or point MAILROOM_TRANSPORT (--transport) at one.`,
+    )
     // Not shop.stop(): it would wait for the connection it cannot get. Nothing was handled; the lock is the pid's.
     process.exit(2)
   }
@@ -147,6 +158,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     stopping = true
     void (app ? app.close() : Promise.resolve())
       .then(() => shop.stop())
+      .then(() => queuesPool?.end())
       // The last spans and metrics are flushed before the process goes.
       .then(() => telemetry?.shutdown())
       .then(() => process.exit(0))

@@ -1,31 +1,49 @@
 import type { Browser } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { brokerAvailable } from '../transport/support/broker.js'
+import { dropSchemas, Pool, postgresAvailable, postgresUrl, testPrefix } from '../postgres/support/postgres.js'
 import { startFourProcesses, stopFourProcesses } from '../transport/support/four-processes.js'
 import { artifactsDir, browserAvailable, launchBrowser } from './support/browser.js'
 
 const available = browserAvailable() && (await brokerAvailable())
+const overPostgres = browserAvailable() && (await postgresAvailable())
+const prefix = testPrefix('browser_four')
 let browser: Browser
 
 beforeAll(async () => {
-  if (available) browser = await launchBrowser()
+  if (available || overPostgres) browser = await launchBrowser()
 })
 afterAll(async () => {
   await browser?.close()
+  if (!overPostgres) return
+  const pool = new Pool({ connectionString: postgresUrl, max: 1 })
+  await dropSchemas(pool, prefix)
+  await pool.end()
 })
 afterEach(stopFourProcesses)
 
-describe.runIf(available)('the console of the shop run as four processes, in a real browser', { timeout: 90_000 }, () => {
-  // Performs docs/workshop.md, exercise "Extract a module: the same modules in four processes over RabbitMQ".
-  it('shows the three modules of the other processes live, with their logs, the broker and its connection', async () => {
-    const { processes } = await startFourProcesses('browser')
+describe('the console of the shop run as four processes, in a real browser', { timeout: 90_000 }, () => {
+  // Performs docs/workshop.md, exercise "Extract a module: the same modules in four processes over RabbitMQ (or PostgreSQL)".
+  it.runIf(available)('shows the three modules of the other processes live, with their logs, the broker and its connection', async () => {
+    await performExercise(await startFourProcesses('browser'), /RabbitMQ at amqp:\/\/127\.0\.0\.1:5672\/?, connected/, 'four-processes')
+  })
+
+  it.runIf(overPostgres)('does the same over PostgreSQL alone (MAILROOM_TRANSPORT=postgres), the queues and the reports in the database', async () => {
+    const env = { MAILROOM_TRANSPORT: 'postgres', MAILROOM_POSTGRES_URL: postgresUrl, MAILROOM_POSTGRES_PREFIX: prefix }
+    await performExercise(await startFourProcesses('browser-postgres', env), /PostgreSQL queues at postgres:\/\/127\.0\.0\.1:5432\/test, connected/, 'four-processes-postgres')
+  })
+})
+
+/** The exercise, in the browser: every panel live from the other processes, ten orders through, Billing stopped from the console. */
+async function performExercise({ processes }: Awaited<ReturnType<typeof startFourProcesses>>, transportLine: RegExp, screenshot: string): Promise<void> {
+  {
     const page = await browser.newPage({ viewport: { width: 1360, height: 1000 } })
     const errors: string[] = []
     page.on('pageerror', (error) => errors.push(error.message))
     page.on('console', (message) => message.type() === 'error' && errors.push(message.text()))
     await page.goto(processes.web!.url)
     await page.locator('[data-live].on').waitFor()
-    await page.locator('[data-transport]', { hasText: /RabbitMQ at amqp:\/\/127\.0\.0\.1:5672\/?, connected/ }).waitFor()
+    await page.locator('[data-transport]', { hasText: transportLine }).waitFor()
     for (const name of ['sales', 'billing', 'shipping']) {
       await page.locator(`[data-module="${name}"] [data-field="where"]:not([hidden])`, { hasText: 'in another process' }).waitFor()
     }
@@ -54,14 +72,14 @@ describe.runIf(available)('the console of the shop run as four processes, in a r
     const diagram = await browser.newPage({ viewport: { width: 1360, height: 900 } })
     await diagram.goto(new URL((await conversation.getAttribute('href'))!, processes.web!.url).toString())
     for (const type of ['PlaceOrder', 'OrderPlaced', 'OrderBilled']) await diagram.locator('svg text', { hasText: type }).first().waitFor({ timeout: 10_000 })
-    await diagram.screenshot({ path: new URL('four-processes-conversation.png', artifactsDir).pathname, fullPage: true })
+    await diagram.screenshot({ path: new URL(`${screenshot}-conversation.png`, artifactsDir).pathname, fullPage: true })
     await diagram.close()
 
     // Stop from the console: the command travels to Billing's process, its status comes back.
     await page.locator('[data-module="billing"]').getByRole('button', { name: 'Stop' }).click()
     await page.locator('[data-module="billing"] [data-field="state"]', { hasText: 'stopped' }).waitFor({ timeout: 10_000 })
-    await page.screenshot({ path: new URL('four-processes.png', artifactsDir).pathname, fullPage: true })
+    await page.screenshot({ path: new URL(`${screenshot}.png`, artifactsDir).pathname, fullPage: true })
     expect(errors).toEqual([])
     await page.close()
-  })
-})
+  }
+}

@@ -31,9 +31,20 @@ describe('postgresTransport options', () => {
 })
 
 describe.skipIf(!available)('the PostgreSQL transport', () => {
-  it('refuses to start on a server that does not answer, saying where (nothing was sent)', async () => {
-    const bus = createBus({ modules: [defineModule({ name: 'pinged', handlers: [handle(Ping, async () => {})] })], routes: { TransportPing: 'pinged' }, storage: 'memory', fileSystem: createMemoryFileSystem(), transport: postgresTransport({ connectionString: 'postgres://postgres@127.0.0.1:1/test' }) })
-    await expect(bus.start()).rejects.toMatchObject({ code: 'MAILROOM_ERR_PERSISTENCE_UNAVAILABLE', message: expect.stringContaining('postgres://127.0.0.1:1/test') })
+  it('starts on a server that does not answer as a broker transport does: connecting, saying where and why, nothing lost', async () => {
+    const bus = createBus({ modules: [defineModule({ name: 'pinged', handlers: [handle(Ping, async () => {})] })], routes: { TransportPing: 'pinged' }, storage: 'memory', fileSystem: createMemoryFileSystem(), transport: postgresTransport({ connectionString: 'postgres://postgres@127.0.0.1:1/test', stopTimeoutMs: 500 }) })
+    const errors: string[] = []
+    bus.signals.on('bus:error', ({ error }) => errors.push((error as Error).message))
+    await bus.start()
+    try {
+      expect(bus.admin.transport()).toMatchObject({ kind: 'postgres', state: 'connecting', address: 'postgres://127.0.0.1:1/test', lastError: expect.stringMatching(/ECONNREFUSED/) })
+      // A send waits in the journal meanwhile: the transport holds it, unconfirmed.
+      await bus.send(Ping, { n: 1 })
+      expect(bus.admin.transport().unconfirmed).toBe(1)
+      expect(errors.some((message) => message.includes('postgres://127.0.0.1:1/test'))).toBe(true)
+    } finally {
+      await bus.stop()
+    }
   })
 
   it('refuses queues a newer Mailroom wrote, naming them', async () => {

@@ -5,7 +5,7 @@ import { InvalidBusOptionError } from '../../errors.js'
 import { asPersistenceError, postgresAddress } from '../../persistence/postgres/database-errors.js'
 import { listenForOutsideSends } from '../../persistence/postgres/outside-listener.js'
 import { identifier } from '../../persistence/postgres/schema.js'
-import { migrateQueues, queueSchema } from './queue-schema.js'
+import { migrateUntilDone, queueSchema } from './queue-schema.js'
 import { controlChannelOf, deleteOldReports, insertReport, newReports, notifyCommand, queueLengths } from './queue-statements.js'
 
 export interface PostgresConsoleLinkOptions {
@@ -35,7 +35,9 @@ export function postgresConsoleLink(options: PostgresConsoleLinkOptions): Consol
   const schema = queueSchema(prefix)
   const channel = controlChannelOf(prefix)
   const everyMs = options.everyMs ?? 1_000
-  const address = options.connectionString ? postgresAddress(options.connectionString) : 'PostgreSQL (the pool given)'
+  // A pool given says where it connects (pg keeps its options), without the password.
+  const connectsTo = options.connectionString ?? (options.pool as { options?: { connectionString?: string } } | undefined)?.options?.connectionString
+  const address = connectsTo ? postgresAddress(connectsTo) : 'PostgreSQL (the pool given)'
   const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: 2, connectionTimeoutMillis: 10_000 })
   const onPoolError = () => {}
   pool.on('error', onPoolError)
@@ -44,6 +46,7 @@ export function postgresConsoleLink(options: PostgresConsoleLinkOptions): Consol
   let remote: RemoteModules | undefined
   /** Whether the last statement reached the database (the console's commands wait for it). */
   let up = false
+  let stopped = false
   /** Runs `work` every `ms`, never two at once (a slow database makes a round wait, not pile up). */
   const every = (ms: number, work: () => Promise<unknown>) => {
     let busy = false
@@ -63,12 +66,18 @@ export function postgresConsoleLink(options: PostgresConsoleLinkOptions): Consol
       return remote
     },
     async start(node) {
+      // A database that is away is waited for in the background (its reports and reads fail until then, and
+      // are tried again every second); queues a newer Mailroom wrote fail the start.
+      const migrated = migrateUntilDone(pool, prefix, () => stopped, (error) => node.onError(asPersistenceError(error, address), "creating the console link's table in PostgreSQL (tried again every second)"))
       try {
-        await migrateQueues(pool, prefix)
+        await Promise.race([migrated, new Promise((resolve) => setTimeout(resolve, 2_000).unref())])
       } catch (error) {
         throw asPersistenceError(error, address)
       }
-      up = true
+      migrated.then(
+        () => (up = true),
+        (error: unknown) => node.onError(asPersistenceError(error, address), "creating the console link's table in PostgreSQL"),
+      )
       if (node.localModules.length > 0) {
         every(everyMs, () => pool.query(insertReport(schema), [JSON.stringify(reportOf(node))]))
         const listener = listenForOutsideSends({ connect: () => pool.connect(), channel: identifier(channel), onNotify: (payload) => applyParsed(payload, (command) => applyCommand(node, command)), onListening: () => {}, retryAfterMs: 1_000 })
@@ -101,6 +110,7 @@ export function postgresConsoleLink(options: PostgresConsoleLinkOptions): Consol
       }
     },
     async stop() {
+      stopped = true
       for (const timer of timers) clearInterval(timer)
       for (const stop of stops) await stop()
       pool.off('error', onPoolError)

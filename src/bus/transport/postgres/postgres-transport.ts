@@ -8,7 +8,7 @@ import { identifier } from '../../persistence/postgres/schema.js'
 import type { Transport, TransportHost } from '../transport.js'
 import { browsePostgresErrorQueue, park } from './postgres-error-queue.js'
 import { QueueConsumer, type QueueConsumerDeps } from './queue-consumer.js'
-import { migrateQueues, queueSchema } from './queue-schema.js'
+import { migrateUntilDone, queueSchema } from './queue-schema.js'
 import { channelOf, enqueue, queueLengths, releaseClaimedBy } from './queue-statements.js'
 import { RowBatches } from './row-batches.js'
 import { QueueSender, within } from './queue-sender.js'
@@ -72,7 +72,9 @@ export function postgresTransport(options: PostgresTransportOptions): Transport 
   const prefix = options.prefix ?? 'mailroom'
   const schema = queueSchema(prefix)
   const channel = channelOf(prefix)
-  const address = options.connectionString ? postgresAddress(options.connectionString) : 'PostgreSQL (the pool given)'
+  // A pool given says where it connects (pg keeps its options), without the password.
+  const connectsTo = options.connectionString ?? (options.pool as { options?: { connectionString?: string } } | undefined)?.options?.connectionString
+  const address = connectsTo ? postgresAddress(connectsTo) : 'PostgreSQL (the pool given)'
   const consumerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
   const stopTimeoutMs = options.stopTimeoutMs ?? 5_000
   const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 4, connectionTimeoutMillis: 10_000 })
@@ -81,6 +83,8 @@ export function postgresTransport(options: PostgresTransportOptions): Transport 
   let lastError: string | undefined
   let stopped = false
   let sender: QueueSender | undefined
+  /** The queues' tables exist (created or migrated at start, or once the database answered). */
+  let migrated: Promise<void> | undefined
   const consumers = new Map<string, QueueConsumer>()
   let listener: { stop(): Promise<void> } | undefined
   let errorQueue: ReturnType<typeof browsePostgresErrorQueue> | undefined
@@ -116,25 +120,35 @@ export function postgresTransport(options: PostgresTransportOptions): Transport 
     },
     async start(given) {
       host = given
-      try {
-        await migrateQueues(pool, prefix)
-      } catch (error) {
-        throw asPersistenceError(error, address)
-      }
-      noteSuccess()
       sender = new QueueSender({ pool, schema, channel, host: given, noteError, noteSuccess })
       for (const module of given.localModules) {
         consumers.set(module, new QueueConsumer({ ...consumerSettings(options, given, module), pool, schema, consumerId, done: (rowId) => rows.done(rowId), handBack: (rowId) => rows.handBack(rowId), noteError, noteSuccess }))
       }
-      const wakeAll = () => consumers.forEach((consumer) => consumer.wake())
-      if (consumers.size > 0) {
-        listener = listenForOutsideSends({ connect: () => pool.connect(), channel: identifier(channel), onNotify: (queue) => (queue ? consumers.get(queue)?.wake() : wakeAll()), onListening: wakeAll, retryAfterMs: 1_000 })
+      // A database that is away (or has all the connections it takes) is waited for in the background, as a
+      // broker is: the bus starts, what it sends waits, and `status()` says so. Anything else (queues a newer
+      // Mailroom wrote) fails the start.
+      migrated = migrateUntilDone(pool, prefix, () => stopped, (error) => noteError(error, 'creating the queues in PostgreSQL (tried again every second)'))
+      try {
+        await Promise.race([migrated, new Promise((resolve) => setTimeout(resolve, 2_000).unref())])
+      } catch (error) {
+        throw asPersistenceError(error, address)
       }
-      for (const consumer of consumers.values()) consumer.start()
-      if (options.console) {
-        errorQueue = browsePostgresErrorQueue({ pool, schema, channel, archive: (message) => given.archive(message), onError: (error) => noteError(error, 'reading the error queue in PostgreSQL') })
-        await errorQueue.refresh()
-      }
+      void migrated.then(
+        () => {
+          if (stopped) return
+          noteSuccess()
+          const wakeAll = () => consumers.forEach((consumer) => consumer.wake())
+          if (consumers.size > 0) {
+            listener = listenForOutsideSends({ connect: () => pool.connect(), channel: identifier(channel), onNotify: (queue) => (queue ? consumers.get(queue)?.wake() : wakeAll()), onListening: wakeAll, retryAfterMs: 1_000 })
+          }
+          for (const consumer of consumers.values()) consumer.start()
+          if (options.console) {
+            errorQueue = browsePostgresErrorQueue({ pool, schema, channel, archive: (message) => given.archive(message), onError: (error) => noteError(error, 'reading the error queue in PostgreSQL') })
+            void errorQueue.refresh()
+          }
+        },
+        (error: unknown) => noteError(error, 'creating the queues in PostgreSQL'),
+      )
     },
     get errorQueue() {
       return errorQueue

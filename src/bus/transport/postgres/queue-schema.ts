@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg'
 import { SchemaTooNewError } from '../../errors.js'
+import { isConnectionError } from '../../persistence/postgres/database-errors.js'
 import { identifier } from '../../persistence/postgres/schema.js'
 
 /**
@@ -85,5 +86,21 @@ export async function migrateQueues(pool: Pool, prefix: string): Promise<void> {
     throw error
   } finally {
     client.release()
+  }
+}
+
+/**
+ * migrateQueues, tried again every second while the database cannot be reached (`onAway` hears each
+ * failure), until it succeeds or `stopped()`. Rejects at once on anything else (queues a newer Mailroom wrote).
+ */
+export async function migrateUntilDone(pool: Pool, prefix: string, stopped: () => boolean, onAway: (error: unknown) => void): Promise<void> {
+  for (;;) {
+    try {
+      return await migrateQueues(pool, prefix)
+    } catch (error) {
+      if (!isConnectionError(error) || stopped()) throw error
+      onAway(error)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_000))
   }
 }

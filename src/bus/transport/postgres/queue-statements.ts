@@ -61,9 +61,9 @@ export function nextVisibleIn(schema: string): string {
   return `SELECT GREATEST(0, extract(epoch FROM min(visible_at) - now()) * 1000) AS ms FROM ${schema}.messages WHERE queue = $1`
 }
 
-/** How many rows each queue holds (visible or not). */
+/** How many rows wait in each queue, visible now (as a broker counts: not those being handled, nor those due later). */
 export function queueLengths(schema: string): string {
-  return `SELECT queue, count(*)::int AS n FROM ${schema}.messages GROUP BY queue`
+  return `SELECT queue, count(*)::int AS n FROM ${schema}.messages WHERE visible_at <= now() GROUP BY queue`
 }
 
 /** A row that is not a Mailroom message (`$1` id), moved aside with its reason (`$2`). */

@@ -59,8 +59,10 @@ export async function snapshot(bus: Bus, logs: LogLine[], extras: () => Promise<
 /** One line for people: how messages travel. */
 export function describeTransport(transport: { kind: string; state: string; address: string; unconfirmed: number }): string {
   if (transport.kind === 'embedded') return 'Transport: embedded, every module in this process'
-  const waiting = transport.unconfirmed > 0 ? `, ${transport.unconfirmed} waiting for the broker` : ''
-  return `Transport: RabbitMQ at ${transport.address}, ${transport.state}${waiting}`
+  const overPostgres = transport.kind === 'postgres'
+  const waiting = transport.unconfirmed > 0 ? `, ${transport.unconfirmed} waiting for the ${overPostgres ? 'database' : 'broker'}` : ''
+  const name = overPostgres ? 'PostgreSQL queues' : transport.kind === 'amqp' ? 'RabbitMQ' : transport.kind
+  return `Transport: ${name} at ${transport.address}, ${transport.state}${waiting}`
 }
 
 const tickMs = 250
