@@ -108,13 +108,21 @@ export async function startScaledOutShop(options: { brokerUrl: string; postgresU
   const running = new Map<string, AppProcess>()
   async function start(instance: string): Promise<void> {
     const part = partOf(instance)
-    running.set(instance, await startApp({ port: part === 'web' ? webPort : 0, dataDir: join(root, instance), env, args: ['--modules', part] }))
+    // An instance killed twice before its first restart is restarted twice: the first of those is killed
+    // here, or it would outlive the run (and keep polling, and holding connections).
+    await running.get(instance)?.kill()
+    const app = await startApp({ port: part === 'web' ? webPort : 0, dataDir: join(root, instance), env, args: ['--modules', part] })
+    // A restart that finished after the run stopped (it broke off): not left running.
+    if (stopped) return app.kill()
+    running.set(instance, app)
   }
+  let stopped = false
   const shop: ScaledOutShop = {
     webUrl: `http://127.0.0.1:${webPort}`,
     running,
     start,
     async stop() {
+      stopped = true
       for (const app of running.values()) await app.kill()
       running.clear()
       rmSync(root, { recursive: true, force: true })
