@@ -22,6 +22,8 @@ export interface AppProcess {
   kill(): Promise<void>
   /** SIGTERM: the app closes the server and stops the bus. */
   stop(): Promise<void>
+  /** Whether the process still runs (a process of modules that exited on its own is a bug: nothing killed it). */
+  alive(): boolean
   /** What the app wrote to stderr, for a report when something goes wrong. */
   readonly errors: () => string
   /** The last of what it wrote to stdout (its log lines: JSON, as stdout is no terminal), at most 1 MiB. */
@@ -51,6 +53,7 @@ export async function startApp(options: { port: number; dataDir: string; env?: R
   })
   return {
     url: `http://127.0.0.1:${options.port}`,
+    alive: () => child.exitCode === null && child.signalCode === null,
     async kill() {
       child.kill('SIGKILL')
       await exited

@@ -21,6 +21,7 @@ Scaled-out chaos run (${overPostgresAlone ? 'PostgreSQL alone' : 'RabbitMQ + Pos
   shipped                      ${summary.shipped}
   shipped without a 202        ${summary.shippedUnacknowledged}${options.killWeb ? ' (allowed: the web killed mid-answer)' : ''}
   missing                      ${summary.missing.length}
+  stopped by themselves        ${summary.exitedByThemselves.length}${summary.exitedByThemselves.length ? ` (${summary.exitedByThemselves.join(', ')})` : ''}
   in the error queue           ${summary.failed.length}${summary.failed.length ? ` (${[...new Set(summary.failed.map((entry) => entry.reason))].join('; ')})` : ''}
   billed twice (OrderBilled)   ${summary.billedTwice.length}
   shipped twice (OrderShipped) ${summary.shippedTwice.length}

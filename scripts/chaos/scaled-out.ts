@@ -64,6 +64,8 @@ export interface ScaledOutSummary {
   /** When PostgreSQL went away and came back, if it did. */
   outage?: { atOrder: number; downMs: number; how: string }
   seen: Omit<WhatPeopleSee, 'gateway'>
+  /** Instances whose process had exited at the end though the run did not kill it (it stopped by itself). */
+  exitedByThemselves: string[]
   /** The console's module panels (GET /api/modules) at the end: where each module runs, how many of its processes report. */
   console: { name: string; location: string; reporting: number }[]
   durationMs: number
@@ -265,9 +267,11 @@ export async function runScaledOut(options: ScaledOutOptions): Promise<ScaledOut
       ...(outage ? { outage: { atOrder: outage.atOrder, downMs: outage.downMs, how: outage.how } } : {}),
       seen: { unlisted: seen.unlisted, wrongState: seen.wrongState, incompleteConversations: seen.incompleteConversations, billed: seen.billed },
       console: consoleModules,
+      exitedByThemselves: [...running].filter(([, app]) => !app.alive()).map(([instance]) => instance),
       durationMs: performance.now() - started,
     }
     summary.ok =
+      summary.exitedByThemselves.length === 0 &&
       summary.missing.length === 0 &&
       summary.failed.length === 0 &&
       summary.billedTwice.length === 0 &&

@@ -7,7 +7,7 @@ import { artifactsDir, browserAvailable, launchBrowser } from './support/browser
 
 const available = browserAvailable() && (await brokerAvailable())
 const overPostgres = browserAvailable() && (await postgresAvailable())
-const prefix = testPrefix('browser_four')
+const prefix = testPrefix('bfour')
 let browser: Browser
 
 beforeAll(async () => {

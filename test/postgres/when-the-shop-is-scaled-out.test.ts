@@ -38,6 +38,7 @@ describe.skipIf(!available)('when the shop is scaled out on RabbitMQ and Postgre
       expect(summary.kills.map((kill) => kill.instance).slice(0, 2).sort(), report).toEqual(['billing-1', 'billing-2'])
       // Orders placed while the database was away are refused (not 202): the others all go through.
       expect(summary.accepted, report).toBeGreaterThan(200)
+      expect(summary.exitedByThemselves, report).toEqual([])
       expect(summary.missing, report).toEqual([])
       expect(summary.failed, report).toEqual([])
       expect(summary.billedTwice, report).toEqual([])

@@ -33,6 +33,7 @@ describe.skipIf(!available)('when the shop is scaled out over PostgreSQL alone (
       const report = JSON.stringify({ ...summary, log: lines }, null, 1)
       expect(summary.kills.map((kill) => kill.instance).slice(0, 2).sort(), report).toEqual(['billing-1', 'billing-2'])
       expect(summary.accepted, report).toBeGreaterThan(150)
+      expect(summary.exitedByThemselves, report).toEqual([])
       expect(summary.missing, report).toEqual([])
       expect(summary.failed, report).toEqual([])
       expect(summary.billedTwice, report).toEqual([])

@@ -41,6 +41,11 @@ export function postgresConsoleLink(options: PostgresConsoleLinkOptions): Consol
   const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: 2, connectionTimeoutMillis: 10_000 })
   const onPoolError = () => {}
   pool.on('error', onPoolError)
+  // A checked-out client whose connection drops (a LISTEN's, between notifications) emits 'error', maybe more
+  // than once; unheard, that would end the process. The statement on it fails, and is tried again.
+  const onClientError = () => {}
+  const onConnect = (client: pg.PoolClient) => void client.on('error', onClientError)
+  pool.on('connect', onConnect)
   const timers: NodeJS.Timeout[] = []
   const stops: (() => Promise<void> | void)[] = []
   let remote: RemoteModules | undefined
@@ -113,7 +118,7 @@ export function postgresConsoleLink(options: PostgresConsoleLinkOptions): Consol
       stopped = true
       for (const timer of timers) clearInterval(timer)
       for (const stop of stops) await stop()
-      pool.off('error', onPoolError)
+      pool.off('error', onPoolError).off('connect', onConnect)
       if (!options.pool) await pool.end()
     },
   }

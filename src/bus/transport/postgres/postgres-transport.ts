@@ -90,6 +90,11 @@ export function postgresTransport(options: PostgresTransportOptions): Transport 
   let errorQueue: ReturnType<typeof browsePostgresErrorQueue> | undefined
   const onPoolError = (error: Error) => noteError(error, 'keeping connections to PostgreSQL')
   pool.on('error', onPoolError)
+  // A checked-out client whose connection drops (a LISTEN's, between notifications) emits 'error', maybe more
+  // than once; unheard, that would end the process. The statement on it fails, and is tried again.
+  const onClientError = () => {}
+  const onConnect = (client: pg.PoolClient) => void client.on('error', onClientError)
+  pool.on('connect', onConnect)
   const rows = new RowBatches(pool, schema, (error, during) => noteError(error, during))
 
   function noteError(error: unknown, during: string): void {
@@ -180,7 +185,7 @@ export function postgresTransport(options: PostgresTransportOptions): Transport 
       await within(rows.drain(), stopTimeoutMs)
       // Rows still claimed here go back to the queue at once, not after their lease.
       await pool.query(releaseClaimedBy(schema), [consumerId]).catch(() => undefined)
-      pool.off('error', onPoolError)
+      pool.off('error', onPoolError).off('connect', onConnect)
       if (!options.pool) await within(pool.end(), stopTimeoutMs)
     },
   }

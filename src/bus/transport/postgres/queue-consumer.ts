@@ -86,8 +86,9 @@ export class QueueConsumer {
       deps.noteError(error, `taking messages from the ${deps.module} queue in PostgreSQL (tried again)`)
     }
     if (!this.#stopped && this.#held < deps.prefetch) {
+      // Not unref'd: a consumer keeps its process alive as a broker's connection does. With every connection
+      // to the database dropped, nothing else might, and a process of modules would exit (code 0) mid-run.
       this.#timer = setTimeout(() => this.wake(), nextInMs)
-      this.#timer.unref()
     }
   }
 
