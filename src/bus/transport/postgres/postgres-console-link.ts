@@ -3,6 +3,7 @@ import type { ConsoleLink, ModuleViews, RemoteModules } from '../../console-link
 import { applyCommand, reportOf, watchRemoteModules, type StatusReport } from '../../console-link/remote-view.js'
 import { InvalidBusOptionError } from '../../errors.js'
 import { asPersistenceError, postgresAddress } from '../../persistence/postgres/database-errors.js'
+import { guardPool } from './pool-guards.js'
 import { listenForOutsideSends } from '../../persistence/postgres/outside-listener.js'
 import { identifier } from '../../persistence/postgres/schema.js'
 import { migrateUntilDone, queueSchema } from './queue-schema.js'
@@ -39,13 +40,7 @@ export function postgresConsoleLink(options: PostgresConsoleLinkOptions): Consol
   const connectsTo = options.connectionString ?? (options.pool as { options?: { connectionString?: string } } | undefined)?.options?.connectionString
   const address = connectsTo ? postgresAddress(connectsTo) : 'PostgreSQL (the pool given)'
   const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: 2, connectionTimeoutMillis: 10_000 })
-  const onPoolError = () => {}
-  pool.on('error', onPoolError)
-  // A checked-out client whose connection drops (a LISTEN's, between notifications) emits 'error', maybe more
-  // than once; unheard, that would end the process. The statement on it fails, and is tried again.
-  const onClientError = () => {}
-  const onConnect = (client: pg.PoolClient) => void client.on('error', onClientError)
-  pool.on('connect', onConnect)
+  const unguard = guardPool(pool, () => {})
   const timers: NodeJS.Timeout[] = []
   const stops: (() => Promise<void> | void)[] = []
   let remote: RemoteModules | undefined
@@ -118,7 +113,7 @@ export function postgresConsoleLink(options: PostgresConsoleLinkOptions): Consol
       stopped = true
       for (const timer of timers) clearInterval(timer)
       for (const stop of stops) await stop()
-      pool.off('error', onPoolError).off('connect', onConnect)
+      unguard()
       if (!options.pool) await pool.end()
     },
   }

@@ -3,6 +3,7 @@ import { hostname } from 'node:os'
 import pg from 'pg'
 import { InvalidBusOptionError, TransportUnconfirmedError } from '../../errors.js'
 import { asPersistenceError, postgresAddress } from '../../persistence/postgres/database-errors.js'
+import { guardPool } from './pool-guards.js'
 import { listenForOutsideSends } from '../../persistence/postgres/outside-listener.js'
 import { identifier } from '../../persistence/postgres/schema.js'
 import type { Transport, TransportHost } from '../transport.js'
@@ -88,13 +89,7 @@ export function postgresTransport(options: PostgresTransportOptions): Transport 
   const consumers = new Map<string, QueueConsumer>()
   let listener: { stop(): Promise<void> } | undefined
   let errorQueue: ReturnType<typeof browsePostgresErrorQueue> | undefined
-  const onPoolError = (error: Error) => noteError(error, 'keeping connections to PostgreSQL')
-  pool.on('error', onPoolError)
-  // A checked-out client whose connection drops (a LISTEN's, between notifications) emits 'error', maybe more
-  // than once; unheard, that would end the process. The statement on it fails, and is tried again.
-  const onClientError = () => {}
-  const onConnect = (client: pg.PoolClient) => void client.on('error', onClientError)
-  pool.on('connect', onConnect)
+  const unguard = guardPool(pool, (error) => noteError(error, 'keeping connections to PostgreSQL'))
   const rows = new RowBatches(pool, schema, (error, during) => noteError(error, during))
 
   function noteError(error: unknown, during: string): void {
@@ -185,7 +180,7 @@ export function postgresTransport(options: PostgresTransportOptions): Transport 
       await within(rows.drain(), stopTimeoutMs)
       // Rows still claimed here go back to the queue at once, not after their lease.
       await pool.query(releaseClaimedBy(schema), [consumerId]).catch(() => undefined)
-      pool.off('error', onPoolError).off('connect', onConnect)
+      unguard()
       if (!options.pool) await within(pool.end(), stopTimeoutMs)
     },
   }
