@@ -171,12 +171,13 @@ export function postgresTransport(options: PostgresTransportOptions): Transport 
     },
     async stop() {
       if (stopped) return
+      // At once: a migration still waiting for the database starts nothing now.
+      stopped = true
       // The module runtimes are stopped first: what was claimed and not started comes back as 'requeue'.
       await Promise.all([...consumers.values()].map((consumer) => consumer.stop(stopTimeoutMs)))
       await listener?.stop()
       errorQueue?.stop()
       await sender?.stop(stopTimeoutMs)
-      stopped = true
       await within(rows.drain(), stopTimeoutMs)
       // Rows still claimed here go back to the queue at once, not after their lease.
       await pool.query(releaseClaimedBy(schema), [consumerId]).catch(() => undefined)
