@@ -17,11 +17,11 @@ describe('when the whole shop runs under load, faults and kills', () => {
     expect(summary.seen).toMatchObject({ unlisted: [], wrongState: [], incompleteConversations: [], gateway: { chargedTwice: 0, charged: summary.seen.billed } })
   })
 
-  it('shows every one of 5,000 orders after SIGKILLs at random moments: listed, in its state, its whole conversation, charged once', { timeout: 180_000 }, async () => {
+  it('shows every one of 3,000 orders after SIGKILLs at random moments: listed, in its state, its whole conversation, charged once', { timeout: 180_000 }, async () => {
     const lines: string[] = []
-    const summary = await runChaos({ orders: 5_000, kills: 4, killsAt: 'random', ratePerSecond: 600, faultRate: 0, drainTimeoutMs: 90_000, log: (line) => lines.push(line) })
+    const summary = await runChaos({ orders: 3_000, kills: 4, killsAt: 'random', ratePerSecond: 600, faultRate: 0, drainTimeoutMs: 90_000, log: (line) => lines.push(line) })
     expect(summary, lines.join('\n')).toMatchObject({ ok: true, kills: 4, missing: [], doubled: [] })
-    expect(summary.accepted).toBeGreaterThan(4_500)
+    expect(summary.accepted, lines.join('\n')).toBeGreaterThan(2_400)
     expect(summary.seen).toMatchObject({ unlisted: [], wrongState: [], incompleteConversations: [], gateway: { chargedTwice: 0 } })
     // Every order billed was charged exactly once: the gateway's count of charges equals the orders billed.
     expect(summary.seen.gateway.charged).toBe(summary.seen.billed)
