@@ -6,6 +6,7 @@ import { defineCommand, defineEvent } from '../messages/define-message.js'
 import { createMemoryFileSystem } from '../files/memory-file-system.js'
 import type { FileSystem } from '../files/file-system.js'
 import type { TransportCheck, TransportConformanceOptions } from './transport-check.js'
+import { waitUntil } from './wait-until.js'
 import { transportScenarios } from './transport-scenarios.js'
 
 export type { TransportCheck, TransportConformanceOptions } from './transport-check.js'
@@ -94,16 +95,6 @@ async function startShop(options: TransportConformanceOptions, check: string, fi
     async stop() {
       for (const bus of [...buses].reverse()) await bus.stop()
     },
-  }
-}
-
-async function waitUntil(what: () => string | undefined, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const missing = what()
-    if (missing === undefined) return
-    if (Date.now() > deadline) throw new Error(`after ${timeoutMs} ms: ${missing}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
   }
 }
 

@@ -7,6 +7,7 @@ import { defineCommand, defineEvent } from '../messages/define-message.js'
 import { createMemoryFileSystem } from '../files/memory-file-system.js'
 import type { FileSystem } from '../files/file-system.js'
 import type { TransportCheck, TransportConformanceOptions } from './transport-check.js'
+import { waitUntil } from './wait-until.js'
 
 /**
  * The transport checks that hold a transport to what transports are held to elsewhere (NServiceBus's
@@ -115,16 +116,6 @@ async function startProcesses(options: TransportConformanceOptions, check: strin
     async stop() {
       for (const bus of [...buses].reverse()) await bus.stop()
     },
-  }
-}
-
-async function waitUntil(what: () => string | undefined, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const missing = what()
-    if (missing === undefined) return
-    if (Date.now() > deadline) throw new Error(`after ${timeoutMs} ms: ${missing}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
   }
 }
 
