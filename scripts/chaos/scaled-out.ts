@@ -270,6 +270,11 @@ export async function runScaledOut(options: ScaledOutOptions): Promise<ScaledOut
       exitedByThemselves: [...running].filter(([, app]) => !app.alive()).map(([instance]) => instance),
       durationMs: performance.now() - started,
     }
+    // Why a process stopped by itself: its last words (stderr, then the tail of its log).
+    for (const instance of summary.exitedByThemselves) {
+      const app = running.get(instance)!
+      options.log(`${instance} stopped by itself; it said:\n${app.errors().split('\n').slice(-20).join('\n')}\n${app.output().split('\n').slice(-15).join('\n')}`)
+    }
     summary.ok =
       summary.exitedByThemselves.length === 0 &&
       summary.missing.length === 0 &&

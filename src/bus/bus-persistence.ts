@@ -27,6 +27,7 @@ export function createBusPersistence({ options, resolved, onError, relay }: BusP
       concurrency: options.modules.filter((module) => moduleNames.includes(module.name)).reduce((sum, module) => sum + module.concurrency, 0),
       clock,
       reachesOtherProcesses: transport.reachesOtherProcesses,
+      ...(transport.queueTables ? { queues: transport.queueTables } : {}),
       onError,
       relay,
     })

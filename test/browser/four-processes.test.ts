@@ -2,6 +2,7 @@ import type { Browser } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { brokerAvailable } from '../transport/support/broker.js'
 import { dropSchemas, Pool, postgresAvailable, postgresUrl, testPrefix } from '../postgres/support/postgres.js'
+import { takeTurn } from '../support/take-turns.js'
 import { startFourProcesses, stopFourProcesses } from '../transport/support/four-processes.js'
 import { artifactsDir, browserAvailable, launchBrowser } from './support/browser.js'
 
@@ -28,9 +29,16 @@ describe('the console of the shop run as four processes, in a real browser', { t
     await performExercise(await startFourProcesses('browser'), /RabbitMQ at amqp:\/\/127\.0\.0\.1:5672\/?, connected/, 'four-processes')
   })
 
-  it.runIf(overPostgres)('does the same over PostgreSQL alone (MAILROOM_TRANSPORT=postgres), the queues and the reports in the database', async () => {
+  it.runIf(overPostgres)('does the same over PostgreSQL alone (MAILROOM_TRANSPORT=postgres), the queues and the reports in the database', { timeout: 330_000 }, async () => {
     const env = { MAILROOM_TRANSPORT: 'postgres', MAILROOM_POSTGRES_URL: postgresUrl, MAILROOM_POSTGRES_PREFIX: prefix }
-    await performExercise(await startFourProcesses('browser-postgres', env), /PostgreSQL queues at postgres:\/\/127\.0\.0\.1:5432\/test, connected/, 'four-processes-postgres')
+    // After any other whole shop on PostgreSQL has stopped: the server's connections are for one at a time.
+    const release = await takeTurn('postgres-shops', 240_000)
+    try {
+      await performExercise(await startFourProcesses('browser-postgres', env), /PostgreSQL queues at postgres:\/\/127\.0\.0\.1:5432\/test, connected/, 'four-processes-postgres')
+    } finally {
+      await stopFourProcesses()
+      await release()
+    }
   })
 })
 

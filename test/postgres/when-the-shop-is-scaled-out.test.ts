@@ -1,4 +1,5 @@
 import { afterAll, describe, it } from 'vitest'
+import { takeTurn } from '../support/take-turns.js'
 import { runScaledOut } from '../../scripts/chaos/scaled-out.js'
 import { brokerAvailable, brokerUrl, deleteNamespace, testNamespace } from '../transport/support/broker.js'
 import { expectEveryOrderOnce } from './support/scaled-out-checks.js'
@@ -18,8 +19,10 @@ afterAll(async () => {
 describe.skipIf(!available)('when the shop is scaled out on RabbitMQ and PostgreSQL', () => {
   it(
     'ships, charges, bills and lists every order answered 202 exactly once while instances are killed (each Billing instance at least once) and PostgreSQL goes away for 2 s',
-    { timeout: 180_000 },
+    { timeout: 420_000 },
     async () => {
+      // After any other whole shop on PostgreSQL has stopped: the server's connections are for one at a time.
+      const release = await takeTurn('postgres-shops', 240_000)
       const lines: string[] = []
       const summary = await runScaledOut({
         orders: 400,
@@ -34,7 +37,7 @@ describe.skipIf(!available)('when the shop is scaled out on RabbitMQ and Postgre
         // Through a proxy that drops every connection and refuses new ones: a restart as the shop sees it,
         // without restarting the server other test files use at the same time.
         postgresOutage: { atOrder: 300, downMs: 2_000, how: 'proxy' },
-      })
+      }).finally(release)
       const report = JSON.stringify({ ...summary, log: lines }, null, 1)
       expectEveryOrderOnce(summary, report, 200)
     },

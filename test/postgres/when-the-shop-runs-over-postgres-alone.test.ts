@@ -1,4 +1,5 @@
 import { afterAll, describe, it } from 'vitest'
+import { takeTurn } from '../support/take-turns.js'
 import { runScaledOut } from '../../scripts/chaos/scaled-out.js'
 import { expectEveryOrderOnce } from './support/scaled-out-checks.js'
 import { dropSchemas, Pool, postgresAvailable, postgresUrl, testPrefix } from './support/postgres.js'
@@ -15,8 +16,10 @@ afterAll(async () => {
 describe.skipIf(!available)('when the shop is scaled out over PostgreSQL alone (MAILROOM_TRANSPORT=postgres)', () => {
   it(
     'ships, charges, bills and lists every order answered 202 exactly once while instances are killed (each Billing instance at least once) and PostgreSQL goes away for 2 s',
-    { timeout: 180_000 },
+    { timeout: 420_000 },
     async () => {
+      // After any other whole shop on PostgreSQL has stopped: the server's connections are for one at a time.
+      const release = await takeTurn('postgres-shops', 240_000)
       const lines: string[] = []
       const summary = await runScaledOut({
         orders: 300,
@@ -30,7 +33,7 @@ describe.skipIf(!available)('when the shop is scaled out over PostgreSQL alone (
         log: (line) => lines.push(line),
         // Messages, data and the console's reports all go through the proxy: the whole shop loses its one server.
         postgresOutage: { atOrder: 200, downMs: 2_000, how: 'proxy' },
-      })
+      }).finally(release)
       const report = JSON.stringify({ ...summary, log: lines }, null, 1)
       expectEveryOrderOnce(summary, report, 150)
     },

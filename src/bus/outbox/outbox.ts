@@ -79,6 +79,8 @@ export function createOutbox(options: OutboxOptions): Outbox {
       return entry && asDelivery(entry)
     },
     received: (env, module, now) => asDelivery(files.ledger.received(env, module, now)),
+    // Journal files share no transaction with a transport: its row, if it has one, is the transport's to delete.
+    consumedAtSource: () => false,
     forget: (delivery) => files.ledger.forget(entryOf(delivery)),
     holdsDataOf: (module) => options.modules.includes(module),
     tableReader: (module, definition) => files.tableReader(module, definition),

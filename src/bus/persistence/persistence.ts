@@ -6,6 +6,7 @@ import type { Table, TableReader } from '../data/table.js'
 import type { Envelope } from '../messages/envelope.js'
 import type { DeliveryState, FailureRecord, OutgoingEntry } from '../delivery/delivery.js'
 import type { SagaChange, SagaInstance, SagaStore } from '../sagas/saga-store.js'
+import type { QueueTables } from '../transport/transport.js'
 
 /** A record cut short at the end of a file (a power cut mid-write): dropped at start, and reported. */
 export interface TornTail {
@@ -96,8 +97,13 @@ export interface MessageStore {
 export interface BrokerInbox {
   /** A broker's message for `module` already known here (handled, or on its way), or undefined. */
   deliveryOf(id: string, module: string): DeliveryState | undefined
-  /** A broker's message for `module`, new here: its delivery. */
-  received(env: Envelope, module: string, now: number): DeliveryState
+  /**
+   * A broker's message for `module`, new here: its delivery. `receipt` names its row when the transport's
+   * queues are tables of this persistence's database (see PersistenceContext.queues).
+   */
+  received(env: Envelope, module: string, now: number, receipt?: string): DeliveryState
+  /** Whether the delivery's outcome deleted its row from the transport's queue already (in that outcome's own transaction). */
+  consumedAtSource(state: DeliveryState): boolean
   /** Forgets a broker's delivery that was never handled (it goes back to the broker). */
   forget(state: DeliveryState): void
   /** The broker confirmed it took these deliveries (of any modules): they are no longer pending here. */
@@ -208,6 +214,12 @@ export interface PersistenceContext {
   /** Whether the transport reaches other processes (a broker), where other instances of a module may run. */
   reachesOtherProcesses: boolean
   onError: (error: unknown, during: string) => void
+  /**
+   * The transport's queues, when they are tables of a database (the PostgreSQL transport). A persistence in
+   * that same database commits a handler's sends into them, and consumes the handled message's row, in the
+   * handler's own transaction; others ignore them.
+   */
+  queues?: QueueTables
   /**
    * Hands the bus deliveries the persistence found pending by itself: committed in a caller's own
    * transaction, or left behind by an instance that died before passing them on.

@@ -294,7 +294,7 @@ function consume({ connection, publisher, names, host, prefetchPerSlot, noteErro
         return ConsumerStatus.ACK
       }
       const outcome = await host.receive(module, env, wrapped?.failures)
-      return outcome === 'ack' ? ConsumerStatus.ACK : ConsumerStatus.REQUEUE
+      return outcome === 'requeue' ? ConsumerStatus.REQUEUE : ConsumerStatus.ACK
     },
   )
   consumer.on('error', (error) => noteError(error, `consuming ${names.queueOf(module)}`))

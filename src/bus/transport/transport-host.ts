@@ -40,14 +40,14 @@ export function createTransportHost(deps: TransportHostDeps): TransportHost & {
   const { persistence, signals, clock, local, parked } = deps
   const moduleNames = local.names
   const awaitingOutcome = new Set<DeliveryState>()
-  function receive(module: string, env: Envelope, failures?: FailureRecord[]): Promise<ReceiveOutcome> {
+  function receive(module: string, env: Envelope, failures?: FailureRecord[], receipt?: string): Promise<ReceiveOutcome> {
     const runtime = local.find(module)
     if (!runtime || !deps.isRunning()) return Promise.resolve('requeue')
     const known = persistence.deliveryOf(env.id, module)
     // Handled (or owned by a record here, delayed or failed) already, or being handled now: a redelivery.
     // A parked one may come back: a person retried it, or its delay at the broker is over.
     if (known && (known.settled || (known.kind !== undefined && known.kind !== 'forwarded' && known.kind !== 'parked'))) return Promise.resolve('ack')
-    const delivery = persistence.received(env, module, clock.now())
+    const delivery = persistence.received(env, module, clock.now(), receipt)
     // A delayed retry coming back from the broker: its earlier attempts come with it.
     if (failures) delivery.failures = failures
     return new Promise<ReceiveOutcome>((resolve) => {
@@ -59,7 +59,7 @@ export function createTransportHost(deps: TransportHostDeps): TransportHost & {
           // Nothing was written (the journal failed): the broker keeps the message and delivers it again.
           persistence.forget(settled)
           resolve('requeue')
-        } else resolve('ack')
+        } else resolve(persistence.consumedAtSource(settled) ? 'consumed' : 'ack')
       }
       runtime.enqueue(delivery)
     })

@@ -40,8 +40,35 @@ export interface RemoteErrorQueue {
   delete(keys: readonly string[]): Promise<{ deleted: string[]; notFound: string[] }>
 }
 
-/** What a broker's message for a local module came to: acknowledge it, or let the broker deliver it again. */
-export type ReceiveOutcome = 'ack' | 'requeue'
+/**
+ * What a broker's message for a local module came to: acknowledge it, let the broker deliver it again, or
+ * nothing left to do (`consumed`: its row was deleted in the handler's own transaction, see QueueTables).
+ */
+export type ReceiveOutcome = 'ack' | 'requeue' | 'consumed'
+
+/** A delivery as a row of a queue table: for `module`, visible after `delayMs` (0: now). */
+export interface QueuedDelivery {
+  module: string
+  env: Envelope
+  delayMs: number
+}
+
+/**
+ * A transport whose queues are tables of a database (the PostgreSQL transport). A persistence in that same
+ * database writes a handler's outgoing messages straight into them, and deletes the received message's row,
+ * inside the handler's own transaction: sends commit with the receive, so nothing is relayed afterwards and
+ * no copy is left to deduplicate.
+ */
+export interface QueueTables {
+  /** Whether this database (a pool, or a connection string) is the one the queues are in. */
+  sameDatabase(database: { pool?: unknown; connectionString?: string | undefined }): boolean
+  /** Whether the queues' tables exist yet (with the database away at start, they are made once it answers). */
+  readonly ready: boolean
+  /** The statements that put these deliveries in their queues, in a caller's transaction (their consumers are woken at its commit). */
+  enqueueStatements(rows: readonly QueuedDelivery[]): string[]
+  /** The statement that deletes a received message's row, by the receipt the transport gave with it. */
+  consumeStatement(receipt: string): string
+}
 
 /** What the bus gives its transport when it starts. */
 export interface TransportHost {
@@ -53,8 +80,11 @@ export interface TransportHost {
   now(): number
   /** Queues a delivery in its (local) module. */
   enqueueLocal(delivery: Delivery): void
-  /** A broker's message for a local module: resolves once its outcome is on disk here, or it was a duplicate. */
-  receive(module: string, env: Envelope, failures?: FailureRecord[]): Promise<ReceiveOutcome>
+  /**
+   * A broker's message for a local module: resolves once its outcome is on disk here, or it was a duplicate.
+   * `receipt` (QueueTables' transports) names its row, which a persistence in the same database may consume.
+   */
+  receive(module: string, env: Envelope, failures?: FailureRecord[], receipt?: string): Promise<ReceiveOutcome>
   /** Keeps a message deleted from the broker's error queue for people, before the broker forgets it. */
   archive(message: FailedMessage): Promise<void>
   /** Nothing is pending in the transport any more: bus.idle() may be waiting for that. */
@@ -98,6 +128,8 @@ export interface Transport {
   retryLater?(module: string, env: Envelope, failures: FailureRecord[], delayMs: number): Promise<void>
   /** The broker's error queue as the console browses it (only where the transport was asked to). */
   readonly errorQueue?: RemoteErrorQueue
+  /** Its queues as tables of a database, when they are (a persistence in the same database commits into them). */
+  readonly queueTables?: QueueTables
   /** Messages waiting in each module's queue at the broker; undefined when the transport has none. */
   queueLengths(): Promise<Record<string, number> | undefined>
   /** Stops receiving, waits (a bounded time) for unconfirmed deliveries, closes the connection. */

@@ -5,6 +5,7 @@ import { PostgresAttemptTransaction, type TransactionScope } from './attempt-tra
 import type { Connections } from './connections.js'
 import { isCollision } from './database-errors.js'
 import type { DeliverySources } from './delivery-sources.js'
+import type { QueuesHere } from './queues-here.js'
 import type { Relay } from './relay.js'
 
 export interface AttemptScopesDeps {
@@ -17,6 +18,7 @@ export interface AttemptScopesDeps {
   /** The active saga instances the console reads: each commit applies its changes. */
   sagas: SagaStore
   relay: Pick<Relay, 'relayLeftBehind'>
+  queues: QueuesHere
 }
 
 /** Attempts at messages, each in a transaction of its own (attempt-transaction.ts), with what each module's attempts share. */
@@ -36,9 +38,11 @@ export function createAttemptTransactions(deps: AttemptScopesDeps): AttemptTrans
         instanceId: deps.instanceId,
         now: () => context.clock.now(),
         sourceOf: (state) => sources.get(state),
+        queues: deps.queues,
         connect: () => connections.connect(),
         handledAlready: (state) => void deps.relay.relayLeftBehind(module, state.id),
-        committed(produced, changes) {
+        committed(state, produced, changes) {
+          sources.committed(state)
           sources.track(produced)
           for (const change of changes) deps.sagas.apply(module, change)
         },

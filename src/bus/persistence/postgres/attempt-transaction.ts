@@ -10,6 +10,7 @@ import { AlreadyHandledError, type AttemptTransaction } from '../persistence.js'
 import { idsInOrder, runBatch } from './batched-statements.js'
 import { auditInsert, consumeSourceStatement, deleteSaga, inboxMark, insertSaga, outboxInsert, sagaForUpdate, updateSaga } from './statements.js'
 import { newDelivery, type DeliverySource } from './outbox-rows.js'
+import { enqueueOutgoing, type QueuesHere } from './queues-here.js'
 import { TransactionTable } from './transaction-table.js'
 
 /** What an attempt's transaction needs from the persistence that began it. */
@@ -23,12 +24,14 @@ export interface TransactionScope {
   instanceId: string
   now: () => number
   sourceOf: (state: DeliveryState) => DeliverySource | undefined
+  /** The transport's queues, when a commit here writes into them (see queues-here.ts). */
+  queues: QueuesHere
   /** A connection from the pool (PersistenceUnavailableError when there is none to be had). */
   connect: () => Promise<PoolClient>
   /** The delivery was handled already: whatever it sent that has not left is passed on. */
   handledAlready: (state: DeliveryState) => void
-  /** Called after the commit: the deliveries it produced, with where each row is. */
-  committed: (produced: { state: DeliveryState; source: DeliverySource }[], sagas: readonly SagaChange[]) => void
+  /** Called after the commit of `state`'s attempt: the deliveries it produced, with where each row is. */
+  committed: (state: DeliveryState, produced: { state: DeliveryState; source: DeliverySource }[], sagas: readonly SagaChange[]) => void
   /** Called once the transaction is over, with the error that broke the connection if one did. */
   release: (client: PoolClient, broken?: unknown) => void
   /** Turns a connection failure into PersistenceUnavailableError. */
@@ -104,9 +107,12 @@ export class PostgresAttemptTransaction implements AttemptTransaction {
         statements.push('BEGIN', inboxMark(schema, state.id, false), ...this.#consumeStatements())
       }
       for (const table of this.#tables.values()) statements.push(...table.batchedWrites())
-      const outgoing = outboxInsert(schema, msgs, scope.instanceId)
+      // The transport's queues in this database: the sends go into them in this transaction, not through the outbox.
+      const queues = scope.queues()
+      const outgoing = queues ? undefined : outboxInsert(schema, msgs, scope.instanceId)
       const outboxAt = statements.length
       if (outgoing) statements.push(outgoing.statement)
+      else if (queues) statements.push(...enqueueOutgoing(queues, msgs, scope.now()))
       if (scope.audit && state.env) {
         const step = auditedStep(scope.module, state.env, 'handled', scope.now(), { ...audit, published: msgs })
         statements.push(auditInsert(schema, step.conversationId, step.steps))
@@ -127,7 +133,7 @@ export class PostgresAttemptTransaction implements AttemptTransaction {
         state: newDelivery(entry.env.id, module, entry.env, entry.at, since),
         source: { kind: 'outbox' as const, schema, rowId: ids[index]! },
       }))
-      scope.committed(produced, sagas)
+      scope.committed(state, produced, sagas)
       return produced.map(({ state: delivery }) => delivery)
     } catch (error) {
       throw scope.translate(error)

@@ -17,6 +17,12 @@ export function inRowOrder<Row extends { id: string }>(rows: Row[]): Row[] {
   return rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1))
 }
 
+/** The ids the last of the statements sent together gave back (an INSERT … RETURNING id, last), in row order. */
+export function returnedIds(result: QueryResult | QueryResult[]): string[] {
+  const last = Array.isArray(result) ? result[result.length - 1]! : result
+  return idsInOrder(last.rows as { id: string }[])
+}
+
 /** Serial ids are drawn in the order the rows are inserted: sorted, they match the rows as planned. */
 export function idsInOrder(rows: { id: string }[]): string[] {
   return inRowOrder(rows).map((row) => row.id)

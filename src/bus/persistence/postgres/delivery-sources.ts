@@ -8,6 +8,8 @@ import { newDelivery, type DeliverySource, type OutboxRowRead } from './outbox-r
  */
 export class DeliverySources {
   readonly #sources = new WeakMap<DeliveryState, DeliverySource>()
+  /** Deliveries whose source row went in their handled transaction (a transport's queue row). */
+  readonly #consumed = new WeakSet<DeliveryState>()
 
   get(delivery: DeliveryState): DeliverySource | undefined {
     return this.#sources.get(delivery)
@@ -19,6 +21,16 @@ export class DeliverySources {
 
   set(delivery: DeliveryState, source: DeliverySource): void {
     this.#sources.set(delivery, source)
+  }
+
+  /** `delivery`'s attempt committed: a queue row it came from went with it. */
+  committed(delivery: DeliveryState): void {
+    if (this.#sources.get(delivery)?.kind === 'queue') this.#consumed.add(delivery)
+  }
+
+  /** Whether `delivery`'s queue row was deleted in its handled transaction (the transport has nothing to delete). */
+  consumedAtSource(delivery: DeliveryState): boolean {
+    return this.#consumed.has(delivery)
   }
 
   /** Deliveries just made, with where each came from: remembered, and returned. */

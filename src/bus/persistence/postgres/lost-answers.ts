@@ -1,11 +1,11 @@
 import { PersistenceUnavailableError, SendOutcomeUnknownError } from '../../errors.js'
 import type { OutgoingEntry } from '../../delivery/delivery.js'
-import { idsInOrder } from './batched-statements.js'
+import { returnedIds } from './batched-statements.js'
 import { lockOutboxWrites, outboxRowsOf, renewClaims } from './statements.js'
 import type { Connections } from './connections.js'
 import { isConnectionError } from './database-errors.js'
 
-/** An INSERT of outbox rows, one per planned (message, destination), as outboxInsert makes it. */
+/** An INSERT of outbox rows, one per planned (message, destination), as outboxInsert makes it (with their queue rows before it, when the queues are in this database). */
 export interface PlannedInsert {
   statement: string
   planned: readonly { entry: OutgoingEntry; module: string }[]
@@ -45,7 +45,7 @@ export async function settleLostInsert(deps: LostAnswerDeps, insert: PlannedInse
       return await connections.inTransaction(async (client) => {
         await client.query(lockOutboxWrites(schema))
         const { rows } = await client.query<{ id: string; message_id: string; module: string; claimed_by: string | null; dispatched: boolean }>(outboxRowsOf(schema), [messageIds])
-        if (rows.length === 0) return idsInOrder((await client.query<{ id: string }>(insert.statement)).rows)
+        if (rows.length === 0) return returnedIds(await client.query(insert.statement))
         // Committed after all. Rows still this instance's are claimed afresh (nobody takes them over while it
         // passes them on); a row another instance took over meanwhile is that one's to pass on.
         const ours = rows.filter((row) => row.claimed_by === instanceId && !row.dispatched)

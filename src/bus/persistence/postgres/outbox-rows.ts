@@ -1,8 +1,12 @@
 import type { Envelope } from '../../messages/envelope.js'
 import type { DeliveryState } from '../../delivery/delivery.js'
 
-/** Where a delivery's message is kept until its module has an outcome for it. */
-export type DeliverySource = { kind: 'outbox'; schema: string; rowId: string } | { kind: 'waiting'; schema: string }
+/**
+ * Where a delivery's message is kept until its module has an outcome for it: an outbox row, the module's
+ * waiting table, or (a transport whose queues are tables of this database) a queue row, which `consume`
+ * (the transport's statement) deletes.
+ */
+export type DeliverySource = { kind: 'outbox'; schema: string; rowId: string } | { kind: 'waiting'; schema: string } | { kind: 'queue'; consume: string }
 
 /** A pending outbox row, as read back. */
 export interface OutboxRowRead {

@@ -2,7 +2,7 @@ import type { PoolClient } from 'pg'
 import type { DeliveryState, OutgoingEntry } from '../../delivery/delivery.js'
 import type { Clock } from '../../clock.js'
 import type { MessageStore } from '../persistence.js'
-import { idsInOrder } from './batched-statements.js'
+import { returnedIds } from './batched-statements.js'
 import { notifyOutside, outboxInsert } from './statements.js'
 import type { Connections } from './connections.js'
 import type { DeliverySources } from './delivery-sources.js'
@@ -11,6 +11,7 @@ import { groupedSends } from './grouped-sends.js'
 import { settleLostInsert, type PlannedInsert } from './lost-answers.js'
 import { newDelivery, type DeliverySource } from './outbox-rows.js'
 import { outsideModule } from './postgres-options.js'
+import { enqueueOutgoing, type QueuesHere } from './queues-here.js'
 
 export interface OutsideCommitsDeps {
   connections: Connections
@@ -20,6 +21,7 @@ export interface OutsideCommitsDeps {
   clock: Clock
   /** How long a send whose commit's answer was lost waits for the database to say whether it committed (ms). */
   lostAnswerWaitMs: number
+  queues: QueuesHere
 }
 
 /**
@@ -36,7 +38,7 @@ export function createOutsideCommits(deps: OutsideCommitsDeps): MessageStore['co
     // No connection: nothing was sent, so nothing committed (PersistenceUnavailableError, a 503 on the web).
     const client = await connections.connect()
     try {
-      const ids = idsInOrder((await client.query<{ id: string }>(insert.statement)).rows)
+      const ids = returnedIds(await client.query(insert.statement))
       connections.release(client)
       return ids
     } catch (error) {
@@ -48,9 +50,14 @@ export function createOutsideCommits(deps: OutsideCommitsDeps): MessageStore['co
   }
 
   const sendFromOutside = groupedSends<{ state: DeliveryState; source: DeliverySource }>(async (msgs) => {
-    const insert = outboxInsert(schema, msgs, instanceId)
+    const queues = deps.queues()
+    // With the transport's queues in this database, the rows go into them in the same transaction, and the
+    // outbox keeps its rows born dispatched: they only tell a send whose answer was lost that it committed.
+    const insert = outboxInsert(schema, msgs, instanceId, queues !== undefined)
     if (!insert) return msgs.map(() => [])
+    if (queues) insert.statement = [...enqueueOutgoing(queues, msgs, clock.now()), insert.statement].join('; ')
     const ids = await insertRows(insert)
+    if (queues) return msgs.map(() => [])
     const since = clock.now()
     // One result list per message, its destinations' deliveries in order.
     const byEntry = new Map<OutgoingEntry, { state: DeliveryState; source: DeliverySource }[]>(msgs.map((entry) => [entry, []]))
@@ -63,6 +70,13 @@ export function createOutsideCommits(deps: OutsideCommitsDeps): MessageStore['co
 
   return async (msgs, transaction) => {
     if (transaction !== undefined) {
+      const queues = deps.queues()
+      // Into their queues, in the caller's transaction: they leave if, and once, it commits.
+      if (queues) {
+        const statements = enqueueOutgoing(queues, msgs, clock.now())
+        if (statements.length > 0) await (transaction as PoolClient).query(statements.join('; '))
+        return []
+      }
       // Unclaimed: the relay takes the rows once the caller's transaction has committed them.
       const insert = outboxInsert(schema, msgs, null)
       // With a NOTIFY, which PostgreSQL delivers to the listening instances only if, and once, this commits.

@@ -16,6 +16,7 @@ import { newDelivery } from './outbox-rows.js'
 import { createOutcomes } from './outcomes.js'
 import { createOutsideCommits } from './outside-commits.js'
 import { knownOptions, outsideModule, type PostgresPersistenceOptions } from './postgres-options.js'
+import { queuesHere } from './queues-here.js'
 import { recover } from './recovery.js'
 import { createRelay } from './relay.js'
 import { identifier, moduleSchema } from './schema.js'
@@ -61,9 +62,10 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
   const sources = new DeliverySources()
   const sagas = new SagaStore()
   const shared = { connections, sources, context, schemaOf }
+  const queues = queuesHere(context.queues, options)
   const relay = createRelay({ ...shared, relayed, instanceId, relayEveryMs: options.relayEveryMs ?? 250, takeOverAfterMs: options.takeOverAfterMs ?? 30_000 })
   const background = createBackground({ ...shared, sagas, relayed, keepHandledMs: options.keepHandledMs ?? 7 * 24 * 3_600_000 })
-  const transactions = createAttemptTransactions({ ...shared, prefix, instanceId, sagas, relay })
+  const transactions = createAttemptTransactions({ ...shared, prefix, instanceId, sagas, relay, queues })
   const outcomes = createOutcomes({ ...shared, transactions })
 
   return {
@@ -84,7 +86,7 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
     },
     // Its deliveries come with their messages (read with their rows) and nothing is read back later: a queue keeps them in memory.
     canReadBack: () => false,
-    commitOutside: createOutsideCommits({ ...shared, instanceId, clock: context.clock, lostAnswerWaitMs: options.lostAnswerWaitMs ?? 5_000 }),
+    commitOutside: createOutsideCommits({ ...shared, instanceId, clock: context.clock, lostAnswerWaitMs: options.lostAnswerWaitMs ?? 5_000, queues }),
     commit: outcomes.commit,
     forwarded: outcomes.forwarded,
     async commitDeletes() {
@@ -93,7 +95,14 @@ function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: 
     },
     // Deduplication is the inbox's, inside each attempt's transaction: a broker's message is always new here.
     deliveryOf: () => undefined,
-    received: (env, module, now) => newDelivery(env.id, module, env, undefined, now),
+    received(env, module, now, receipt) {
+      const delivery = newDelivery(env.id, module, env, undefined, now)
+      // Its row is in this database: the handled transaction deletes it (an outcome other than handled leaves it to the transport).
+      const here = receipt === undefined ? undefined : queues()
+      if (here) sources.set(delivery, { kind: 'queue', consume: here.consumeStatement(receipt!) })
+      return delivery
+    },
+    consumedAtSource: (state) => sources.consumedAtSource(state),
     forget() {},
     data: () => undefined,
     // Every instance's writes are here: any process reads any module's tables.

@@ -19,23 +19,25 @@ function olderThan(column: string, param: string): string {
 /**
  * The outgoing messages' rows (one per destination module: each is a delivery of its own, handled, failed or
  * forwarded apart), as one INSERT … RETURNING id, claimed by `claimedBy` (null: nobody yet, a relay takes
- * them). Undefined when there are none.
+ * them). `dispatched`: written beside their queue rows, in the same transaction (nothing to relay; kept so
+ * that a send whose answer was lost can tell it committed). Undefined when there are none.
  */
-export function outboxInsert(schema: string, msgs: readonly OutgoingEntry[], claimedBy: string | null): { statement: string; planned: { entry: OutgoingEntry; module: string }[] } | undefined {
+export function outboxInsert(schema: string, msgs: readonly OutgoingEntry[], claimedBy: string | null, dispatched = false): { statement: string; planned: { entry: OutgoingEntry; module: string }[] } | undefined {
   const rows: string[] = []
   const planned: { entry: OutgoingEntry; module: string }[] = []
   const claimer = claimedBy === null ? 'NULL' : literal(claimedBy)
+  const dispatchedAt = dispatched ? 'now()' : 'NULL'
   for (const entry of msgs) {
     const id = literal(entry.env.id)
     const envelope = `${literal(JSON.stringify(entry.env))}::jsonb`
     const due = entry.at === undefined ? 'NULL' : `to_timestamp(${entry.at / 1000})`
     for (const module of entry.to) {
-      rows.push(`(${id}, ${envelope}, ARRAY[${literal(module)}], ${due}, ${claimer})`)
+      rows.push(`(${id}, ${envelope}, ARRAY[${literal(module)}], ${due}, ${claimer}, ${dispatchedAt})`)
       planned.push({ entry, module })
     }
   }
   if (rows.length === 0) return undefined
-  return { statement: `INSERT INTO ${schema}.outbox (message_id, envelope, destinations, due_at, claimed_by) VALUES ${rows.join(', ')} RETURNING id`, planned }
+  return { statement: `INSERT INTO ${schema}.outbox (message_id, envelope, destinations, due_at, claimed_by, dispatched_at) VALUES ${rows.join(', ')} RETURNING id`, planned }
 }
 
 /** NOTIFY on the outside's channel (its schema's name), sent with the rows of a caller's own transaction. */
@@ -67,6 +69,8 @@ export function renewClaims(schema: string): string {
 export function consumeSourceStatement(source: DeliverySource | undefined, messageId: string): string | undefined {
   if (source?.kind === 'outbox') return `UPDATE ${source.schema}.outbox SET dispatched_at = now() WHERE id = ${literal(source.rowId)}`
   if (source?.kind === 'waiting') return `DELETE FROM ${source.schema}.waiting WHERE message_id = ${literal(messageId)}`
+  // A row of the transport's queue in this database: the transport's own statement deletes it.
+  if (source?.kind === 'queue') return source.consume
   return undefined
 }
 

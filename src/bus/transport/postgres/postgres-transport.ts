@@ -11,6 +11,7 @@ import { browsePostgresErrorQueue, park } from './postgres-error-queue.js'
 import { QueueConsumer, type QueueConsumerDeps } from './queue-consumer.js'
 import { migrateUntilDone, queueSchema } from './queue-schema.js'
 import { channelOf, enqueue, queueLengths, releaseClaimedBy } from './queue-statements.js'
+import { queueTablesOf } from './queue-tables.js'
 import { RowBatches } from './row-batches.js'
 import { QueueSender, within } from './queue-sender.js'
 
@@ -58,14 +59,18 @@ function checkOptions(options: PostgresTransportOptions): void {
  * PostgreSQL as the transport: each module's queue is rows of one table (`<prefix>_queues.messages`), so
  * modules scale out over processes with nothing but the database the shop already has.
  *
- * Outgoing: a delivery is already committed by its producer's persistence; it is INSERTed (a batch per round
- * trip, with a NOTIFY per queue in the same commit) and only then marked `forwarded`. A failed INSERT is
- * tried again, with backoff: nothing is lost, and a duplicate is dropped by the receiver's inbox.
+ * With the PostgreSQL persistence in the same database (the same pool, or the same connection string), its
+ * queues are tables that persistence writes into (`queueTables`): a handler's sends are INSERTed, and the
+ * message it handled is deleted, in the handler's own transaction; a send from outside is one INSERT too.
+ * Nothing is relayed, and no copy is left behind for an inbox to drop.
+ * Otherwise, outgoing: a delivery is already committed by its producer's persistence; it is INSERTed (a batch
+ * per round trip, with a NOTIFY per queue in the same commit) and only then marked `forwarded`. A failed
+ * INSERT is tried again, with backoff: nothing is lost, and a duplicate is dropped by the receiver's inbox.
  * Incoming: each local module claims visible rows with `FOR UPDATE SKIP LOCKED`, under a lease (a visibility
- * timeout): the row is deleted once the outcome is durable here, so a consumer that dies mid-handler loses
- * nothing, its rows come back when their lease is over. (A destructive read, deleting the row in the
- * handler's own transaction, would save the lease but needs that transaction in this database: with the
- * journal files there is none.)
+ * timeout): the row is deleted once the outcome is durable (in that outcome's transaction, when it can be),
+ * so a consumer that dies mid-handler loses nothing, its rows come back when their lease is over. A lease,
+ * not a destructive read into an inbox: it works with every persistence (the journal files have no
+ * transaction in this database) and holds no transaction open while handlers run.
  * Deferred deliveries and delayed retries are rows not yet visible; the error queue is a table of its own.
  */
 export function postgresTransport(options: PostgresTransportOptions): Transport {
@@ -89,6 +94,9 @@ export function postgresTransport(options: PostgresTransportOptions): Transport 
   const consumers = new Map<string, QueueConsumer>()
   let listener: { stop(): Promise<void> } | undefined
   let errorQueue: ReturnType<typeof browsePostgresErrorQueue> | undefined
+  /** The queues' tables exist: a persistence in this database may write into them. */
+  let ready = false
+  const queueTables = queueTablesOf({ schema, channel, pool: options.pool, connectsTo, ready: () => ready && !stopped })
   const unguard = guardPool(pool, (error) => noteError(error, 'keeping connections to PostgreSQL'))
   const rows = new RowBatches(pool, schema, (error, during) => noteError(error, during))
 
@@ -136,6 +144,7 @@ export function postgresTransport(options: PostgresTransportOptions): Transport 
       void migrated.then(
         () => {
           if (stopped) return
+          ready = true
           noteSuccess()
           const wakeAll = () => consumers.forEach((consumer) => consumer.wake())
           if (consumers.size > 0) {
@@ -153,6 +162,7 @@ export function postgresTransport(options: PostgresTransportOptions): Transport 
     get errorQueue() {
       return errorQueue
     },
+    queueTables,
     deliver: (deliveries) => sender!.send(deliveries),
     retryLater: (module, env, failures, delayMs) => confirmed(`the delayed retry of ${env.type}`, () => pool.query(enqueue(schema, channel, [{ queue: module, env, failures, delayMs }]))),
     park: (module, failedEnv, failures) => confirmed(`the failed ${failedEnv.type} for the error queue`, () => park(pool, schema, module, failedEnv, failures)),
@@ -160,10 +170,7 @@ export function postgresTransport(options: PostgresTransportOptions): Transport 
     async queueLengths() {
       if (!host) return undefined
       try {
-        const { rows: counts } = await pool.query<{ queue: string; n: number }>(queueLengths(schema))
-        const lengths: Record<string, number> = Object.fromEntries([...host.topology.modules.keys()].map((module) => [module, 0]))
-        for (const { queue, n } of counts) if (queue in lengths) lengths[queue] = n
-        return lengths
+        return await countQueues(pool, schema, [...host.topology.modules.keys()])
       } catch (error) {
         lastError = error instanceof Error ? error.message : String(error)
         return undefined
@@ -187,6 +194,14 @@ export function postgresTransport(options: PostgresTransportOptions): Transport 
   }
 }
 
+/** Messages waiting (visible now) in each module's queue, 0 for a module with none. */
+async function countQueues(pool: pg.Pool, schema: string, modules: readonly string[]): Promise<Record<string, number>> {
+  const { rows: counts } = await pool.query<{ queue: string; n: number }>(queueLengths(schema))
+  const lengths: Record<string, number> = Object.fromEntries(modules.map((module) => [module, 0]))
+  for (const { queue, n } of counts) if (queue in lengths) lengths[queue] = n
+  return lengths
+}
+
 /** A local module's consumer: how much it holds, for how long, how often it looks, and where its rows go. */
 function consumerSettings(options: PostgresTransportOptions, host: TransportHost, module: string): Pick<QueueConsumerDeps, 'module' | 'prefetch' | 'leaseMs' | 'pollEveryMs' | 'receive'> {
   const concurrency = host.topology.modules.get(module)?.concurrency ?? 1
@@ -195,6 +210,6 @@ function consumerSettings(options: PostgresTransportOptions, host: TransportHost
     prefetch: Math.max(1, concurrency * (options.prefetchPerSlot ?? 4)),
     leaseMs: options.leaseMs ?? 60_000,
     pollEveryMs: options.pollEveryMs ?? 1_000,
-    receive: (env, failures) => host.receive(module, env, failures),
+    receive: (env, failures, receipt) => host.receive(module, env, failures, receipt),
   }
 }

@@ -16,7 +16,8 @@ export interface QueueConsumerDeps {
   leaseMs: number
   /** How often it looks without being woken (a lost NOTIFY, a row that became visible). */
   pollEveryMs: number
-  receive(env: Envelope, failures: FailureRecord[] | undefined): Promise<ReceiveOutcome>
+  /** Hands a row's message to the bus; `receipt` (the row's id) lets a persistence in this database consume the row itself. */
+  receive(env: Envelope, failures: FailureRecord[] | undefined, receipt: string): Promise<ReceiveOutcome>
   /** A row done with: deleted (batched by the caller). */
   done(rowId: string): void
   /** A row handed back: visible to anyone now (batched by the caller). */
@@ -85,9 +86,10 @@ export class QueueConsumer {
     } catch (error) {
       deps.noteError(error, `taking messages from the ${deps.module} queue in PostgreSQL (tried again)`)
     }
-    if (!this.#stopped && this.#held < deps.prefetch) {
-      // Not unref'd: a consumer keeps its process alive as a broker's connection does. With every connection
-      // to the database dropped, nothing else might, and a process of modules would exit (code 0) mid-run.
+    if (!this.#stopped) {
+      // Not unref'd, and set even when it holds all it may: a consumer keeps its process alive as a broker's
+      // connection does. With every connection to the database dropped and its rows waiting out the bus's
+      // (unref'd) backoff, nothing else might, and a process of modules would exit (code 0) mid-run.
       this.#timer = setTimeout(() => this.wake(), nextInMs)
     }
   }
@@ -112,13 +114,14 @@ export class QueueConsumer {
     }
     let outcome: ReceiveOutcome
     try {
-      outcome = await deps.receive(env, row.failures ?? undefined)
+      outcome = await deps.receive(env, row.failures ?? undefined, row.id)
     } catch (error) {
       deps.noteError(error, `handing ${env.type} to ${deps.module}`)
       outcome = 'requeue'
     }
+    // 'consumed': the handler's transaction deleted the row already.
     if (outcome === 'ack') deps.done(row.id)
-    else deps.handBack(row.id)
+    else if (outcome === 'requeue') deps.handBack(row.id)
   }
 
   /** Claims nothing more, and waits (up to `timeoutMs`) for the rows it holds to be done with or handed back. */

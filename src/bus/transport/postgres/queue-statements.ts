@@ -20,14 +20,20 @@ export interface QueuedRow {
  * statements commit, together: they run as one implicit transaction). `channel` is the transport's channel.
  */
 export function enqueue(schema: string, channel: string, rows: readonly QueuedRow[]): string {
+  return enqueueStatements(schema, channel, rows).join('; ')
+}
+
+/** The INSERT of the rows, and the NOTIFY of their queues if any row is visible now: for a caller's transaction. */
+export function enqueueStatements(schema: string, channel: string, rows: readonly QueuedRow[]): string[] {
   const values = rows.map((row) => {
     const failures = row.failures?.length ? `${literal(JSON.stringify(row.failures))}::jsonb` : 'NULL'
     const visible = row.delayMs > 0 ? `now() + make_interval(secs => ${row.delayMs / 1000})` : 'now()'
     return `(${literal(row.queue)}, ${literal(row.env.id)}, ${literal(JSON.stringify(row.env))}::jsonb, ${failures}, ${visible})`
   })
+  const insert = `INSERT INTO ${schema}.messages (queue, message_id, envelope, failures, visible_at) VALUES ${values.join(', ')}`
   const readyNow = [...new Set(rows.filter((row) => row.delayMs <= 0).map((row) => row.queue))]
-  const notify = readyNow.length > 0 ? `; SELECT ${readyNow.map((queue) => `pg_notify(${literal(channel)}, ${literal(queue)})`).join(', ')}` : ''
-  return `INSERT INTO ${schema}.messages (queue, message_id, envelope, failures, visible_at) VALUES ${values.join(', ')}${notify}`
+  if (readyNow.length === 0) return [insert]
+  return [insert, `SELECT ${readyNow.map((queue) => `pg_notify(${literal(channel)}, ${literal(queue)})`).join(', ')}`]
 }
 
 /**
@@ -39,6 +45,11 @@ export function claim(schema: string): string {
     FROM (SELECT id FROM ${schema}.messages WHERE queue = $1 AND visible_at <= now() ORDER BY visible_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) AS ready
     WHERE m.id = ready.id
     RETURNING m.id, m.envelope, m.failures`
+}
+
+/** Row `rowId` consumed in a handler's transaction (its persistence shares the database): deleted. */
+export function consumeRow(schema: string, rowId: string): string {
+  return `DELETE FROM ${schema}.messages WHERE id = ${literal(rowId)}`
 }
 
 /** Rows `$1` (their ids) done with: deleted. */
