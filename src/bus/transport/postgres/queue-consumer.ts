@@ -30,7 +30,8 @@ export interface QueueConsumerDeps {
  * One local module consuming its queue: claims visible rows in batches (`FOR UPDATE SKIP LOCKED`, so
  * consumers in other processes take other rows), each under a lease; hands each to the bus; a row is
  * deleted once its outcome is durable here, handed back if the bus could not take it, and comes back by
- * itself if this process dies. Woken by NOTIFY, by a row's outcome freeing a slot, and by a timer.
+ * itself if this process dies. Woken by NOTIFY, by a row's outcome freeing a slot while rows may be left,
+ * and by a timer.
  */
 export class QueueConsumer {
   #held = 0
@@ -38,6 +39,8 @@ export class QueueConsumer {
   #again = false
   #timer: NodeJS.Timeout | undefined
   #stopped = false
+  /** The last claim took all it had room for: more rows may wait, so a freed slot claims again at once. */
+  #maybeMore = false
   readonly #handling = new Set<Promise<void>>()
 
   constructor(private readonly deps: QueueConsumerDeps) {}
@@ -72,6 +75,7 @@ export class QueueConsumer {
         const room = deps.prefetch - this.#held
         const { rows } = await deps.pool.query<{ id: string; envelope: unknown; failures: FailureRecord[] | null }>(claim(deps.schema), [deps.module, room, deps.leaseMs, deps.consumerId])
         deps.noteSuccess()
+        this.#maybeMore = rows.length === room
         for (const row of rows) this.#handle(row)
         if (rows.length === 0) {
           // Nothing visible: sleep until the next row becomes visible (a deferred one), at most a poll's length.
@@ -84,6 +88,7 @@ export class QueueConsumer {
         if (rows.length < room) break
       }
     } catch (error) {
+      this.#maybeMore = true
       deps.noteError(error, `taking messages from the ${deps.module} queue in PostgreSQL (tried again)`)
     }
     if (!this.#stopped) {
@@ -99,7 +104,9 @@ export class QueueConsumer {
     const handling = this.#outcomeOf(row).finally(() => {
       this.#held--
       this.#handling.delete(handling)
-      this.wake()
+      // A queue found drained has nothing more for this slot: its next row comes with a NOTIFY (or the timer),
+      // and a claim now would only delay that one's.
+      if (this.#maybeMore) this.wake()
     })
     this.#handling.add(handling)
   }
