@@ -68,6 +68,8 @@ export interface QueueTables {
   enqueueStatements(rows: readonly QueuedDelivery[]): string[]
   /** The statement that deletes a received message's row, by the receipt the transport gave with it. */
   consumeStatement(receipt: string): string
+  /** Rows visible now for these modules were committed: this process's consumers of them look at once (the NOTIFY wakes the others). */
+  committed(modules: readonly string[]): void
 }
 
 /** What the bus gives its transport when it starts. */

@@ -10,7 +10,7 @@ import { AlreadyHandledError, type AttemptTransaction } from '../persistence.js'
 import { idsInOrder, runBatch } from './batched-statements.js'
 import { auditInsert, consumeSourceStatement, deleteSaga, inboxMark, insertSaga, outboxInsert, sagaForUpdate, updateSaga } from './statements.js'
 import { newDelivery, type DeliverySource } from './outbox-rows.js'
-import { enqueueOutgoing, type QueuesHere } from './queues-here.js'
+import { enqueuedOutgoing, enqueueOutgoing, type QueuesHere } from './queues-here.js'
 import { TransactionTable } from './transaction-table.js'
 
 /** What an attempt's transaction needs from the persistence that began it. */
@@ -126,6 +126,7 @@ export class PostgresAttemptTransaction implements AttemptTransaction {
         throw error
       }
       this.#end()
+      if (queues) enqueuedOutgoing(queues, msgs, scope.now())
       state.kind = 'handled'
       const since = scope.now()
       const ids = outgoing ? idsInOrder(results[outboxAt]!.rows as { id: string }[]) : []

@@ -11,7 +11,7 @@ import { groupedSends } from './grouped-sends.js'
 import { settleLostInsert, type PlannedInsert } from './lost-answers.js'
 import { newDelivery, type DeliverySource } from './outbox-rows.js'
 import { outsideModule } from './postgres-options.js'
-import { enqueueOutgoing, type QueuesHere } from './queues-here.js'
+import { enqueuedOutgoing, enqueueOutgoing, type QueuesHere } from './queues-here.js'
 
 export interface OutsideCommitsDeps {
   connections: Connections
@@ -57,7 +57,10 @@ export function createOutsideCommits(deps: OutsideCommitsDeps): MessageStore['co
     if (!insert) return msgs.map(() => [])
     if (queues) insert.statement = [...enqueueOutgoing(queues, msgs, clock.now()), insert.statement].join('; ')
     const ids = await insertRows(insert)
-    if (queues) return msgs.map(() => [])
+    if (queues) {
+      enqueuedOutgoing(queues, msgs, clock.now())
+      return msgs.map(() => [])
+    }
     const since = clock.now()
     // One result list per message, its destinations' deliveries in order.
     const byEntry = new Map<OutgoingEntry, { state: DeliveryState; source: DeliverySource }[]>(msgs.map((entry) => [entry, []]))

@@ -20,3 +20,10 @@ export function enqueueOutgoing(queues: QueueTables, msgs: readonly OutgoingEntr
   const rows = msgs.flatMap((entry) => entry.to.map((module) => ({ module, env: entry.env, delayMs: entry.at === undefined ? 0 : Math.max(0, entry.at - now) })))
   return rows.length > 0 ? queues.enqueueStatements(rows) : []
 }
+
+/** `msgs` committed into their queues: the modules with a row visible now are looked at by this process's consumers at once. */
+export function enqueuedOutgoing(queues: QueueTables, msgs: readonly OutgoingEntry[], now: number): void {
+  const ready = new Set<string>()
+  for (const entry of msgs) if (entry.at === undefined || entry.at <= now) for (const module of entry.to) ready.add(module)
+  if (ready.size > 0) queues.committed([...ready])
+}

@@ -96,7 +96,7 @@ export function postgresTransport(options: PostgresTransportOptions): Transport 
   let errorQueue: ReturnType<typeof browsePostgresErrorQueue> | undefined
   /** The queues' tables exist: a persistence in this database may write into them. */
   let ready = false
-  const queueTables = queueTablesOf({ schema, channel, pool: options.pool, connectsTo, ready: () => ready && !stopped })
+  const queueTables = queueTablesOf({ schema, channel, pool: options.pool, connectsTo, ready: () => ready && !stopped, wake: (module) => consumers.get(module)?.wake() })
   const unguard = guardPool(pool, (error) => noteError(error, 'keeping connections to PostgreSQL'))
   const rows = new RowBatches(pool, schema, (error, during) => noteError(error, during))
 

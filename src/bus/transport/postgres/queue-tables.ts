@@ -11,6 +11,8 @@ export interface QueueTablesDeps {
   connectsTo: string | undefined
   /** Whether the tables exist now (made at start, or once the database answered) and the transport runs. */
   ready: () => boolean
+  /** Wakes this process's consumer of `module`, if it runs one. */
+  wake: (module: string) => void
 }
 
 /**
@@ -26,5 +28,6 @@ export function queueTablesOf(deps: QueueTablesDeps): QueueTables {
     },
     enqueueStatements: (deliveries) => enqueueStatements(schema, channel, deliveries.map(({ module, env, delayMs }) => ({ queue: module, env, delayMs }))),
     consumeStatement: (receipt) => consumeRow(schema, receipt),
+    committed: (modules) => modules.forEach(deps.wake),
   }
 }
