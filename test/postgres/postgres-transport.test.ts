@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { Type } from '@sinclair/typebox'
 import { createBus, defineCommand, defineModule, handle, type Bus } from '../../src/bus/index.js'
-import { postgresTransport } from '../../src/bus/postgres.js'
+import { postgresPersistence, postgresTransport } from '../../src/bus/postgres.js'
 import { createMemoryFileSystem } from '../../src/bus/files/memory-file-system.js'
 import { dropSchemas, Pool, postgresAvailable, postgresUrl, testPrefix } from './support/postgres.js'
 
@@ -25,8 +25,20 @@ describe('postgresTransport options', () => {
     expect(() => postgresTransport({ connectionString: postgresUrl, leaseMS: 5 } as never)).toThrow(/transport\.leaseMS/)
     expect(() => postgresTransport({})).toThrow(/transport\.connectionString/)
     expect(() => postgresTransport({ connectionString: postgresUrl, prefix: 'Shop-2' })).toThrow(/transport\.prefix/)
+    // `<prefix>_control` would pass PostgreSQL's 63 bytes: a channel it refuses, a schema name it cuts.
+    expect(() => postgresTransport({ connectionString: postgresUrl, prefix: 'p'.repeat(56) })).toThrow(/transport\.prefix.*at most 55 characters/)
+    expect(() => postgresTransport({ connectionString: postgresUrl, prefix: 'p'.repeat(55) })).not.toThrow()
     expect(() => postgresTransport({ connectionString: postgresUrl, leaseMs: 0 })).toThrow(/transport\.leaseMs/)
     expect(() => postgresTransport({ connectionString: postgresUrl, prefetchPerSlot: 1.5 })).toThrow(/transport\.prefetchPerSlot/)
+  })
+})
+
+describe('postgresPersistence options', () => {
+  it('refuses, at createBus, a prefix that makes a module’s schema longer than PostgreSQL’s 63 bytes, naming it', () => {
+    const pinged = defineModule({ name: 'pinged', handlers: [handle(Ping, async () => {})] })
+    const bus = (prefix: string) => createBus({ modules: [pinged], routes: { TransportPing: 'pinged' }, persistence: postgresPersistence({ connectionString: postgresUrl, prefix }) })
+    expect(() => bus('p'.repeat(57))).toThrow(/persistence\.prefix.*p{57}_pinged does not/)
+    expect(() => bus('p'.repeat(50))).not.toThrow()
   })
 })
 

@@ -1,3 +1,4 @@
+import type { PersistenceFactory } from '../persistence/persistence.js'
 import type { Transport } from '../transport/transport.js'
 
 /**
@@ -11,6 +12,11 @@ export interface TransportConformanceOptions {
   /** A new transport for one bus. A check that needs two processes calls it twice; each check starts afresh. */
   /** `role.console`: the bus that hosts the console (it lists the error queue of a transport that holds one). */
   create(check: string, role?: { console: boolean }): Transport
+  /**
+   * The persistence of every bus of a check, if not journal files in memory: e.g. a database's, which the
+   * buses of one check share (as instances of a module do) and find again after the check's restart.
+   */
+  persistence?(check: string): PersistenceFactory
   /** How long a check waits for its messages. @default 15_000 */
   timeoutMs?: number
 }

@@ -80,6 +80,7 @@ async function startShop(options: TransportConformanceOptions, check: string, fi
       modules: [orders, payments],
       routes,
       storage: 'memory',
+      ...(options.persistence ? { persistence: options.persistence(check) } : {}),
       fileSystem,
       transport: index === 0 ? probe : options.create(check),
       ...(runHere ? { runHere } : {}),

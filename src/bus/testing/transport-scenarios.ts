@@ -104,6 +104,7 @@ async function startProcesses(options: TransportConformanceOptions, check: strin
       modules: modules(seen, setup.paymentsConcurrency),
       routes,
       storage: 'memory',
+      ...(options.persistence ? { persistence: options.persistence(check) } : {}),
       fileSystem: (fileSystems[index] ??= createMemoryFileSystem()),
       transport: index === 0 ? probe : options.create(check, { console: false }),
       ...(runHere ? { runHere } : {}),

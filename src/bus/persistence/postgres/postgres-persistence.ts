@@ -51,6 +51,9 @@ export function postgresPersistence(options: PostgresPersistenceOptions): Persis
  * up and reading sagas again (background.ts); every SQL text of its own in statements.ts.
  */
 function createPostgresPersistence(options: PostgresPersistenceOptions, prefix: string, context: PersistenceContext): Persistence {
+  // PostgreSQL cuts longer names at 63 bytes: two modules' schemas could become one.
+  const tooLong = [...context.allModules, outsideModule].map((module) => moduleSchema(prefix, module)).find((schema) => Buffer.byteLength(schema) > 63)
+  if (tooLong) throw new InvalidBusOptionError('persistence.prefix', `short enough that every schema <prefix>_<module> fits PostgreSQL's 63 bytes (${tooLong} does not)`, prefix)
   const connections = createConnections(options, context)
   const instanceId = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`
   const schemaOf = (module: string) => identifier(moduleSchema(prefix, module))

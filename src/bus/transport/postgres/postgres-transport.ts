@@ -36,6 +36,9 @@ export interface PostgresTransportOptions {
   console?: boolean
 }
 
+/** `<prefix>_control`, the longest name made of it, within PostgreSQL's 63 bytes. */
+const maxPrefixLength = 63 - '_control'.length
+
 const knownOptions = ['connectionString', 'pool', 'prefix', 'leaseMs', 'pollEveryMs', 'prefetchPerSlot', 'stopTimeoutMs', 'maxConnections', 'console']
 
 /** Checks the options: an unknown one, or a wrong value, fails at once, naming it. */
@@ -45,6 +48,8 @@ function checkOptions(options: PostgresTransportOptions): void {
   }
   if (!options?.pool && typeof options?.connectionString !== 'string') throw new InvalidBusOptionError('transport.connectionString', 'a PostgreSQL URL (or pass pool)', options?.connectionString)
   if (options.prefix !== undefined && !/^[a-z_][a-z0-9_]*$/.test(options.prefix)) throw new InvalidBusOptionError('transport.prefix', 'lower-case letters, digits and underscores', options.prefix)
+  // Its schema and channels are `<prefix>_queues` and `<prefix>_control`: PostgreSQL cuts names at 63 bytes (and refuses such a channel).
+  if (options.prefix !== undefined && options.prefix.length > maxPrefixLength) throw new InvalidBusOptionError('transport.prefix', `at most ${maxPrefixLength} characters (PostgreSQL's names end at 63)`, options.prefix)
   for (const key of ['leaseMs', 'pollEveryMs', 'stopTimeoutMs'] as const) {
     const value = options[key]
     if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value > 0)) throw new InvalidBusOptionError(`transport.${key}`, 'a number of milliseconds > 0', value)
