@@ -66,10 +66,24 @@ export interface QueueTables {
   readonly ready: boolean
   /** The statements that put these deliveries in their queues, in a caller's transaction (their consumers are woken at its commit). */
   enqueueStatements(rows: readonly QueuedDelivery[]): string[]
+  /**
+   * The same, for a transaction whose end the persistence reports (a handler's, a send from outside): a row
+   * visible now for a module this process runs, with room, is written already claimed by it, and handed to it
+   * once the transaction commits, with no claim and no NOTIFY between (it comes back to anyone after its
+   * lease if this process dies first).
+   */
+  enqueueForCommit(rows: readonly QueuedDelivery[]): QueuedWrite
   /** The statement that deletes a received message's row, by the receipt the transport gave with it. */
   consumeStatement(receipt: string): string
-  /** Rows visible now for these modules were committed: this process's consumers of them look at once (the NOTIFY wakes the others). */
-  committed(modules: readonly string[]): void
+}
+
+/** Queue rows written in a persistence's transaction, which reports how it ended. */
+export interface QueuedWrite {
+  readonly statements: readonly string[]
+  /** The transaction committed: `results` are those of `statements`, in order. */
+  committed(results: readonly { rows: unknown[] }[]): void
+  /** It did not commit, or nobody knows whether it did (an answer lost with the connection). */
+  abandoned(): void
 }
 
 /** What the bus gives its transport when it starts. */

@@ -6,11 +6,12 @@ import { DataConflictError, UndeclaredTableError } from '../../errors.js'
 import type { DeliveryState } from '../../delivery/delivery.js'
 import type { FailureRecord, OutgoingEntry } from '../../delivery/delivery.js'
 import type { SagaChange, SagaInstance } from '../../sagas/saga-store.js'
+import type { QueuedWrite } from '../../transport/transport.js'
 import { AlreadyHandledError, type AttemptTransaction } from '../persistence.js'
 import { idsInOrder, runBatch } from './batched-statements.js'
 import { auditInsert, consumeSourceStatement, deleteSaga, inboxMark, insertSaga, outboxInsert, sagaForUpdate, updateSaga } from './statements.js'
 import { newDelivery, type DeliverySource } from './outbox-rows.js'
-import { enqueuedOutgoing, enqueueOutgoing, type QueuesHere } from './queues-here.js'
+import { writeOutgoing, type QueuesHere } from './queues-here.js'
 import { TransactionTable } from './transaction-table.js'
 
 /** What an attempt's transaction needs from the persistence that began it. */
@@ -91,6 +92,8 @@ export class PostgresAttemptTransaction implements AttemptTransaction {
   async commit(msgs: OutgoingEntry[], sagas: SagaChange[], audit: { failures?: readonly FailureRecord[]; sagas?: readonly string[] } | undefined): Promise<DeliveryState[]> {
     const { scope, state } = this
     const { schema } = scope
+    /** The queue rows of what it sends, when the transport's queues are in this database. */
+    let write: QueuedWrite | undefined
     try {
       // Saga writes need the open transaction (whether each instance existed decides insert or update):
       // an attempt that changes sagas without having read them opens it now rather than drop the changes.
@@ -110,9 +113,10 @@ export class PostgresAttemptTransaction implements AttemptTransaction {
       // The transport's queues in this database: the sends go into them in this transaction, not through the outbox.
       const queues = scope.queues()
       const outgoing = queues ? undefined : outboxInsert(schema, msgs, scope.instanceId)
+      write = queues ? writeOutgoing(queues, msgs, scope.now()) : undefined
       const outboxAt = statements.length
       if (outgoing) statements.push(outgoing.statement)
-      else if (queues) statements.push(...enqueueOutgoing(queues, msgs, scope.now()))
+      else if (write) statements.push(...write.statements)
       if (scope.audit && state.env) {
         const step = auditedStep(scope.module, state.env, 'handled', scope.now(), { ...audit, published: msgs })
         statements.push(auditInsert(schema, step.conversationId, step.steps))
@@ -126,7 +130,7 @@ export class PostgresAttemptTransaction implements AttemptTransaction {
         throw error
       }
       this.#end()
-      if (queues) enqueuedOutgoing(queues, msgs, scope.now())
+      write?.committed(results.slice(outboxAt))
       state.kind = 'handled'
       const since = scope.now()
       const ids = outgoing ? idsInOrder(results[outboxAt]!.rows as { id: string }[]) : []
@@ -137,6 +141,7 @@ export class PostgresAttemptTransaction implements AttemptTransaction {
       scope.committed(state, produced, sagas)
       return produced.map(({ state: delivery }) => delivery)
     } catch (error) {
+      write?.abandoned()
       throw scope.translate(error)
     }
   }

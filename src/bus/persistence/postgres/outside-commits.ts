@@ -2,6 +2,7 @@ import type { PoolClient } from 'pg'
 import type { DeliveryState, OutgoingEntry } from '../../delivery/delivery.js'
 import type { Clock } from '../../clock.js'
 import type { MessageStore } from '../persistence.js'
+import type { QueuedWrite } from '../../transport/transport.js'
 import { returnedIds } from './batched-statements.js'
 import { notifyOutside, outboxInsert } from './statements.js'
 import type { Connections } from './connections.js'
@@ -11,7 +12,7 @@ import { groupedSends } from './grouped-sends.js'
 import { settleLostInsert, type PlannedInsert } from './lost-answers.js'
 import { newDelivery, type DeliverySource } from './outbox-rows.js'
 import { outsideModule } from './postgres-options.js'
-import { enqueuedOutgoing, enqueueOutgoing, type QueuesHere } from './queues-here.js'
+import { enqueueOutgoing, writeOutgoing, type QueuesHere } from './queues-here.js'
 
 export interface OutsideCommitsDeps {
   connections: Connections
@@ -33,19 +34,28 @@ export function createOutsideCommits(deps: OutsideCommitsDeps): MessageStore['co
   const schema = schemaOf(outsideModule)
   const lostAnswers = { connections, schema, instanceId, waitMs: deps.lostAnswerWaitMs, address: connections.address }
 
-  /** The rows' ids, in planned order (undefined: a row another instance passes on). */
-  async function insertRows(insert: PlannedInsert): Promise<(string | undefined)[]> {
-    // No connection: nothing was sent, so nothing committed (PersistenceUnavailableError, a 503 on the web).
-    const client = await connections.connect()
+  /**
+   * The rows' ids, in planned order (undefined: a row another instance passes on). `write`: queue rows sent
+   * first in the same statement, told how it ended.
+   */
+  async function insertRows(insert: PlannedInsert, write: QueuedWrite | undefined): Promise<(string | undefined)[]> {
     try {
-      const ids = returnedIds(await client.query(insert.statement))
-      connections.release(client)
-      return ids
-    } catch (error) {
-      connections.release(client, error)
-      if (!isConnectionError(error)) throw error
-      // Sent, and the connection lost before the answer: committed or not, only the database can say.
-      return settleLostInsert(lostAnswers, insert, error)
+      // No connection: nothing was sent, so nothing committed (PersistenceUnavailableError, a 503 on the web).
+      const client = await connections.connect()
+      try {
+        const result = await client.query(insert.statement)
+        connections.release(client)
+        write?.committed(Array.isArray(result) ? result : [result])
+        return returnedIds(result)
+      } catch (error) {
+        connections.release(client, error)
+        if (!isConnectionError(error)) throw error
+        // Sent, and the connection lost before the answer: committed or not, only the database can say.
+        return await settleLostInsert(lostAnswers, insert, error)
+      }
+    } finally {
+      // Not committed, or settled without its queue rows' ids: any claimed here come back when their lease ends.
+      write?.abandoned()
     }
   }
 
@@ -55,12 +65,10 @@ export function createOutsideCommits(deps: OutsideCommitsDeps): MessageStore['co
     // outbox keeps its rows born dispatched: they only tell a send whose answer was lost that it committed.
     const insert = outboxInsert(schema, msgs, instanceId, queues !== undefined)
     if (!insert) return msgs.map(() => [])
-    if (queues) insert.statement = [...enqueueOutgoing(queues, msgs, clock.now()), insert.statement].join('; ')
-    const ids = await insertRows(insert)
-    if (queues) {
-      enqueuedOutgoing(queues, msgs, clock.now())
-      return msgs.map(() => [])
-    }
+    const write = queues ? writeOutgoing(queues, msgs, clock.now()) : undefined
+    if (write) insert.statement = [...write.statements, insert.statement].join('; ')
+    const ids = await insertRows(insert, write)
+    if (queues) return msgs.map(() => [])
     const since = clock.now()
     // One result list per message, its destinations' deliveries in order.
     const byEntry = new Map<OutgoingEntry, { state: DeliveryState; source: DeliverySource }[]>(msgs.map((entry) => [entry, []]))

@@ -1,5 +1,5 @@
 import type { OutgoingEntry } from '../../delivery/delivery.js'
-import type { QueueTables } from '../../transport/transport.js'
+import type { QueuedDelivery, QueuedWrite, QueueTables } from '../../transport/transport.js'
 import type { PostgresPersistenceOptions } from './postgres-options.js'
 
 /**
@@ -15,15 +15,19 @@ export function queuesHere(queues: QueueTables | undefined, options: PostgresPer
   return () => (same && queues!.ready ? queues : undefined)
 }
 
-/** The statements that put `msgs` in their modules' queues (a row per destination), each visible at its `at`. */
+/** The deliveries of `msgs` (a row per destination), each visible at its `at`. */
+function queued(msgs: readonly OutgoingEntry[], now: number): QueuedDelivery[] {
+  return msgs.flatMap((entry) => entry.to.map((module) => ({ module, env: entry.env, delayMs: entry.at === undefined ? 0 : Math.max(0, entry.at - now) })))
+}
+
+/** The statements that put `msgs` in their modules' queues, in a caller's transaction. */
 export function enqueueOutgoing(queues: QueueTables, msgs: readonly OutgoingEntry[], now: number): string[] {
-  const rows = msgs.flatMap((entry) => entry.to.map((module) => ({ module, env: entry.env, delayMs: entry.at === undefined ? 0 : Math.max(0, entry.at - now) })))
+  const rows = queued(msgs, now)
   return rows.length > 0 ? queues.enqueueStatements(rows) : []
 }
 
-/** `msgs` committed into their queues: the modules with a row visible now are looked at by this process's consumers at once. */
-export function enqueuedOutgoing(queues: QueueTables, msgs: readonly OutgoingEntry[], now: number): void {
-  const ready = new Set<string>()
-  for (const entry of msgs) if (entry.at === undefined || entry.at <= now) for (const module of entry.to) ready.add(module)
-  if (ready.size > 0) queues.committed([...ready])
+/** The same for a transaction of this persistence's, which tells the write how it ended; undefined when there is nothing to send. */
+export function writeOutgoing(queues: QueueTables, msgs: readonly OutgoingEntry[], now: number): QueuedWrite | undefined {
+  const rows = queued(msgs, now)
+  return rows.length > 0 ? queues.enqueueForCommit(rows) : undefined
 }

@@ -36,6 +36,8 @@ export interface PostgresTransportOptions {
   console?: boolean
 }
 
+const defaultLeaseMs = 60_000
+
 /** `<prefix>_control`, the longest name made of it, within PostgreSQL's 63 bytes. */
 const maxPrefixLength = 63 - '_control'.length
 
@@ -101,7 +103,7 @@ export function postgresTransport(options: PostgresTransportOptions): Transport 
   let errorQueue: ReturnType<typeof browsePostgresErrorQueue> | undefined
   /** The queues' tables exist: a persistence in this database may write into them. */
   let ready = false
-  const queueTables = queueTablesOf({ schema, channel, pool: options.pool, connectsTo, ready: () => ready && !stopped, wake: (module) => consumers.get(module)?.wake() })
+  const queueTables = queueTablesOf({ schema, channel, pool: options.pool, connectsTo, ready: () => ready && !stopped, consumerOf: (module) => consumers.get(module), consumerId, leaseMs: options.leaseMs ?? defaultLeaseMs })
   const unguard = guardPool(pool, (error) => noteError(error, 'keeping connections to PostgreSQL'))
   const rows = new RowBatches(pool, schema, (error, during) => noteError(error, during))
 
@@ -213,7 +215,7 @@ function consumerSettings(options: PostgresTransportOptions, host: TransportHost
   return {
     module,
     prefetch: Math.max(1, concurrency * (options.prefetchPerSlot ?? 4)),
-    leaseMs: options.leaseMs ?? 60_000,
+    leaseMs: options.leaseMs ?? defaultLeaseMs,
     pollEveryMs: options.pollEveryMs ?? 1_000,
     receive: (env, failures, receipt) => host.receive(module, env, failures, receipt),
   }

@@ -41,6 +41,8 @@ export class QueueConsumer {
   #stopped = false
   /** The last claim took all it had room for: more rows may wait, so a freed slot claims again at once. */
   #maybeMore = false
+  /** Slots kept for rows a transaction here is writing already claimed for this consumer (see adopt). */
+  #reserved = 0
   readonly #handling = new Set<Promise<void>>()
 
   constructor(private readonly deps: QueueConsumerDeps) {}
@@ -71,8 +73,8 @@ export class QueueConsumer {
     const { deps } = this
     let nextInMs = deps.pollEveryMs
     try {
-      while (!this.#stopped && this.#held < deps.prefetch) {
-        const room = deps.prefetch - this.#held
+      while (!this.#stopped && this.#held + this.#reserved < deps.prefetch) {
+        const room = deps.prefetch - this.#held - this.#reserved
         const { rows } = await deps.pool.query<{ id: string; envelope: unknown; failures: FailureRecord[] | null }>(claim(deps.schema), [deps.module, room, deps.leaseMs, deps.consumerId])
         deps.noteSuccess()
         this.#maybeMore = rows.length === room
@@ -97,6 +99,26 @@ export class QueueConsumer {
       // (unref'd) backoff, nothing else might, and a process of modules would exit (code 0) mid-run.
       this.#timer = setTimeout(() => this.wake(), nextInMs)
     }
+  }
+
+  /** Keeps a slot for a row about to be written already claimed by this consumer; false when it has no room. */
+  reserve(): boolean {
+    if (this.#stopped || this.#held + this.#reserved >= this.deps.prefetch) return false
+    this.#reserved++
+    return true
+  }
+
+  /** The row a slot was kept for was not written after all (its transaction did not commit). */
+  unreserve(): void {
+    this.#reserved--
+    if (this.#maybeMore) this.wake()
+  }
+
+  /** The row a slot was kept for committed, claimed by this consumer: handled as if claimed (handed back if it stopped meanwhile). */
+  adopt(row: { id: string; envelope: unknown; failures: FailureRecord[] | null }): void {
+    this.#reserved--
+    if (this.#stopped) this.deps.handBack(row.id)
+    else this.#handle(row)
   }
 
   #handle(row: { id: string; envelope: unknown; failures: FailureRecord[] | null }): void {

@@ -25,15 +25,26 @@ export function enqueue(schema: string, channel: string, rows: readonly QueuedRo
 
 /** The INSERT of the rows, and the NOTIFY of their queues if any row is visible now: for a caller's transaction. */
 export function enqueueStatements(schema: string, channel: string, rows: readonly QueuedRow[]): string[] {
-  const values = rows.map((row) => {
-    const failures = row.failures?.length ? `${literal(JSON.stringify(row.failures))}::jsonb` : 'NULL'
-    const visible = row.delayMs > 0 ? `now() + make_interval(secs => ${row.delayMs / 1000})` : 'now()'
-    return `(${literal(row.queue)}, ${literal(row.env.id)}, ${literal(JSON.stringify(row.env))}::jsonb, ${failures}, ${visible})`
-  })
-  const insert = `INSERT INTO ${schema}.messages (queue, message_id, envelope, failures, visible_at) VALUES ${values.join(', ')}`
+  const values = rows.map((row) => rowValues(row, row.delayMs > 0 ? `now() + make_interval(secs => ${row.delayMs / 1000})` : 'now()', 0, 'NULL'))
+  const insert = `INSERT INTO ${schema}.messages (queue, message_id, envelope, failures, visible_at, deliveries, claimed_by) VALUES ${values.join(', ')}`
   const readyNow = [...new Set(rows.filter((row) => row.delayMs <= 0).map((row) => row.queue))]
   if (readyNow.length === 0) return [insert]
   return [insert, `SELECT ${readyNow.map((queue) => `pg_notify(${literal(channel)}, ${literal(queue)})`).join(', ')}`]
+}
+
+/**
+ * The rows, written already claimed by consumer `consumerId` of this process for `leaseMs` (as if it had
+ * claimed them the moment they committed), returning each one's id with its queue and message id.
+ */
+export function enqueueClaimed(schema: string, rows: readonly QueuedRow[], leaseMs: number, consumerId: string): string {
+  const values = rows.map((row) => rowValues(row, `now() + make_interval(secs => ${leaseMs / 1000})`, 1, literal(consumerId)))
+  return `INSERT INTO ${schema}.messages (queue, message_id, envelope, failures, visible_at, deliveries, claimed_by) VALUES ${values.join(', ')} RETURNING id, queue, message_id`
+}
+
+/** One row's VALUES, as escaped literals. */
+function rowValues(row: QueuedRow, visible: string, deliveries: number, claimedBy: string): string {
+  const failures = row.failures?.length ? `${literal(JSON.stringify(row.failures))}::jsonb` : 'NULL'
+  return `(${literal(row.queue)}, ${literal(row.env.id)}, ${literal(JSON.stringify(row.env))}::jsonb, ${failures}, ${visible}, ${deliveries}, ${claimedBy})`
 }
 
 /**
