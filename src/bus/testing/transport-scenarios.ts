@@ -12,7 +12,8 @@ import { waitUntil } from './wait-until.js'
 /**
  * The transport checks that hold a transport to what transports are held to elsewhere (NServiceBus's
  * TransportTests, Wolverine's compliance suite): competing consumers, concurrency, the error queue and a
- * retry from it, nothing sent by a failed attempt, a graceful stop, unicode, a due time already past.
+ * retry from it, nothing sent by a failed attempt and its immediate retry, a graceful stop, unicode, a due
+ * time already past.
  * Each builds its own small set of buses, one per "process" where the transport reaches other processes.
  */
 
@@ -25,6 +26,8 @@ const DeferNow = defineCommand('ScenarioDeferNow', Type.Object({ n: Type.Integer
 
 const routes = { ScenarioCharge: 'payments', ScenarioNote: 'payments', ScenarioOrder: 'orders', ScenarioLater: 'orders', ScenarioDeferNow: 'orders' }
 const noRetries = { immediateRetries: 0, delayedRetries: { count: 1, baseDelayMs: 50 } }
+/** Orders retries a failed attempt once at once, before any delayed retry. */
+const oneImmediateRetry = { immediateRetries: 1, delayedRetries: { count: 1, baseDelayMs: 50 } }
 
 /** What the handlers saw, shared by every bus of a check (the "processes" run in this one). */
 class Seen {
@@ -66,7 +69,7 @@ function modules(seen: Seen, paymentsConcurrency = 4): ModuleDefinition[] {
   })
   const orders = defineModule({
     name: 'orders',
-    recoverability: noRetries,
+    recoverability: oneImmediateRetry,
     handlers: [
       handle(Order, async ({ n }, context) => {
         const attempt = (seen.orderAttempts.get(n) ?? 0) + 1
@@ -198,15 +201,21 @@ export const transportScenarios: readonly TransportCheck[] = [
     },
   },
   {
-    name: 'sends nothing from an attempt that failed after sending',
+    name: 'sends nothing from an attempt that failed after sending; retried at once (an immediate retry), it is handled once',
     run: (options) => {
       const seen = new Seen()
       return withProcesses(options, 'failed-attempt', seen, {}, async (processes, timeoutMs) => {
+        const next: string[] = []
+        processes.front.signals.on('message:failed', (signal) => void next.push(signal.next))
         for (const n of range(0, 10)) await processes.front.send(Order, { n })
         await waitUntil(() => eachOnce('Order at orders', seen.orders, range(0, 10)) ?? eachOnce('Charge at payments', seen.charged, range(1_000, 10)), timeoutMs)
         await idle(processes)
         const wrong = eachOnce('Charge at payments (one per successful Order)', seen.charged, range(1_000, 10))
         if (wrong) throw new Error(wrong)
+        // Each Order failed once and went straight into its immediate retry, which succeeded: no delayed retry.
+        if (next.length !== 10 || next.some((what) => what !== 'immediate-retry')) throw new Error(`failed attempts went on as ${JSON.stringify(next)}, not 10 immediate retries`)
+        const attempts = [...seen.orderAttempts.values()]
+        if (attempts.length !== 10 || attempts.some((n) => n !== 2)) throw new Error(`Orders took ${JSON.stringify(attempts)} attempts, not 2 each`)
       })
     },
   },

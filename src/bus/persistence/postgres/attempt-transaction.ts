@@ -130,7 +130,6 @@ export class PostgresAttemptTransaction implements AttemptTransaction {
         throw error
       }
       this.#end()
-      write?.committed(results.slice(outboxAt))
       state.kind = 'handled'
       const since = scope.now()
       const ids = outgoing ? idsInOrder(results[outboxAt]!.rows as { id: string }[]) : []
@@ -139,6 +138,8 @@ export class PostgresAttemptTransaction implements AttemptTransaction {
         source: { kind: 'outbox' as const, schema, rowId: ids[index]! },
       }))
       scope.committed(state, produced, sagas)
+      // Last: rows written claimed by this process's consumers are theirs now.
+      write?.committed(results.slice(outboxAt))
       return produced.map(({ state: delivery }) => delivery)
     } catch (error) {
       write?.abandoned()

@@ -42,17 +42,18 @@ export function createOutsideCommits(deps: OutsideCommitsDeps): MessageStore['co
     try {
       // No connection: nothing was sent, so nothing committed (PersistenceUnavailableError, a 503 on the web).
       const client = await connections.connect()
+      let result
       try {
-        const result = await client.query(insert.statement)
+        result = await client.query(insert.statement)
         connections.release(client)
-        write?.committed(Array.isArray(result) ? result : [result])
-        return returnedIds(result)
       } catch (error) {
         connections.release(client, error)
         if (!isConnectionError(error)) throw error
         // Sent, and the connection lost before the answer: committed or not, only the database can say.
         return await settleLostInsert(lostAnswers, insert, error)
       }
+      write?.committed(Array.isArray(result) ? result : [result])
+      return returnedIds(result)
     } finally {
       // Not committed, or settled without its queue rows' ids: any claimed here come back when their lease ends.
       write?.abandoned()
