@@ -20,6 +20,8 @@ export interface PaymentsBusOptions {
   runHere?: string[]
   /** Called in the billing handler after its SQL, before the attempt commits. */
   afterSql?: (orderId: string) => Promise<void>
+  /** Called in the shipping handler before it writes its shipment. */
+  beforeShipping?: (orderId: string) => Promise<void>
   audit?: boolean | { maxConversations: number }
   /** Billing's delayed retries (default: none). */
   delayedRetries?: { count: number; baseDelayMs: number }
@@ -62,6 +64,7 @@ export function createPaymentsBus(options: PaymentsBusOptions): Bus {
     tables: [Shipments],
     handlers: [
       handle(OrderCharged, async ({ orderId }, context) => {
+        await options.beforeShipping?.(orderId)
         context.table(Shipments).put(orderId, { orderId })
       }),
     ],
