@@ -16,7 +16,7 @@ const bus = createPaymentsBus({
   prefix,
   runHere: mode === 'after-billing' ? ['billing'] : ['billing', 'shipping'],
   transport: postgresTransport({ connectionString: url, prefix, pollEveryMs: 100, ...(mode === 'in-shipping' ? { leaseMs: 1_500 } : {}) }),
-  ...(mode === 'in-shipping' ? { beforeShipping: async () => kill() } : {}),
+  ...(mode === 'in-shipping' ? { beforeShipping: async () => void kill() } : {}),
 })
 if (mode === 'after-billing') {
   bus.signals.on('message:handled', ({ type }) => {
