@@ -4,6 +4,13 @@ import { asEnvelope, type Envelope } from '../../messages/envelope.js'
 import type { ReceiveOutcome } from '../transport.js'
 import { claim, moveUndecodable, nextVisibleIn } from './queue-statements.js'
 
+/** A row this consumer holds: claimed by it, or written already claimed for it (see adopt). */
+export interface ClaimedRow {
+  id: string
+  envelope: unknown
+  failures: FailureRecord[] | null
+}
+
 export interface QueueConsumerDeps {
   pool: Pool
   schema: string
@@ -75,7 +82,7 @@ export class QueueConsumer {
     try {
       while (!this.#stopped && this.#held + this.#reserved < deps.prefetch) {
         const room = deps.prefetch - this.#held - this.#reserved
-        const { rows } = await deps.pool.query<{ id: string; envelope: unknown; failures: FailureRecord[] | null }>(claim(deps.schema), [deps.module, room, deps.leaseMs, deps.consumerId])
+        const { rows } = await deps.pool.query<ClaimedRow>(claim(deps.schema), [deps.module, room, deps.leaseMs, deps.consumerId])
         deps.noteSuccess()
         this.#maybeMore = rows.length === room
         for (const row of rows) this.#handle(row)
@@ -115,13 +122,13 @@ export class QueueConsumer {
   }
 
   /** The row a slot was kept for committed, claimed by this consumer: handled as if claimed (handed back if it stopped meanwhile). */
-  adopt(row: { id: string; envelope: unknown; failures: FailureRecord[] | null }): void {
+  adopt(row: ClaimedRow): void {
     this.#reserved--
     if (this.#stopped) this.deps.handBack(row.id)
     else this.#handle(row)
   }
 
-  #handle(row: { id: string; envelope: unknown; failures: FailureRecord[] | null }): void {
+  #handle(row: ClaimedRow): void {
     this.#held++
     const handling = this.#outcomeOf(row).finally(() => {
       this.#held--
@@ -133,7 +140,7 @@ export class QueueConsumer {
     this.#handling.add(handling)
   }
 
-  async #outcomeOf(row: { id: string; envelope: unknown; failures: FailureRecord[] | null }): Promise<void> {
+  async #outcomeOf(row: ClaimedRow): Promise<void> {
     const { deps } = this
     const env = asEnvelope(row.envelope)
     if (!env) {

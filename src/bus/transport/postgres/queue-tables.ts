@@ -1,11 +1,12 @@
 import type { QueuedDelivery, QueuedWrite, QueueTables } from '../transport.js'
+import type { ClaimedRow } from './queue-consumer.js'
 import { consumeRow, enqueueClaimed, enqueueStatements, type QueuedRow } from './queue-statements.js'
 
 /** What a local module's consumer offers a write: a slot kept, then the row handed to it, or the slot freed. */
 export interface AdoptingConsumer {
   reserve(): boolean
   unreserve(): void
-  adopt(row: { id: string; envelope: unknown; failures: null }): void
+  adopt(row: ClaimedRow): void
 }
 
 export interface QueueTablesDeps {
